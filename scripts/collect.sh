@@ -1,0 +1,273 @@
+#!/bin/sh
+# natlens collector: capture what natlens needs from a Linux Docker host.
+#
+#   sh collect.sh [-o DIR] [-n NAME] [--tar] [-H DOCKER_HOST] [-t SECONDS]
+#
+#   -o DIR      parent directory for the bundle (default: current directory)
+#   -n NAME     bundle directory name (default: natlens-<hostname>-<UTC time>)
+#   --tar       also write DIR/NAME.tar.gz
+#   -H HOST     docker daemon to talk to (passed to every docker command as -H;
+#               DOCKER_HOST from the environment is honoured as well)
+#   -t SECONDS  time limit per command (default 20; used only when `timeout` exists)
+#
+# Run it as root on the Docker host.  It only reads: it never changes the host,
+# and it writes nothing outside DIR/NAME (and DIR/NAME.tar.gz with --tar).
+# Each command's stdout goes to its own file; its exit status, duration and
+# stderr are recorded in DIR/NAME/MANIFEST.  Missing tools are recorded there
+# too and are not fatal.
+#
+# Bundle layout (paths relative to the bundle directory):
+#   MANIFEST                      one block per file (see "manifest format" below)
+#   hostname, date, uname         hostname; date -u; uname -srm
+#   proc/net/{tcp,tcp6,udp,udp6,nf_conntrack}
+#   proc/<pid>/net/{tcp,tcp6,udp,udp6}   for each running container (pid = State.Pid)
+#   containers                    "<full id> <pid> <name>" per running container
+#   commands/<mangled command>    e.g. commands/ss_-tanpeiO, commands/iptables-save_-c
+#   docker/<mangled command>      e.g. docker/docker_inspect_containers (a JSON array)
+#   sysctl                        "key = value" lines (net.ipv4.ip_forward, route_localnet
+#                                 per interface, bridge-nf-call-*, per-bridge nf_call_*,
+#                                 hairpin_mode per bridge port)
+#
+# Manifest format: blocks separated by an empty line, each line "key: value";
+# keys: file, command, exit (number, or "missing" when the tool is absent,
+# "timeout" after 124), duration (seconds, fractional when `date +%N` works),
+# and zero or more "stderr: <line>" lines.  The last block (file: -) describes
+# the collector run itself.
+
+set -u
+umask 077
+LC_ALL=C
+export LC_ALL
+
+OUTDIR=.
+NAME=
+TAR=0
+TLIMIT=20
+DHOST=${DOCKER_HOST:-}
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o) [ $# -ge 2 ] || usage; OUTDIR=$2; shift 2 ;;
+    -n) [ $# -ge 2 ] || usage; NAME=$2; shift 2 ;;
+    -H) [ $# -ge 2 ] || usage; DHOST=$2; shift 2 ;;
+    -t) [ $# -ge 2 ] || usage; TLIMIT=$2; shift 2 ;;
+    --tar) TAR=1; shift ;;
+    -h|--help) usage ;;
+    *) echo "collect.sh: unknown argument: $1" >&2; usage ;;
+  esac
+done
+
+case "$NAME" in */*|.|..) echo "collect.sh: -n must be a plain name" >&2; exit 2 ;; esac
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+HN=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname 2>/dev/null || echo unknown)
+TS=$(date -u +%Y%m%dT%H%M%SZ)
+[ -n "$NAME" ] || NAME="natlens-$(printf '%s' "$HN" | tr -c 'A-Za-z0-9._-' '_')-$TS"
+
+mkdir -p "$OUTDIR" || exit 1
+B="$OUTDIR/$NAME"
+if [ -e "$B" ]; then echo "collect.sh: $B already exists" >&2; exit 1; fi
+mkdir -p "$B/commands" "$B/docker" "$B/proc/net" || exit 1
+M="$B/MANIFEST"
+ERR="$B/.stderr.tmp"
+
+# Seconds since the epoch, with nanoseconds when date supports %N.
+now() {
+  n=$(date +%s.%N 2>/dev/null)
+  case "$n" in *N*|"") date +%s ;; *) echo "$n" ;; esac
+}
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+TIMEOUT=
+if have timeout; then TIMEOUT="timeout $TLIMIT"; fi
+
+DOCKER="docker"
+if [ -n "$DHOST" ]; then DOCKER="docker -H $DHOST"; fi
+
+# manifest FILE COMMAND EXIT DURATION [STDERRFILE]
+manifest() {
+  {
+    echo "file: $1"
+    echo "command: $2"
+    echo "exit: $3"
+    echo "duration: $4"
+    if [ $# -ge 5 ] && [ -s "$5" ]; then sed 's/^/stderr: /' "$5"; fi
+    echo
+  } >>"$M"
+}
+
+# run RELFILE CMD... : stdout -> $B/RELFILE, stderr -> MANIFEST
+run() {
+  rel=$1; shift
+  tool=$1
+  if ! have "$tool"; then
+    manifest "$rel" "$*" missing 0
+    return 0
+  fi
+  t0=$(now)
+  # shellcheck disable=SC2086
+  $TIMEOUT "$@" >"$B/$rel" 2>"$ERR" </dev/null
+  rc=$?
+  t1=$(now)
+  [ "$rc" = 124 ] && [ -n "$TIMEOUT" ] && rc=timeout
+  manifest "$rel" "$*" "$rc" "$(elapsed "$t0" "$t1")" "$ERR"
+  rm -f "$ERR"
+}
+
+# copyfile RELFILE SRC : copy a /proc file with cat (stat size is 0 there)
+copyfile() {
+  rel=$1; src=$2
+  t0=$(now)
+  if [ -r "$src" ]; then
+    cat "$src" >"$B/$rel" 2>"$ERR"; rc=$?
+  else
+    echo "$src: not readable or absent" >"$ERR"; rc=missing
+  fi
+  t1=$(now)
+  manifest "$rel" "cat $src" "$rc" "$(elapsed "$t0" "$t1")" "$ERR"
+  rm -f "$ERR"
+}
+
+mangle() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
+
+# hostcmd CMD... : run into commands/<mangled>
+hostcmd() { run "commands/$(mangle "$@")" "$@"; }
+
+T_START=$(now)
+{
+  echo "# natlens collect manifest v1"
+  echo
+} >"$M"
+
+echo "$HN" >"$B/hostname"
+date -u >"$B/date"
+uname -srm >"$B/uname" 2>/dev/null
+
+# --- kernel socket and conntrack tables (host network namespace) ---
+for f in tcp tcp6 udp udp6 nf_conntrack; do
+  copyfile "proc/net/$f" "/proc/net/$f"
+done
+
+# --- sockets, processes ---
+hostcmd ss -tanpeiO
+hostcmd ss -uanpe
+if have netstat; then hostcmd netstat -tanpeW; else manifest "commands/netstat_-tanpeW" "netstat -tanpeW" missing 0; fi
+hostcmd ps -efww
+
+# --- firewall ---
+hostcmd iptables-save -c
+hostcmd ip6tables-save -c
+hostcmd iptables -t nat -nvL --line-numbers
+hostcmd iptables -t filter -nvL --line-numbers
+hostcmd iptables -t raw -nvL --line-numbers
+hostcmd ip6tables -t nat -nvL --line-numbers
+if have nft; then hostcmd nft list ruleset; else manifest "commands/nft_list_ruleset" "nft list ruleset" missing 0; fi
+if have conntrack; then
+  hostcmd conntrack -L -o extended
+else
+  manifest "commands/conntrack_-L_-o_extended" "conntrack -L -o extended" missing 0
+fi
+
+# --- addresses and routes ---
+hostcmd ip -o addr
+hostcmd ip route
+hostcmd ip -6 route
+
+# --- sysctls that decide the paths ---
+{
+  for k in net/ipv4/ip_forward net/ipv6/conf/all/forwarding \
+           net/bridge/bridge-nf-call-iptables net/bridge/bridge-nf-call-ip6tables; do
+    if [ -r "/proc/sys/$k" ]; then
+      echo "$(echo "$k" | tr / .) = $(cat "/proc/sys/$k")"
+    else
+      echo "$(echo "$k" | tr / .) = (absent)"
+    fi
+  done
+  for d in /proc/sys/net/ipv4/conf/*; do
+    i=${d##*/}
+    [ -r "$d/route_localnet" ] && echo "net.ipv4.conf.$i.route_localnet = $(cat "$d/route_localnet")"
+  done
+  for br in /sys/class/net/*/bridge; do
+    [ -d "$br" ] || continue
+    n=${br%/bridge}; n=${n##*/}
+    for o in nf_call_iptables nf_call_ip6tables; do
+      [ -r "$br/$o" ] && echo "sys.class.net.$n.bridge.$o = $(cat "$br/$o")"
+    done
+    for p in /sys/class/net/"$n"/brif/*; do
+      [ -r "$p/hairpin_mode" ] && echo "sys.class.net.$n.brif.${p##*/}.hairpin_mode = $(cat "$p/hairpin_mode")"
+    done
+  done
+} >"$B/sysctl" 2>/dev/null
+manifest sysctl "read /proc/sys and /sys/class/net/*/bridge" 0 0
+
+# --- docker ---
+if have docker; then
+  # shellcheck disable=SC2086
+  run docker/docker_ps_--no-trunc $DOCKER ps --no-trunc
+  # shellcheck disable=SC2086
+  run docker/docker_info $DOCKER info
+  # shellcheck disable=SC2086
+  run docker/docker_version $DOCKER version
+  # shellcheck disable=SC2086
+  run docker/docker_ps_-q_--no-trunc $DOCKER ps -q --no-trunc
+  ids=$(cat "$B/docker/docker_ps_-q_--no-trunc" 2>/dev/null)
+  if [ -n "$ids" ]; then
+    # shellcheck disable=SC2086
+    run docker/docker_inspect_containers $DOCKER inspect $ids
+    # shellcheck disable=SC2086
+    run containers $DOCKER inspect --format '{{.Id}} {{.State.Pid}} {{.Name}}' $ids
+  else
+    echo "[]" >"$B/docker/docker_inspect_containers"
+    manifest docker/docker_inspect_containers "(no running containers)" 0 0
+    : >"$B/containers"
+  fi
+  # shellcheck disable=SC2086
+  run docker/docker_network_ls_-q_--no-trunc $DOCKER network ls -q --no-trunc
+  nets=$(cat "$B/docker/docker_network_ls_-q_--no-trunc" 2>/dev/null)
+  if [ -n "$nets" ]; then
+    # shellcheck disable=SC2086
+    run docker/docker_network_inspect $DOCKER network inspect $nets
+  fi
+else
+  for f in docker_ps_--no-trunc docker_info docker_version docker_inspect_containers docker_network_inspect; do
+    manifest "docker/$f" "docker" missing 0
+  done
+  : >"$B/containers"
+fi
+
+# --- per-container network namespaces ---
+if [ -s "$B/containers" ]; then
+  while read -r cid pid cname; do
+    case "$pid" in ''|0|*[!0-9]*) continue ;; esac
+    mkdir -p "$B/proc/$pid/net"
+    for f in tcp tcp6 udp udp6; do
+      copyfile "proc/$pid/net/$f" "/proc/$pid/net/$f"
+    done
+    : "$cid" "$cname"
+  done <"$B/containers"
+fi
+
+T_END=$(now)
+{
+  echo "file: -"
+  echo "command: collect.sh (natlens collector)"
+  echo "exit: 0"
+  echo "duration: $(elapsed "$T_START" "$T_END")"
+  echo "started: $TS"
+  echo "docker_host: ${DHOST:-(default)}"
+  echo "timeout: ${TIMEOUT:-(none: timeout not found)}"
+  echo
+} >>"$M"
+
+rm -f "$ERR"
+if [ "$TAR" = 1 ]; then
+  if (cd "$OUTDIR" && tar -czf "$NAME.tar.gz" "$NAME"); then
+    echo "$OUTDIR/$NAME.tar.gz"
+  else
+    echo "collect.sh: tar failed" >&2
+  fi
+fi
+echo "$B"

@@ -1,0 +1,382 @@
+#!/bin/sh
+# natlens lab: build a real Docker host on this machine, open connections of
+# every kind listed in docs docker-paths §4.3, capture it with collect.sh and
+# write samples/<scenario>/ with a confirmed EXPECTED.json.
+#
+#   sh scripts/lab.sh <scenario>|all|teardown
+#
+# scenarios:
+#   lab-proxy       Debian docker.io 20.10, --userland-proxy=true
+#   lab-noproxy     Debian docker.io 20.10, --userland-proxy=false
+#   lab-ipv6        20.10, proxy on, --experimental --ipv6 --ip6tables --fixed-cidr-v6
+#   lab-proxy-sos   as lab-proxy, but the capture is laid out as a sosreport names files
+#   lab28-proxy     Debian sid docker.io 28.5.2 (unpacked in /opt/natlens-sid), proxy on
+#   lab28-noproxy   28.5.2, proxy off
+#
+# Everything runs in two network namespaces created here: natlens-lab (the
+# "Docker host": dockerd, bridges, iptables, host clients; address
+# 198.51.100.1/24, 2001:db8:1::1/64) and natlens-ext (the "external" client,
+# 198.51.100.10, 2001:db8:1::10).  The machine's own netns and firewall are not
+# touched.  dockerd runs with its own data-root/exec-root/socket/pidfile and is
+# stopped by its pid.  Requires root and the packages named in samples/README.md.
+
+set -u
+LC_ALL=C
+export LC_ALL
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+SAMPLES="$REPO/samples"
+LAB=/run/natlens-lab
+DATA=/var/lib/natlens-lab
+SOCK="unix://$LAB/docker.sock"
+NS=natlens-lab
+EXT=natlens-ext
+SID=${NATLENS_SID_ROOT:-/opt/natlens-sid/root}
+IMG=natlens/echo:lab
+LOGS=/tmp/natlens-lab-logs
+HOLD=${NATLENS_HOLD:-900}   # seconds each client keeps its connection open
+
+log() { echo "lab: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root"
+
+DOCKER_BIN=docker
+dk() { "$DOCKER_BIN" -H "$SOCK" "$@"; }
+inlab() { ip netns exec "$NS" "$@"; }
+
+# ---------------------------------------------------------------- teardown
+teardown() {
+  # client process groups we started (pid files written by the clients themselves)
+  if [ -d "$LAB/clients" ]; then
+    for f in "$LAB"/clients/*.pid; do
+      [ -f "$f" ] || continue
+      p=$(cat "$f" 2>/dev/null)
+      case "$p" in ''|*[!0-9]*) continue ;; esac
+      kill -TERM -- "-$p" 2>/dev/null
+    done
+  fi
+  if [ -S "$LAB/docker.sock" ] && [ -f "$LAB/docker.pid" ]; then
+    ids=$(dk ps -aq 2>/dev/null)
+    [ -n "$ids" ] && dk rm -f $ids >/dev/null 2>&1
+  fi
+  if [ -f "$LAB/docker.pid" ]; then
+    p=$(cat "$LAB/docker.pid")
+    case "$p" in ''|*[!0-9]*) ;; *)
+      if kill -0 "$p" 2>/dev/null; then
+        kill -TERM "$p"
+        i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done
+        kill -0 "$p" 2>/dev/null && kill -KILL "$p"
+      fi ;;
+    esac
+  fi
+  # the managed containerd and its shims exit with dockerd; wait a moment for them
+  sleep 1
+  # unmount anything left under our roots (netns bind mounts, vfs, shm)
+  for root in "$LAB" "$DATA"; do
+    awk -v r="$root" '$5 ~ "^"r {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
+      umount -l "$m" 2>/dev/null
+    done
+  done
+  ip netns del "$EXT" 2>/dev/null
+  ip netns del "$NS" 2>/dev/null
+  rm -rf "$LAB" "$DATA"
+}
+
+# ---------------------------------------------------------------- image
+build_image() {
+  r="$LAB/rootfs"
+  rm -rf "$r"; mkdir -p "$r/bin" "$r/tmp" "$r/etc" "$r/proc" "$r/sys" "$r/dev"
+  cp /bin/busybox "$r/bin/busybox"
+  for a in sh nc cat sleep echo ls ps ip netstat hostname env true false httpd wc head tail grep kill; do
+    ln -s busybox "$r/bin/$a"
+  done
+  # socat (dynamic) with its libraries: used for the UDP echo server and for clients
+  # with fixed source ports inside containers
+  mkdir -p "$r/usr/bin"
+  cp "$(command -v socat)" "$r/usr/bin/socat"
+  ldd "$(command -v socat)" | awk '/=>/ {print $3} /^\t\// {print $1}' | while read -r lib; do
+    [ -f "$lib" ] || continue
+    mkdir -p "$r$(dirname "$lib")"; cp -L "$lib" "$r$lib"
+  done
+  echo 'root:x:0:0:root:/:/bin/sh' >"$r/etc/passwd"
+  echo 'root:x:0:' >"$r/etc/group"
+  tar -C "$r" -cf "$LAB/rootfs.tar" .
+  dk import -c 'ENV PATH=/usr/bin:/bin' "$LAB/rootfs.tar" "$IMG" >/dev/null || die "docker import failed"
+}
+
+# ---------------------------------------------------------------- network namespaces
+setup_netns() {
+  ip netns add "$NS" || die "ip netns add $NS"
+  ip netns add "$EXT" || die "ip netns add $EXT"
+  ip link add nl-host type veth peer name nl-ext || die "veth"
+  ip link set nl-host netns "$NS"
+  ip link set nl-ext netns "$EXT"
+  inlab ip link set lo up
+  inlab ip link set nl-host name eth0
+  inlab ip addr add 198.51.100.1/24 dev eth0
+  inlab ip -6 addr add 2001:db8:1::1/64 dev eth0 nodad
+  inlab ip link set eth0 up
+  inlab sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$EXT" ip link set lo up
+  ip netns exec "$EXT" ip link set nl-ext name eth0
+  ip netns exec "$EXT" ip addr add 198.51.100.10/24 dev eth0
+  ip netns exec "$EXT" ip -6 addr add 2001:db8:1::10/64 dev eth0 nodad
+  ip netns exec "$EXT" ip link set eth0 up
+  ip netns exec "$EXT" ip route add default via 198.51.100.1
+  ip netns exec "$EXT" ip -6 route add default via 2001:db8:1::1
+}
+
+# ---------------------------------------------------------------- dockerd
+start_dockerd() {
+  mkdir -p "$LAB/exec" "$DATA/docker"
+  PATHX=$PATH
+  set -- --storage-driver=vfs --data-root="$DATA/docker" --exec-root="$LAB/exec" \
+         -H "$SOCK" --pidfile="$LAB/docker.pid" --userland-proxy="$PROXY" \
+         --log-level=info
+  if [ "$VER" = 28 ]; then
+    [ -x "$SID/usr/sbin/dockerd" ] || die "Docker 28 not unpacked in $SID (see samples/README.md)"
+    PATHX="$SID/usr/bin:$SID/usr/sbin:$SID/usr/libexec/docker:$PATH"
+    set -- "$@" --userland-proxy-path="$SID/usr/sbin/docker-proxy"
+    DOCKER_BIN="$SID/usr/bin/docker"
+  else
+    DOCKER_BIN=docker
+  fi
+  if [ "$V6" = 1 ]; then
+    set -- "$@" --experimental --ipv6 --ip6tables --fixed-cidr-v6=fd00:17::/64
+    inlab sysctl -qw net.ipv6.conf.all.forwarding=1
+  fi
+  log "starting dockerd $VER ($*)"
+  # nsenter --net keeps this machine's mount namespace (cgroup v1 mounts) but puts
+  # dockerd, containerd and all containers' parent netns into natlens-lab.
+  # unshare --uts gives the lab host the name natlens-lab (it shows in docker info).
+  PATH=$PATHX setsid nsenter --net="/run/netns/$NS" unshare --uts sh -c \
+    'hostname natlens-lab; exec dockerd "$@"' dockerd "$@" \
+    >"$LAB/dockerd.log" 2>&1 </dev/null &
+  i=0
+  while ! dk version >/dev/null 2>&1; do
+    i=$((i+1)); [ $i -gt 120 ] && { tail -20 "$LAB/dockerd.log" >&2; die "dockerd did not come up"; }
+    sleep 0.5
+  done
+  log "dockerd pid $(cat "$LAB/docker.pid") up"
+}
+
+# ---------------------------------------------------------------- containers
+start_containers() {
+  dk network create --subnet 10.99.0.0/24 --gateway 10.99.0.1 labnet >/dev/null || die "network create"
+  # web: TCP echo on 80 (busybox nc, persistent), UDP echo on 5353 (socat)
+  dk run -d --name web -p 8080:80 -p 5353:5353/udp "$IMG" \
+     sh -c 'socat UDP-RECVFROM:5353,fork PIPE & exec nc -ll -p 80 -e /bin/cat' >/dev/null || die "run web"
+  dk run -d --name admin -p 127.0.0.1:9090:80 "$IMG" nc -ll -p 80 -e /bin/cat >/dev/null || die "run admin"
+  dk run -d --name cli "$IMG" sleep 100000 >/dev/null || die "run cli"
+  dk run -d --name api --network labnet -p 5000:5000 "$IMG" nc -ll -p 5000 -e /bin/cat >/dev/null || die "run api"
+  dk run -d --name cli2 --network labnet "$IMG" sleep 100000 >/dev/null || die "run cli2"
+  sleep 2
+  # token map for the flow table: @<name>4 @<name>6 @gw<name>4 @gw<name>6
+  : >"$LAB/tokens.sed"
+  for c in web admin cli api cli2; do
+    dk inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.Gateway}} {{.GlobalIPv6Address}} {{.IPv6Gateway}}{{end}}' "$c" |
+      while read -r ip4 gw4 ip6 gw6; do
+        printf 's/@%s4\\b/%s/g; s/@gw%s4\\b/%s/g\n' "$c" "$ip4" "$c" "$gw4" >>"$LAB/tokens.sed"
+        [ -n "${ip6:-}" ] && printf 's/@%s6\\b/%s/g; s/@gw%s6\\b/%s/g\n' "$c" "$ip6" "$c" "$gw6" >>"$LAB/tokens.sed"
+      done
+  done
+}
+
+# ---------------------------------------------------------------- flows
+# columns: id proto kind from sport dialIP dialPort target tport row proxyExpect noproxyExpect
+#   kind: external|host|container; from: container name for kind=container, else -
+#   expect: path,snat,sees   path dnat|docker-proxy|direct|failed; snat 0|1 (netfilter
+#   source NAT); sees = the peer address the target container sees (token or ip), or -
+# Derived from docker-paths §4.3 (rows) for the action the lab performs.
+flows_v4() {
+cat <<'EOF'
+ext-to-web         tcp external  -    40001 198.51.100.1 8080 web   80   1  dnat,0,198.51.100.10        dnat,0,198.51.100.10
+ext-to-api         tcp external  -    40002 198.51.100.1 5000 api   5000 1  dnat,0,198.51.100.10        dnat,0,198.51.100.10
+ext-to-admin       tcp external  -    40003 198.51.100.1 9090 admin 80   -  failed,0,-                  failed,0,-
+host-lo-to-web     tcp host      -    40011 127.0.0.1    8080 web   80   2  docker-proxy,0,@gwweb4      dnat,1,@gwweb4
+host-lo6-to-web    tcp host      -    40012 ::1          8080 web   80   3  docker-proxy,0,@gwweb4      failed,0,-
+host-ip-to-web     tcp host      -    40013 198.51.100.1 8080 web   80   4  dnat,0,198.51.100.1         dnat,1,@gwweb4
+host-gw-to-web     tcp host      -    40014 @gwweb4      8080 web   80   4  dnat,0,@gwweb4              dnat,1,@gwweb4
+host-lo-to-admin   tcp host      -    40015 127.0.0.1    9090 admin 80   2  docker-proxy,0,@gwadmin4    dnat,1,@gwadmin4
+host-to-web-direct tcp host      -    40016 @web4        80   web   80   9  direct,0,@gwweb4            direct,0,@gwweb4
+cli-to-web         tcp container cli  41001 198.51.100.1 8080 web   80   5  docker-proxy,0,@gwweb4      dnat,0,@cli4
+web-to-self        tcp container web  41002 198.51.100.1 8080 web   80   6  docker-proxy,0,@gwweb4      dnat,1,@gwweb4
+cli-to-api         tcp container cli  41003 198.51.100.1 5000 api   5000 7  docker-proxy,0,@gwapi4      failed,0,-
+cli2-to-web        tcp container cli2 41004 198.51.100.1 8080 web   80   7  docker-proxy,0,@gwweb4      failed,0,-
+cli-to-web-direct  tcp container cli  41005 @web4        80   web   80   9  direct,0,@cli4              direct,0,@cli4
+ext-udp-to-web     udp external  -    40021 198.51.100.1 5353 web   5353 1  dnat,0,198.51.100.10        dnat,0,198.51.100.10
+host-lo-udp-to-web udp host      -    40022 127.0.0.1    5353 web   5353 2  docker-proxy,0,@gwweb4      dnat,1,@gwweb4
+EOF
+}
+
+flows_v6() {
+cat <<'EOF'
+ext-to-web         tcp external  -    40001 198.51.100.1  8080 web 80   1  dnat,0,198.51.100.10   -
+host-lo-to-web     tcp host      -    40011 127.0.0.1     8080 web 80   2  docker-proxy,0,@gwweb4 -
+ext6-to-web        tcp external  -    40031 2001:db8:1::1 8080 web 80   8  dnat,0,2001:db8:1::10  -
+ext6-to-api        tcp external  -    40032 2001:db8:1::1 5000 api 5000 8  docker-proxy,0,@gwapi4 -
+host-lo6-to-web    tcp host      -    40033 ::1           8080 web 80   3  docker-proxy,0,@gwweb6 -
+host-ip6-to-web    tcp host      -    40034 2001:db8:1::1 8080 web 80   4  dnat,0,2001:db8:1::1   -
+cli-to-web6        tcp container cli  41031 2001:db8:1::1 8080 web 80   5  docker-proxy,0,@gwweb6 -
+cli-to-web-direct6 tcp container cli  41032 @web6         80   web 80   9  direct,0,@cli6         -
+EOF
+}
+
+# start one client; it keeps its connection idle for $HOLD seconds
+start_client() {
+  id=$1 proto=$2 kind=$3 from=$4 sport=$5 dip=$6 dport=$7
+  case "$dip" in *:*) fam=6; addr="[$dip]" ;; *) fam=4; addr=$dip ;; esac
+  if [ "$proto" = udp ]; then
+    # one datagram every 5 s keeps the conntrack entry and the proxy's UDP leg alive
+    cmd="while :; do echo ping-$id; sleep 5; done | socat -T $HOLD - UDP$fam:$addr:$dport,sourceport=$sport"
+  else
+    cmd="(echo hello-$id; sleep $HOLD) | socat - TCP$fam:$addr:$dport,sourceport=$sport"
+  fi
+  mkdir -p "$LAB/clients"
+  case "$kind" in
+    external) set -- ip netns exec "$EXT" sh -c "$cmd" ;;
+    host)     set -- ip netns exec "$NS" sh -c "$cmd" ;;
+    container) set -- "$DOCKER_BIN" -H "$SOCK" exec "$from" sh -c "$cmd" ;;
+  esac
+  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$LAB/clients/$id.pid" "$@" \
+    >"$LAB/clients/$id.out" 2>"$LAB/clients/$id.err" </dev/null &
+}
+
+# ---------------------------------------------------------------- ps filter
+# keep the header, our dockerd and its descendants, the shims serving our
+# containers (they re-parent to init) and their descendants, and our clients.
+filter_ps() {
+  in=$1
+  roots="$(cat "$LAB/docker.pid")"
+  for f in "$LAB"/clients/*.pid; do [ -f "$f" ] && roots="$roots $(cat "$f")"; done
+  awk -v roots="$roots" -v lab="$LAB" '
+    NR == 1 { hdr = $0; next }
+    { line[NR] = $0; pid[NR] = $2; ppid[NR] = $3
+      if ($0 ~ /containerd-shim/ && index($0, lab)) keep[$2] = 1 }
+    END {
+      n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1
+      do { changed = 0
+        for (k in line) if (!(pid[k] in keep) && (ppid[k] in keep)) { keep[pid[k]] = 1; changed = 1 }
+      } while (changed)
+      print hdr
+      for (k = 2; k <= NR; k++) if ((k in line) && (pid[k] in keep)) print line[k]
+    }' "$in"
+}
+
+# ---------------------------------------------------------------- sosreport layout
+sos_capture() {
+  s=$1
+  mkdir -p "$s/sos_commands/networking" "$s/sos_commands/process" "$s/sos_commands/firewall_tables" \
+           "$s/sos_commands/conntrack" "$s/sos_commands/docker/containers" "$s/sos_commands/kernel" \
+           "$s/proc/net"
+  # like sos: stdout and stderr go to the same file
+  sq() { out=$1; shift; inlab unshare --uts --mount sh -c 'mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; hostname natlens-lab; exec "$@"' sq "$@" >"$s/$out" 2>&1; }
+  sq sos_commands/networking/netstat_-W_-neopa netstat -W -neopa
+  sq sos_commands/networking/netstat_-W_-agn netstat -W -agn
+  sq sos_commands/networking/ss_-peaonmi ss -peaonmi
+  sq sos_commands/networking/ip_-o_addr ip -o addr
+  sq sos_commands/networking/ip_route_show_table_all ip route show table all
+  sq sos_commands/firewall_tables/iptables_-t_nat_-nvL iptables -t nat -nvL
+  sq sos_commands/firewall_tables/iptables_-t_filter_-nvL iptables -t filter -nvL
+  sq sos_commands/firewall_tables/iptables_-t_mangle_-nvL iptables -t mangle -nvL
+  sq sos_commands/firewall_tables/iptables_-vnxL iptables -vnxL
+  sq sos_commands/firewall_tables/ip6tables_-t_nat_-nvL ip6tables -t nat -nvL
+  sq sos_commands/firewall_tables/ip6tables_-vnxL ip6tables -vnxL
+  sq sos_commands/firewall_tables/nft_-a_list_ruleset nft -a list ruleset
+  sq sos_commands/conntrack/conntrack_-L_-o_extended conntrack -L -o extended
+  sq sos_commands/conntrack/conntrack_-S conntrack -S
+  inlab sysctl -a 2>/dev/null | grep '^net\.' >"$s/sos_commands/kernel/sysctl_-a"
+  for f in tcp tcp6 udp udp6 nf_conntrack; do inlab cat "/proc/net/$f" >"$s/proc/net/$f"; done
+  ps auxwwwm >"$s/sos_commands/process/ps_auxwwwm.raw" 2>&1
+  dk ps >"$s/sos_commands/docker/docker_ps" 2>&1
+  dk ps -a >"$s/sos_commands/docker/docker_ps_-a" 2>&1
+  dk info >"$s/sos_commands/docker/docker_info" 2>&1
+  dk version >"$s/sos_commands/docker/docker_version" 2>&1
+  dk network ls >"$s/sos_commands/docker/docker_network_ls" 2>&1
+  for n in $(dk network ls --format '{{.Name}}'); do
+    dk network inspect "$n" >"$s/sos_commands/docker/docker_network_inspect_$n" 2>&1
+  done
+  for id in $(dk ps -q); do
+    dk inspect "$id" >"$s/sos_commands/docker/containers/docker_inspect_$id" 2>&1
+  done
+  echo natlens-lab >"$s/hostname"
+  date -u >"$s/date"
+  ln -s sos_commands/process/ps_auxwwwm "$s/ps"
+  ln -s sos_commands/networking/netstat_-W_-neopa "$s/netstat"
+}
+
+# ps auxwwwm: header + one line per process followed by its thread lines ("-" in the
+# command column, PID column "-").  Keep process blocks whose PID is kept by filter_ps.
+filter_ps_m() {
+  raw=$1 ref=$2
+  awk 'NR == FNR { if (FNR > 1) keep[$2] = 1; next }
+       FNR == 1 { print; next }
+       $2 != "-" { cur = ($2 in keep) }
+       cur { print }' "$ref" "$raw"
+}
+
+# ---------------------------------------------------------------- one scenario
+run_scenario() {
+  SCEN=$1
+  V6=0; SOS=0
+  case "$SCEN" in
+    lab-proxy)     VER=20; PROXY=true ;;
+    lab-noproxy)   VER=20; PROXY=false ;;
+    lab-ipv6)      VER=20; PROXY=true; V6=1 ;;
+    lab-proxy-sos) VER=20; PROXY=true; SOS=1 ;;
+    lab28-proxy)   VER=28; PROXY=true ;;
+    lab28-noproxy) VER=28; PROXY=false ;;
+    *) die "unknown scenario $SCEN" ;;
+  esac
+  log "=== $SCEN"
+  teardown
+  mkdir -p "$LAB"
+  setup_netns
+  start_dockerd
+  build_image
+  start_containers
+
+  if [ "$V6" = 1 ]; then flows_v6; else flows_v4; fi | sed -f "$LAB/tokens.sed" >"$LAB/flows.tsv"
+  while read -r id proto kind from sport dip dport rest; do
+    start_client "$id" "$proto" "$kind" "$from" "$sport" "$dip" "$dport"
+  done <"$LAB/flows.tsv"
+  sleep "${NATLENS_SETTLE:-6}"
+
+  out="$LAB/out"; rm -rf "$out"; mkdir -p "$out"
+  # collect.sh runs inside the lab netns (ip netns exec gives it the netns's /sys)
+  # (a private mount of cgroup2 only so that `ss -e` can name socket cgroups)
+  inlab unshare --uts --mount sh -c 'mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; hostname natlens-lab; exec sh "$0" -o "$1" -n bundle -H "$2"' \
+    "$HERE/collect.sh" "$out" "$SOCK" >/dev/null || die "collect.sh failed"
+  B="$out/bundle"
+  filter_ps "$B/commands/ps_-efww" >"$B/commands/ps_-efww.f" && mv "$B/commands/ps_-efww.f" "$B/commands/ps_-efww"
+  if [ "$SOS" = 1 ]; then
+    sos_capture "$out/sos"
+    filter_ps_m "$out/sos/sos_commands/process/ps_auxwwwm.raw" "$B/commands/ps_-efww" \
+      >"$out/sos/sos_commands/process/ps_auxwwwm"
+    rm -f "$out/sos/sos_commands/process/ps_auxwwwm.raw"
+  fi
+  # client exit status/messages (refused connections) for the checker
+  for f in "$LAB"/clients/*.err; do
+    id=$(basename "$f" .err); printf '%s\t%s\n' "$id" "$(tr '\n' ' ' <"$f")"
+  done >"$LAB/clients.tsv"
+
+  dest="$SAMPLES/$SCEN"
+  rm -rf "$dest"; mkdir -p "$dest"
+  if [ "$SOS" = 1 ]; then cp -a "$out/sos/." "$dest/"; else cp -a "$B/." "$dest/"; fi
+  node "$HERE/lab/expect.cjs" --scenario "$SCEN" --proxy "$PROXY" --flows "$LAB/flows.tsv" \
+    --bundle "$B" --clients "$LAB/clients.tsv" --out "$dest/EXPECTED.json" || log "checker reported mismatches"
+  mkdir -p "$LOGS"; cp "$LAB/dockerd.log" "$LOGS/$SCEN.dockerd.log" 2>/dev/null
+  cp -a "$LAB/clients" "$LOGS/$SCEN.clients" 2>/dev/null; cp "$LAB/flows.tsv" "$LOGS/$SCEN.flows.tsv"
+  log "wrote $dest"
+  teardown
+  mkdir -p "$LAB"
+}
+
+case "${1:-}" in
+  teardown) teardown ;;
+  all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy; do run_scenario "$s"; done ;;
+  lab-*) run_scenario "$1" ;;
+  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-proxy-sos|lab28-proxy|lab28-noproxy|all|teardown>" >&2; exit 2 ;;
+esac

@@ -1,0 +1,262 @@
+#!/usr/bin/env node
+// natlens lab checker: turn the lab's flow table (what the lab did + the path that
+// docs/docker-paths §4.3 predicts) into samples/<scenario>/EXPECTED.json, after
+// CONFIRMING each flow from the raw capture (conntrack reply tuples, socket owners
+// in `ss -p`, the containers' /proc/<pid>/net files, client error output).
+// It never uses natlens itself.  Plain Node, no dependencies.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const B = args.bundle;
+const rd = (p) => { try { return fs.readFileSync(path.join(B, p), 'utf8'); } catch { return ''; } };
+
+// ---------- addresses
+function canon(ip) {
+  if (!ip) return ip;
+  ip = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const m = ip.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i);
+  if (m) return m[1];
+  if (!ip.includes(':')) return ip;
+  const [h, t] = ip.split('::');
+  const hs = h ? h.split(':') : [];
+  const ts = t !== undefined ? (t ? t.split(':') : []) : [];
+  const fill = t !== undefined ? Array(8 - hs.length - ts.length).fill('0') : [];
+  const g = [...hs, ...fill, ...ts].map((x) => parseInt(x, 16));
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `${g[6] >> 8}.${g[6] & 255}.${g[7] >> 8}.${g[7] & 255}`;
+  // RFC 5952: compress the longest run (>= 2) of zero groups
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8; i++) {
+    if (g[i] !== 0) continue;
+    let j = i; while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hx = g.map((x) => x.toString(16));
+  if (best < 0) return hx.join(':');
+  return hx.slice(0, best).join(':') + '::' + hx.slice(best + bestLen).join(':');
+}
+function splitHostPort(s) {
+  const i = s.lastIndexOf(':');
+  return { ip: canon(s.slice(0, i)), port: s.slice(i + 1) === '*' ? 0 : Number(s.slice(i + 1)) };
+}
+function hexIp(h) {
+  const words = h.match(/.{8}/g);
+  const bytes = [];
+  for (const w of words) for (let i = 3; i >= 0; i--) bytes.push(parseInt(w.substr(i * 2, 2), 16));
+  if (bytes.length === 4) return bytes.join('.');
+  const groups = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  return canon(groups.join(':'));
+}
+const TCPST = { '01': 'ESTABLISHED', '02': 'SYN_SENT', '03': 'SYN_RECV', '06': 'TIME_WAIT', '07': 'CLOSE', '08': 'CLOSE_WAIT', '0A': 'LISTEN' };
+
+// ---------- inputs
+const flows = fs.readFileSync(args.flows, 'utf8').split('\n').filter((l) => l.trim()).map((l) => {
+  const c = l.trim().split(/\s+/);
+  const exp = (s) => { if (s === '-') return null; const [p, sn, sees] = s.split(','); return { path: p, snat: sn === '1', sees: sees === '-' ? null : canon(sees) }; };
+  return { id: c[0], proto: c[1], kind: c[2], from: c[3] === '-' ? null : c[3], sport: Number(c[4]), dialIp: canon(c[5]), dialPort: Number(c[6]), target: c[7], tport: Number(c[8]), row: c[9], expected: exp(args.proxy === 'true' ? c[10] : c[11]) };
+});
+const clientErr = {};
+for (const l of (fs.existsSync(args.clients) ? fs.readFileSync(args.clients, 'utf8') : '').split('\n')) {
+  const i = l.indexOf('\t'); if (i > 0) clientErr[l.slice(0, i)] = l.slice(i + 1).trim();
+}
+const inspect = JSON.parse(rd('docker/docker_inspect_containers') || '[]');
+const ctr = {};
+for (const c of inspect) {
+  const name = c.Name.replace(/^\//, '');
+  const [netName, n] = Object.entries(c.NetworkSettings.Networks)[0];
+  ctr[name] = { name, id: c.Id, pid: c.State.Pid, network: netName, ip: n.IPAddress, gw: n.Gateway, ip6: n.GlobalIPv6Address ? canon(n.GlobalIPv6Address) : null, gw6: n.IPv6Gateway ? canon(n.IPv6Gateway) : null };
+}
+const ver = rd('docker/docker_version');
+const serverVer = ((ver.split(/^Server:/m)[1] || '').match(/Version:\s*(\S+)/) || [])[1] || null;
+
+// conntrack -L -o extended
+const ct = [];
+for (const l of rd('commands/conntrack_-L_-o_extended').split('\n')) {
+  const t = l.trim().split(/\s+/);
+  if (t.length < 6 || !/^ipv[46]$/.test(t[0])) continue;
+  const kv = { src: [], dst: [], sport: [], dport: [] };
+  for (const w of t) { const m = w.match(/^(src|dst|sport|dport)=(.*)$/); if (m) kv[m[1]].push(m[2]); }
+  ct.push({
+    line: l.trim().replace(/\s+/g, ' '), proto: t[2], state: /^[A-Z_]+$/.test(t[5]) ? t[5] : null,
+    unreplied: l.includes('[UNREPLIED]'),
+    o: { src: canon(kv.src[0]), dst: canon(kv.dst[0]), sport: Number(kv.sport[0]), dport: Number(kv.dport[0]) },
+    r: { src: canon(kv.src[1]), dst: canon(kv.dst[1]), sport: Number(kv.sport[1]), dport: Number(kv.dport[1]) },
+  });
+}
+// ss -tanpeiO / ss -uanpe
+function parseSs(text, proto) {
+  const out = [];
+  let cur = null;
+  for (const l of text.split('\n')) {
+    if (!l.trim() || /^(State|Netid)\s/.test(l)) continue;
+    if (/^\s/.test(l) && cur) { cur.rest += ' ' + l.trim(); continue; }
+    const t = l.trim().split(/\s+/);
+    if (t.length < 5) continue;
+    cur = { proto, state: t[0], local: splitHostPort(t[3]), peer: splitHostPort(t[4]), rest: t.slice(5).join(' ') };
+    out.push(cur);
+  }
+  for (const s of out) {
+    const u = s.rest.match(/users:\(\("([^"]+)",pid=(\d+),fd=(\d+)\)/);
+    s.proc = u ? u[1] : null; s.pid = u ? Number(u[2]) : null;
+    const ino = s.rest.match(/ino:(\d+)/); s.ino = ino ? Number(ino[1]) : null;
+  }
+  return out;
+}
+const ss = [...parseSs(rd('commands/ss_-tanpeiO'), 'tcp'), ...parseSs(rd('commands/ss_-uanpe'), 'udp')];
+// container /proc/<pid>/net files
+function procSockets(pid, proto) {
+  const out = [];
+  for (const f of proto === 'tcp' ? ['tcp', 'tcp6'] : ['udp', 'udp6']) {
+    for (const l of rd(`proc/${pid}/net/${f}`).split('\n').slice(1)) {
+      const t = l.trim().split(/\s+/);
+      if (t.length < 10) continue;
+      const [la, lp] = t[1].split(':'); const [ra, rp] = t[2].split(':');
+      out.push({ file: `proc/${pid}/net/${f}`, local: { ip: hexIp(la), port: parseInt(lp, 16) }, peer: { ip: hexIp(ra), port: parseInt(rp, 16) }, st: t[3], state: TCPST[t[3]] || t[3], ino: Number(t[9]) });
+    }
+  }
+  return out;
+}
+const ep = (a) => (a.ip && a.ip.includes(':') ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`);
+const eq = (a, b) => a.ip === b.ip && a.port === b.port;
+
+
+// docker-proxy evidence: a frontend socket (local = dialled address, peer = client) owned by
+// docker-proxy and a backend socket of the same pid connected to the target container
+function findProxy(f, tc, srcIp) {
+  const ev = [];
+  const front = ss.find((s) => s.proto === f.proto && s.proc && s.proc.startsWith('docker-proxy') &&
+    ((f.proto === 'tcp' && eq(s.local, { ip: f.dialIp, port: f.dialPort }) && s.peer.port === f.sport && (!srcIp || s.peer.ip === srcIp)) ||
+     (f.proto === 'udp' && s.local.port === f.dialPort && (s.local.ip === f.dialIp || s.local.ip === '0.0.0.0' || s.local.ip === '*' || s.local.ip === '::'))));
+  if (!front) return null;
+  const backs = ss.filter((s) => s.proto === f.proto && s.pid === front.pid && s !== front && s.peer.port === f.tport &&
+    (s.peer.ip === tc.ip || s.peer.ip === tc.ip6));
+  // inode adjacency: the backend socket of a TCP proxied flow is created right after accept()
+  backs.sort((a, b) => Math.abs(a.ino - front.ino - 2) - Math.abs(b.ino - front.ino - 2));
+  const back = backs[0];
+  ev.push(`ss: ${front.proto} ${front.state} ${ep(front.local)} <- ${ep(front.peer)} owned by ${front.proc} pid ${front.pid} ino ${front.ino} (frontend; conntrack shows no NAT)`);
+  if (!back) { ev.push('backend socket NOT found'); return { obs: { path: 'docker-proxy', snat: false, sees: null }, target: null, proxy: null, ev }; }
+  ev.push(`ss: ${back.state} ${ep(back.local)} -> ${ep(back.peer)} same pid, ino ${back.ino} (backend${f.proto === 'tcp' ? (back.ino === front.ino + 2 ? ', inode = frontend+2' : ', nearest inode') : ''})`);
+  const bct = ct.find((e) => e.proto === f.proto && e.o.src === back.local.ip && e.o.sport === back.local.port && e.o.dst === back.peer.ip);
+  if (bct) ev.push(`conntrack backend: ${bct.line}`);
+  return {
+    obs: { path: 'docker-proxy', snat: false, sees: back.local.ip, seesPort: back.local.port },
+    target: { ip: back.peer.ip, port: back.peer.port },
+    proxy: { pid: front.pid, frontend: { local: ep(front.local), peer: ep(front.peer), inode: front.ino }, backend: { local: ep(back.local), peer: ep(back.peer), inode: back.ino } },
+    ev,
+  };
+}
+
+// ---------- classify
+const results = [];
+let mismatches = 0;
+for (const f of flows) {
+  const tc = ctr[f.target];
+  const v6 = f.dialIp.includes(':');
+  const ev = [];
+  let obs = { path: 'unknown', snat: false, sees: null, state: null };
+  let clientIp = f.kind === 'external' ? (v6 ? '2001:db8:1::10' : '198.51.100.10')
+    : f.kind === 'container' ? (v6 ? ctr[f.from].ip6 : ctr[f.from].ip) : null;
+  let target = null; let proxy = null; let ctUsed = null; let pxNoCt = null;
+
+  const cands = ct.filter((e) => e.proto === f.proto && e.o.sport === f.sport && e.o.dport === f.dialPort && e.o.dst === f.dialIp);
+  const live = cands.find((e) => !e.unreplied && (f.proto === 'udp' || e.state === 'ESTABLISHED'));
+  const dead = cands.find((e) => e.unreplied || (f.proto === 'tcp' && e.state !== 'ESTABLISHED'));
+  if (live) {
+    ctUsed = live; clientIp = live.o.src;
+    ev.push(`conntrack: ${live.line}`);
+    const dnat = live.r.src !== live.o.dst || live.r.sport !== live.o.dport;
+    const snat = live.r.dst !== live.o.src || live.r.dport !== live.o.sport;
+    if (dnat) {
+      obs = { path: 'dnat', snat, sees: live.r.dst, seesPort: live.r.dport, state: live.state || 'ASSURED' };
+      target = { ip: live.r.src, port: live.r.sport };
+      ev.push(`reply src ${ep(target)} != orig dst ${ep({ ip: live.o.dst, port: live.o.dport })} (DNAT)` + (snat ? `; reply dst ${live.r.dst} != orig src ${live.o.src} (SNAT/MASQUERADE)` : '; reply dst = orig src (no SNAT)'));
+    } else if ((f.dialIp === tc.ip || f.dialIp === tc.ip6) && f.dialPort === f.tport) {
+      obs = { path: 'direct', snat: false, sees: live.o.src, seesPort: live.o.sport, state: live.state || 'ASSURED' };
+      target = { ip: f.dialIp, port: f.tport };
+      ev.push('orig dst is the container address itself, reply is the plain swap (no NAT)');
+    } else {
+      const px = findProxy(f, tc, live.o.src);
+      if (px) { ({ obs, target, proxy } = px); obs.state = live.state || 'ASSURED'; ev.push(...px.ev); }
+      else ev.push('no NAT and no docker-proxy frontend socket found');
+    }
+  } else if (f.proto === 'tcp' && (pxNoCt = findProxy(f, tc, null))) {
+    ({ obs, target, proxy } = pxNoCt); obs.state = 'ESTABLISHED'; clientIp = canon(proxy.frontend.peer.replace(/:\d+$/, ''));
+    ev.push(...pxNoCt.ev);
+    ev.push(`no conntrack entry for this ${v6 ? 'IPv6 ' : ''}flow` + (v6 ? ' (no ip6tables rule needs conntrack in this netns, so IPv6 is not tracked)' : ''));
+  } else {
+    // failed?  look for a SYN_SENT client socket or a refusal
+    let syn = null;
+    if (f.kind === 'container') syn = procSockets(ctr[f.from].pid, 'tcp').find((s) => s.local.port === f.sport && s.st === '02');
+    if (f.kind === 'host') syn = ss.find((s) => s.proto === 'tcp' && s.local.port === f.sport && s.state === 'SYN-SENT');
+    const err = clientErr[f.id] || '';
+    if (syn) {
+      obs = { path: 'failed', snat: false, sees: null, state: 'SYN_SENT' };
+      ev.push(`client socket ${ep(syn.local)} -> ${ep(syn.peer)} in SYN_SENT (${syn.file || 'ss'})`);
+      if (dead) ev.push(`conntrack: ${dead.line}`); else ev.push('no conntrack entry for it (dropped in FORWARD before confirmation)');
+    } else if (/refused/i.test(err)) {
+      obs = { path: 'failed', snat: false, sees: null, state: 'REFUSED' };
+      ev.push(`client: ${err.replace(/^\S+ \S+ \S+ /, '')}`);
+      if (dead) ev.push(`conntrack: ${dead.line}`);
+      const lis = ss.filter((s) => s.proto === f.proto && s.state === 'LISTEN' && s.local.port === f.dialPort);
+      ev.push(`listeners on port ${f.dialPort}: ${lis.map((s) => `${ep(s.local)} ${s.proc || '?'}`).join(', ') || 'none'}`);
+    } else {
+      ev.push(`no conntrack entry, no SYN_SENT socket, client stderr: ${err || '(empty)'}`);
+    }
+  }
+
+  // container-side confirmation
+  if (target && tc && obs.sees) {
+    const cs = procSockets(tc.pid, f.proto).find((s) => s.local.port === f.tport && s.peer.ip === obs.sees && s.peer.port === obs.seesPort);
+    if (cs) ev.push(`container ${f.target}: ${cs.file} ${ep(cs.local)} <-> ${ep(cs.peer)} ${f.proto === 'tcp' ? cs.state : ''}`.trim());
+    else if (f.proto === 'tcp') ev.push(`container ${f.target}: socket with peer ${obs.sees}:${obs.seesPort} NOT found`);
+  }
+  if (!target) target = { ip: v6 && tc.ip6 ? tc.ip6 : tc.ip, port: f.tport };
+
+  const e = f.expected;
+  const matches = !!e && e.path === obs.path && e.snat === obs.snat && (e.sees === null || e.sees === obs.sees);
+  if (!matches) { mismatches++; console.error(`MISMATCH ${f.id}: expected ${JSON.stringify(e)} observed ${JSON.stringify(obs)}`); }
+  const label = obs.path === 'docker-proxy' ? 'PROXY' : obs.path === 'direct' ? 'DIRECT' : obs.path === 'failed' ? 'FAIL'
+    : obs.path === 'dnat' ? (f.kind === 'host' && obs.snat ? 'HOST-NAT' : f.kind === 'container' ? 'HAIRPIN' : 'DNAT') : 'UNKNOWN';
+  results.push({
+    id: f.id,
+    proto: f.proto,
+    client: { ip: clientIp, port: f.sport, kind: f.kind, container: f.from },
+    dialled: { ip: f.dialIp, port: f.dialPort },
+    container: { name: f.target, ip: target.ip, port: target.port },
+    path: obs.path,
+    snat: obs.snat,
+    label,
+    containerSees: obs.sees ? { ip: obs.sees, port: obs.seesPort ?? null } : null,
+    state: obs.state,
+    docRow: f.row === '-' ? null : `docker-paths §4.3 row ${f.row}`,
+    ...(proxy ? { proxy } : {}),
+    expectedFromDoc: e,
+    matchesDoc: matches,
+    confirmedBy: ev.join('; '),
+  });
+}
+
+const out = {
+  schema: 'natlens/expected@1',
+  scenario: args.scenario,
+  docker: serverVer,
+  userlandProxy: args.proxy === 'true',
+  ip6tables: /ip6tables/.test(rd('commands/ps_-efww')) || /--ip6tables/.test(rd('docker/docker_info')),
+  layout: args.scenario.endsWith('-sos') ? 'sosreport' : 'natlens-collect',
+  host: { ip: '198.51.100.1', ip6: '2001:db8:1::1', netns: 'natlens-lab' },
+  external: { ip: '198.51.100.10', ip6: '2001:db8:1::10' },
+  containers: Object.values(ctr).map((c) => ({ name: c.name, id: c.id.slice(0, 12), pid: c.pid, network: c.network, ip: c.ip, gateway: c.gw, ip6: c.ip6, gateway6: c.gw6 })),
+  notes: [
+    'path: dnat = kernel NAT (PREROUTING/OUTPUT DNAT, includes hairpin and HOST-NAT), docker-proxy = userland proxy relayed it, direct = no NAT, client dialled the container address, failed = no connection (state says how).',
+    'snat: the kernel rewrote the source (MASQUERADE); false for docker-proxy even though the container sees the gateway (see containerSees).',
+    'Every flow was confirmed from the capture (conntrack reply tuples, ss -p socket owners, the target container /proc/<pid>/net files, client error output); confirmedBy lists the evidence. Nothing here comes from natlens.',
+  ],
+  flows: results,
+};
+fs.writeFileSync(args.out, JSON.stringify(out, null, 2) + '\n');
+console.error(`expect.cjs: ${results.length} flows, ${mismatches} differ from the docker-paths expectation`);
+process.exit(mismatches ? 3 : 0);

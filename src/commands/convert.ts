@@ -1,0 +1,126 @@
+/**
+ * `natlens convert`: read -> detect -> parse -> normalise -> write, for any
+ * number of inputs, streaming where the output format allows.
+ */
+import { DiagnosticPrinter } from "../diagnostics.js";
+import { ExitCode, type Io, UsageError } from "../io.js";
+import { expandInputs } from "../input/read.js";
+import { LineReader } from "../input/lines.js";
+import { detect, formatById } from "../detect.js";
+import { parseSource } from "../parse.js";
+import { FORMATS } from "../registry.js";
+import { KIND_PLURALS, type Diagnostic, type InputSummary, type RecordKind } from "../types.js";
+import { createWriter, type OutputFormat } from "../output/writers.js";
+import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
+import { openOutput } from "../output/sink.js";
+
+export interface ConvertArgs {
+  inputs: string[];
+  to: OutputFormat;
+  type?: string | undefined;
+  kind?: string | undefined;
+  output?: string | undefined;
+  color: ColorChoice;
+  strict: boolean;
+  byteOrder: "little" | "big";
+  verbose: boolean;
+  quiet: boolean;
+}
+
+class StrictStop extends Error {}
+
+export function kindFromName(name: string): RecordKind | null {
+  for (const [kind, plural] of Object.entries(KIND_PLURALS)) if (name === kind || name === plural) return kind as RecordKind;
+  return null;
+}
+
+/** The record kinds the chosen inputs will produce, found by detecting each input first. */
+async function plannedKinds(inputs: string[], io: Io, type: string | undefined): Promise<Set<RecordKind>> {
+  const kinds = new Set<RecordKind>();
+  if (type) {
+    for (const k of formatById(type)?.kinds ?? []) kinds.add(k);
+    return kinds;
+  }
+  const { sources } = await expandInputs(inputs.filter((i) => i !== "-"), io.stdin);
+  for (const s of sources) {
+    const reader = new LineReader(s);
+    const d = detect(await reader.head(120));
+    for (const k of d.format?.kinds ?? []) kinds.add(k);
+  }
+  return kinds;
+}
+
+export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
+  if (args.type && !formatById(args.type)) {
+    throw new UsageError(`unknown --type ${JSON.stringify(args.type)}`, `one of: ${FORMATS.map((f) => f.id).join(", ")}`);
+  }
+  let kind: RecordKind | null = null;
+  if (args.kind) {
+    kind = kindFromName(args.kind);
+    if (!kind) throw new UsageError(`unknown --kind ${JSON.stringify(args.kind)}`, `one of: ${Object.values(KIND_PLURALS).join(", ")}`);
+  } else if (args.to === "csv" || args.to === "text") {
+    const kinds = await plannedKinds(args.inputs, io, args.type);
+    if (args.inputs.includes("-") && !args.type) kinds.add("socket");
+    if (kinds.size === 1) kind = [...kinds][0]!;
+    else if (kinds.size === 0) kind = "socket";
+    else {
+      throw new UsageError(
+        `the inputs hold several record kinds (${[...kinds].map((k) => KIND_PLURALS[k]).join(", ")}); ${args.to} output shows one`,
+        `add --kind ${KIND_PLURALS[[...kinds][0]!]}, or use --to json`,
+      );
+    }
+  }
+
+  const { sources, problems } = await expandInputs(args.inputs, io.stdin);
+  const stderrChalk = makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
+  const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 20 });
+  if (sources.length === 0) {
+    for (const p of problems) io.stderr.write(`natlens: ${p.input}: error: ${p.message}${p.hint ? `\n    hint: ${p.hint}` : ""}\n`);
+    return ExitCode.Usage;
+  }
+
+  const stdoutColor = args.to === "text" && !args.output && resolveColor(args.color, io.env, io.stdoutIsTTY);
+  const out = openOutput(io, args.output, args.strict);
+  const writer = createWriter(args.to, out.sink, { kind, chalk: makeChalk(stdoutColor) });
+
+  const diagnostics: Diagnostic[] = [];
+  const inputs: InputSummary[] = [];
+  let unreadable = problems.length > 0;
+  for (const p of problems) {
+    const d: Diagnostic = { severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) };
+    diagnostics.push(d);
+    printer.print(d);
+  }
+  try {
+    for (const source of sources) {
+      const summary = await parseSource(source, {
+        ...(args.type ? { type: args.type } : {}),
+        options: { byteOrder: args.byteOrder },
+        onRecord: (r) => writer.write(r),
+        onDiagnostic: (d) => {
+          diagnostics.push(d);
+          printer.print(d);
+          if (args.strict && d.severity === "error") throw new StrictStop();
+        },
+      });
+      if (summary.skippedBy["unreadable"]) unreadable = true;
+      inputs.push(summary);
+    }
+  } catch (err) {
+    if (!(err instanceof StrictStop)) throw err;
+    printer.flush();
+    out.discard();
+    io.stderr.write("natlens: stopped at the first error (--strict)\n");
+    return ExitCode.Usage;
+  }
+  writer.finish(inputs, diagnostics);
+  out.close();
+  printer.flush();
+  if (args.verbose) {
+    for (const i of inputs) {
+      io.stderr.write(`natlens: ${i.file}: ${i.format ?? "unrecognised"}: ${i.lines} lines, ${i.records} records, ${i.ignored} ignored, ${i.skipped} skipped\n`);
+    }
+  }
+  if (unreadable) return ExitCode.Usage;
+  return inputs.some((i) => i.skipped > 0) || diagnostics.some((d) => d.severity === "error") ? ExitCode.Skipped : ExitCode.Ok;
+}

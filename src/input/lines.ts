@@ -1,0 +1,103 @@
+/**
+ * Line reading over a ByteSource: UTF-8 decoding across chunk borders, BOM and
+ * CR removal, 1-based line numbers, and a look at the first lines (for format
+ * detection) without reading the input twice, so stdin works too.
+ */
+import { StringDecoder } from "node:string_decoder";
+import type { ByteSource } from "./read.js";
+
+export type LineCallback = (text: string, no: number) => void;
+
+export class LineReader {
+  private readonly iterator: AsyncIterator<Buffer>;
+  private readonly decoder = new StringDecoder("utf8");
+  /** Text read but not yet handed out as lines. */
+  private pending = "";
+  /** Lines read ahead by head(). */
+  private readonly buffered: string[] = [];
+  private done = false;
+  private first = true;
+  /** True when the first chunk held a NUL byte (a binary file). */
+  binary = false;
+  /** True when the first line started with a UTF-8 byte-order mark. */
+  hadBom = false;
+  /** True when any line ended in CR LF. */
+  hadCr = false;
+
+  constructor(source: ByteSource) {
+    this.iterator = source.open()[Symbol.asyncIterator]();
+  }
+
+  private async fill(): Promise<boolean> {
+    if (this.done) return false;
+    const next = await this.iterator.next();
+    if (next.done) {
+      this.done = true;
+      this.pending += this.decoder.end();
+      return false;
+    }
+    const chunk = next.value;
+    if (this.first) {
+      this.first = false;
+      if (chunk.subarray(0, 8192).includes(0)) this.binary = true;
+    }
+    this.pending += this.decoder.write(chunk);
+    return true;
+  }
+
+  /** Cut complete lines out of `pending` and pass each to `cb`. */
+  private drain(cb: (line: string) => void, final: boolean): void {
+    const text = this.pending;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", start);
+      if (nl < 0) break;
+      cb(this.clean(text, start, nl));
+      start = nl + 1;
+    }
+    if (final && start < text.length) {
+      cb(this.clean(text, start, text.length));
+      start = text.length;
+    }
+    this.pending = start === 0 ? text : text.slice(start);
+  }
+
+  private clean(text: string, start: number, end: number): string {
+    if (end > start && text.charCodeAt(end - 1) === 13) {
+      end--;
+      this.hadCr = true;
+    }
+    let line = text.slice(start, end);
+    if (this.first === false && !this.sawFirstLine) {
+      this.sawFirstLine = true;
+      if (line.charCodeAt(0) === 0xfeff) {
+        this.hadBom = true;
+        line = line.slice(1);
+      }
+    }
+    return line;
+  }
+  private sawFirstLine = false;
+
+  /** The first `n` lines (fewer at end of input), without consuming them. */
+  async head(n: number): Promise<string[]> {
+    while (this.buffered.length < n) {
+      const more = await this.fill();
+      this.drain((l) => this.buffered.push(l), !more);
+      if (!more) break;
+    }
+    return this.buffered.slice(0, n);
+  }
+
+  /** Call `cb` for every line, from the first, including those seen by head(). */
+  async forEach(cb: LineCallback): Promise<number> {
+    let no = 0;
+    for (const l of this.buffered) cb(l, ++no);
+    this.buffered.length = 0;
+    const each = (l: string) => cb(l, ++no);
+    this.drain(each, this.done);
+    while (await this.fill()) this.drain(each, false);
+    this.drain(each, true);
+    return no;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Lines that are common to every format and carry no data: `$ command`
+ * banners that people and collectors put on top of a capture, and stderr lines
+ * that collectors (sosreport, ours) capture into the same file.
+ */
+
+export interface Noise {
+  reason: "banner" | "stderr";
+  code: string;
+  message: string;
+}
+
+const STDERR_PATTERNS: RegExp[] = [
+  /^RTNETLINK answers: /,
+  /^conntrack v\d[\d.]* \(conntrack-tools\): \d+ flow entries have been shown\.$/,
+  /^nfct_labelmap_new: /,
+  /^\(Not all processes could be identified, /,
+  /^\(No info could be read for "-p": /,
+  /^will not be shown, you would have to be root to see it all\.\)$/,
+  /^Cannot open netlink socket: /,
+  /^netstat: no support for `AF /,
+  /^netstat: invalid option /,
+  /^Error: No such container: /,
+  /^WARNING: /,
+];
+
+/** Classify a line as common noise, or return null. `atTop` is true before the first data line. */
+export function classifyNoise(line: string, atTop: boolean): Noise | null {
+  if (atTop && line.startsWith("$ ")) {
+    return { reason: "banner", code: "I_BANNER", message: "command banner line ignored" };
+  }
+  for (const re of STDERR_PATTERNS) {
+    if (re.test(line)) {
+      return { reason: "stderr", code: "I_STDERR_LINE", message: "standard-error line captured into the file, ignored" };
+    }
+  }
+  return null;
+}
+
+export function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
+
+/**
+ * Network-namespace hint from a path: `proc/6446/net/tcp6` -> `pid:6446`,
+ * `proc/net/tcp` or `proc/self/net/tcp` -> `host`, a sosreport
+ * `namespaces/NAME/` folder -> `netns:NAME`; otherwise null.
+ */
+export function netnsFromPath(file: string): string | null {
+  const p = file.replace(/\\/g, "/");
+  let m = /(?:^|\/)proc\/(\d+)\/net\/[^/]+$/.exec(p);
+  if (m) return `pid:${m[1]}`;
+  if (/(?:^|\/)proc\/(?:self\/)?net\/[^/]+$/.test(p)) return "host";
+  m = /(?:^|\/)namespaces\/([^/]+)\/[^/]+$/.exec(p);
+  if (m) return `netns:${m[1]}`;
+  return null;
+}

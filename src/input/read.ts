@@ -1,0 +1,112 @@
+/**
+ * Named byte streams. An input is a name (what diagnostics print) and a way to
+ * open its bytes: a file, standard input, and later an archive member. Nothing
+ * else in natlens touches the file system to read inputs.
+ */
+import { createReadStream } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { glob, hasMagic } from "glob";
+
+export interface ByteSource {
+  /** Display name: the path as given (or below a given directory), `-` for stdin. */
+  name: string;
+  /** True when the user named this input directly (not found inside a directory). */
+  explicit: boolean;
+  open(): AsyncIterable<Buffer>;
+}
+
+export interface ExpandResult {
+  sources: ByteSource[];
+  /** Inputs that could not be read at all (missing file, empty glob). */
+  problems: { input: string; message: string; hint?: string }[];
+}
+
+const CHUNK = 1 << 20;
+
+export function fileSource(file: string, explicit = true): ByteSource {
+  return {
+    name: file,
+    explicit,
+    open: () => createReadStream(file, { highWaterMark: CHUNK }),
+  };
+}
+
+export function stdinSource(stream: AsyncIterable<Buffer | string> = process.stdin): ByteSource {
+  let used = false;
+  return {
+    name: "-",
+    explicit: true,
+    async *open() {
+      if (used) throw new Error("standard input can only be read once");
+      used = true;
+      for await (const chunk of stream) yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    },
+  };
+}
+
+/** An in-memory source, for tests and library callers. */
+export function textSource(name: string, text: string | Buffer): ByteSource {
+  return {
+    name,
+    explicit: true,
+    async *open() {
+      yield typeof text === "string" ? Buffer.from(text) : text;
+    },
+  };
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await walk(p, out);
+    else if (e.isFile()) out.push(p);
+    else if (e.isSymbolicLink()) {
+      // sosreport puts symlinks such as `ps` -> sos_commands/process/ps_auxwwwm at its
+      // root; following them would read the same file twice, so they are left out.
+    }
+  }
+}
+
+/**
+ * Turn command-line inputs into byte sources: files, `-` (stdin), globs and
+ * directories (every regular file below, in name order).
+ */
+export async function expandInputs(
+  inputs: readonly string[],
+  stdin?: AsyncIterable<Buffer | string>,
+): Promise<ExpandResult> {
+  const sources: ByteSource[] = [];
+  const problems: ExpandResult["problems"] = [];
+  for (const input of inputs) {
+    if (input === "-") {
+      sources.push(stdinSource(stdin));
+      continue;
+    }
+    let st;
+    try {
+      st = await stat(input);
+    } catch {
+      st = null;
+    }
+    if (st?.isDirectory()) {
+      const files: string[] = [];
+      await walk(input, files);
+      if (files.length === 0) problems.push({ input, message: "directory holds no files" });
+      for (const f of files) sources.push(fileSource(f, false));
+    } else if (st?.isFile()) {
+      sources.push(fileSource(input));
+    } else if (hasMagic(input, { windowsPathsNoEscape: false })) {
+      const matches = (await glob(input, { nodir: true, dot: false })).sort();
+      if (matches.length === 0) problems.push({ input, message: "pattern matched no files", hint: "quote the pattern or check the path" });
+      for (const m of matches) sources.push(fileSource(m));
+    } else if (st) {
+      problems.push({ input, message: "not a regular file or directory" });
+    } else {
+      problems.push({ input, message: "no such file or directory", hint: "check the path; use - to read standard input" });
+    }
+  }
+  return { sources, problems };
+}

@@ -1,0 +1,101 @@
+/**
+ * The command line: yargs wiring only. `run` returns the exit code and never
+ * touches `process`, so tests drive it with a fake Io.
+ */
+import yargs from "yargs";
+import { ExitCode, type Io, UsageError } from "./io.js";
+import { convert } from "./commands/convert.js";
+import { formats } from "./commands/formats.js";
+import { OUTPUT_FORMATS, type OutputFormat } from "./output/writers.js";
+import { FORMATS } from "./registry.js";
+import { KIND_PLURALS } from "./types.js";
+import type { ColorChoice } from "./_color.js";
+
+export const VERSION = "0.1.0";
+
+const EPILOGUE = `Exit status: 0 all input parsed; 1 some lines or files skipped (see diagnostics); 2 usage error, unreadable input, or --strict stop.
+Environment: NO_COLOR (non-empty: no colour), TERM=dumb (no colour).
+Docs: README.md, docs/schema.md.`;
+
+/** yargs drops a lone `-` positional, so it travels under this name. */
+const STDIN_TOKEN = "\u0000stdin";
+
+export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
+  let code: ExitCode = ExitCode.Ok;
+  const argv = rawArgv.map((a) => (a === "-" ? STDIN_TOKEN : a));
+  const parser = yargs(argv)
+    .scriptName("natlens")
+    .usage("natlens <command> [options]\n\nExplain Docker port-publishing paths from saved socket, process, firewall and conntrack dumps.")
+    .command(
+      "convert <inputs..>",
+      "Parse dumps into normalised records (CSV, JSON, NDJSON or a text table)",
+      (y) =>
+        y
+          .positional("inputs", { describe: "files, directories, globs, or - for stdin", type: "string", array: true, demandOption: true })
+          .option("to", { describe: "output format", choices: OUTPUT_FORMATS, default: "text" as OutputFormat })
+          .option("type", { alias: "t", describe: "force an input format instead of detecting it", choices: FORMATS.map((f) => f.id), type: "string" })
+          .option("kind", { alias: "k", describe: "record kind to write", choices: Object.values(KIND_PLURALS), type: "string" })
+          .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
+          .option("byte-order", { describe: "byte order of the host that wrote /proc/net files", choices: ["little", "big"] as const, default: "little" as const })
+          .option("strict", { describe: "stop with exit 2 at the first error, writing nothing", type: "boolean", default: false })
+          .example("natlens convert samples/lab-proxy/proc/net/tcp", "decode a kernel socket table")
+          .example("natlens convert --to csv -o sockets.csv samples/lab-proxy/", "every socket of a bundle as CSV")
+          .example("natlens convert --to json ss.txt ps.txt", "sockets and processes as one JSON document")
+          .example("cat tcp6 | natlens convert - --to ndjson", "read stdin, one JSON record per line")
+          .epilogue(EPILOGUE),
+      async (a) => {
+        code = await convert(
+          {
+            inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
+            to: a.to as OutputFormat,
+            type: a.type,
+            kind: a.kind,
+            output: a.output,
+            color: a.color as ColorChoice,
+            strict: a.strict,
+            byteOrder: a["byte-order"],
+            verbose: a.verbose as boolean,
+            quiet: a.quiet as boolean,
+          },
+          io,
+        );
+      },
+    )
+    .command(
+      "formats",
+      "List the input formats natlens reads and the commands that produce them",
+      (y) => y.option("json", { type: "boolean", default: false, describe: "as JSON" }),
+      (a) => {
+        formats(io, a.json);
+      },
+    )
+    .option("color", { describe: "colour output", choices: ["auto", "always", "never"] as const, default: "auto" as const, global: true })
+    .option("verbose", { alias: "v", describe: "print every diagnostic and a per-input summary", type: "boolean", default: false, global: true })
+    .option("quiet", { alias: "q", describe: "print errors only", type: "boolean", default: false, global: true })
+    .option("debug", { describe: "show stack traces of internal errors", type: "boolean", default: false, global: true, hidden: true })
+    .demandCommand(1, "name a command: convert, formats")
+    .strict()
+    .recommendCommands()
+    .epilogue(EPILOGUE)
+    .version(VERSION)
+    .help()
+    .wrap(Math.min(100, (io.stdoutIsTTY && process.stdout.columns) || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // yargs calls this for its own validation errors (msg) and for errors thrown by handlers (err).
+      throw err ?? new UsageError(msg);
+    });
+
+  let helpText = "";
+  try {
+    await parser.parseAsync(argv, {}, (_err, _args, output) => {
+      if (output) helpText = output;
+    });
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`natlens: error: ${err.message}\n${err.hint ? `    hint: ${err.hint}\n` : ""}try 'natlens --help'\n`);
+    return ExitCode.Usage;
+  }
+  if (helpText) io.stdout.write(helpText + "\n");
+  return code;
+}

@@ -1,0 +1,14 @@
+/** STUB: being written. Claims nothing and reports every line as not yet supported. */
+import type { FormatParser } from "../format.js";
+
+export const netstat: FormatParser = {
+  id: "netstat",
+  title: "netstat (not yet implemented)",
+  kinds: [],
+  commands: [],
+  sniff: () => 0,
+  create: (ctx) => ({
+    line: (text, no) => ctx.skip(no, "E_NOT_IMPLEMENTED", "format netstat is not implemented yet", text),
+    end: () => {},
+  }),
+};

@@ -1,0 +1,32 @@
+/**
+ * The one list of input formats. Adding a format: write src/parsers/<id>.ts,
+ * add it here, add fixtures under test/fixtures/<id>/ (see CONTRIBUTING.md).
+ */
+import type { FormatParser } from "./format.js";
+import { procNetTcp } from "./parsers/proc-net-tcp.js";
+import { netstat } from "./parsers/netstat.js";
+import { ss } from "./parsers/ss.js";
+import { ps } from "./parsers/ps.js";
+import { iptablesSave } from "./parsers/iptables-save.js";
+import { iptablesList } from "./parsers/iptables-list.js";
+import { nft } from "./parsers/nft.js";
+import { conntrack } from "./parsers/conntrack.js";
+import { dockerInspect } from "./parsers/docker-inspect.js";
+import { dockerPs } from "./parsers/docker-ps.js";
+import { ipAddr } from "./parsers/ip-addr.js";
+import { ipRoute } from "./parsers/ip-route.js";
+
+export const FORMATS: readonly FormatParser[] = [
+  procNetTcp,
+  netstat,
+  ss,
+  ps,
+  iptablesSave,
+  iptablesList,
+  nft,
+  conntrack,
+  dockerInspect,
+  dockerPs,
+  ipAddr,
+  ipRoute,
+];
