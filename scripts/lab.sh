@@ -190,6 +190,8 @@ start_containers() {
 #   expect: path,snat,sees   path dnat|docker-proxy|direct|failed; snat 0|1 (netfilter
 #   source NAT); sees = the peer address the target container sees (token or ip), or -
 # Derived from docker-paths §4.3 (rows) for the action the lab performs.
+# host-gw-to-web without the proxy: the "MASQ LOCAL HOST" rule matches, but the source is
+# already the gateway address, so the masquerade is a no-op (reply dst = orig src): snat 0.
 flows_v4() {
 cat <<'EOF'
 ext-to-web         tcp external  -    40001 198.51.100.1 8080 web   80   1  dnat,0,198.51.100.10        dnat,0,198.51.100.10
@@ -198,7 +200,7 @@ ext-to-admin       tcp external  -    40003 198.51.100.1 9090 admin 80   -  fail
 host-lo-to-web     tcp host      -    40011 127.0.0.1    8080 web   80   2  docker-proxy,0,@gwweb4      dnat,1,@gwweb4
 host-lo6-to-web    tcp host      -    40012 ::1          8080 web   80   3  docker-proxy,0,@gwweb4      failed,0,-
 host-ip-to-web     tcp host      -    40013 198.51.100.1 8080 web   80   4  dnat,0,198.51.100.1         dnat,1,@gwweb4
-host-gw-to-web     tcp host      -    40014 @gwweb4      8080 web   80   4  dnat,0,@gwweb4              dnat,1,@gwweb4
+host-gw-to-web     tcp host      -    40014 @gwweb4      8080 web   80   4  dnat,0,@gwweb4              dnat,0,@gwweb4
 host-lo-to-admin   tcp host      -    40015 127.0.0.1    9090 admin 80   2  docker-proxy,0,@gwadmin4    dnat,1,@gwadmin4
 host-to-web-direct tcp host      -    40016 @web4        80   web   80   9  direct,0,@gwweb4            direct,0,@gwweb4
 cli-to-web         tcp container cli  41001 198.51.100.1 8080 web   80   5  docker-proxy,0,@gwweb4      dnat,0,@cli4
@@ -317,6 +319,19 @@ filter_ps_m() {
        cur { print }' "$ref" "$raw"
 }
 
+sample_readme() {
+  v=$(dk version --format '{{.Server.Version}}' 2>/dev/null)
+  {
+    echo "# $SCEN"
+    echo
+    echo "Made with \`sh scripts/lab.sh $SCEN\` on $(date -u +%Y-%m-%d): a real dockerd $v"
+    echo "(--userland-proxy=$PROXY$( [ "$V6" = 1 ] && echo ', --experimental --ipv6 --ip6tables --fixed-cidr-v6=fd00:17::/64'))"
+    echo "in network namespace natlens-lab, captured by $( [ "$SOS" = 1 ] && echo 'the sosreport-style commands in scripts/lab.sh (sos_capture)' || echo 'scripts/collect.sh') while the"
+    echo "clients listed in EXPECTED.json held their connections open. Topology, filtering (ps keeps"
+    echo "only the lab's processes) and the EXPECTED.json schema: ../README.md."
+  } >"$1/README.md"
+}
+
 # ---------------------------------------------------------------- one scenario
 run_scenario() {
   SCEN=$1
@@ -367,6 +382,7 @@ run_scenario() {
   if [ "$SOS" = 1 ]; then cp -a "$out/sos/." "$dest/"; else cp -a "$B/." "$dest/"; fi
   node "$HERE/lab/expect.cjs" --scenario "$SCEN" --proxy "$PROXY" --flows "$LAB/flows.tsv" \
     --bundle "$B" --clients "$LAB/clients.tsv" --out "$dest/EXPECTED.json" || log "checker reported mismatches"
+  sample_readme "$dest"
   mkdir -p "$LOGS"; cp "$LAB/dockerd.log" "$LOGS/$SCEN.dockerd.log" 2>/dev/null
   cp -a "$LAB/clients" "$LOGS/$SCEN.clients" 2>/dev/null; cp "$LAB/flows.tsv" "$LOGS/$SCEN.flows.tsv"
   log "wrote $dest"
