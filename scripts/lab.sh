@@ -269,12 +269,12 @@ filter_ps() {
 
 # ---------------------------------------------------------------- sosreport layout
 sos_capture() {
-  s=$1
-  mkdir -p "$s/sos_commands/networking" "$s/sos_commands/process" "$s/sos_commands/firewall_tables" \
-           "$s/sos_commands/conntrack" "$s/sos_commands/docker/containers" "$s/sos_commands/kernel" \
-           "$s/proc/net"
+  S=$1
+  mkdir -p "$S/sos_commands/networking" "$S/sos_commands/process" "$S/sos_commands/firewall_tables" \
+           "$S/sos_commands/conntrack" "$S/sos_commands/docker/containers" "$S/sos_commands/kernel" \
+           "$S/proc/net"
   # like sos: stdout and stderr go to the same file
-  sq() { out=$1; shift; inlab unshare --uts --mount sh -c 'mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; hostname natlens-lab; exec "$@"' sq "$@" >"$s/$out" 2>&1; }
+  sq() { _o=$1; shift; inlab unshare --uts --mount sh -c 'mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; hostname natlens-lab; exec "$@"' sq "$@" >"$S/$_o" 2>&1; }
   sq sos_commands/networking/netstat_-W_-neopa netstat -W -neopa
   sq sos_commands/networking/netstat_-W_-agn netstat -W -agn
   sq sos_commands/networking/ss_-peaonmi ss -peaonmi
@@ -289,24 +289,24 @@ sos_capture() {
   sq sos_commands/firewall_tables/nft_-a_list_ruleset nft -a list ruleset
   sq sos_commands/conntrack/conntrack_-L_-o_extended conntrack -L -o extended
   sq sos_commands/conntrack/conntrack_-S conntrack -S
-  inlab sysctl -a 2>/dev/null | grep '^net\.' >"$s/sos_commands/kernel/sysctl_-a"
-  for f in tcp tcp6 udp udp6 nf_conntrack; do inlab cat "/proc/net/$f" >"$s/proc/net/$f"; done
-  ps auxwwwm >"$s/sos_commands/process/ps_auxwwwm.raw" 2>&1
-  dk ps >"$s/sos_commands/docker/docker_ps" 2>&1
-  dk ps -a >"$s/sos_commands/docker/docker_ps_-a" 2>&1
-  dk info >"$s/sos_commands/docker/docker_info" 2>&1
-  dk version >"$s/sos_commands/docker/docker_version" 2>&1
-  dk network ls >"$s/sos_commands/docker/docker_network_ls" 2>&1
+  inlab sysctl -a 2>/dev/null | grep '^net\.' >"$S/sos_commands/kernel/sysctl_-a"
+  for f in tcp tcp6 udp udp6 nf_conntrack; do inlab cat "/proc/net/$f" >"$S/proc/net/$f"; done
+  ps auxwwwm >"$S/sos_commands/process/ps_auxwwwm.raw" 2>&1
+  dk ps >"$S/sos_commands/docker/docker_ps" 2>&1
+  dk ps -a >"$S/sos_commands/docker/docker_ps_-a" 2>&1
+  dk info >"$S/sos_commands/docker/docker_info" 2>&1
+  dk version >"$S/sos_commands/docker/docker_version" 2>&1
+  dk network ls >"$S/sos_commands/docker/docker_network_ls" 2>&1
   for n in $(dk network ls --format '{{.Name}}'); do
-    dk network inspect "$n" >"$s/sos_commands/docker/docker_network_inspect_$n" 2>&1
+    dk network inspect "$n" >"$S/sos_commands/docker/docker_network_inspect_$n" 2>&1
   done
   for id in $(dk ps -q); do
-    dk inspect "$id" >"$s/sos_commands/docker/containers/docker_inspect_$id" 2>&1
+    dk inspect "$id" >"$S/sos_commands/docker/containers/docker_inspect_$id" 2>&1
   done
-  echo natlens-lab >"$s/hostname"
-  date -u >"$s/date"
-  ln -s sos_commands/process/ps_auxwwwm "$s/ps"
-  ln -s sos_commands/networking/netstat_-W_-neopa "$s/netstat"
+  echo natlens-lab >"$S/hostname"
+  date -u >"$S/date"
+  ln -s sos_commands/process/ps_auxwwwm "$S/ps"
+  ln -s sos_commands/networking/netstat_-W_-neopa "$S/netstat"
 }
 
 # ps auxwwwm: header + one line per process followed by its thread lines ("-" in the
