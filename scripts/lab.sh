@@ -393,6 +393,6 @@ run_scenario() {
 case "${1:-}" in
   teardown) teardown ;;
   all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy; do run_scenario "$s"; done ;;
-  lab-*) run_scenario "$1" ;;
+  lab-*|lab28-*) run_scenario "$1" ;;
   *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-proxy-sos|lab28-proxy|lab28-noproxy|all|teardown>" >&2; exit 2 ;;
 esac
