@@ -54,7 +54,7 @@ teardown() {
       [ -f "$f" ] || continue
       p=$(cat "$f" 2>/dev/null)
       case "$p" in ''|*[!0-9]*) continue ;; esac
-      kill -TERM -- "-$p" 2>/dev/null
+      kill -TERM "-$p" 2>/dev/null
     done
   fi
   if [ -S "$LAB/docker.sock" ] && [ -f "$LAB/docker.pid" ]; then
@@ -347,7 +347,6 @@ run_scenario() {
   esac
   log "=== $SCEN"
   teardown
-  mkdir -p "$LAB"
   setup_netns
   start_dockerd
   build_image
@@ -387,7 +386,6 @@ run_scenario() {
   cp -a "$LAB/clients" "$LOGS/$SCEN.clients" 2>/dev/null; cp "$LAB/flows.tsv" "$LOGS/$SCEN.flows.tsv"
   log "wrote $dest"
   teardown
-  mkdir -p "$LAB"
 }
 
 case "${1:-}" in
