@@ -47,35 +47,25 @@ export class LineReader {
 
   /** Cut complete lines out of `pending` and pass each to `cb`. */
   private drain(cb: (line: string) => void, final: boolean): void {
-    const text = this.pending;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf("\n", start);
-      if (nl < 0) break;
-      cb(this.clean(text, start, nl));
-      start = nl + 1;
-    }
-    if (final && start < text.length) {
-      cb(this.clean(text, start, text.length));
-      start = text.length;
-    }
-    this.pending = start === 0 ? text : text.slice(start);
-  }
-
-  private clean(text: string, start: number, end: number): string {
-    if (end > start && text.charCodeAt(end - 1) === 13) {
-      end--;
-      this.hadCr = true;
-    }
-    let line = text.slice(start, end);
-    if (this.first === false && !this.sawFirstLine) {
+    if (this.pending.length === 0) return;
+    // split() is native and measurably faster than an indexOf/slice loop on big chunks.
+    const parts = this.pending.split("\n");
+    this.pending = final ? "" : parts.pop()!;
+    if (final && parts[parts.length - 1] === "") parts.pop();
+    if (!this.sawFirstLine && parts.length > 0) {
       this.sawFirstLine = true;
-      if (line.charCodeAt(0) === 0xfeff) {
+      if (parts[0]!.charCodeAt(0) === 0xfeff) {
         this.hadBom = true;
-        line = line.slice(1);
+        parts[0] = parts[0]!.slice(1);
       }
     }
-    return line;
+    for (let i = 0; i < parts.length; i++) {
+      const line = parts[i]!;
+      if (line.charCodeAt(line.length - 1) === 13) {
+        this.hadCr = true;
+        cb(line.slice(0, -1));
+      } else cb(line);
+    }
   }
   private sawFirstLine = false;
 

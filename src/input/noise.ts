@@ -24,8 +24,13 @@ const STDERR_PATTERNS: RegExp[] = [
   /^WARNING: /,
 ];
 
+/** First characters of the lines STDERR_PATTERNS can match (a cheap filter before any regex). */
+const NOISE_STARTS = new Set("RcnNw(ECW".split("").map((c) => c.charCodeAt(0)));
+
 /** Classify a line as common noise, or return null. `atTop` is true before the first data line. */
 export function classifyNoise(line: string, atTop: boolean): Noise | null {
+  const c0 = line.charCodeAt(0);
+  if (c0 !== 36 && !NOISE_STARTS.has(c0)) return null;
   if (atTop && line.startsWith("$ ")) {
     return { reason: "banner", code: "I_BANNER", message: "command banner line ignored" };
   }

@@ -4,11 +4,11 @@
  * a large conversion never piles up output in memory. In --strict mode the
  * output is held back until the run has succeeded.
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import type { Io } from "../io.js";
 import type { Sink } from "./writers.js";
 
-const FLUSH_AT = 1 << 16;
+const FLUSH_AT = 1 << 20;
 
 export interface Output {
   sink: Sink;
@@ -18,11 +18,18 @@ export interface Output {
 }
 
 export function openOutput(io: Io, file: string | undefined, holdBack: boolean): Output {
-  let parts: string[] = [];
-  let size = 0;
+  let pending = "";
   const held: string[] = [];
   let fd: number | null = null;
-  const tmp = file ? `${file}.natlens-tmp` : null;
+  // A regular file is written under a temporary name and renamed at the end, so a
+  // failed run never leaves half a file; /dev/null, FIFOs and such are written directly.
+  let isRegular = true;
+  try {
+    isRegular = file ? statSync(file).isFile() : true;
+  } catch {
+    isRegular = true; // does not exist yet
+  }
+  const tmp = file ? (isRegular ? `${file}.natlens-tmp` : file) : null;
   const emit = (text: string) => {
     if (holdBack) held.push(text);
     else if (tmp !== null) {
@@ -31,16 +38,14 @@ export function openOutput(io: Io, file: string | undefined, holdBack: boolean):
     } else io.stdout.write(text);
   };
   const flush = () => {
-    if (parts.length) emit(parts.join(""));
-    parts = [];
-    size = 0;
+    if (pending.length) emit(pending);
+    pending = "";
   };
   return {
     sink: {
       write(text) {
-        parts.push(text);
-        size += text.length;
-        if (size >= FLUSH_AT) flush();
+        pending += text;
+        if (pending.length >= FLUSH_AT) flush();
       },
     },
     close() {
@@ -52,14 +57,14 @@ export function openOutput(io: Io, file: string | undefined, holdBack: boolean):
       if (tmp !== null) {
         fd ??= openSync(tmp, "w");
         closeSync(fd);
-        renameSync(tmp, file!);
+        if (tmp !== file) renameSync(tmp, file!);
       }
     },
     discard() {
-      parts = [];
+      pending = "";
       held.length = 0;
       if (fd !== null) closeSync(fd);
-      if (tmp !== null) rmSync(tmp, { force: true });
+      if (tmp !== null && tmp !== file) rmSync(tmp, { force: true });
     },
   };
 }

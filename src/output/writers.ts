@@ -13,7 +13,7 @@ import {
   type RecordKind,
 } from "../types.js";
 import { COLUMNS, TEXT_COLUMNS, type Column } from "./columns.js";
-import { csvHeader, csvRow } from "./csv.js";
+import { csvHeader, CsvRowWriter } from "./csv.js";
 
 export const OUTPUT_FORMATS = ["text", "json", "ndjson", "csv"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -41,9 +41,10 @@ function cols(kind: RecordKind): Column<NatlensRecord>[] {
 function csvWriter(sink: Sink, kind: RecordKind): RecordWriter {
   const columns = cols(kind);
   sink.write(csvHeader(columns as Column<never>[]));
+  const rows = new CsvRowWriter(columns);
   return {
     write(record) {
-      if (record.kind === kind) sink.write(csvRow(columns, record));
+      if (record.kind === kind) sink.write(rows.row(record));
     },
     finish() {},
   };

@@ -14,9 +14,17 @@ import { KERNEL_TCP_STATES } from "./_states.js";
 const HEADER_RE = /^\s*sl\s+local_address\s+(rem_address|remote_address)\s+st\s+tx_queue\s+rx_queue\s+tr\s+tm->when\s+retrnsmt\s+uid\s+timeout\s+inode/;
 const ROW_RE = /^\s*\d+:\s+[0-9A-Fa-f]{8}(?:[0-9A-Fa-f]{24})?:[0-9A-Fa-f]{4}\s+[0-9A-Fa-f]{8}(?:[0-9A-Fa-f]{24})?:[0-9A-Fa-f]{4}\s+[0-9A-Fa-f]{2}\s/;
 
+/**
+ * One row's fields. `src` holds the address text: the line itself on the fast
+ * path (addresses at offsets `la`/`ra`), or "LOCAL REMOTE" on the slow path.
+ * The fast path reuses one Row object, so a million rows allocate none.
+ */
 interface Row {
-  local: string;
-  remote: string;
+  src: string;
+  la: number;
+  ra: number;
+  /** 8 (IPv4) or 32 (IPv6) hex digits. */
+  width: number;
   st: number;
   tx: number;
   rx: number;
@@ -32,56 +40,57 @@ function isHexRun(s: string, at: number, len: number): boolean {
   return true;
 }
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
+/** Read a decimal number at `i` after blanks; returns the end index, or -1. Value in `out.v`. */
+function decimalAt(line: string, i: number, out: { v: number }): number {
+  while (line.charCodeAt(i) === 32) i++;
+  let neg = false;
+  if (line.charCodeAt(i) === 45) {
+    neg = true;
+    i++;
+  }
+  const start = i;
+  let v = 0;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) v = v * 10 + (c - 48);
+  if (i === start) return -1;
+  out.v = neg ? -v : v;
+  return i;
 }
 
-/** Fast path: offsets fixed by the kernel's printf format. Returns null to fall back. */
-function fastRow(line: string): Row | null {
+const num = { v: 0 };
+
+/** Fast path: offsets fixed by the kernel's printf format. Fills `row`, or returns false to fall back. */
+function fastRow(line: string, row: Row): boolean {
   const colon = line.indexOf(": ");
-  if (colon < 0) return null;
+  if (colon < 0) return false;
   const a = colon + 2;
   // local address is 8 or 32 hex digits, followed by ':' and a 4-digit port
   const width = line.charCodeAt(a + 8) === 58 ? 8 : line.charCodeAt(a + 32) === 58 ? 32 : 0;
-  if (width === 0) return null;
+  if (width === 0) return false;
   const r = a + width + 6; // remote address
   const s = r + width + 6; // state
-  if (line.charCodeAt(a + width + 5) !== 32 || line.charCodeAt(r + width) !== 58 || line.charCodeAt(s - 1) !== 32) return null;
-  if (!isHexRun(line, a, width) || !isHexRun(line, r, width) || hexAt(line, a + width + 1, 4) < 0 || hexAt(line, r + width + 1, 4) < 0) return null;
+  if (line.charCodeAt(a + width + 5) !== 32 || line.charCodeAt(r + width) !== 58 || line.charCodeAt(s - 1) !== 32) return false;
+  if (!isHexRun(line, a, width) || !isHexRun(line, r, width) || hexAt(line, a + width + 1, 4) < 0 || hexAt(line, r + width + 1, 4) < 0) return false;
   const st = hexAt(line, s, 2);
   const tx = hexAt(line, s + 3, 8);
   const rx = hexAt(line, s + 12, 8);
-  if (st < 0 || tx < 0 || rx < 0 || line.charCodeAt(s + 11) !== 58) return null;
+  if (st < 0 || tx < 0 || rx < 0 || line.charCodeAt(s + 11) !== 58) return false;
   // after "tr:when retrnsmt" come uid, timeout, inode separated by runs of blanks
   let i = s + 20 + 12 + 9; // past " tr:tm->when" (1+2+1+8) and " retrnsmt" (1+8)
-  if (line.charCodeAt(s + 20) !== 32 || line.charCodeAt(i) !== 32) return null;
-  const nums: number[] = [0, 0, 0];
-  for (let k = 0; k < 3; k++) {
-    while (line.charCodeAt(i) === 32) i++;
-    let v = 0;
-    let n = 0;
-    let neg = false;
-    if (line.charCodeAt(i) === 45) {
-      neg = true;
-      i++;
-    }
-    while (isDigit(line.charCodeAt(i))) {
-      v = v * 10 + (line.charCodeAt(i) - 48);
-      i++;
-      n++;
-    }
-    if (n === 0) return null;
-    nums[k] = neg ? -v : v;
-  }
-  return {
-    local: line.slice(a, a + width + 5),
-    remote: line.slice(r, r + width + 5),
-    st,
-    tx,
-    rx,
-    uid: nums[0]!,
-    inode: nums[2]!,
-  };
+  if (line.charCodeAt(s + 20) !== 32 || line.charCodeAt(i) !== 32) return false;
+  if ((i = decimalAt(line, i, num)) < 0) return false;
+  const uid = num.v;
+  if ((i = decimalAt(line, i, num)) < 0) return false; // timeout (probe count), unused
+  if (decimalAt(line, i, num) < 0) return false;
+  row.src = line;
+  row.la = a;
+  row.ra = r;
+  row.width = width;
+  row.st = st;
+  row.tx = tx;
+  row.rx = rx;
+  row.uid = uid;
+  row.inode = num.v;
+  return true;
 }
 
 /** Fallback: split on blanks and check every field. */
@@ -98,8 +107,10 @@ function slowRow(line: string): Row | string {
   if (!q) return "expected tx_queue:rx_queue in field 5";
   if (!/^\d+$/.test(uid) || !/^\d+$/.test(inode)) return "expected numeric uid and inode in fields 8 and 10";
   return {
-    local,
-    remote,
+    src: `${local} ${remote}`,
+    la: 0,
+    ra: local.length + 1,
+    width: local.length - 5,
     st: hexAt(st, 0, 2),
     tx: hexAt(q[1]!, 0, 8),
     rx: hexAt(q[2]!, 0, 8),
@@ -108,15 +119,34 @@ function slowRow(line: string): Row | string {
   };
 }
 
-/** Reading of a decoded IPv4 address, for the byte-order check. */
-function plausibility(ip: string): number {
-  const first = ip.charCodeAt(0);
-  if (ip === "0.0.0.0") return 0;
-  if (ip.startsWith("127.") || ip.startsWith("10.") || ip.startsWith("192.168.") || /^172\.(1[6-9]|2\d|3[01])\./.test(ip)) return 1;
-  // Typical swapped reading: a small host number first (1.0.0.127, 2.0.17.172)
-  if (first >= 48 && first <= 57 && /^[0-9]\./.test(ip)) return -1;
+/**
+ * Reading of a raw IPv4 word for the byte-order check: +1 when the decoded
+ * address starts like a private or loopback network (127/8, 10/8, 172.16/12,
+ * 192.168/16), -1 when only the other byte order would (1.0.0.127 is
+ * 127.0.0.1 read backwards), 0 when neither tells.
+ */
+function plausibility(word: number, little: boolean): number {
+  const lo = word & 255;
+  const hi = (word >>> 24) & 255;
+  const second = (little ? (word >>> 8) : (word >>> 16)) & 255;
+  const secondOther = (little ? (word >>> 16) : (word >>> 8)) & 255;
+  const first = little ? lo : hi;
+  const other = little ? hi : lo;
+  const privateNet = (a: number, b: number) => a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+  if (word === 0) return 0;
+  if (privateNet(first, second)) return 1;
+  if (privateNet(other, secondOther)) return -1;
   return 0;
 }
+
+/** Rows the byte-order check looks at (enough to tell, cheap on huge files). */
+const BYTE_ORDER_SAMPLE = 10_000;
+
+// Shared empty arrays: a million sockets need no million empty arrays. Records are read-only.
+const NO_FLAGS: SocketFlag[] = Object.freeze([]) as unknown as SocketFlag[];
+const NO_PROCESSES: SocketRecord["processes"] = Object.freeze([]) as unknown as SocketRecord["processes"];
+const MAPPED: SocketFlag[] = Object.freeze(["mapped"]) as unknown as SocketFlag[];
+
 
 class ProcNetParser implements LineParser {
   private proto: "tcp" | "udp" | null = null;
@@ -124,13 +154,16 @@ class ProcNetParser implements LineParser {
   private readonly little: boolean;
   private plausible = 0;
   private implausible = 0;
+  private sampled = 0;
 
   constructor(private readonly ctx: ParseContext) {
     this.little = ctx.options.byteOrder !== "big";
   }
 
+  private readonly scratch: Row = { src: "", la: 0, ra: 0, width: 0, st: 0, tx: 0, rx: 0, uid: 0, inode: 0 };
+
   line(text: string, no: number): void {
-    const row = fastRow(text) ?? slowRow(text);
+    const row = fastRow(text, this.scratch) ? this.scratch : slowRow(text);
     if (typeof row === "string") {
       if (HEADER_RE.test(text)) {
         this.sawHeader = true;
@@ -150,26 +183,30 @@ class ProcNetParser implements LineParser {
   }
 
   private emit(row: Row, no: number): void {
-    const flags: SocketFlag[] = [];
+    let flags: SocketFlag[] = NO_FLAGS;
     let family: 4 | 6;
     let localIp: string, remoteIp: string;
-    const width = row.local.length - 5;
+    const { src, la, ra, width } = row;
     if (width === 8) {
       family = 4;
-      localIp = decodeHexIpv4(row.local, this.little)!;
-      remoteIp = decodeHexIpv4(row.remote, this.little)!;
-      const p = plausibility(localIp) + plausibility(remoteIp);
-      if (p > 0) this.plausible++;
-      else if (p < 0) this.implausible++;
+      localIp = decodeHexIpv4(src, this.little, la)!;
+      remoteIp = decodeHexIpv4(src, this.little, ra)!;
+      if (this.sampled < BYTE_ORDER_SAMPLE) {
+        this.sampled++;
+        const p = plausibility(hexAt(src, la, 8), this.little) + plausibility(hexAt(src, ra, 8), this.little);
+        if (p > 0) this.plausible++;
+        else if (p < 0) this.implausible++;
+      }
     } else {
-      const l = decodeHexIpv6(row.local, this.little)!;
-      const r = decodeHexIpv6(row.remote, this.little)!;
+      const l = decodeHexIpv6(src, this.little, la)!;
+      const r = decodeHexIpv6(src, this.little, ra)!;
       family = l.family === 4 && r.family === 4 ? 4 : 6;
       localIp = l.ip;
       remoteIp = r.ip;
-      if (l.mapped || r.mapped) flags.push("mapped");
+      if (l.mapped || r.mapped) flags = MAPPED;
     }
-    const remotePort = hexAt(row.remote, width + 1, 4);
+    const localPort = hexAt(src, la + width + 1, 4);
+    const remotePort = hexAt(src, ra + width + 1, 4);
     const proto = this.proto ?? "tcp";
     let state: SocketState;
     if (proto === "udp") state = row.st === 7 ? "UNCONN" : row.st === 1 ? "ESTABLISHED" : (KERNEL_TCP_STATES[row.st] ?? "UNKNOWN");
@@ -183,7 +220,7 @@ class ProcNetParser implements LineParser {
       proto,
       family,
       localIp,
-      localPort: hexAt(row.local, width + 1, 4),
+      localPort,
       remoteIp,
       // An unconnected socket's peer is 0.0.0.0:0 (or [::]:0); written as no port, like netstat's `*`.
       remotePort: remotePort === 0 && (remoteIp === "0.0.0.0" || remoteIp === "::") ? null : remotePort,
@@ -198,7 +235,7 @@ class ProcNetParser implements LineParser {
       program: null,
       iface: null,
       timer: null,
-      processes: [],
+      processes: NO_PROCESSES,
       flags,
     };
     this.ctx.emit(rec);

@@ -1,0 +1,136 @@
+/**
+ * Benchmarks, as ratios against a peer run on the same input in the same run.
+ *
+ *   npm run bench                 # all
+ *   npm run bench -- proc-net-tcp # one
+ *
+ * proc-net-tcp: a generated 1,000,000-row /proc/net/tcp (~156 MB) converted to
+ * CSV by natlens, against `PROC_NET_TCP=<file> ss -tan` reading the same file
+ * (both write to /dev/null), measured alternately. Target: ratio <= 0.33 and
+ * natlens peak RSS < 200 MB.
+ *
+ * Peak RSS comes from GNU time (`/usr/bin/time -f %M`); wall time from the
+ * parent. Generated inputs live in bench-out/ (git-ignored) and are reused.
+ */
+import { spawnSync } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, statSync } from "node:fs";
+import path from "node:path";
+import { once } from "node:events";
+
+const OUT = "bench-out";
+const NATLENS = ["dist/src/cli.js"];
+
+interface Run {
+  seconds: number;
+  rssMb: number;
+  status: number | null;
+}
+
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const devnull = openSync("/dev/null", "w");
+  const start = process.hrtime.bigint();
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", devnull, "pipe"],
+    maxBuffer: 1 << 26,
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  closeSync(devnull);
+  const lines = r.stderr.toString().trim().split("\n");
+  const kb = Number(lines[lines.length - 1]);
+  if (r.status !== 0 && r.status !== 1) process.stderr.write(r.stderr.toString().slice(0, 2000));
+  return { seconds, rssMb: kb / 1024, status: r.status };
+}
+
+/** Deterministic pseudo-random numbers (xorshift), so every run benchmarks the same file. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, "0");
+
+async function writeLines(file: string, count: number, header: string, row: (i: number, r: () => number) => string): Promise<void> {
+  if (existsSync(file)) return;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const out = createWriteStream(file + ".part");
+  const r = rng(count);
+  out.write(header);
+  let buf = "";
+  for (let i = 0; i < count; i++) {
+    buf += row(i, r);
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, "drain");
+      buf = "";
+    }
+  }
+  out.write(buf);
+  out.end();
+  await once(out, "finish");
+  const { renameSync } = await import("node:fs");
+  renameSync(file + ".part", file);
+}
+
+const PROC_HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode";
+
+async function procNetTcp(): Promise<void> {
+  const rows = 1_000_000;
+  const file = path.join(OUT, "proc_net_tcp_1M");
+  const states = [1, 1, 1, 1, 6, 6, 10, 8, 2, 5];
+  await writeLines(file, rows, PROC_HEADER.padEnd(149) + "\n", (i, r) => {
+    const st = states[r() % states.length]!;
+    const tw = st === 6;
+    const local = hex(r(), 8);
+    const remote = st === 10 ? "00000000" : hex(r(), 8);
+    const lport = hex(r() % 65536, 4);
+    const rport = st === 10 ? "0000" : hex(r() % 65536, 4);
+    const sl = String(i).padStart(4) + ":";
+    const tail = tw
+      ? `${hex(st, 2)} 00000000:00000000 03:00001338 00000000     0        0 0 3 ${hex(r(), 8)}${hex(r(), 8)}`
+      : `${hex(st, 2)} ${hex(r() % 4096, 8)}:${hex(r() % 4096, 8)} 00:00000000 00000000 ${String(r() % 2000).padStart(5)}        0 ${r() % 10_000_000} 1 ${hex(r(), 8)}${hex(r(), 8)} 20 4 30 10 -1`;
+    return `${sl} ${local}:${lport} ${remote}:${rport} ${tail}`.padEnd(149) + "\n";
+  });
+  const mb = statSync(file).size / 1e6;
+  console.log(`proc-net-tcp: ${rows.toLocaleString("en")} rows, ${mb.toFixed(0)} MB (${file})`);
+  const rounds = 3;
+  const ss: Run[] = [];
+  const nl: Run[] = [];
+  for (let k = 0; k < rounds; k++) {
+    ss.push(timed("ss", ["-tan"], { PROC_NET_TCP: file }));
+    nl.push(timed(process.execPath, [...NATLENS, "convert", "--to", "csv", "--type", "proc-net-tcp", file]));
+  }
+  report("convert --to csv", nl, "ss -tan (PROC_NET_TCP)", ss, 0.33, 200);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function report(name: string, ours: Run[], peerName: string, peer: Run[], maxRatio: number | null, maxRssMb: number | null): void {
+  const t = median(ours.map((r) => r.seconds));
+  const p = median(peer.map((r) => r.seconds));
+  const rss = Math.max(...ours.map((r) => r.rssMb));
+  const ratio = t / p;
+  console.log(`  natlens ${name}: ${ours.map((r) => r.seconds.toFixed(2)).join(" / ")} s (median ${t.toFixed(2)} s), peak RSS ${rss.toFixed(0)} MB`);
+  console.log(`  ${peerName}: ${peer.map((r) => r.seconds.toFixed(2)).join(" / ")} s (median ${p.toFixed(2)} s), peak RSS ${Math.max(...peer.map((r) => r.rssMb)).toFixed(0)} MB`);
+  const verdicts: string[] = [];
+  if (maxRatio !== null) verdicts.push(ratio <= maxRatio ? `ratio ${ratio.toFixed(3)} <= ${maxRatio}: ok` : `ratio ${ratio.toFixed(3)} > ${maxRatio}: TOO SLOW`);
+  if (maxRssMb !== null) verdicts.push(rss < maxRssMb ? `RSS ${rss.toFixed(0)} MB < ${maxRssMb} MB: ok` : `RSS ${rss.toFixed(0)} MB >= ${maxRssMb} MB: TOO BIG`);
+  console.log(`  => ${verdicts.join("; ")}`);
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { "proc-net-tcp": procNetTcp };
+
+const only = process.argv.slice(2);
+for (const [name, fn] of Object.entries(BENCHES)) {
+  if (only.length && !only.includes(name)) continue;
+  await fn();
+}
