@@ -347,6 +347,7 @@ run_scenario() {
   esac
   log "=== $SCEN"
   teardown
+  mkdir -p "$LAB"
   setup_netns
   start_dockerd
   build_image
