@@ -1,14 +1,565 @@
-/** STUB: being written. Claims nothing and reports every line as not yet supported. */
-import type { FormatParser } from "../format.js";
+/**
+ * `iptables -L` / `ip6tables -L` listings: with or without `-n`, `-v`, `-x`,
+ * `--line-numbers`, one table or several concatenated (sosreport's
+ * `iptables -vnxL` then `-t nat`). Format: input-formats.md §5.3.
+ *
+ * Rows are split on blanks, not columns (interface names overflow their
+ * column), and the free-text tail (`tcp dpt:8080 to:172.17.0.2:80`) is read
+ * into the same structured matches as `iptables-save`. A listing does not name
+ * its table, so the table is inferred per block of chains (built-in chain
+ * set, NAT-only targets) and reported with W_TABLE_ASSUMED; the records of a
+ * block wait until the block ends.
+ *
+ * Counters without `-x` are rounded by iptables to K/M/G/T units of 1000
+ * (`6047K` = 6047000); they are read as those numbers.
+ */
+import type { FormatParser, LineParser, ParseContext } from "../format.js";
+import type { ChainRecord, Negatable, NatlensRecord, PortRange, RuleMatches, RuleRecord } from "../types.js";
+import { normalizeCidr } from "./_addr.js";
+import { emptyMatches, NAT_TARGETS, parseNatSpec, parsePorts, parsePortSpec, protoName } from "./_iptables-rule.js";
+import { servicePort } from "./_services.js";
+
+const FORMAT = "iptables-list";
+const CHAIN_RE = /^Chain (\S+) \((?:policy (\S+)(?: (\d+[KMGT]?) packets, (\d+[KMGT]?) bytes)?|(\d+) references)\)\s*$/;
+const ROW_HINT = "rows look like `    0     0 DNAT  tcp  --  !docker0 *  0.0.0.0/0  0.0.0.0/0  tcp dpt:8080 to:172.17.0.2:80`";
+const PORT_PROTOS = new Set(["tcp", "udp", "sctp", "dccp", "udplite"]);
+
+/** Host names iptables prints without -n for well-known addresses (/etc/hosts, /etc/networks). */
+const KNOWN_NAMES: Record<string, string> = {
+  localhost: "127.0.0.1",
+  "localhost.localdomain": "127.0.0.1",
+  loopback: "127.0.0.0",
+  "link-local": "169.254.0.0",
+  "ip6-localhost": "::1",
+  "ip6-loopback": "::1",
+};
+
+interface Columns {
+  num: boolean;
+  counters: boolean;
+  ifaces: boolean;
+}
+
+interface Block {
+  /** Table named by a `$ iptables -t X -L` banner between blocks. */
+  table: string | null;
+  family: 4 | 6 | null;
+  pending: (RuleRecord | ChainRecord)[];
+  builtins: string[];
+  userChains: Set<string>;
+  natTarget: { target: string; line: number } | null;
+  firstLine: number;
+}
+
+const MULT: Record<string, number> = { K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/** `597`, `597K`, `12M` (units of 1000, as iptables prints them) to a number; null if not a count. */
+export function parseCount(s: string): number | null {
+  const n = s.length;
+  if (n === 0 || n > 21) return null;
+  const last = s[n - 1]!;
+  const unit = MULT[last];
+  const digits = unit ? s.slice(0, -1) : s;
+  if (digits.length === 0) return null;
+  for (let i = 0; i < digits.length; i++) {
+    const c = digits.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  return Number(digits) * (unit ?? 1);
+}
+
+function isOptColumn(s: string): boolean {
+  return s === "--" || s === "-f" || s === "!f";
+}
+
+/** Whitespace-separated fields with their end offsets, up to `max` fields. */
+function fields(line: string, max: number): { f: string[]; ends: number[] } {
+  const f: string[] = [];
+  const ends: number[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n && f.length < max) {
+    while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    if (i >= n) break;
+    const s = i;
+    while (i < n && line.charCodeAt(i) !== 32 && line.charCodeAt(i) !== 9) i++;
+    f.push(line.slice(s, i));
+    ends.push(i);
+  }
+  return { f, ends };
+}
+
+function negated(text: string): { v: string; neg: boolean } {
+  return text.charCodeAt(0) === 33 && text.length > 1 ? { v: text.slice(1), neg: true } : { v: text, neg: false };
+}
+
+interface TailResult {
+  goto: boolean;
+  nat: RuleRecord["nat"];
+  targetArgs: string[];
+  error: string | null;
+}
+
+/** Words of the tail with `/* comment *\/` kept whole (as one word starting with `/*`). */
+function tailWords(tail: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const n = tail.length;
+  while (i < n) {
+    while (i < n && tail.charCodeAt(i) === 32) i++;
+    if (i >= n) break;
+    if (tail.startsWith("/* ", i)) {
+      const e = tail.indexOf(" */", i + 3);
+      if (e >= 0) {
+        out.push(tail.slice(i, e + 3));
+        i = e + 3;
+        continue;
+      }
+    }
+    const s = i;
+    while (i < n && tail.charCodeAt(i) !== 32) i++;
+    out.push(tail.slice(s, i));
+  }
+  return out;
+}
+
+class IptablesListParser implements LineParser {
+  private block: Block | null = null;
+  private cols: Columns | null = null;
+  private chain: string | null = null;
+  private position = 0;
+  private nextTable: string | null = null;
+  private nextFamily: 4 | 6 | null = null;
+  private legacyReported = false;
+  private unresolved = new Set<string>();
+  private unknownServices = new Set<string>();
+  private noIfacesReported = false;
+
+  constructor(private readonly ctx: ParseContext) {}
+
+  private open(no: number): Block {
+    this.close();
+    this.block = {
+      table: this.nextTable,
+      family: this.nextFamily,
+      pending: [],
+      builtins: [],
+      userChains: new Set(),
+      natTarget: null,
+      firstLine: no,
+    };
+    this.nextTable = null;
+    return this.block;
+  }
+
+  private close(): void {
+    const b = this.block;
+    if (!b) return;
+    this.block = null;
+    let table = b.table;
+    if (table === null) {
+      const has = (c: string) => b.builtins.includes(c);
+      let why: string;
+      if (b.natTarget) {
+        table = "nat";
+        why = `the NAT-only target ${b.natTarget.target} appears (line ${b.natTarget.line})`;
+      } else if (has("POSTROUTING") && !has("FORWARD")) {
+        table = "nat";
+        why = "its built-in chains (PREROUTING/INPUT/OUTPUT/POSTROUTING) are the nat table's";
+      } else if (has("FORWARD") && (has("PREROUTING") || has("POSTROUTING"))) {
+        table = "mangle";
+        why = "it has all five built-in chains, like the mangle table";
+      } else if (has("PREROUTING") && !has("INPUT") && !has("FORWARD") && !has("POSTROUTING")) {
+        table = "raw";
+        why = "its only built-in chains are PREROUTING and OUTPUT, like the raw table";
+      } else {
+        table = "filter";
+        why = b.builtins.length ? "its built-in chains are INPUT/FORWARD/OUTPUT and no NAT-only target appears" : "no built-in chain tells the table and no NAT-only target (DNAT, SNAT, MASQUERADE, REDIRECT) appears";
+      }
+      this.ctx.report("warning", b.firstLine, "W_TABLE_ASSUMED", `listing does not name its table: assumed "${table}" because ${why}`, undefined, "put the command line (`$ iptables -t nat -L -n -v`) above each listing when several are concatenated, or use iptables-save");
+    }
+    const family = b.family ?? 4;
+    for (const r of b.pending) {
+      r.table = table;
+      r.family = family;
+      this.ctx.emit(r);
+    }
+  }
+
+  line(text: string, no: number): void {
+    const t = text.trim();
+    if (t.startsWith("Chain ")) return this.chainLine(t, text, no);
+    const c0 = t.charCodeAt(0);
+    if ((c0 >= 48 && c0 <= 57) || (this.cols && !this.cols.counters && !this.cols.num && c0 !== 35 && c0 !== 36 && !t.startsWith("target ") && !t.startsWith("===") && !t.startsWith("Total Number"))) {
+      return this.row(t, text, no);
+    }
+    if (t.startsWith("num ") || t.startsWith("pkts ") || t.startsWith("target ")) {
+      const h = t.split(/\s+/);
+      this.cols = { num: h[0] === "num", counters: h.includes("pkts"), ifaces: h.includes("in") };
+      if (!this.cols.ifaces && !this.noIfacesReported) {
+        this.noIfacesReported = true;
+        this.ctx.report("warning", no, "W_NO_INTERFACES", "listing without -v: the in/out interface columns are missing, so rules with -i/-o look broader than they are", text, "list with -v (iptables -L -n -v) or use iptables-save");
+      }
+      if (!h.includes("source") || !h.includes("destination")) {
+        this.ctx.skip(no, "E_IPT_LIST_HEADER", "column header without source/destination columns", text, "the header looks like ` pkts bytes target     prot opt in     out     source               destination`");
+        return;
+      }
+      this.ctx.ignore(no, "header");
+      return;
+    }
+    if (t.startsWith("# Warning: ")) {
+      const w = /^# Warning: (ip6?tables)-legacy tables present/.exec(t);
+      if (w && !this.legacyReported) {
+        this.legacyReported = true;
+        this.ctx.report("warning", no, "W_LEGACY_TABLES", `${w[1]}-legacy tables exist next to the nf_tables ones listed here: the rules that really apply may be in the legacy listing`, t, `collect ${w[1]}-legacy -L (or ${w[1]}-legacy-save) too`);
+      }
+      this.ctx.ignore(no, w ? "legacy-tables warning" : "comment");
+      return;
+    }
+    if (t.startsWith("$ ")) {
+      this.close();
+      const m = /\s-t\s*(\S+)/.exec(t) ?? /\s--table[= ](\S+)/.exec(t);
+      // without -t, iptables lists the filter table
+      this.nextTable = m ? m[1]! : /\s-\w*L/.test(t) ? "filter" : null;
+      this.nextFamily = /\bip6tables/.test(t) ? 6 : /\biptables/.test(t) ? 4 : null;
+      this.chain = null;
+      this.ctx.ignore(no, "banner");
+      return;
+    }
+    if (t.startsWith("===") || /^Total Number of Rules: \d+$/.test(t)) {
+      this.ctx.ignore(no, "trailer");
+      return;
+    }
+    this.ctx.skip(no, "E_IPT_LIST_LINE", "not a line of an iptables -L listing", text, "listings consist of `Chain NAME (...)` lines, a column header and rule rows");
+  }
+
+  private chainLine(t: string, text: string, no: number): void {
+    const m = CHAIN_RE.exec(t);
+    if (!m) {
+      this.ctx.skip(no, "E_IPT_LIST_CHAIN", "chain line is not `Chain NAME (policy P N packets, M bytes)` or `Chain NAME (N references)`", text, "e.g. `Chain DOCKER (2 references)`");
+      return;
+    }
+    const name = m[1]!;
+    const builtin = m[2] !== undefined;
+    let b = this.block;
+    if (!b || (builtin && (b.builtins.includes(name) || b.userChains.size > 0)) || (!builtin && b.userChains.has(name))) b = this.open(no);
+    if (builtin) b.builtins.push(name);
+    else b.userChains.add(name);
+    this.chain = name;
+    this.position = 0;
+    this.cols = null;
+    const rec: ChainRecord = {
+      kind: "chain",
+      source: { file: this.ctx.file, line: no },
+      format: FORMAT,
+      family: 4,
+      table: "",
+      name,
+      builtin,
+      policy: builtin ? m[2]! : null,
+      packets: m[3] !== undefined ? parseCount(m[3]) : null,
+      bytes: m[4] !== undefined ? parseCount(m[4]) : null,
+      hook: null,
+      priority: null,
+      type: null,
+    };
+    b.pending.push(rec);
+  }
+
+  private addr(text: string, no: number, line: string): Negatable<string> | null {
+    const { v, neg } = negated(text);
+    if (v === "anywhere" || v === "0.0.0.0/0" || v === "::/0") return neg ? { value: v === "::/0" ? "::/0" : "0.0.0.0/0", negated: true } : null;
+    let c = normalizeCidr(v);
+    if (!c) {
+      const slash = v.indexOf("/");
+      const host = slash < 0 ? v : v.slice(0, slash);
+      const known = KNOWN_NAMES[host];
+      if (known) c = normalizeCidr(slash < 0 ? known : known + v.slice(slash));
+    }
+    if (c) {
+      if (c.includes(":") && this.block) this.block.family = 6;
+      return { value: c, negated: neg };
+    }
+    if (!this.unresolved.has(v)) {
+      this.unresolved.add(v);
+      this.ctx.report("warning", no, "W_UNRESOLVED", `host name ${JSON.stringify(v)} kept as written: natlens does not resolve names`, line, "list with -n (iptables -L -n -v) to get addresses");
+    }
+    return { value: v, negated: neg };
+  }
+
+  private row(t: string, text: string, no: number): void {
+    const cols = this.cols;
+    const b = this.block;
+    if (!b || !cols || this.chain === null) {
+      this.ctx.skip(no, "E_IPT_LIST_ROW", "rule row before any `Chain` line and column header", text, "keep the whole listing, starting at its first `Chain` line");
+      return;
+    }
+    const lead = (cols.num ? 1 : 0) + (cols.counters ? 2 : 0);
+    const { f, ends } = fields(t, lead + 3 + (cols.ifaces ? 2 : 0) + 2);
+    let k = 0;
+    let num: number | null = null;
+    if (cols.num) {
+      num = parseCount(f[k++] ?? "");
+      if (num === null) return this.bad(no, text, "the first column is not a rule number");
+    }
+    let packets: number | null = null;
+    let bytes: number | null = null;
+    if (cols.counters) {
+      packets = parseCount(f[k++] ?? "");
+      bytes = parseCount(f[k++] ?? "");
+      if (packets === null || bytes === null) return this.bad(no, text, "pkts/bytes columns are not counters");
+    }
+    // target may be blank (a rule without -j); opt is `--`, `-f` or `!f`
+    let target: string | null;
+    let prot: string;
+    const at = k;
+    if (isOptColumn(f[at + 1] ?? "")) {
+      target = null;
+      prot = f[at]!;
+      k = at + 2;
+    } else if (isOptColumn(f[at + 2] ?? "")) {
+      target = f[at]!;
+      prot = f[at + 1]!;
+      k = at + 3;
+    } else {
+      return this.bad(no, text, "cannot find the target, prot and opt columns");
+    }
+    const opt = f[k - 1]!;
+    const need = k + (cols.ifaces ? 2 : 0) + 2;
+    if (f.length < need) return this.bad(no, text, `expected ${need} columns, found ${f.length}`);
+    const m: RuleMatches = emptyMatches();
+    if (cols.ifaces) {
+      m.inIface = this.iface(f[k++]!);
+      m.outIface = this.iface(f[k++]!);
+    }
+    m.src = this.addr(f[k++]!, no, text);
+    m.dst = this.addr(f[k++]!, no, text);
+    const fieldsEnd = ends[need - 1]!;
+    const p = negated(prot);
+    const pn = protoName(p.v);
+    m.proto = pn === null ? null : { value: pn, negated: p.neg };
+    if (opt === "-f") m.other.push("-f");
+    else if (opt === "!f") m.other.push("! -f");
+    const tail = t.slice(fieldsEnd).trim();
+    const r = this.tail(tail, m, target, no, text);
+    if (r.error !== null) return this.bad(no, text, r.error);
+    if (target !== null && NAT_TARGETS.has(target) && target !== "MASQUERADE" && !b.natTarget) b.natTarget = { target, line: no };
+    if (target === "MASQUERADE" && !b.natTarget) b.natTarget = { target, line: no };
+    if (r.nat && r.nat.addr && r.nat.addr.includes(":")) b.family = 6;
+    this.position++;
+    const rec: RuleRecord = {
+      kind: "rule",
+      source: { file: this.ctx.file, line: no },
+      format: FORMAT,
+      family: 4,
+      table: "",
+      chain: this.chain,
+      position: num ?? this.position,
+      packets,
+      bytes,
+      matches: m,
+      target,
+      goto: r.goto,
+      nat: r.nat,
+      targetArgs: r.targetArgs,
+      handle: null,
+      text: t,
+    };
+    b.pending.push(rec);
+  }
+
+  private bad(no: number, text: string, why: string): void {
+    this.ctx.skip(no, "E_IPT_LIST_ROW", `cannot read the rule row: ${why}`, text, ROW_HINT);
+  }
+
+  private iface(text: string): Negatable<string> | null {
+    const { v, neg } = negated(text);
+    if (v === "*" || v === "any") return null;
+    return { value: v, negated: neg };
+  }
+
+  private ports(spec: string, proto: string, no: number, line: string): PortRange[] | null {
+    const pr = proto === "udp" ? "udp" : "tcp";
+    const p = parsePorts(spec, (name) => servicePort(name, pr));
+    if (!p && !this.unknownServices.has(spec)) {
+      this.unknownServices.add(spec);
+      this.ctx.report("warning", no, "W_UNKNOWN_SERVICE", `port ${JSON.stringify(spec)} is not a number or a known service name; kept in other matches`, line, "list with -n to get port numbers");
+    }
+    return p;
+  }
+
+  /** Read the free-text tail into matches and target details. */
+  private tail(tail: string, m: RuleMatches, target: string | null, no: number, line: string): TailResult {
+    const r: TailResult = { goto: false, nat: null, targetArgs: [], error: null };
+    if (tail === "") return r;
+    const w = tailWords(tail);
+    let run: string[] = [];
+    const flush = () => {
+      if (run.length) m.other.push(run.join(" "));
+      run = [];
+    };
+    let neg = false;
+    const setNeg = <T>(field: keyof RuleMatches, v: T, n: boolean): boolean => {
+      if (m[field] !== null) return false;
+      (m as unknown as Record<string, Negatable<T>>)[field] = { value: v, negated: n };
+      return true;
+    };
+    let i = 0;
+    while (i < w.length) {
+      const x = w[i]!;
+      if (x === "!" && i + 1 < w.length) {
+        neg = true;
+        i++;
+        continue;
+      }
+      const bang = neg ? "! " : "";
+      const wasNeg = neg;
+      neg = false;
+      if (x.startsWith("/* ") && x.endsWith(" */")) {
+        flush();
+        const c = x.slice(3, -3);
+        if (m.comment === null) m.comment = c;
+        else m.other.push(x);
+        i++;
+        continue;
+      }
+      if (x === "[goto]") {
+        flush();
+        r.goto = true;
+        i++;
+        continue;
+      }
+      if (PORT_PROTOS.has(x) && i + 1 < w.length && /^(s|d)pts?:|^flags:|^!?option=|^\[/.test(w[i + 1]!)) {
+        flush();
+        i++;
+        const extra: string[] = [];
+        while (i < w.length) {
+          const y = w[i]!;
+          const pm = /^(s|d)pts?:(!?)(.*)$/.exec(y);
+          if (pm) {
+            const field = pm[1] === "s" ? "sport" : "dport";
+            const ports = this.ports(pm[3]!, x, no, line);
+            if (!ports || !setNeg(field, ports, pm[2] === "!")) extra.push(y);
+            i++;
+            continue;
+          }
+          if (/^flags:|^!?option=|^\[|^!?(syn|ECE|CWR)$/.test(y)) {
+            extra.push(y);
+            i++;
+            continue;
+          }
+          break;
+        }
+        if (extra.length) m.other.push(`${x} ${extra.join(" ")}`);
+        continue;
+      }
+      if (x === "multiport" && i + 2 < w.length && /^(dports|sports|ports)$/.test(w[i + 1]!)) {
+        flush();
+        const kind = w[i + 1]!;
+        const spec = negated(w[i + 2]!);
+        const proto = m.proto?.value ?? "tcp";
+        const ports = kind === "ports" ? null : this.ports(spec.v, proto, no, line);
+        if (!ports || !setNeg(kind === "dports" ? "dport" : "sport", ports, spec.neg)) m.other.push(`multiport ${kind} ${w[i + 2]}`);
+        i += 3;
+        continue;
+      }
+      if (x === "ADDRTYPE" && w[i + 1] === "match") {
+        flush();
+        i += 2;
+        const extra: string[] = [];
+        while (i + 1 < w.length && /^(src-type|dst-type)$/.test(w[i]!)) {
+          const v = negated(w[i + 1]!);
+          if (!setNeg(w[i] === "src-type" ? "srcType" : "dstType", v.v, v.neg)) extra.push(`${w[i]} ${w[i + 1]}`);
+          i += 2;
+        }
+        while (i < w.length && /^limit-(in|out)$/.test(w[i]!)) extra.push(w[i++]!);
+        if (extra.length) m.other.push(`ADDRTYPE match ${extra.join(" ")}`);
+        continue;
+      }
+      if ((x === "ctstate" || x === "state") && i + 1 < w.length && /^[A-Z,]+$/.test(w[i + 1]!)) {
+        flush();
+        if (!setNeg("ctstate", w[i + 1]!.split(","), wasNeg)) m.other.push(`${bang}${x} ${w[i + 1]}`);
+        i += 2;
+        continue;
+      }
+      if (x === "mark" && w[i + 1] === "match" && i + 2 < w.length) {
+        flush();
+        let j = i + 2;
+        let n = false;
+        if (w[j] === "!" && j + 1 < w.length) {
+          n = true;
+          j++;
+        }
+        if (!setNeg("mark", w[j]!, n)) m.other.push(`mark match ${n ? "! " : ""}${w[j]}`);
+        i = j + 1;
+        continue;
+      }
+      // target details (they come last)
+      if (target !== null) {
+        if (x.startsWith("to:") && (target === "DNAT" || target === "SNAT") && r.nat === null) {
+          flush();
+          const n = parseNatSpec(x.slice(3));
+          if (n) r.nat = n;
+          else r.targetArgs.push(x);
+          i++;
+          continue;
+        }
+        if ((x === "masq" || x === "redir") && w[i + 1] === (x === "masq" ? "ports:" : "ports") && i + 2 < w.length) {
+          flush();
+          const n = parsePortSpec(w[i + 2]!);
+          if (n && r.nat === null) r.nat = n;
+          else r.targetArgs.push(`${x} ${w[i + 1]} ${w[i + 2]}`);
+          i += 3;
+          continue;
+        }
+        if ((x === "random" || x === "random-fully" || x === "persistent") && NAT_TARGETS.has(target)) {
+          flush();
+          r.targetArgs.push(`--${x}`);
+          i++;
+          continue;
+        }
+        if (x === "reject-with" && i + 1 < w.length) {
+          flush();
+          r.targetArgs.push(`--reject-with ${w[i + 1]}`);
+          i += 2;
+          continue;
+        }
+        if (x === target && x !== x.toLowerCase()) {
+          // a target's own printout, e.g. `MARK or 0x4000`, `CHECKSUM fill`, `LOG flags 0 level 4`
+          flush();
+          r.targetArgs.push(w.slice(i).join(" "));
+          break;
+        }
+      }
+      run.push(`${bang}${x}`);
+      i++;
+    }
+    if (neg) run.push("!");
+    flush();
+    return r;
+  }
+
+  end(): void {
+    this.close();
+  }
+}
 
 export const iptablesList: FormatParser = {
-  id: "iptables-list",
-  title: "iptables-list (not yet implemented)",
-  kinds: [],
-  commands: [],
-  sniff: () => 0,
-  create: (ctx) => ({
-    line: (text, no) => ctx.skip(no, "E_NOT_IMPLEMENTED", "format iptables-list is not implemented yet", text),
-    end: () => {},
-  }),
+  id: FORMAT,
+  title: "iptables -L / ip6tables -L listings (-n, -v, -x, --line-numbers; tables concatenated)",
+  kinds: ["rule", "chain"],
+  commands: ["iptables -t nat -L -n -v --line-numbers", "iptables -L -n -v -x", "iptables -vnxL", "ip6tables -t nat -L -n -v", "iptables -t nat -L"],
+  sniff(head) {
+    let chain = 0;
+    let header = 0;
+    for (const l of head) {
+      if (l.startsWith("Chain ") && CHAIN_RE.test(l.trim())) chain++;
+      else if (/^\s*(num\s+)?(pkts\s+bytes\s+)?target\s+prot\s+opt\s+/.test(l)) header++;
+    }
+    if (chain && header) return 0.95;
+    if (chain) return 0.85;
+    if (header) return 0.7;
+    return 0;
+  },
+  create: (ctx) => new IptablesListParser(ctx),
 };
