@@ -27,7 +27,7 @@ const HEADER_RE = /^Proto\s+Recv-Q\s+Send-Q\s+Local Address\s+Foreign Address\s+
 const UNIX_SECTION_RE = /^Active UNIX domain sockets \((servers and established|only servers|w\/o servers)\)\s*$/;
 const UNIX_HEADER_RE = /^Proto\s+RefCnt\s+Flags\s+Type\s+State\s+I-Node\b/;
 /** Headerless rows: `tcp 0 0 a:p b:p ...` (sniff only). */
-const ROW_RE = /^(tcp|udp)6? +\d+ +\d+ +\S*:\S+ +\S*:\S+( |$)/;
+const ROW_RE = /^(tcp|udp)6? +\d+ +\d+ +[^\s=]*:[^\s=]+ +[^\s=]*:[^\s=]+( |$)/;
 const FOREIGN_RE = /^(tcp4|tcp46|udp4|udp46)\s|\(including servers\)|^\s*Proto\s+Local Address|^\s*Active Connections\s*$|\(state\)\s*$/;
 const NOTE_RE = /^\s+will not be shown, you would have to be root to see it all\.\)\s*$/;
 const TIMER_NAME_RE = /^(off|on|keepalive|timewait|probe|unkn-\d+)$/;
@@ -50,25 +50,29 @@ const UNMODELLED: Record<string, string> = {
   sctp6: "sctp-socket",
 };
 
-interface Token {
-  text: string;
-  start: number;
+/** Token offsets of the current line, reused for every line (no per-token objects). */
+const MAX_TOKENS = 64;
+const TS = new Int32Array(MAX_TOKENS);
+const TE = new Int32Array(MAX_TOKENS);
+
+/** Split on blanks (space, tab) into TS/TE; returns the token count (capped at MAX_TOKENS). */
+function tokenize(line: string): number {
+  const n = line.length;
+  let count = 0;
+  let i = 0;
+  while (i < n && count < MAX_TOKENS) {
+    let c = line.charCodeAt(i);
+    while (c === 32 || c === 9) c = line.charCodeAt(++i);
+    if (i >= n) break;
+    TS[count] = i;
+    while (i < n && c !== 32 && c !== 9) c = line.charCodeAt(++i);
+    TE[count++] = i;
+  }
+  return count;
 }
 
-/** Split on blanks (space, tab), keeping each token's offset. */
-function tokenize(line: string): Token[] {
-  const out: Token[] = [];
-  const n = line.length;
-  let i = 0;
-  while (i < n) {
-    let c = line.charCodeAt(i);
-    while (i < n && (c === 32 || c === 9)) c = line.charCodeAt(++i);
-    if (i >= n) break;
-    const start = i;
-    while (i < n && c !== 32 && c !== 9) c = line.charCodeAt(++i);
-    out.push({ text: line.slice(start, i), start });
-  }
-  return out;
+function tok(line: string, k: number): string {
+  return line.slice(TS[k]!, TE[k]!);
 }
 
 function isDigits(s: string): boolean {
@@ -185,8 +189,8 @@ class NetstatParser implements LineParser {
       this.ctx.ignore(no, "other-socket-section");
       return;
     }
-    const tokens = tokenize(text);
-    const proto = tokens[0]?.text ?? "";
+    const count = tokenize(text);
+    const proto = count > 0 ? tok(text, 0) : "";
     if (proto === "unix") {
       this.ctx.ignore(no, "unix-socket");
       return;
@@ -201,21 +205,21 @@ class NetstatParser implements LineParser {
       this.ctx.skip(no, "E_NETSTAT_LINE", "not a netstat line", text, "rows start with tcp, tcp6, udp or udp6; natlens reads Linux `netstat -tanpeW` output");
       return;
     }
-    this.row(text, tokens, proto, no);
+    this.row(text, count, proto, no);
   }
 
-  private row(text: string, t: Token[], label: "tcp" | "tcp6" | "udp" | "udp6", no: number): void {
+  private row(text: string, count: number, label: "tcp" | "tcp6" | "udp" | "udp6", no: number): void {
     const proto = label === "tcp" || label === "tcp6" ? "tcp" : "udp";
-    if (t.length < 5) {
-      this.ctx.skip(no, "E_NETSTAT_ROW", `expected at least 5 fields (Proto Recv-Q Send-Q Local Foreign), found ${t.length}`, text, "was the line cut or wrapped?");
+    if (count < 5) {
+      this.ctx.skip(no, "E_NETSTAT_ROW", `expected at least 5 fields (Proto Recv-Q Send-Q Local Foreign), found ${count}`, text, "was the line cut or wrapped?");
       return;
     }
-    const recvQ = t[1]!.text, sendQ = t[2]!.text;
+    const recvQ = tok(text, 1), sendQ = tok(text, 2);
     if (!isDigits(recvQ) || !isDigits(sendQ)) {
       this.ctx.skip(no, "E_NETSTAT_ROW", "Recv-Q and Send-Q must be numbers", text, "rows look like `tcp        0      0 0.0.0.0:8080   0.0.0.0:*   LISTEN`");
       return;
     }
-    const localText = t[3]!.text, remoteText = t[4]!.text;
+    const localText = tok(text, 3), remoteText = tok(text, 4);
     const lc = localText.lastIndexOf(":"), rc = remoteText.lastIndexOf(":");
     if (lc <= 0 || rc <= 0 || lc === localText.length - 1 || rc === remoteText.length - 1) {
       this.ctx.skip(no, "E_NETSTAT_ADDRESS", "local and foreign address must be ADDRESS:PORT", text, "expected fields like `127.0.0.1:8080`, `:::80`, `[::]:*`");
@@ -232,7 +236,7 @@ class NetstatParser implements LineParser {
     // State: always printed for TCP; empty for an unconnected UDP socket.
     let i = 5;
     let state: SocketState;
-    const st = t[5]?.text;
+    const st = count > 5 ? tok(text, 5) : undefined;
     if (proto === "tcp") {
       if (st === undefined) {
         this.ctx.skip(no, "E_NETSTAT_ROW", "TCP row without a state", text, "was the line cut?");
@@ -249,15 +253,14 @@ class NetstatParser implements LineParser {
 
     // Optional columns, recognised by shape.
     let timer: string | null = null;
-    let end = t.length;
-    const last = t[end - 1];
-    if (end - i >= 2 && last && TIMER_VALUE_RE.test(last.text) && TIMER_NAME_RE.test(t[end - 2]!.text)) {
-      timer = text.slice(t[end - 2]!.start, last.start + last.text.length);
+    let end = count;
+    if (end - i >= 2 && text.charCodeAt(TE[end - 1]! - 1) === 41 /* ) */ && TIMER_VALUE_RE.test(tok(text, end - 1)) && TIMER_NAME_RE.test(tok(text, end - 2))) {
+      timer = text.slice(TS[end - 2]!, TE[end - 1]!);
       end -= 2;
     }
     let pidAt = -1;
     for (let k = i; k < end; k++) {
-      const s = t[k]!.text;
+      const s = tok(text, k);
       if (s === "-" || (s.indexOf("/") > 0 && isDigits(s.slice(0, s.indexOf("/"))))) {
         pidAt = k;
         break;
@@ -268,7 +271,7 @@ class NetstatParser implements LineParser {
     let user: string | null = null;
     let inode: number | null = null;
     if (before === 2) {
-      const u = t[i]!.text, ino = t[i + 1]!.text;
+      const u = tok(text, i), ino = tok(text, i + 1);
       if (!isDigits(ino)) {
         this.ctx.skip(no, "E_NETSTAT_COLUMNS", `expected User and Inode after the state, found "${u} ${ino}"`, text, "natlens reads the columns of `netstat -tanpeo` (User Inode PID/Program Timer)");
         return;
@@ -278,7 +281,7 @@ class NetstatParser implements LineParser {
       const n = Number(ino);
       inode = n === 0 ? null : n;
     } else if (before !== 0) {
-      this.ctx.skip(no, "E_NETSTAT_COLUMNS", `unexpected text after the state: "${text.slice(t[i]!.start, pidAt < 0 ? undefined : t[pidAt]!.start).trim()}"`, text, "natlens reads the columns of `netstat -tanpeo` (User Inode PID/Program Timer)");
+      this.ctx.skip(no, "E_NETSTAT_COLUMNS", `unexpected text after the state: "${text.slice(TS[i]!, pidAt < 0 ? TE[end - 1]! : TS[pidAt]!).trim()}"`, text, "natlens reads the columns of `netstat -tanpeo` (User Inode PID/Program Timer)");
       return;
     }
 
@@ -286,9 +289,7 @@ class NetstatParser implements LineParser {
     let pid: number | null = null;
     let program: string | null = null;
     if (pidAt >= 0) {
-      const from = t[pidAt]!.start;
-      const lastTok = t[end - 1]!;
-      const pp = text.slice(from, lastTok.start + lastTok.text.length);
+      const pp = text.slice(TS[pidAt]!, TE[end - 1]!);
       if (pp !== "-") {
         const slash = pp.indexOf("/");
         pid = Number(pp.slice(0, slash));
@@ -432,23 +433,33 @@ export const netstat: FormatParser = {
     let unix = false;
     let rows = 0;
     let data = 0;
-    for (const l of head) {
+    let firstOurs = false;
+    for (let k = 0; k < head.length; k++) {
+      const l = head[k]!;
       if (FOREIGN_RE.test(l)) return 0;
+      if (NOTE_RE.test(l)) continue;
+      let ours = true;
       if (SECTION_RE.test(l)) section = true;
       else if (HEADER_RE.test(l)) header = true;
       else if (UNIX_SECTION_RE.test(l) || UNIX_HEADER_RE.test(l)) unix = true;
       else if (!l.startsWith("unix ")) {
         data++;
         if (ROW_RE.test(l)) rows++;
+        else ours = false;
       }
+      if (k === 0 || (k === 1 && NOTE_RE.test(head[0]!))) firstOurs = ours;
     }
-    if (section && header) return 0.95;
-    if (header) return 0.9;
-    if (section) return 0.8;
-    if (unix) return 0.7;
+    let score = 0;
+    if (section && header) score = 0.95;
+    else if (header) score = 0.9;
+    else if (section) score = 0.8;
+    else if (unix) score = 0.7;
     // Headerless rows (grep output): the row grammar is distinctive but not unique.
-    if (data > 0 && rows / data >= 0.8) return 0.55;
-    return rows > 0 ? 0.3 * (rows / data) : 0;
+    else if (data > 0 && rows / data >= 0.8) score = 0.55;
+    else if (rows > 0) score = 0.3 * (rows / data);
+    // A netstat table further down a file that starts with something else.
+    if (!firstOurs) score *= 0.6;
+    return score;
   },
   create: (ctx) => new NetstatParser(ctx),
 };
