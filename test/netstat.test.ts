@@ -90,3 +90,9 @@ test("netstat: unknown service names warn once per name; names and `[::]` withou
   assert.equal(s[2]!.localPort, 8080);
   assert.equal(s[2]!.family, 6);
 });
+
+test("netstat: a line starting with an Object.prototype name is skipped, not mistaken for a known protocol", async () => {
+  const { summary } = await sockets(["constructor 0 0 a:1 b:2", "__proto__ x"]);
+  assert.equal(summary.skipped, 2);
+  assert.deepEqual(summary.ignoredBy, {});
+});

@@ -41,14 +41,14 @@ const PROGRAM_CUT = 19;
 const REPORT_CAP = 50;
 
 /** Protocols netstat lists that natlens' socket records do not model. */
-const UNMODELLED: Record<string, string> = {
-  raw: "raw-socket",
-  raw6: "raw-socket",
-  udpl: "udplite-socket",
-  udpl6: "udplite-socket",
-  sctp: "sctp-socket",
-  sctp6: "sctp-socket",
-};
+const UNMODELLED = new Map<string, string>([
+  ["raw", "raw-socket"],
+  ["raw6", "raw-socket"],
+  ["udpl", "udplite-socket"],
+  ["udpl6", "udplite-socket"],
+  ["sctp", "sctp-socket"],
+  ["sctp6", "sctp-socket"],
+]);
 
 /** Token offsets of the current line, reused for every line (no per-token objects). */
 const MAX_TOKENS = 64;
@@ -195,7 +195,7 @@ class NetstatParser implements LineParser {
       this.ctx.ignore(no, "unix-socket");
       return;
     }
-    const unmodelled = UNMODELLED[proto];
+    const unmodelled = UNMODELLED.get(proto);
     if (unmodelled) {
       this.ctx.ignore(no, unmodelled);
       this.once("I_NETSTAT_UNMODELLED", `${proto} sockets are not modelled; their rows are ignored`, no, text);
