@@ -104,6 +104,11 @@ class IpAddrParser implements LineParser {
   }
 
   line(text: string, no: number): void {
+    if (text.startsWith("$ ")) {
+      // a `$ command` banner between concatenated captures (the driver drops only the first)
+      this.ctx.ignore(no, "banner");
+      return;
+    }
     const c0 = text.charCodeAt(0);
     if (c0 >= 48 && c0 <= 57) {
       const link = LINK_RE.exec(text);

@@ -86,6 +86,12 @@ class IpRouteParser implements LineParser {
   }
 
   line(text: string, no: number): void {
+    if (text.startsWith("$ ")) {
+      // a `$ command` banner between concatenated captures (the driver drops only the first)
+      this.flush();
+      this.ctx.ignore(no, "banner");
+      return;
+    }
     const words = splitWords(text);
     const c0 = text.charCodeAt(0);
     if ((c0 === 32 || c0 === 9) && words[0] === "nexthop") {
