@@ -17,7 +17,22 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ContainerNetwork, ContainerRecord, NetworkRecord, PublishedPort } from "../types.js";
-import { normalizeCidr, normalizeIp } from "./_addr.js";
+import { type NormalIp, normalizeCidr, normalizeIp } from "./_addr.js";
+
+/**
+ * normalizeIp (ipaddr.js) costs microseconds per call; host addresses repeat on
+ * every row, so remember the last few hundred answers.
+ */
+const IP_CACHE = new Map<string, NormalIp | null>();
+function cachedIp(text: string): NormalIp | null {
+  let n = IP_CACHE.get(text);
+  if (n === undefined) {
+    n = normalizeIp(text);
+    if (IP_CACHE.size >= 512) IP_CACHE.clear();
+    IP_CACHE.set(text, n);
+  }
+  return n;
+}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
@@ -51,6 +66,8 @@ class InspectParser implements LineParser {
   private starts: number[] = [];
   /** Per buffered line: already accounted as ignored/skipped. */
   private marked = new Uint8Array(0);
+  /** Set when a value was cut off and scanning resumed at the next document. */
+  private resynced = false;
 
   constructor(private readonly ctx: ParseContext) {}
 
@@ -199,7 +216,10 @@ class InspectParser implements LineParser {
     while (p < t.length) {
       const c = t.charCodeAt(p);
       if (c === 91) p = this.scanArray(p);
-      else if (c === 123) p = this.value(p, true);
+      else if (c === 123) {
+        p = this.value(p, true);
+        this.resynced = false;
+      }
       else p = this.garbage(p);
       p = this.skipWs(p);
     }
@@ -253,8 +273,14 @@ class InspectParser implements LineParser {
         }
         this.error(p, "E_DOCKER_JSON", "expected ',' or ']' after an array element");
       }
-      if (c === 123 || c === 91) p = this.value(p, false);
-      else if (c === 125) {
+      if (c === 123 || c === 91) {
+        p = this.value(p, false);
+        if (this.resynced) {
+          // the element's error already says where the next document starts
+          this.resynced = false;
+          return p;
+        }
+      } else if (c === 125) {
         this.error(p, "E_DOCKER_JSON", "unexpected '}' in an array");
         p++;
       } else p = this.value(p, false);
@@ -272,6 +298,7 @@ class InspectParser implements LineParser {
     if (end < 0) {
       const r = this.resyncPoint(p);
       end = r < 0 ? t.length : r;
+      this.resynced = true;
       this.error(end - 1, "E_DOCKER_JSON_TRUNCATED", `the JSON value starting on line ${this.noAt(p)} is not closed before ${r < 0 ? "the end of the input" : `the next document (line ${this.noAt(r)})`}`);
       this.ignoreRange(p, end);
       return end;
@@ -315,7 +342,7 @@ class InspectParser implements LineParser {
   private ip(v: Json | undefined, no: number, what: string): string | null {
     const s = str(v);
     if (s === null) return null;
-    const n = normalizeIp(s);
+    const n = cachedIp(s);
     if (!n) {
       this.warn(no, `${what} ${JSON.stringify(s)} is not an IP address; kept as written`);
       return s;

@@ -13,7 +13,22 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ContainerNetwork, ContainerRecord, PublishedPort } from "../types.js";
-import { normalizeIp } from "./_addr.js";
+import { type NormalIp, normalizeIp } from "./_addr.js";
+
+/**
+ * normalizeIp (ipaddr.js) costs microseconds per call; host addresses repeat on
+ * every row, so remember the last few hundred answers.
+ */
+const IP_CACHE = new Map<string, NormalIp | null>();
+function cachedIp(text: string): NormalIp | null {
+  let n = IP_CACHE.get(text);
+  if (n === undefined) {
+    n = normalizeIp(text);
+    if (IP_CACHE.size >= 512) IP_CACHE.clear();
+    IP_CACHE.set(text, n);
+  }
+  return n;
+}
 
 /** Header words of `docker ps` template fields (docker/cli formatter). */
 const COLUMN_NAMES = new Set([
@@ -143,7 +158,7 @@ export function parsePorts(text: string): { ports: PublishedPort[]; bad: string[
     const hRange = rangeOf(colon < 0 ? host : host.slice(colon + 1));
     let hostIp: string | null = null;
     if (colon > 0) {
-      const n = normalizeIp(host.slice(0, colon));
+      const n = cachedIp(host.slice(0, colon));
       if (!n) {
         bad.push(entry);
         continue;
@@ -330,13 +345,17 @@ export const dockerPs: FormatParser = {
   kinds: ["container"],
   commands: ["docker ps -a --no-trunc", "docker ps", "docker ps --format json", "docker ps --format 'table {{.Names}}\\t{{.Ports}}'"],
   sniff(head) {
-    const first = head[0]!;
-    const h = parseHeader(first);
-    if (h) {
-      if (first.startsWith("CONTAINER ID ") && h.some((c) => c.name === "IMAGE")) return 0.95;
-      return h.length >= 2 ? 0.85 : 0.6;
+    // the header is normally the first line; allow a few stray lines before it
+    for (let i = 0; i < Math.min(head.length, 5); i++) {
+      const line = head[i]!;
+      const h = parseHeader(line);
+      const late = i === 0 ? 0 : 0.05;
+      if (h) {
+        if (line.startsWith("CONTAINER ID ") && h.some((c) => c.name === "IMAGE")) return 0.95 - late;
+        return (h.length >= 2 ? 0.85 : 0.6) - late;
+      }
+      if (line.startsWith('{"') && line.includes('"ID":"') && line.includes('"Names":"')) return 0.9 - late;
     }
-    if (first.startsWith('{"') && first.includes('"ID":"') && first.includes('"Names":"')) return 0.9;
     return 0;
   },
   create: (ctx) => new PsParser(ctx),
