@@ -47,6 +47,8 @@ const STMT_START = new Set([
 const PAYLOAD = new Set(["ether", "vlan", "arp", "icmp", "icmpv6", "igmp", "ah", "esp", "comp", "ipcomp", "dst", "hbh", "mh", "frag", "rt", "rt0", "srh", "gre", "vxlan", "geneve", "pkttype", "cgroup", "socket", "osf", "ipsec", "dccp"]);
 const HANDLE_MARK = " # handle ";
 const DIAG_CAP = 50;
+/** targetArgs marker of a rule whose action nft printed as nothing (an iptables-nft xt target). */
+export const LOST_XT = "xt target ? (not printed by nft)";
 
 interface Table {
   family: string;
@@ -71,12 +73,35 @@ interface PendingRule {
 }
 
 function unquote(s: string): string {
-  if (s.length >= 2 && s.charCodeAt(0) === 34 && s.charCodeAt(s.length - 1) === 34) return s.slice(1, -1).replace(/\\(["\\])/g, "$1");
+  if (s.length >= 2 && s.charCodeAt(0) === 34 && s.charCodeAt(s.length - 1) === 34) {
+    const inner = s.slice(1, -1);
+    return inner.includes("\\") ? inner.replace(/\\(["\\])/g, "$1") : inner;
+  }
   return s;
 }
 
+/** Addresses repeat across a rule set: memoise the ipaddr.js-based normalisers. */
+const MEMO_MAX = 4096;
+function memo<T>(fn: (s: string) => T): (s: string) => T {
+  const cache = new Map<string, T>();
+  return (s) => {
+    let v = cache.get(s);
+    if (v === undefined && !cache.has(s)) {
+      v = fn(s);
+      if (cache.size >= MEMO_MAX) cache.clear();
+      cache.set(s, v);
+    }
+    return v as T;
+  };
+}
+const cidrOf = memo(normalizeCidr);
+
 /** Split a rule into tokens; quoted strings and `{ ... }` groups are single tokens. */
 export function tokenize(text: string): string[] {
+  if (!text.includes('"') && !text.includes("{") && !text.includes("\t")) {
+    const out = text.split(" ");
+    return out.includes("") ? out.filter((x) => x !== "") : out;
+  }
   const out: string[] = [];
   const n = text.length;
   let i = 0;
@@ -209,6 +234,13 @@ export function parseNatTo(value: string): NatTarget | null {
   }
   if (!addrPart && portPart === null) return null;
   return nat;
+}
+
+const natMemo = memo(parseNatTo);
+/** A fresh copy: records must not share objects. */
+function natOf(v: string): NatTarget | null {
+  const n = natMemo(v);
+  return n ? { ...n } : null;
 }
 
 function emptyMatches(): RuleMatches {
@@ -492,7 +524,7 @@ class RuleWalker {
         const els = setElements(v);
         if (els.length === 1) single = els[0]!;
       } else if (!v.startsWith("@")) single = v;
-      const cidr = single !== null ? normalizeCidr(single) : null;
+      const cidr = single !== null ? cidrOf(single) : null;
       if (cidr !== null && this.m[key] === null) {
         this.m[key] = { value: cidr, negated };
         return;
@@ -715,7 +747,7 @@ class RuleWalker {
       }
     }
     if (t[this.k] === "to" && t[this.k + 1] !== undefined) {
-      const nat = parseNatTo(t[this.k + 1]!);
+      const nat = natOf(t[this.k + 1]!);
       if (nat) {
         this.k += 2;
         if (target === "DNAT" || target === "SNAT") {
@@ -898,6 +930,21 @@ class NftParser implements LineParser {
       };
       return;
     }
+    if (tk[0] === "chain" && tk.length === 3 && last!.startsWith("{") && last!.endsWith("}")) {
+      // one-line chain as written in configs and docs: `chain X { type ...; policy ...; rule; rule }`
+      this.tableLine(`chain ${tk[1]} {`, raw, no);
+      for (const part of splitTop(last!.slice(1, -1), 59)) {
+        if (!part) continue;
+        if (part.startsWith("type ") || part.startsWith("policy ")) this.baseChain(this.chain!.rec!, part);
+        else this.chainLine(part, part, no);
+      }
+      this.chainLine("}", raw, no);
+      return;
+    }
+    if (BLOCKS.has(tk[0]!) && tk.length === 3 && last!.startsWith("{") && last!.endsWith("}")) {
+      // one-line set/map: nothing to keep (verdict maps are only read from listings)
+      return;
+    }
     if (last === "{" && ((BLOCKS.has(tk[0]!) && tk.length === 3) || (tk[0] === "ct" && CT_OBJECTS.has(tk[1]!) && tk.length === 4))) {
       const name = unquote(tk[tk.length - 2]!);
       this.block = { kind: tk[0] === "ct" ? `ct ${tk[1]}` : tk[0]!, name, depth: 1, elements: null, collecting: false, verdict: false };
@@ -997,7 +1044,8 @@ class NftParser implements LineParser {
     const c = this.chain!;
     c.position++;
     // stdout without nft's stderr: an unprintable xt target leaves a trailing blank
-    const lostBlank = body.length > 0 && (body.endsWith(" ") || body.endsWith("\t"));
+    const lastRaw = raw.charCodeAt(raw.length - 1);
+    const lostBlank = body.endsWith(" ") || body.endsWith("\t") || lastRaw === 32 || lastRaw === 9;
     let family: 4 | 6 = table.fam;
     if (table.family !== "ip" && table.family !== "ip6") {
       family = w.famHint ?? 4;
@@ -1028,7 +1076,8 @@ class NftParser implements LineParser {
         code: "W_NFT_XT_LOST",
         message: `rule ${c.position} of ${table.family} ${table.name} ${c.name}: nft could not show the iptables-nft ${w.xtLost}; its arguments are lost`,
       });
-    } else if (lostBlank && w.target === null) {
+    } else if (lostBlank && w.target === null && w.action === null && w.vmap === null) {
+      rec.targetArgs.push(LOST_XT);
       notes.push({
         severity: "warning",
         code: "W_NFT_XT_LOST",
@@ -1075,6 +1124,27 @@ class NftParser implements LineParser {
       if (n > DIAG_CAP) this.ctx.report("info", null, code, `${n - DIAG_CAP} more ${code} diagnostics not shown`);
     }
   }
+}
+
+/** Split on a separator character outside quotes and braces; parts are trimmed. */
+function splitTop(text: string, sep: number): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === 123) depth++;
+    else if (c === 125) depth--;
+    else if (c === sep && depth === 0) {
+      out.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start).trim());
+  return out;
 }
 
 /** Split ` # handle N` off a line. */
