@@ -22,7 +22,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
-import { normalizeIp } from "./_addr.js";
+import { normalizeIp, type NormalIp } from "./_addr.js";
 import { servicePort } from "./_services.js";
 import { KERNEL_TCP_STATES, stateFromText } from "./_states.js";
 
@@ -73,19 +73,22 @@ function isNetidWord(s: string): boolean {
   return true;
 }
 
-/** Whitespace tokenizer that remembers where each token ends. */
-function tokens(text: string, max: number): { toks: string[]; end: number } {
+/** Whitespace tokenizer for the first `max` tokens; `ends[k]` is where token k ends. */
+function tokens(text: string, max: number): { toks: string[]; ends: number[] } {
   const toks: string[] = [];
+  const ends: number[] = [];
   let i = 0;
   const n = text.length;
   while (toks.length < max) {
-    while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    let c = text.charCodeAt(i);
+    while (i < n && (c === 32 || c === 9)) c = text.charCodeAt(++i);
     if (i >= n) break;
     const s = i;
-    while (i < n && text.charCodeAt(i) !== 32 && text.charCodeAt(i) !== 9) i++;
+    while (i < n && c !== 32 && c !== 9) c = text.charCodeAt(++i);
     toks.push(text.slice(s, i));
+    ends.push(i);
   }
-  return { toks, end: i };
+  return { toks, ends };
 }
 
 interface Endpoint {
@@ -149,26 +152,19 @@ function parseUsers(text: string, at: number): { procs: Proc[]; end: number } | 
     const program = text.slice(nameStart, nameEnd);
     const close = text.indexOf(")", nameEnd + 2);
     if (close < 0) return "unterminated process tuple";
-    const parts = text.slice(nameEnd + 2, close).split(",");
     let pid = -1;
     let fd: number | null = null;
-    let bare = 0;
-    for (const p of parts) {
-      const eq = p.indexOf("=");
-      if (eq < 0) {
-        // old unlabeled form ("sshd",1123,3): pid then fd; else a piece of proc_ctx
-        if (isDigits(p)) {
-          if (bare === 0) pid = Number(p);
-          else if (bare === 1) fd = Number(p);
-          bare++;
-        }
-        continue;
-      }
-      const key = p.slice(0, eq);
-      const val = p.slice(eq + 1);
-      if (key === "pid" && isDigits(val)) pid = Number(val);
-      else if (key === "fd" && isDigits(val)) fd = Number(val);
-      // tid=, proc_ctx=, anything newer: tolerated
+    const pidAt = text.indexOf("pid=", nameEnd);
+    if (pidAt >= 0 && pidAt < close) {
+      // labeled form: pid=N[,tid=N][,proc_ctx=...],fd=N
+      pid = numberAt(text, pidAt + 4) ?? -1;
+      const fdAt = text.indexOf(",fd=", pidAt);
+      if (fdAt >= 0 && fdAt < close) fd = numberAt(text, fdAt + 4);
+    } else {
+      // old unlabeled form ("sshd",1123,3): pid then fd
+      const parts = text.slice(nameEnd + 2, close).split(",");
+      if (parts.length >= 1 && isDigits(parts[0]!)) pid = Number(parts[0]);
+      if (parts.length >= 2 && isDigits(parts[1]!)) fd = Number(parts[1]);
     }
     if (pid < 0) return "process tuple without a pid";
     procs.push({ pid, program: program === "" ? null : program, fd });
@@ -226,9 +222,11 @@ class SsParser implements LineParser {
       this.continuation(text, no);
       return;
     }
-    const { toks, end } = tokens(text, 6);
+    const { toks, ends } = tokens(text, 6);
     const t0 = toks[0] ?? "";
-    if (HEADER_RE.test(text.trimStart())) {
+    const c0 = t0.charCodeAt(0);
+    // headers start with Netid, State or Recv-Q (cheap test first: rows also start with S)
+    if ((c0 === 78 || c0 === 83 || c0 === 82) && HEADER_RE.test(text.trimStart())) {
       this.prev = "none";
       this.ctx.ignore(no, "header");
       return;
@@ -278,31 +276,32 @@ class SsParser implements LineParser {
     const peer = splitEndpoint(pt);
     if (!local || !peer) return this.bad(no, text, `cannot read the address \`${!local ? lt : pt}\` as ADDRESS:PORT`);
 
-    // The rest of the line: tokens 0..i+3 are consumed; find where the peer token ends.
-    const restAt = this.restOffset(text, toks, i + 4, end);
-    const rest = restAt < text.length ? text.slice(restAt) : "";
+    // The extras after the peer address; searched in place, without copies.
+    const restAt = ends[i + 3]!;
     let procs: Proc[] = [];
     let timer: string | null = null;
     let uid: number | null = null;
     let inode: number | null = null;
     let extended = false;
-    if (rest) {
-      let other = rest;
-      const u = rest.indexOf("users:(");
+    if (restAt < text.length) {
+      const u = text.indexOf("users:(", restAt);
       if (u >= 0) {
-        const users = parseUsers(rest, u);
+        const users = parseUsers(text, u);
         if (typeof users === "string") return this.bad(no, text, `process column: ${users}`, 'processes look like `users:(("nginx",pid=1854,fd=6))`');
         procs = dedupe(users.procs);
-        other = rest.slice(0, u) + " " + rest.slice(users.end);
       }
-      const tm = other.indexOf("timer:(");
+      // the timer follows users:(...) in current ss, the peer without -p; older ones may differ
+      const tm = text.indexOf("timer:(", restAt);
       if (tm >= 0) {
-        const close = other.indexOf(")", tm + 7);
-        timer = other.slice(tm + 7, close < 0 ? other.length : close);
+        const close = text.indexOf(")", tm + 7);
+        timer = text.slice(tm + 7, close < 0 ? text.length : close);
       }
-      uid = numberAfter(other, " uid:");
-      const ino = numberAfter(other, " ino:");
+      // -e: `uid:N` (only when not 0) right before `ino:N`; neither without -e
+      const at = text.indexOf(" ino:", restAt);
+      const ino = at < 0 ? null : numberAt(text, at + 5);
       if (ino !== null) {
+        const u2 = text.lastIndexOf(" uid:", at);
+        if (u2 >= restAt) uid = numberAt(text, u2 + 5);
         extended = true;
         inode = ino === 0 ? null : ino;
       }
@@ -327,20 +326,6 @@ class SsParser implements LineParser {
     if (this.serviceWarnings > REPORT_MAX) {
       this.ctx.report("warning", null, "W_SS_SERVICE", `${this.serviceWarnings - REPORT_MAX} more unknown service names (flag unknown-service, port left empty)`, undefined, "capture with `ss -n` for numeric ports");
     }
-  }
-
-  private restOffset(text: string, toks: string[], count: number, end: number): number {
-    if (toks.length <= count) return end;
-    // toks has more entries than consumed: re-scan to the end of token `count - 1`.
-    let i = 0;
-    let seen = 0;
-    const n = text.length;
-    while (i < n) {
-      while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-      while (i < n && text.charCodeAt(i) !== 32 && text.charCodeAt(i) !== 9) i++;
-      if (++seen === count) return i;
-    }
-    return n;
   }
 
   private otherFamily(lt: string, pt: string): Ignore | null {
@@ -520,7 +505,7 @@ class SsParser implements LineParser {
     if (e.host === "*") {
       return this.legacyStar ? { ip: "0.0.0.0", family: 4, known: true } : { ip: "::", family: 6, known: true };
     }
-    const n = normalizeIp(e.host);
+    const n = normalizeCached(e.host);
     if (n) {
       if (n.mapped) flags.push("mapped");
       return { ip: n.ip, family: n.family, known: true };
@@ -532,6 +517,10 @@ class SsParser implements LineParser {
 
   private port(text: string, proto: "tcp" | "udp", r: Row, flags: SocketFlag[]): number | null {
     if (text === "*") return null;
+    if (isDigits(text) && text.length <= 5) {
+      const v = Number(text);
+      if (v <= 65535) return v;
+    }
     const n = servicePort(text, proto);
     if (n === null) {
       flags.push("unknown-service");
@@ -543,10 +532,20 @@ class SsParser implements LineParser {
   }
 }
 
-function numberAfter(text: string, key: string): number | null {
-  const at = text.indexOf(key);
-  if (at < 0) return null;
-  let i = at + key.length;
+/** Addresses repeat a lot in socket listings: remember recent normalisations. */
+const IP_CACHE = new Map<string, NormalIp | null>();
+function normalizeCached(host: string): NormalIp | null {
+  let n = IP_CACHE.get(host);
+  if (n === undefined) {
+    n = normalizeIp(host);
+    if (IP_CACHE.size >= 10000) IP_CACHE.clear();
+    IP_CACHE.set(host, n);
+  }
+  return n;
+}
+
+function numberAt(text: string, at: number): number | null {
+  let i = at;
   let v = 0;
   let n = 0;
   while (i < text.length) {
