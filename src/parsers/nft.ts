@@ -337,6 +337,9 @@ class RuleWalker {
     while (this.k < t.length) {
       const from = this.k;
       const w = t[this.k]!;
+      if (t[this.k + 1] === "." || t[this.k + 2] === ".") {
+        if (this.concat(from)) continue;
+      }
       switch (w) {
         case "iifname":
         case "oifname":
@@ -459,6 +462,36 @@ class RuleWalker {
       }
       if (this.k === from) this.k++; // safety: always advance
     }
+  }
+
+  /** Width of a selector expression at `at`: `iifname` (1), `ip saddr` (2), `ct original ip saddr` (4). */
+  private selectorWidth(at: number): number {
+    const w = this.t[at];
+    if (w === undefined) return 0;
+    if (w === "iifname" || w === "oifname" || w === "iif" || w === "oif" || w === "mark") return 1;
+    if (w === "ct" && (this.t[at + 1] === "original" || this.t[at + 1] === "reply")) return this.t[at + 2] === "ip" || this.t[at + 2] === "ip6" ? 4 : 3;
+    return 2;
+  }
+
+  /** A concatenation `ip saddr . tcp dport @set` / `{ 1.2.3.4 . 80 }`: kept verbatim. Returns false when not one. */
+  private concat(from: number): boolean {
+    const t = this.t;
+    let k = from + this.selectorWidth(from);
+    if (t[k] !== ".") return false;
+    while (t[k] === ".") k += 1 + this.selectorWidth(k + 1);
+    this.k = Math.min(k, t.length);
+    this.op();
+    const v = t[this.k];
+    if (v !== undefined) {
+      this.k++;
+      if (v === "vmap") {
+        this.vmapStmt(from);
+        return true;
+      }
+      if (v.startsWith("@")) this.sets.push(v);
+    }
+    this.other(from);
+    return true;
   }
 
   private verdict(target: string, isGoto = false): void {
@@ -893,6 +926,10 @@ class NftParser implements LineParser {
         return;
       }
     }
+    if (text.startsWith('{"nftables"')) {
+      this.ctx.skip(no, "E_NFT_JSON", "nft JSON output (`nft -j list ruleset`) is not read", raw.slice(0, 200), "capture `nft list ruleset` (or `nft -a list ruleset`) without -j");
+      return;
+    }
     if (text === "flush ruleset") {
       this.ctx.ignore(no, "script");
       return;
@@ -1171,6 +1208,7 @@ export const nft: FormatParser = {
     let score = 0;
     for (const l of head) {
       if (TABLE_RE.test(l) || WARN_RE.test(l)) return 0.95;
+      if (l.startsWith('{"nftables": [{"metainfo": ')) return 0.9;
       if (CHAIN_RE.test(l)) score = Math.max(score, 0.45);
       else if (HOOK_RE.test(l)) score = Math.max(score, 0.45);
     }
