@@ -211,6 +211,8 @@ class SsParser implements LineParser {
   /** The previous line was a socket row (continuation lines attach to it), or an ignored row with its reason. */
   private prev: "row" | Ignore | "none" = "none";
   private noStateReported = false;
+  /** Whether the last header had a State column (null: no header seen). */
+  private headerState: boolean | null = null;
   private hostWarnings = 0;
   private serviceWarnings = 0;
   private summaryLines = 0;
@@ -228,6 +230,7 @@ class SsParser implements LineParser {
     // headers start with Netid, State or Recv-Q (cheap test first: rows also start with S)
     if ((c0 === 78 || c0 === 83 || c0 === 82) && HEADER_RE.test(text.trimStart())) {
       this.prev = "none";
+      this.headerState = text.includes("State");
       this.ctx.ignore(no, "header");
       return;
     }
@@ -271,6 +274,13 @@ class SsParser implements LineParser {
     if (netid === null) {
       const other = this.otherFamily(lt, pt);
       if (other) return this.ignoreRow(no, other);
+    }
+    if (stateText === null) {
+      if (this.headerState === true) return this.bad(no, text, "no state although the header has a State column");
+      const after = tokens(text.slice(ends[i + 3]!), 1).toks[0];
+      if (after !== undefined && isStateWord(after) && stateFromText(after) !== null) {
+        return this.bad(no, text, "the state follows the addresses, as in netstat output", "this looks like netstat; parse netstat captures in their own file");
+      }
     }
     const local = splitEndpoint(lt);
     const peer = splitEndpoint(pt);
