@@ -17,14 +17,17 @@ import { normalizeIp } from "./_addr.js";
 export type DockerKind = "proxy" | "dockerd" | null;
 
 const ROOTLESS_PROXY = "rootlesskit-docker-proxy";
-/** The kernel task name (`comm`) holds at most 15 characters. */
-const COMM_LEN = 15;
+const DOCKERD_CURRENT = "dockerd-current";
+/** `rootlesskit-d`: shorter prefixes may be other RootlessKit programs. */
+const ROOTLESS_MIN = 13;
 
 /** Which Docker program a basename (or a `comm`) is. */
 export function dockerKind(base: string): DockerKind {
   if (base.startsWith("docker-proxy")) return "proxy";
-  if (base === ROOTLESS_PROXY || (base.length === COMM_LEN && ROOTLESS_PROXY.startsWith(base))) return "proxy";
-  if (base === "dockerd" || base === "dockerd-current") return "dockerd";
+  // `rootlesskit-doc` (comm), `rootlesskit-d` (a narrower comm column)
+  if (base.length >= ROOTLESS_MIN && ROOTLESS_PROXY.startsWith(base)) return "proxy";
+  // `dockerd-curren` (a comm column one narrower than the task name)
+  if (base === "dockerd" || (base.startsWith("dockerd-") && DOCKERD_CURRENT.startsWith(base))) return "dockerd";
   return null;
 }
 
@@ -90,6 +93,19 @@ function flagOf(tok: string): [string, string | null] | null {
 
 const PROXY_VALUE_FLAGS = ["proto", "host-ip", "host-port", "container-ip", "container-port"] as const;
 type ProxyValueFlag = (typeof PROXY_VALUE_FLAGS)[number];
+const PROXY_VALUE_SET: ReadonlySet<string> = new Set(PROXY_VALUE_FLAGS);
+
+/** The same few addresses repeat on every proxy row: remember their normal form. */
+const ipCache = new Map<string, string | null>();
+function normalIp(text: string): string | null {
+  let v = ipCache.get(text);
+  if (v === undefined) {
+    v = normalizeIp(text)?.ip ?? null;
+    if (ipCache.size >= 4096) ipCache.clear();
+    ipCache.set(text, v);
+  }
+  return v;
+}
 const PROTOS = ["tcp", "udp", "sctp"];
 
 /**
@@ -107,7 +123,7 @@ export function parseDockerProxy(args: string, cut = false): ArgResult<DockerPro
     const f = flagOf(w[i]!);
     if (!f) continue; // stray word: ignore (not produced by dockerd)
     const [name, inline] = f;
-    if ((PROXY_VALUE_FLAGS as readonly string[]).includes(name)) {
+    if (PROXY_VALUE_SET.has(name)) {
       let v = inline;
       let last = i === w.length - 1;
       if (v === null) {
@@ -133,7 +149,9 @@ export function parseDockerProxy(args: string, cut = false): ArgResult<DockerPro
     }
   }
   const missing = PROXY_VALUE_FLAGS.filter((k) => raw[k] === undefined);
-  const truncated = missing.length > 0 || cutTail || cut;
+  // `docker-proxy -v` / `-version` prints its version: no mapping, nothing cut.
+  const versionQuery = w.length === 2 && (w[1] === "-v" || w[1] === "-version" || w[1] === "--version");
+  const truncated = cut || (!versionQuery && (missing.length > 0 || cutTail));
   const value: DockerProxyArgs = {
     proto: null,
     hostIp: null,
@@ -155,10 +173,10 @@ export function parseDockerProxy(args: string, cut = false): ArgResult<DockerPro
         break;
       case "host-ip":
       case "container-ip": {
-        const ip = normalizeIp(v);
-        if (ip) {
-          if (k === "host-ip") value.hostIp = ip.ip;
-          else value.containerIp = ip.ip;
+        const ip = normalIp(v);
+        if (ip !== null) {
+          if (k === "host-ip") value.hostIp = ip;
+          else value.containerIp = ip;
         } else problems.push(`-${k} ${v} is not an address`);
         break;
       }

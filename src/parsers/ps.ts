@@ -48,6 +48,8 @@ interface Layout {
   nlwp: number;
   stat: number;
   width: number;
+  /** Columns whose text is used. */
+  need: boolean[];
 }
 
 function words(line: string): string[] {
@@ -83,7 +85,7 @@ function headerLayout(line: string): Layout | null {
     }
     return -1;
   };
-  return {
+  const layout: Layout = {
     lead: before.map((l) => MULTI_WORD[l] ?? 1),
     trail: t.length - cmd - 1,
     pid: pidAt,
@@ -93,7 +95,10 @@ function headerLayout(line: string): Layout | null {
     nlwp: find(NLWP_LABELS),
     stat: find(["STAT", "S"]),
     width: t.length,
+    need: [],
   };
+  layout.need = before.map((_, i) => i === layout.pid || i === layout.ppid || i === layout.user || i === layout.lwp || i === layout.nlwp || i === layout.stat);
+  return layout;
 }
 
 function isUint(s: string): boolean {
@@ -155,7 +160,6 @@ class PsParser implements LineParser {
   private cutWidth = 0;
   private bareDocker = 0;
   private bareDockerLine = 0;
-  private noHeaderReported = false;
 
   constructor(private readonly ctx: ParseContext) {}
 
@@ -181,9 +185,8 @@ class PsParser implements LineParser {
         "E_PS_NO_HEADER",
         "ps row before any header line: the columns are unknown",
         text,
-        this.noHeaderReported ? undefined : "keep the header line (`UID PID PPID ... CMD`) of the ps output",
+        "keep the header line (`UID PID PPID ... CMD`) of the ps output",
       );
-      this.noHeaderReported = true;
       return;
     }
     this.row(text, no, layout);
@@ -191,18 +194,23 @@ class PsParser implements LineParser {
 
   private row(text: string, no: number, layout: Layout): void {
     const n = text.length;
-    const fields: string[] = [];
+    // Only the columns natlens uses are cut out of the line; the others are skipped.
+    const fields: (string | null)[] = new Array<string | null>(layout.lead.length).fill(null);
     let i = 0;
+    let short = false;
     for (let c = 0; c < layout.lead.length; c++) {
-      const start = (() => {
-        while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-        return i;
-      })();
-      for (let k = 0; k < layout.lead[c]!; k++) {
-        while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+      while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+      const start = i;
+      if (start >= n) {
+        short = true;
+        break;
+      }
+      const words = layout.lead[c]!;
+      for (let k = 0; k < words; k++) {
+        if (k > 0) while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
         while (i < n && text.charCodeAt(i) !== 32 && text.charCodeAt(i) !== 9) i++;
       }
-      fields.push(text.slice(start, i));
+      if (layout.need[c]) fields[c] = text.slice(start, i);
     }
     while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
     let end = n;
@@ -215,7 +223,7 @@ class PsParser implements LineParser {
       end = s;
       while (end > i && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
     }
-    if (fields[fields.length - 1] === "" || fields.length < layout.lead.length) {
+    if (short) {
       this.ctx.skip(no, "E_PS_ROW", `expected ${layout.width} columns as the header says, the row is shorter`, text, "rows must line up with the header line above them");
       return;
     }
@@ -338,7 +346,10 @@ class PsParser implements LineParser {
       rec.dockerd = r.value;
       if (r.truncated) {
         if (!cut) flags.push("truncated");
-        this.ctx.report("warning", no, "W_PS_TRUNCATED", "dockerd command line is cut: its last option is incomplete and left empty", printed, HINT_FULL);
+        const message = cut
+          ? "dockerd command line is cut at the terminal width: options past the cut are unknown and the last, possibly cut, one is left empty"
+          : "dockerd command line ends in a cut option; it is left empty";
+        this.ctx.report("warning", no, "W_PS_TRUNCATED", message, printed, HINT_FULL);
       }
       for (const m of r.problems) this.ctx.report("warning", no, "W_PS_DOCKER_ARG", `dockerd argument not understood: ${m}`, printed);
     }
