@@ -237,3 +237,27 @@ test("nft one-line chains as quoted in docs and configs", async () => {
     ["filter-forward-in__br-dummy", 3, "DROP", "UNPUBLISHED PORT DROP"],
   ]);
 });
+
+test("nft unclosed blocks and tables are closed at the next header", async () => {
+  const text = [
+    "table ip nat {",
+    "\tset s {",
+    "\t\ttype ipv4_addr",
+    "\tchain A {",
+    "\t\tcounter meta mark set ct mark accept",
+    "\t}",
+    "table ip6 nat {",
+    "\tchain B {",
+    "\t\taccept",
+    "\t}",
+    "}",
+  ].join("\n");
+  const r = await parse(text, { type: "nft" });
+  const rs = r.records.filter((x): x is RuleRecord => x.kind === "rule");
+  assert.deepEqual(rs.map((x) => [x.family, x.chain, x.target, x.targetArgs]), [
+    [4, "A", "ACCEPT", ["meta mark set ct mark"]],
+    [6, "B", "ACCEPT", []],
+  ]);
+  assert.equal(r.diagnostics.filter((d) => d.code === "W_NFT_UNCLOSED").length, 2);
+  assert.equal(r.summary.skipped, 0);
+});

@@ -663,6 +663,7 @@ class RuleWalker {
     this.k = from + heads;
     if (t[this.k] === "set") {
       this.k++;
+      if (t[this.k] === "ct" || t[this.k] === "meta") this.k++;
       if (this.k < t.length) this.k++;
       while (this.k < t.length && BIN_OPS.has(t[this.k]!)) this.k += 2;
       this.k = Math.min(this.k, t.length);
@@ -889,6 +890,20 @@ class NftParser implements LineParser {
       this.note("warning", no, "W_NFT_XT_LOST", `nft could not print an iptables-nft ${text.slice(3, text.indexOf(" ", 3))}: ${text}; the rule it belongs to lost its action`, text, "collect `iptables-save` and `ip6tables-save` next to `nft list ruleset`");
       this.ctx.ignore(no, "stderr");
       return;
+    }
+    if ((this.block || this.table) && (text.startsWith("table ") || (text.startsWith("chain ") && this.block))) {
+      const tk = tokenize(stripHandle(text).body);
+      if (tk[tk.length - 1] === "{" && (tk[0] === "table" || this.block)) {
+        // a block or table that was never closed (cut or concatenated dumps): close it here
+        const what = this.block ? `${this.block.kind} ${this.block.name}` : this.chain ? `chain ${this.chain.name}` : `table ${this.table!.name}`;
+        this.ctx.report("warning", no, "W_NFT_UNCLOSED", `${what} has no closing brace before this line; closed here`, raw, "the dump may be cut or several dumps concatenated");
+        this.block = null;
+        if (tk[0] === "table") {
+          this.emitChain();
+          this.chain = null;
+          this.table = null;
+        }
+      }
     }
     if (this.block) {
       this.blockLine(text);
