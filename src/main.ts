@@ -6,6 +6,7 @@ import yargs from "yargs";
 import { ExitCode, type Io, UsageError } from "./io.js";
 import { convert } from "./commands/convert.js";
 import { formats } from "./commands/formats.js";
+import { analyze, ANALYZE_FORMATS, type AnalyzeFormat } from "./commands/analyze.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./output/writers.js";
 import { FORMATS } from "./registry.js";
 import { KIND_PLURALS } from "./types.js";
@@ -62,6 +63,33 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
       },
     )
     .command(
+      "analyze <inputs..>",
+      "Explain every connection to a container: DNAT, docker-proxy, hairpin or direct, with evidence",
+      (y) =>
+        y
+          .positional("inputs", { describe: "a bundle directory (natlens collect.sh or sosreport), files, or globs", type: "string", array: true, demandOption: true })
+          .option("format", { alias: "f", describe: "output format", choices: ANALYZE_FORMATS, default: "text" as AnalyzeFormat })
+          .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
+          .option("netns", { describe: "NAME=FILE: the sockets in FILE belong to network namespace NAME (repeatable)", type: "string", array: true, default: [] as string[] })
+          .example("natlens analyze samples/lab-proxy", "explain every flow of a captured host")
+          .example("natlens analyze --format csv -o flows.csv samples/lab28-noproxy", "one row per flow")
+          .epilogue(EPILOGUE),
+      async (a) => {
+        code = await analyze(
+          {
+            inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
+            format: a.format as AnalyzeFormat,
+            output: a.output,
+            netns: a.netns as string[],
+            color: a.color as ColorChoice,
+            verbose: a.verbose as boolean,
+            quiet: a.quiet as boolean,
+          },
+          io,
+        );
+      },
+    )
+    .command(
       "formats",
       "List the input formats natlens reads and the commands that produce them",
       (y) => y.option("json", { type: "boolean", default: false, describe: "as JSON" }),
@@ -73,7 +101,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
     .option("verbose", { alias: "v", describe: "print every diagnostic and a per-input summary", type: "boolean", default: false, global: true })
     .option("quiet", { alias: "q", describe: "print errors only", type: "boolean", default: false, global: true })
     .option("debug", { describe: "show stack traces of internal errors", type: "boolean", default: false, global: true, hidden: true })
-    .demandCommand(1, "name a command: convert, formats")
+    .demandCommand(1, "name a command: analyze, convert, trace, formats")
     .strict()
     .recommendCommands()
     .epilogue(EPILOGUE)

@@ -1,0 +1,611 @@
+/**
+ * Attribution: merge every socket and conntrack entry that touches a
+ * container or a published port into flows, one per real connection, and
+ * decide each flow's path with the evidence behind it (docker-paths.md §4.5).
+ *
+ * Order of proof: a conntrack entry whose reply tuple is the container's
+ * socket makes NAT certain; socket ownership by docker-proxy makes the proxy
+ * path certain; without those, socket patterns give "likely" or "possible".
+ */
+import {
+  bridgeOf,
+  ev,
+  isDockerProxyName,
+  isLocal,
+  isLoopback,
+  tupleKey,
+  type Binding,
+  type ContainerInfo,
+  type Evidence,
+  type HostModel,
+  type Sock,
+} from "./model.js";
+import type { ConntrackRecord } from "../types.js";
+
+export type Path = "dnat" | "docker-proxy" | "direct" | "unknown";
+export type PathDetail = "dnat" | "host-nat" | "hairpin" | "hairpin-self" | "docker-proxy" | "direct" | "unknown";
+export type Confidence = "certain" | "likely" | "possible";
+export type ClientKind = "external" | "host" | "container" | "unknown";
+
+export interface Endpoint {
+  ip: string;
+  port: number | null;
+}
+
+export interface Flow {
+  proto: string;
+  state: string;
+  /** open: the connection is up; failed: it never completed (SYN_SENT, UNREPLIED); closed: TIME_WAIT leftovers. */
+  outcome: "open" | "failed" | "closed";
+  path: Path;
+  pathDetail: PathDetail;
+  snat: boolean | null;
+  client: { ip: string; port: number | null; kind: ClientKind; container: string | null };
+  published: Endpoint | null;
+  proxy: { pid: number | null; frontend: { local: Endpoint; remote: Endpoint } | null; backend: { local: Endpoint; remote: Endpoint } | null; pairing: string } | null;
+  container: { name: string; ip: string; port: number | null } | null;
+  /** The peer address the container's socket shows. */
+  containerSees: Endpoint | null;
+  confidence: Confidence;
+  explanation: string;
+  evidence: Evidence[];
+  /** Internal: sockets and entries already used by this flow. */
+  legs: Set<Sock | ConntrackRecord>;
+}
+
+const OPEN_STATES = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "SYN_RECV"]);
+
+function sockEv(s: Sock, note: string): Evidence {
+  return ev(s.records[0]!.source, note);
+}
+
+function ctEv(c: ConntrackRecord, note: string): Evidence {
+  return ev(c.source, note);
+}
+
+function ep(ip: string, port: number | null): Endpoint {
+  return { ip, port };
+}
+
+function fmt(e: Endpoint | null): string {
+  if (!e) return "?";
+  return e.ip.includes(":") ? `[${e.ip}]:${e.port ?? "*"}` : `${e.ip}:${e.port ?? "*"}`;
+}
+
+export class Attributor {
+  readonly flows: Flow[] = [];
+  private readonly used = new Set<Sock | ConntrackRecord>();
+  private readonly byLocal = new Map<string, Sock[]>();
+
+  constructor(private readonly m: HostModel) {
+    for (const s of m.sockets) {
+      const k = `${s.proto}|${s.localIp}|${s.localPort}|${s.remoteIp}|${s.remotePort}`;
+      const list = this.byLocal.get(k);
+      if (list) list.push(s);
+      else this.byLocal.set(k, [s]);
+    }
+  }
+
+  /** Sockets (in any netns, or one) whose local end is `l` and remote end is `r`. */
+  private find(proto: string, l: Endpoint, r: Endpoint, netns?: string): Sock[] {
+    const list = this.byLocal.get(`${proto}|${l.ip}|${l.port}|${r.ip}|${r.port}`) ?? [];
+    return netns ? list.filter((s) => s.netns === netns) : list;
+  }
+
+  private containerOfNetns(netns: string): ContainerInfo | undefined {
+    return netns.startsWith("container:") ? this.m.containers.find((c) => `container:${c.name}` === netns) : undefined;
+  }
+
+  private clientKind(ip: string, netnsHint?: string): { kind: ClientKind; container: string | null } {
+    const c = this.m.byIp.get(ip);
+    if (c) return { kind: "container", container: c.container.name };
+    if (netnsHint?.startsWith("container:")) return { kind: "container", container: netnsHint.slice("container:".length) };
+    if (isLocal(this.m, ip)) return { kind: "host", container: null };
+    if (bridgeOf(this.m, ip)) return { kind: "container", container: null };
+    return { kind: "external", container: null };
+  }
+
+  private bindingFor(proto: string, hostIp: string, hostPort: number | null): Binding | undefined {
+    const fam = hostIp.includes(":") ? 6 : 4;
+    return (
+      this.m.bindings.find((b) => b.proto === proto && b.hostPort === hostPort && b.hostIp === hostIp) ??
+      this.m.bindings.find((b) => b.proto === proto && b.hostPort === hostPort && b.hostIp === null && (b.hostFamily === null || b.hostFamily === fam)) ??
+      this.m.bindings.find((b) => b.proto === proto && b.hostPort === hostPort && b.hostIp === null)
+    );
+  }
+
+  private isProxySock(s: Sock): boolean | null {
+    if (s.pid === null && !s.program) return null;
+    if (isDockerProxyName(s.program)) return true;
+    const p = s.pid !== null ? this.m.processes.get(s.pid) : undefined;
+    if (p?.dockerProxy) return true;
+    return false;
+  }
+
+  private newFlow(partial: Partial<Flow> & Pick<Flow, "proto" | "state" | "client">): Flow {
+    const f: Flow = {
+      outcome: OPEN_STATES.has(partial.state) || partial.state === "ASSURED" || partial.state === "UNCONN" ? "open" : partial.state === "TIME_WAIT" ? "closed" : "failed",
+      path: "unknown",
+      pathDetail: "unknown",
+      snat: null,
+      published: null,
+      proxy: null,
+      container: null,
+      containerSees: null,
+      confidence: "possible",
+      explanation: "",
+      evidence: [],
+      legs: new Set(),
+      ...partial,
+    };
+    this.flows.push(f);
+    return f;
+  }
+
+  private use(f: Flow, leg: Sock | ConntrackRecord, note: string): void {
+    if (f.legs.has(leg)) return;
+    f.legs.add(leg);
+    this.used.add(leg);
+    f.evidence.push("records" in leg ? sockEv(leg, note) : ctEv(leg, note));
+  }
+
+  /** Attach the client's own socket (in any netns) for a connection from `client` to `dialled`. */
+  private attachClient(f: Flow, dialled: Endpoint): void {
+    if (f.client.port === null) return;
+    for (const s of this.find(f.proto, ep(f.client.ip, f.client.port), dialled)) {
+      if (this.used.has(s)) continue;
+      this.use(f, s, `client socket (${s.netns})`);
+      if (s.netns.startsWith("container:") && f.client.kind !== "container") {
+        f.client.kind = "container";
+        f.client.container = s.netns.slice("container:".length);
+      } else if (s.netns === "host" && f.client.kind === "unknown") f.client.kind = "host";
+      if (s.netns.startsWith("container:") && !f.client.container) f.client.container = s.netns.slice("container:".length);
+    }
+  }
+
+  run(): Flow[] {
+    this.serverLegs();
+    this.hostLegs();
+    this.conntrackOnly();
+    this.proxyFrontends();
+    this.stalledClients();
+    return this.flows;
+  }
+
+  /**
+   * Host sockets connected to a container's address that no container-side
+   * socket explained (the container's socket table is not in the bundle):
+   * docker-proxy backends and host processes dialling containers directly.
+   */
+  private hostLegs(): void {
+    for (const s of this.m.sockets) {
+      if (this.used.has(s) || s.netns !== "host" || s.remotePort === null || s.state === "LISTEN" || s.state === "UNCONN") continue;
+      const target = this.m.byIp.get(s.remoteIp);
+      if (!target || !isLocal(this.m, s.localIp)) continue;
+      const f = this.newFlow({
+        proto: s.proto,
+        state: s.state,
+        client: { ip: s.localIp, port: s.localPort, kind: "host", container: null },
+        container: { name: target.container.name, ip: s.remoteIp, port: s.remotePort },
+        containerSees: ep(s.localIp, s.localPort),
+      });
+      this.use(f, s, "host socket of the connecting side");
+      const ct = this.m.ctByOrig.get(tupleKey(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort));
+      if (ct) this.use(f, ct, "conntrack entry");
+      const isProxy = this.isProxySock(s);
+      if (isProxy === true) {
+        this.proxyFlow(f, s, target.container, !!ct);
+        continue;
+      }
+      f.path = "direct";
+      f.pathDetail = "direct";
+      f.snat = false;
+      f.confidence = isProxy === false ? "certain" : "possible";
+      f.explanation =
+        isProxy === false
+          ? `a host process (${s.program ?? `pid ${s.pid}`}) connected straight to ${target.container.name} at ${fmt(ep(s.remoteIp, s.remotePort))}; no NAT, no docker-proxy`
+          : `a host socket ${fmt(ep(s.localIp, s.localPort))} is connected straight to ${target.container.name}; its owner is unknown (no -p), so it may also be a docker-proxy backend`;
+    }
+  }
+
+  /** Container sockets whose local end is the container's address and a port it listens on. */
+  private serverLegs(): void {
+    const listening = new Set<string>();
+    for (const s of this.m.sockets) if (s.state === "LISTEN" || (s.proto === "udp" && s.state === "UNCONN")) listening.add(`${s.netns}|${s.proto}|${s.localPort}`);
+    for (const s of this.m.sockets) {
+      const c = this.containerOfNetns(s.netns);
+      if (!c || s.state === "LISTEN" || s.state === "UNCONN" || s.remotePort === null) continue;
+      if (!listening.has(`${s.netns}|${s.proto}|${s.localPort}`)) continue;
+      const addr = c.addrs.find((a) => a.ip === s.localIp);
+      if (!addr) continue;
+      this.classifyServerLeg(s, c, addr.gateway);
+    }
+  }
+
+  private classifyServerLeg(s: Sock, c: ContainerInfo, gateway: string | null): void {
+    const m = this.m;
+    const peer = ep(s.remoteIp, s.remotePort);
+    const f = this.newFlow({
+      proto: s.proto,
+      state: s.state,
+      client: { ip: peer.ip, port: peer.port, kind: "unknown", container: null },
+      container: { name: c.name, ip: s.localIp, port: s.localPort },
+      containerSees: peer,
+    });
+    this.use(f, s, `server socket in ${c.name}`);
+    const ct = m.ctByReply.get(tupleKey(s.proto, s.localIp, s.localPort, peer.ip, peer.port));
+    if (ct) {
+      this.use(f, ct, "conntrack entry");
+      const o = ct.original;
+      if (ct.dnat) {
+        f.path = "dnat";
+        f.snat = ct.snat;
+        f.client = { ip: o.src, port: o.sport, ...this.clientKind(o.src) };
+        f.published = ep(o.dst, o.dport);
+        f.confidence = "certain";
+        f.pathDetail = this.dnatDetail(f, c);
+        f.explanation = this.dnatExplanation(f, ct);
+        this.attachClient(f, f.published);
+        return;
+      }
+      // No NAT on this leg: the peer dialled the container's address itself.
+      this.peerDialledContainer(f, s, c, gateway, true);
+      return;
+    }
+    // No conntrack entry.
+    if (isLocal(m, peer.ip) || (gateway !== null && peer.ip === gateway)) {
+      const host = this.find(s.proto, peer, ep(s.localIp, s.localPort), "host");
+      if (host.length) {
+        this.peerDialledContainer(f, s, c, gateway, false);
+        return;
+      }
+      // No host socket for the peer's end: the host's socket was rewritten by NAT.
+      const hostClient = m.sockets.find(
+        (h) => h.netns === "host" && h.proto === s.proto && h.localPort === peer.port && isLocal(m, h.remoteIp) && this.bindingFor(h.proto, h.remoteIp, h.remotePort)?.containerPort === s.localPort,
+      );
+      if (hostClient) {
+        this.use(f, hostClient, "host client socket (before NAT)");
+        f.path = "dnat";
+        f.client = { ip: hostClient.localIp, port: hostClient.localPort, kind: "host", container: null };
+        f.published = ep(hostClient.remoteIp, hostClient.remotePort);
+        f.snat = hostClient.localIp !== peer.ip;
+        f.pathDetail = f.snat ? "host-nat" : "dnat";
+        f.confidence = m.present.conntrack ? "possible" : "likely";
+        f.explanation = `${f.snat ? "DNAT + MASQUERADE" : "DNAT in nat OUTPUT"}: the host process ${fmt(ep(f.client.ip, f.client.port))} dialled ${fmt(f.published)}; no host socket ${fmt(peer)} exists, so the kernel rewrote the connection (no conntrack entry to prove it)`;
+        return;
+      }
+      const self = m.sockets.find((x) => x.netns === s.netns && x.proto === s.proto && x.localPort === peer.port && x !== s && x.remotePort !== s.localPort);
+      if (self) {
+        this.use(f, self, "the container's own client socket");
+        f.path = "dnat";
+        f.pathDetail = "hairpin-self";
+        f.client = { ip: self.localIp, port: self.localPort, kind: "container", container: c.name };
+        f.published = ep(self.remoteIp, self.remotePort);
+        f.snat = true;
+        f.confidence = "likely";
+        f.explanation = `hairpin NAT: ${c.name} dialled its own published port ${fmt(f.published)}; DNAT plus the per-port MASQUERADE made it arrive from ${fmt(peer)}`;
+        return;
+      }
+      f.explanation = `peer ${fmt(peer)} is a host address but no host socket or conntrack entry explains the connection`;
+      return;
+    }
+    this.peerDialledContainer(f, s, c, gateway, false);
+  }
+
+  private dnatDetail(f: Flow, c: ContainerInfo): PathDetail {
+    if (f.client.container === c.name && f.client.ip !== f.published?.ip) return "hairpin-self";
+    if (f.snat && f.client.kind === "host") return "host-nat";
+    if (f.snat && f.client.container === c.name) return "hairpin-self";
+    if (f.client.kind === "container" && f.client.container && this.sameBridge(f.client.ip, c)) return "hairpin";
+    return "dnat";
+  }
+
+  private sameBridge(ip: string, c: ContainerInfo): boolean {
+    const b = bridgeOf(this.m, ip);
+    return !!b && c.addrs.some((a) => b.subnets.some((sn) => bridgeOf(this.m, a.ip) === b && sn));
+  }
+
+  private dnatExplanation(f: Flow, ct: ConntrackRecord): string {
+    const who = f.client.kind === "container" ? `container ${f.client.container ?? f.client.ip}` : f.client.kind === "host" ? "a host process" : `external client ${f.client.ip}`;
+    const r = ct.reply;
+    let text = `${who} dialled ${fmt(f.published)}; conntrack shows the reply coming from ${fmt(ep(r.src, r.sport))}, so the kernel DNATed it to ${f.container?.name}`;
+    if (f.snat) text += ` and rewrote the source to ${fmt(ep(r.dst, r.dport))} (${f.pathDetail === "host-nat" ? "MASQUERADE of host traffic, userland-proxy off" : "MASQUERADE"})`;
+    else text += "; the container sees the real client";
+    if (f.pathDetail === "hairpin") text += " (hairpin NAT on the bridge)";
+    return text + ".";
+  }
+
+  /** The peer connected to the container's own address: docker-proxy's backend leg, a direct host process, or another container. */
+  private peerDialledContainer(f: Flow, s: Sock, c: ContainerInfo, gateway: string | null, ctProof: boolean): void {
+    const m = this.m;
+    const peer = ep(s.remoteIp, s.remotePort);
+    const backend = this.find(s.proto, peer, ep(s.localIp, s.localPort), "host")[0];
+    if (backend) {
+      this.use(f, backend, "host socket of the connecting side");
+      const isProxy = this.isProxySock(backend);
+      if (isProxy === true) {
+        this.proxyFlow(f, backend, c, ctProof);
+        return;
+      }
+      if (isProxy === false) {
+        f.path = "direct";
+        f.pathDetail = "direct";
+        f.snat = false;
+        f.client = { ip: peer.ip, port: peer.port, kind: "host", container: null };
+        f.published = null;
+        f.confidence = "certain";
+        f.explanation = `a host process (${backend.program ?? `pid ${backend.pid}`}) connected straight to ${c.name} at ${fmt(ep(s.localIp, s.localPort))}; no NAT, no docker-proxy`;
+        return;
+      }
+      // Owner unknown (no -p): a docker-proxy for this container port makes the proxy likely.
+      const proxies = m.bindings.filter((b) => b.containerIp === s.localIp && b.containerPort === s.localPort && b.proxyPids.length);
+      const frontendCount = this.frontendsFor(s.proto, s.localIp, s.localPort).length;
+      if (proxies.length && peer.ip === gateway && frontendCount > 0) {
+        this.proxyFlow(f, backend, c, false);
+        f.confidence = "possible";
+        f.explanation += " (socket owners are not in the bundle: a host process dialling the container directly would look the same)";
+        return;
+      }
+      f.path = "direct";
+      f.pathDetail = "direct";
+      f.snat = false;
+      f.client = { ip: peer.ip, port: peer.port, kind: "host", container: null };
+      f.confidence = "possible";
+      f.explanation = `a host socket ${fmt(peer)} connected straight to ${c.name}; its owner is unknown (no -p in the bundle) and no docker-proxy frontend is waiting for it`;
+      return;
+    }
+    // Another container (or an external host routed to the bridge) dialled the container's address.
+    const k = this.clientKind(peer.ip);
+    f.client = { ip: peer.ip, port: peer.port, ...k };
+    const clientSock = m.sockets.find((x) => x.netns !== s.netns && x.proto === s.proto && x.localIp === peer.ip && x.localPort === peer.port);
+    if (clientSock) {
+      this.use(f, clientSock, `client socket (${clientSock.netns})`);
+      if (clientSock.netns.startsWith("container:")) f.client.container = clientSock.netns.slice("container:".length);
+      if (clientSock.remoteIp === s.localIp && clientSock.remotePort === s.localPort) {
+        f.path = "direct";
+        f.pathDetail = "direct";
+        f.snat = false;
+        f.confidence = ctProof ? "certain" : "likely";
+        f.explanation = `${f.client.container ?? peer.ip} dialled ${c.name}'s own address ${fmt(ep(s.localIp, s.localPort))}: no NAT, no proxy`;
+        return;
+      }
+      // It dialled something else (a published port) and arrived unchanged: DNAT without SNAT (hairpin, or 29.x cross-bridge).
+      f.path = "dnat";
+      f.snat = false;
+      f.published = ep(clientSock.remoteIp, clientSock.remotePort);
+      f.pathDetail = this.sameBridge(peer.ip, c) ? "hairpin" : "dnat";
+      f.confidence = "likely";
+      f.explanation = `${f.client.container ?? peer.ip} dialled ${fmt(f.published)} and ${c.name} sees its real address: DNAT without SNAT${f.pathDetail === "hairpin" ? " (hairpin NAT on the bridge)" : ""}`;
+      return;
+    }
+    f.path = ctProof ? "direct" : k.kind === "external" && this.bindingsForContainer(s.localIp, s.localPort).length ? "dnat" : "direct";
+    f.pathDetail = f.path;
+    f.snat = false;
+    f.confidence = ctProof ? "certain" : "possible";
+    f.explanation = ctProof
+      ? `conntrack shows ${fmt(peer)} dialled ${c.name} at ${fmt(ep(s.localIp, s.localPort))} itself: no NAT`
+      : f.path === "dnat"
+        ? `${peer.ip} is outside the host and ${c.name} publishes port ${s.localPort}: most likely DNATed from a published port (no conntrack entry to prove it)`
+        : `${fmt(peer)} reached ${c.name} at its own address; nothing shows a NAT (no conntrack entry)`;
+    if (f.path === "dnat") {
+      const b = this.bindingsForContainer(s.localIp, s.localPort)[0];
+      if (b) f.published = ep(b.hostIp ?? "*", b.hostPort);
+    }
+  }
+
+  private bindingsForContainer(ip: string, port: number | null): Binding[] {
+    return this.m.bindings.filter((b) => b.containerIp === ip && b.containerPort === port);
+  }
+
+  /** docker-proxy frontends (accepted sockets on a proxied host port) for a container port. */
+  private frontendsFor(proto: string, cip: string, cport: number | null): Sock[] {
+    const ports = new Set(this.bindingsForContainer(cip, cport).map((b) => b.hostPort));
+    return this.m.sockets.filter(
+      (s) => s.netns === "host" && s.proto === proto && ports.has(s.localPort ?? -1) && s.state !== "LISTEN" && s.state !== "UNCONN" && isLocal(this.m, s.localIp) && this.isProxySock(s) !== false && s.remotePort !== null,
+    );
+  }
+
+  private proxyFlow(f: Flow, backend: Sock, c: ContainerInfo, ctProof: boolean): void {
+    f.path = "docker-proxy";
+    f.pathDetail = "docker-proxy";
+    f.snat = false;
+    const pid = backend.pid;
+    const candidates = this.frontendsFor(backend.proto, backend.remoteIp, backend.remotePort).filter((s) => !this.used.has(s) && (pid === null || s.pid === null || s.pid === pid));
+    let frontend: Sock | undefined;
+    let pairing = "none";
+    if (candidates.length === 1 && pid !== null) {
+      frontend = candidates[0];
+      pairing = "only frontend of this docker-proxy";
+    } else if (candidates.length > 1 && backend.inode !== null) {
+      const near = candidates
+        .filter((x) => x.inode !== null && x.inode < backend.inode!)
+        .sort((a, b) => b.inode! - a.inode!);
+      frontend = near[0];
+      pairing = frontend ? `inode adjacency (${frontend.inode} -> ${backend.inode})` : "none";
+    } else if (candidates.length === 1) {
+      frontend = candidates[0];
+      pairing = "only proxied connection to this port (owners unknown)";
+    }
+    f.proxy = {
+      pid,
+      frontend: frontend ? { local: ep(frontend.localIp, frontend.localPort), remote: ep(frontend.remoteIp, frontend.remotePort) } : null,
+      backend: { local: ep(backend.localIp, backend.localPort), remote: ep(backend.remoteIp, backend.remotePort) },
+      pairing,
+    };
+    const program = pid !== null ? `docker-proxy (pid ${pid})` : "docker-proxy";
+    if (frontend) {
+      this.use(f, frontend, "docker-proxy frontend (accepted client connection)");
+      f.client = { ip: frontend.remoteIp, port: frontend.remotePort, ...this.clientKind(frontend.remoteIp) };
+      f.published = ep(frontend.localIp, frontend.localPort);
+      this.attachClient(f, f.published);
+      f.confidence = pairing.startsWith("only frontend") && ctProof !== undefined ? "certain" : pairing.startsWith("inode") ? "likely" : "possible";
+      if (pid === null) f.confidence = "possible";
+      const ctFront = this.m.ctByOrig.get(tupleKey(frontend.proto, frontend.remoteIp, frontend.remotePort, frontend.localIp, frontend.localPort));
+      if (ctFront) this.use(f, ctFront, "conntrack entry of the client leg (not NATed)");
+      f.explanation = `${f.client.kind === "container" ? `container ${f.client.container ?? f.client.ip}` : f.client.kind === "host" ? "a host process" : `client ${f.client.ip}`} dialled ${fmt(f.published)}, which no DNAT rule rewrote, so ${program} accepted it and opened a second connection ${fmt(f.proxy.backend!.local)} -> ${fmt(f.proxy.backend!.remote)}; ${c.name} sees the gateway, not the client (pairing: ${pairing})`;
+    } else if (backend.proto === "udp" && this.udpClient(f, backend.remoteIp, backend.remotePort)) {
+      f.explanation = `${f.client.kind === "container" ? `container ${f.client.container ?? f.client.ip}` : f.client.kind === "host" ? "a host process" : `client ${f.client.ip}`} sends to ${fmt(f.published)}, which no DNAT rule rewrote, so ${program} relays its datagrams from ${fmt(f.proxy.backend!.local)}; ${c.name} sees the gateway (UDP has no accepted socket: paired as the only un-NATed sender to this port)`;
+      f.confidence = "likely";
+    } else {
+      f.client = { ip: "unknown", port: null, kind: "unknown", container: null };
+      f.confidence = pid !== null ? "likely" : "possible";
+      f.explanation = `${program} connected ${fmt(f.proxy.backend!.local)} -> ${c.name}; its client-side socket is not in the bundle (or could not be paired), so the real client is unknown`;
+    }
+  }
+
+  /**
+   * UDP through docker-proxy leaves no accepted socket: the client is the only
+   * un-NATed sender to the proxied host port (its socket, or its conntrack entry).
+   */
+  private udpClient(f: Flow, cip: string, cport: number | null): boolean {
+    const proxied = this.m.bindings.filter((b) => b.proto === "udp" && b.containerIp === cip && b.containerPort === cport && b.proxyPids.length);
+    const ports = new Set(proxied.map((b) => b.hostPort));
+    const socks = this.m.sockets.filter(
+      (x) => !this.used.has(x) && x.proto === "udp" && x.remotePort !== null && ports.has(x.remotePort) && isLocal(this.m, x.remoteIp) && this.isProxySock(x) !== true,
+    );
+    const cts = [...this.m.ctByOrig.values()].filter((x) => !this.used.has(x) && x.proto === "udp" && !x.dnat && !x.snat && ports.has(x.original.dport ?? -1) && isLocal(this.m, x.original.dst));
+    const client = socks.length === 1 ? ep(socks[0]!.localIp, socks[0]!.localPort) : cts.length === 1 ? ep(cts[0]!.original.src, cts[0]!.original.sport) : null;
+    if (!client) return false;
+    const dialled = socks.length === 1 ? ep(socks[0]!.remoteIp, socks[0]!.remotePort) : ep(cts[0]!.original.dst, cts[0]!.original.dport);
+    f.client = { ip: client.ip, port: client.port, ...this.clientKind(client.ip, socks[0]?.netns) };
+    f.published = dialled;
+    if (f.proxy) {
+      f.proxy.frontend = { local: dialled, remote: client };
+      f.proxy.pairing = "only un-NATed UDP sender to this port";
+    }
+    for (const x of socks) this.use(f, x, "client socket");
+    const ct = this.m.ctByOrig.get(tupleKey("udp", client.ip, client.port, dialled.ip, dialled.port));
+    if (ct) this.use(f, ct, "conntrack entry of the client leg (not NATed)");
+    return true;
+  }
+
+  /** Proxy frontends whose backend leg was not seen (container namespaces missing, or pairing failed). */
+  private proxyFrontends(): void {
+    for (const s of this.m.sockets) {
+      if (this.used.has(s) || s.netns !== "host" || s.state === "LISTEN" || s.state === "UNCONN" || s.remotePort === null) continue;
+      if (!isLocal(this.m, s.localIp) || s.localPort === null) continue;
+      const b = this.bindingFor(s.proto, s.localIp, s.localPort);
+      if (!b || !b.proxyPids.length) continue;
+      const owner = this.isProxySock(s);
+      if (owner === false) continue;
+      const f = this.newFlow({
+        proto: s.proto,
+        state: s.state,
+        client: { ip: s.remoteIp, port: s.remotePort, ...this.clientKind(s.remoteIp) },
+        published: ep(s.localIp, s.localPort),
+        container: b.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
+      });
+      this.use(f, s, "docker-proxy frontend (accepted client connection)");
+      f.path = "docker-proxy";
+      f.pathDetail = "docker-proxy";
+      f.snat = false;
+      f.proxy = { pid: s.pid, frontend: { local: ep(s.localIp, s.localPort), remote: ep(s.remoteIp, s.remotePort) }, backend: null, pairing: "none" };
+      f.confidence = owner ? "likely" : "possible";
+      this.attachClient(f, f.published!);
+      f.explanation = `docker-proxy${s.pid !== null ? ` (pid ${s.pid})` : ""} accepted ${fmt(ep(s.remoteIp, s.remotePort))} on ${fmt(f.published)}${owner ? "" : " (owner inferred from the published port)"}; its connection to ${b.container ?? "the container"} was not found in the bundle${s.state === "TIME_WAIT" ? "; the connection is closed" : ""}`;
+    }
+  }
+
+  /** DNAT conntrack entries to container addresses that no socket explained (e.g. container netns missing). */
+  private conntrackOnly(): void {
+    for (const ct of this.m.ctByReply.values()) {
+      if (this.used.has(ct)) continue;
+      const target = this.m.byIp.get(ct.reply.src);
+      if (!target) continue;
+      const o = ct.original;
+      const dnat = ct.dnat;
+      const direct = o.dst === ct.reply.src;
+      if (!dnat && !direct) continue;
+      const state = ct.state ?? (ct.flags.includes("UNREPLIED") ? "UNREPLIED" : ct.flags.includes("ASSURED") ? "ASSURED" : "UNCONN");
+      // A proxy backend leg (source = a gateway, no NAT) without sockets: only count it when it names the proxy.
+      const f = this.newFlow({
+        proto: ct.proto,
+        state,
+        client: { ip: o.src, port: o.sport, ...this.clientKind(o.src) },
+        container: { name: target.container.name, ip: ct.reply.src, port: ct.reply.sport },
+        containerSees: ep(ct.reply.dst, ct.reply.dport),
+      });
+      if (ct.flags.includes("UNREPLIED") && ct.proto === "tcp") f.outcome = "failed";
+      this.use(f, ct, "conntrack entry");
+      if (dnat) {
+        f.path = "dnat";
+        f.snat = ct.snat;
+        f.published = ep(o.dst, o.dport);
+        f.confidence = "certain";
+        f.pathDetail = this.dnatDetail(f, target.container);
+        f.explanation = this.dnatExplanation(f, ct);
+      } else {
+        const gw = target.addr.gateway;
+        const proxied = this.m.bindings.filter((b) => b.proto === ct.proto && b.containerIp === ct.reply.src && b.containerPort === ct.reply.sport && b.proxyPids.length);
+        if (gw && o.src === gw && proxied.length) {
+          // The pattern of a docker-proxy backend. The client leg is another un-NATed entry to the proxied host port.
+          f.path = "docker-proxy";
+          f.pathDetail = "docker-proxy";
+          f.snat = false;
+          const ports = new Set(proxied.map((b) => b.hostPort));
+          const fronts = [...this.m.ctByOrig.values()].filter(
+            (x) => !this.used.has(x) && x.proto === ct.proto && !x.dnat && !x.snat && ports.has(x.original.dport ?? -1) && isLocal(this.m, x.original.dst),
+          );
+          const front = fronts.length === 1 ? fronts[0]! : undefined;
+          if (front) {
+            this.use(f, front, "conntrack entry of the client leg (not NATed)");
+            f.client = { ip: front.original.src, port: front.original.sport, ...this.clientKind(front.original.src) };
+            f.published = ep(front.original.dst, front.original.dport);
+            f.proxy = { pid: proxied[0]!.proxyPids.length === 1 ? proxied[0]!.proxyPids[0]! : null, frontend: { local: f.published, remote: ep(f.client.ip, f.client.port) }, backend: { local: ep(o.src, o.sport), remote: ep(o.dst, o.dport) }, pairing: "only un-NATed client entry for this proxied port" };
+            f.confidence = "likely";
+            f.explanation = `${f.client.kind === "host" ? "a host process" : `client ${f.client.ip}`} sent to ${fmt(f.published)} without NAT (conntrack), and the bridge gateway ${fmt(ep(o.src, o.sport))} talks to ${target.container.name} without NAT: docker-proxy relayed it (paired as the only such entries; ${target.container.name} sees the gateway)`;
+          } else {
+            f.client = { ip: "unknown", port: null, kind: "unknown", container: null };
+            f.confidence = "possible";
+            f.explanation = `conntrack shows ${fmt(ep(o.src, o.sport))} (the bridge gateway) dialling ${target.container.name} without NAT: the pattern of a docker-proxy backend; ${fronts.length ? `${fronts.length} client entries could match` : "no entry in the bundle shows which client it serves"}`;
+          }
+        } else {
+          f.path = "direct";
+          f.pathDetail = "direct";
+          f.snat = false;
+          f.confidence = "certain";
+          f.explanation = `conntrack shows ${fmt(ep(o.src, o.sport))} dialling ${target.container.name} at its own address ${fmt(ep(o.dst, o.dport))}: no NAT`;
+        }
+      }
+      this.attachClient(f, ep(o.dst, o.dport));
+    }
+  }
+
+  /** Client sockets stuck in SYN_SENT towards a published port or a container: failed flows. */
+  private stalledClients(): void {
+    for (const s of this.m.sockets) {
+      if (this.used.has(s) || s.state !== "SYN_SENT" || s.remotePort === null) continue;
+      const target = this.m.byIp.get(s.remoteIp);
+      const b = isLocal(this.m, s.remoteIp) ? this.bindingFor(s.proto, s.remoteIp, s.remotePort) : undefined;
+      if (!target && !b) continue;
+      const k = this.clientKind(s.localIp, s.netns);
+      const f = this.newFlow({
+        proto: s.proto,
+        state: s.state,
+        client: { ip: s.localIp, port: s.localPort, ...k },
+        published: b ? ep(s.remoteIp, s.remotePort) : null,
+        container: target ? { name: target.container.name, ip: s.remoteIp, port: s.remotePort } : b?.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
+      });
+      f.outcome = "failed";
+      this.use(f, s, "client socket stuck in SYN_SENT");
+      const ct = this.m.ctByOrig.get(tupleKey(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort));
+      if (ct) {
+        this.use(f, ct, "conntrack entry");
+        f.path = ct.dnat ? "dnat" : "unknown";
+        f.snat = ct.snat;
+        f.confidence = "certain";
+      } else {
+        f.path = b ? (this.m.userlandProxy.value === "off" ? "dnat" : "unknown") : "direct";
+        f.confidence = "possible";
+      }
+      f.pathDetail = f.path === "dnat" || f.path === "direct" ? f.path : "unknown";
+      f.explanation = `${k.container ? `container ${k.container}` : fmt(ep(s.localIp, s.localPort))} is still waiting for an answer from ${fmt(ep(s.remoteIp, s.remotePort))} (SYN_SENT): the connection never completed${ct ? "" : "; no conntrack entry exists, which is what a packet dropped in FORWARD leaves behind (the entry is never confirmed)"}`;
+    }
+  }
+}
+
+export function attribute(m: HostModel): Flow[] {
+  return new Attributor(m).run();
+}
+
+export { isLoopback };

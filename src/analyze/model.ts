@@ -1,0 +1,445 @@
+/**
+ * The host model: what the bundle says about the Docker host, each fact with
+ * the evidence behind it. Built once from a Bundle; pure.
+ */
+import ipaddr from "ipaddr.js";
+import type { Bundle } from "./bundle.js";
+import type {
+  ConntrackRecord,
+  ProcessRecord,
+  RuleRecord,
+  SocketRecord,
+  SourceRef,
+} from "../types.js";
+
+export interface Evidence {
+  file: string;
+  line: number;
+  /** Filled in at output time from the input files (or a rule's own text). */
+  text?: string;
+  /** Why this line matters, in a few words. */
+  note?: string;
+}
+
+export function ev(source: SourceRef, note?: string, text?: string): Evidence {
+  return { file: source.file, line: source.line, ...(note ? { note } : {}), ...(text ? { text } : {}) };
+}
+
+export interface ContainerAddr {
+  ip: string;
+  family: 4 | 6;
+  network: string;
+  gateway: string | null;
+  bridge: string | null;
+}
+
+export interface ContainerInfo {
+  name: string;
+  id: string;
+  pid: number | null;
+  addrs: ContainerAddr[];
+  source: SourceRef;
+}
+
+/** A published port: (proto, host ip, host port) -> (container ip, container port). */
+export interface Binding {
+  proto: string;
+  /** null = every host address (0.0.0.0 / ::). */
+  hostIp: string | null;
+  hostPort: number;
+  hostFamily: 4 | 6 | null;
+  container: string | null;
+  containerIp: string | null;
+  containerPort: number;
+  /** docker-proxy processes serving it. */
+  proxyPids: number[];
+  evidence: Evidence[];
+  from: Set<"inspect" | "docker-ps" | "docker-proxy" | "dnat-rule">;
+}
+
+/** One socket as seen by every source that listed it (proc, ss, netstat). */
+export interface Sock {
+  netns: string;
+  proto: "tcp" | "udp";
+  family: 4 | 6;
+  localIp: string;
+  localPort: number | null;
+  remoteIp: string;
+  remotePort: number | null;
+  state: SocketRecord["state"];
+  pid: number | null;
+  program: string | null;
+  inode: number | null;
+  records: SocketRecord[];
+}
+
+export interface Fact<T> {
+  value: T;
+  evidence: Evidence[];
+  /** How it was decided, for people. */
+  how: string;
+}
+
+export interface HostModel {
+  name: string | null;
+  localAddrs: Set<string>;
+  localAddrsInferred: boolean;
+  bridges: { name: string; subnets: string[]; gateways: string[]; network: string | null }[];
+  containers: ContainerInfo[];
+  byIp: Map<string, { container: ContainerInfo; addr: ContainerAddr }>;
+  byPid: Map<number, ContainerInfo>;
+  bindings: Binding[];
+  processes: Map<number, ProcessRecord>;
+  sockets: Sock[];
+  /** Conntrack entries keyed by their reply tuple and by their original tuple. */
+  ctByReply: Map<string, ConntrackRecord>;
+  ctByOrig: Map<string, ConntrackRecord>;
+  userlandProxy: Fact<"on" | "off" | "unknown">;
+  firewallBackend: Fact<"iptables" | "nftables" | "unknown">;
+  dockerVersion: Fact<string>;
+  /** Which kinds of evidence the bundle has. */
+  present: { conntrack: boolean; socketOwners: boolean; containerNetns: boolean; rules: boolean; inspect: boolean; addresses: boolean; processes: boolean };
+}
+
+export function tupleKey(proto: string, src: string, sport: number | null, dst: string, dport: number | null): string {
+  return `${proto}|${src}|${sport}|${dst}|${dport}`;
+}
+
+export function inCidr(ip: string, cidr: string): boolean {
+  try {
+    const addr = ipaddr.parse(ip);
+    const [net, len] = ipaddr.parseCIDR(cidr);
+    if (addr.kind() !== net.kind()) return false;
+    return addr.match([net, len]);
+  } catch {
+    return false;
+  }
+}
+
+export function isLoopback(ip: string): boolean {
+  return ip === "::1" || ip.startsWith("127.");
+}
+
+function basename(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+export function isDockerProxyName(program: string | null | undefined): boolean {
+  return !!program && basename(program).startsWith("docker-proxy");
+}
+
+export function isDockerdName(program: string | null | undefined): boolean {
+  if (!program) return false;
+  const b = basename(program);
+  return b === "dockerd" || b === "dockerd-current";
+}
+
+/** `pid:N` from a path becomes the container whose State.Pid is N; no hint means the host. */
+function resolveNetns(hint: string | null, byPid: Map<number, ContainerInfo>): string {
+  if (!hint || hint === "host") return "host";
+  const m = /^pid:(\d+)$/.exec(hint);
+  if (m) {
+    const c = byPid.get(Number(m[1]));
+    return c ? `container:${c.name}` : hint;
+  }
+  return hint;
+}
+
+function mergeSockets(records: SocketRecord[], byPid: Map<number, ContainerInfo>, processes: Map<number, ProcessRecord>): Sock[] {
+  const map = new Map<string, Sock>();
+  const out: Sock[] = [];
+  for (const r of records) {
+    if (r.flags.includes("truncated") || r.flags.includes("unresolved")) continue;
+    const netns = resolveNetns(r.netns, byPid);
+    const key = `${netns}|${r.proto}|${r.localIp}|${r.localPort}|${r.remoteIp}|${r.remotePort}`;
+    let s = map.get(key);
+    if (!s) {
+      s = {
+        netns,
+        proto: r.proto,
+        family: r.family,
+        localIp: r.localIp,
+        localPort: r.localPort,
+        remoteIp: r.remoteIp,
+        remotePort: r.remotePort,
+        state: r.state,
+        pid: null,
+        program: null,
+        inode: null,
+        records: [],
+      };
+      map.set(key, s);
+      out.push(s);
+    }
+    s.records.push(r);
+    if (s.pid === null && r.pid !== null) s.pid = r.pid;
+    if (s.inode === null && r.inode !== null) s.inode = r.inode;
+    if (s.program === null && r.program) s.program = r.program;
+    if (s.state === "UNKNOWN") s.state = r.state;
+  }
+  for (const s of out) {
+    const p = s.pid !== null ? processes.get(s.pid) : undefined;
+    if (p && (!s.program || s.program.length >= 15)) s.program = p.dockerProxy ? "docker-proxy" : p.command;
+  }
+  return out;
+}
+
+function addBinding(list: Binding[], b: Omit<Binding, "proxyPids" | "evidence" | "from">, from: Binding["from"] extends Set<infer F> ? F : never, evidence: Evidence, proxyPid?: number): void {
+  const hostIp = b.hostIp === "0.0.0.0" || b.hostIp === "::" || b.hostIp === "" ? null : b.hostIp;
+  const hostFamily: 4 | 6 | null = b.hostIp === "0.0.0.0" ? 4 : b.hostIp === "::" ? 6 : hostIp ? (hostIp.includes(":") ? 6 : 4) : b.hostFamily;
+  let found = list.find(
+    (x) => x.proto === b.proto && x.hostPort === b.hostPort && x.hostIp === hostIp && (x.hostFamily === hostFamily || x.hostFamily === null || hostFamily === null) && x.containerPort === b.containerPort,
+  );
+  if (!found) {
+    found = { ...b, hostIp, hostFamily, proxyPids: [], evidence: [], from: new Set() };
+    list.push(found);
+  }
+  if (found.hostFamily === null) found.hostFamily = hostFamily;
+  if (!found.containerIp && b.containerIp) found.containerIp = b.containerIp;
+  if (!found.container && b.container) found.container = b.container;
+  found.from.add(from);
+  if (found.evidence.length < 6) found.evidence.push(evidence);
+  if (proxyPid !== undefined && !found.proxyPids.includes(proxyPid)) found.proxyPids.push(proxyPid);
+}
+
+function dnatRules(rules: RuleRecord[]): RuleRecord[] {
+  return rules.filter((r) => r.target === "DNAT" && r.nat && r.nat.addr && (r.table === "nat" || r.format === "nft"));
+}
+
+export function buildModel(b: Bundle): HostModel {
+  // Containers: docker inspect first, docker ps fills gaps.
+  const containers: ContainerInfo[] = [];
+  const byName = new Map<string, ContainerInfo>();
+  const bridges: HostModel["bridges"] = [];
+  for (const n of b.networks) {
+    if (!n.bridge) continue;
+    bridges.push({ name: n.bridge, subnets: n.subnets.map((s) => s.subnet), gateways: n.subnets.map((s) => s.gateway).filter((g): g is string => !!g), network: n.name });
+  }
+  const bridgeOfNetwork = (name: string) => bridges.find((x) => x.network === name)?.name ?? (name === "bridge" ? "docker0" : null);
+  for (const c of b.containers) {
+    let info = byName.get(c.name);
+    if (!info) {
+      info = { name: c.name, id: c.id, pid: c.pid, addrs: [], source: c.source };
+      byName.set(c.name, info);
+      containers.push(info);
+    }
+    if (info.pid === null && c.pid !== null) info.pid = c.pid;
+    for (const n of c.networks) {
+      const bridge = bridgeOfNetwork(n.name);
+      if (n.ip && !info.addrs.some((a) => a.ip === n.ip)) info.addrs.push({ ip: n.ip, family: 4, network: n.name, gateway: n.gateway, bridge });
+      if (n.ipv6 && !info.addrs.some((a) => a.ip === n.ipv6)) info.addrs.push({ ip: n.ipv6, family: 6, network: n.name, gateway: n.ipv6Gateway, bridge });
+      // A bridge we know only from a container's gateway (no network inspect).
+      if (n.ip && n.gateway && n.prefixLen !== null && !bridges.some((x) => x.gateways.includes(n.gateway!))) {
+        const net = ipaddr.IPv4.networkAddressFromCIDR(`${n.ip}/${n.prefixLen}`).toString();
+        bridges.push({ name: bridge ?? `(${n.name})`, subnets: [`${net}/${n.prefixLen}`], gateways: [n.gateway], network: n.name });
+      }
+    }
+  }
+  const byIp = new Map<string, { container: ContainerInfo; addr: ContainerAddr }>();
+  const byPid = new Map<number, ContainerInfo>();
+  for (const c of containers) {
+    for (const a of c.addrs) byIp.set(a.ip, { container: c, addr: a });
+    if (c.pid !== null) byPid.set(c.pid, c);
+  }
+
+  const processes = new Map<number, ProcessRecord>();
+  for (const p of b.processes) if (!processes.has(p.pid)) processes.set(p.pid, p);
+
+  // Published ports from every source.
+  const bindings: Binding[] = [];
+  for (const c of b.containers) {
+    for (const p of c.ports) {
+      if (p.hostPort === null) continue;
+      const addr = byName.get(c.name)?.addrs.find((a) => (p.hostIp && p.hostIp.includes(":") ? a.family === 6 : a.family === 4)) ?? byName.get(c.name)?.addrs[0];
+      addBinding(
+        bindings,
+        { proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, hostFamily: null, container: c.name, containerIp: addr?.ip ?? null, containerPort: p.containerPort },
+        c.format === "docker-ps" ? "docker-ps" : "inspect",
+        ev(c.source, `${c.name} publishes ${p.hostIp ?? ""}:${p.hostPort}->${p.containerPort}/${p.proto}`),
+      );
+    }
+  }
+  for (const p of b.processes) {
+    const d = p.dockerProxy;
+    if (!d || d.hostPort === null || d.containerPort === null || !d.proto) continue;
+    addBinding(
+      bindings,
+      { proto: d.proto, hostIp: d.hostIp, hostPort: d.hostPort, hostFamily: null, container: d.containerIp ? (byIp.get(d.containerIp)?.container.name ?? null) : null, containerIp: d.containerIp, containerPort: d.containerPort },
+      "docker-proxy",
+      ev(p.source, `docker-proxy pid ${p.pid}`),
+      p.pid,
+    );
+  }
+  for (const r of dnatRules(b.rules)) {
+    const dport = r.matches.dport?.value[0];
+    if (!dport || dport.from !== dport.to || r.matches.dport?.negated) continue;
+    const proto = r.matches.proto?.value ?? "tcp";
+    const cip = r.nat!.addr!;
+    addBinding(
+      bindings,
+      {
+        proto,
+        hostIp: r.matches.dst && !r.matches.dst.negated ? r.matches.dst.value.replace(/\/(32|128)$/, "") : null,
+        hostPort: dport.from,
+        hostFamily: r.family,
+        container: byIp.get(cip)?.container.name ?? null,
+        containerIp: cip,
+        containerPort: r.nat!.port ?? dport.from,
+      },
+      "dnat-rule",
+      ev(r.source, "DNAT rule", r.text),
+    );
+  }
+
+  // Local addresses.
+  const localAddrs = new Set<string>(["127.0.0.1", "::1"]);
+  let localAddrsInferred = false;
+  const hostAddrs = b.addresses;
+  for (const a of hostAddrs) localAddrs.add(a.address);
+  if (hostAddrs.length === 0) {
+    localAddrsInferred = true;
+    for (const br of bridges) for (const g of br.gateways) localAddrs.add(g);
+    for (const c of b.conntrack) if (c.dnat && byIp.has(c.reply.src)) localAddrs.add(c.original.dst);
+  }
+
+  const sockets = mergeSockets(b.sockets, byPid, processes);
+  if (localAddrsInferred) {
+    for (const s of sockets) if (s.netns === "host" && s.state === "LISTEN" && s.localIp !== "0.0.0.0" && s.localIp !== "::") localAddrs.add(s.localIp);
+  }
+
+  const ctByReply = new Map<string, ConntrackRecord>();
+  const ctByOrig = new Map<string, ConntrackRecord>();
+  for (const c of b.conntrack) {
+    ctByReply.set(tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport), c);
+    ctByOrig.set(tupleKey(c.proto, c.original.src, c.original.sport, c.original.dst, c.original.dport), c);
+  }
+
+  const present = {
+    conntrack: b.conntrack.length > 0,
+    socketOwners: b.sockets.some((s) => s.pid !== null),
+    containerNetns: sockets.some((s) => s.netns.startsWith("container:")),
+    rules: b.rules.length > 0,
+    inspect: b.containers.length > 0,
+    addresses: b.addresses.length > 0,
+    processes: b.processes.length > 0,
+  };
+
+  const model: HostModel = {
+    name: b.hostname,
+    localAddrs,
+    localAddrsInferred,
+    bridges,
+    containers,
+    byIp,
+    byPid,
+    bindings,
+    processes,
+    sockets,
+    ctByReply,
+    ctByOrig,
+    userlandProxy: { value: "unknown", evidence: [], how: "" },
+    firewallBackend: { value: "unknown", evidence: [], how: "" },
+    dockerVersion: { value: "unknown", evidence: [], how: "" },
+    present,
+  };
+  model.userlandProxy = fingerprintProxy(b, model);
+  model.firewallBackend = fingerprintBackend(b);
+  model.dockerVersion = fingerprintVersion(b);
+  return model;
+}
+
+function fingerprintProxy(b: Bundle, m: HostModel): Fact<"on" | "off" | "unknown"> {
+  const on: Evidence[] = [];
+  const off: Evidence[] = [];
+  const hows: string[] = [];
+  for (const p of b.processes) {
+    if (p.dockerd?.userlandProxy === false) {
+      off.push(ev(p.source, "dockerd --userland-proxy=false"));
+      hows.push("dockerd was started with --userland-proxy=false");
+    } else if (p.dockerd?.userlandProxy === true) {
+      on.push(ev(p.source, "dockerd --userland-proxy=true"));
+      hows.push("dockerd was started with --userland-proxy=true");
+    }
+  }
+  const proxies = b.processes.filter((p) => p.dockerProxy);
+  if (proxies.length) {
+    on.push(ev(proxies[0]!.source, `${proxies.length} docker-proxy processes`));
+    hows.push(`${proxies.length} docker-proxy processes run`);
+  }
+  const published = new Set(m.bindings.map((x) => `${x.proto}|${x.hostPort}`));
+  const listeners = m.sockets.filter((s) => s.netns === "host" && (s.state === "LISTEN" || s.state === "UNCONN") && published.has(`${s.proto}|${s.localPort}`));
+  const byDockerd = listeners.filter((s) => isDockerdName(s.program));
+  const byProxy = listeners.filter((s) => isDockerProxyName(s.program));
+  if (byDockerd.length) {
+    off.push(ev(byDockerd[0]!.records[0]!.source, "published port held by dockerd"));
+    hows.push(`dockerd itself holds ${byDockerd.length} published-port sockets (placeholders)`);
+  }
+  if (byProxy.length) {
+    on.push(ev(byProxy[0]!.records[0]!.source, "published port held by docker-proxy"));
+    hows.push(`docker-proxy holds ${byProxy.length} published-port sockets`);
+  }
+  // Rules: OUTPUT jump without the loopback exclusion, DNAT without `! -i <bridge>`.
+  const natOutput = b.rules.filter((r) => r.family === 4 && r.chain === "OUTPUT" && r.table === "nat" && r.target === "DOCKER");
+  for (const r of natOutput) {
+    if (r.matches.dst?.negated && r.matches.dst.value.startsWith("127.0.0.0/8")) {
+      on.push(ev(r.source, "OUTPUT excludes 127.0.0.0/8", r.text));
+    } else {
+      off.push(ev(r.source, "OUTPUT jumps to DOCKER for loopback too", r.text));
+      hows.push("nat OUTPUT sends loopback traffic to DOCKER (no ! -d 127.0.0.0/8)");
+    }
+  }
+  if (natOutput.some((r) => r.matches.dst?.negated)) hows.push("nat OUTPUT excludes 127.0.0.0/8 from DOCKER");
+  const dnats = dnatRules(b.rules).filter((r) => r.family === 4);
+  if (dnats.length) {
+    const withIn = dnats.filter((r) => r.matches.inIface?.negated);
+    if (withIn.length === dnats.length) on.push(ev(dnats[0]!.source, "DNAT rules carry ! -i <bridge>", dnats[0]!.text));
+    else if (withIn.length === 0) {
+      off.push(ev(dnats[0]!.source, "DNAT rules have no ! -i <bridge>", dnats[0]!.text));
+      hows.push("DNAT rules have no `! -i <bridge>` qualifier");
+    }
+  }
+  const value = on.length && !off.length ? "on" : off.length && !on.length ? "off" : "unknown";
+  const how = value === "unknown" && on.length && off.length ? `conflicting evidence: ${hows.join("; ")}` : hows.join("; ") || "no evidence in the bundle";
+  return { value, evidence: value === "off" ? off : value === "on" ? on : [...on, ...off], how };
+}
+
+function fingerprintBackend(b: Bundle): Fact<"iptables" | "nftables" | "unknown"> {
+  const dockerNft = b.chains.find((c) => c.format === "nft" && c.table === "docker-bridges");
+  if (dockerNft) return { value: "nftables", evidence: [ev(dockerNft.source, "nft table docker-bridges")], how: "nft table `docker-bridges` exists (Docker 29 nftables backend)" };
+  const docker = b.chains.find((c) => c.name === "DOCKER") ?? b.rules.find((r) => r.chain === "DOCKER");
+  if (docker) return { value: "iptables", evidence: [ev(docker.source, "DOCKER chain")], how: "iptables chain DOCKER exists" };
+  return { value: "unknown", evidence: [], how: "no Docker firewall rules in the bundle" };
+}
+
+function fingerprintVersion(b: Bundle): Fact<string> {
+  const chainNames = new Set([...b.chains.map((c) => c.name), ...b.rules.map((r) => r.chain)]);
+  const has = (n: string) => chainNames.has(n);
+  const first = (n: string) => {
+    const c = b.chains.find((x) => x.name === n) ?? b.rules.find((x) => x.chain === n);
+    return c ? [ev(c.source, `chain ${n}`)] : [];
+  };
+  if (b.chains.some((c) => c.table === "docker-bridges")) return { value: ">= 29.0 (nftables backend)", evidence: [], how: "nft table docker-bridges" };
+  if (has("DOCKER-FORWARD")) {
+    if (has("DOCKER-ISOLATION-STAGE-1")) return { value: "28.0.1 - 28.x", evidence: first("DOCKER-FORWARD"), how: "DOCKER-FORWARD with DOCKER-ISOLATION-STAGE-1/2 chains" };
+    return { value: ">= 29.0", evidence: first("DOCKER-FORWARD"), how: "DOCKER-FORWARD without isolation chains" };
+  }
+  if (has("DOCKER-ISOLATION-STAGE-1")) {
+    return { value: has("DOCKER-USER") ? "18.05 - 28.0.0" : "18.03.1 - 28.0.0", evidence: first("DOCKER-ISOLATION-STAGE-1"), how: "DOCKER-ISOLATION-STAGE-1/2 chains, no DOCKER-FORWARD" };
+  }
+  if (has("DOCKER-ISOLATION")) return { value: "1.13 - 18.04", evidence: first("DOCKER-ISOLATION"), how: "single DOCKER-ISOLATION chain" };
+  return { value: "unknown", evidence: [], how: "no version-specific chains" };
+}
+
+export function isLocal(m: HostModel, ip: string): boolean {
+  return m.localAddrs.has(ip) || ip.startsWith("127.");
+}
+
+/** The container address `ip` belongs to, or the bridge network whose subnet holds it. */
+export function containerOf(m: HostModel, ip: string): { container: ContainerInfo; addr: ContainerAddr } | undefined {
+  return m.byIp.get(ip);
+}
+
+export function bridgeOf(m: HostModel, ip: string): HostModel["bridges"][number] | undefined {
+  return m.bridges.find((b) => b.subnets.some((s) => inCidr(ip, s)));
+}

@@ -1,0 +1,203 @@
+/**
+ * The analysis report (`natlens/analysis@1`): host facts, containers, flows,
+ * findings; and the findings themselves, each with its evidence.
+ */
+import { readFileSync } from "node:fs";
+import type { Bundle } from "./bundle.js";
+import { attribute, type Flow } from "./flows.js";
+import { buildModel, ev, isDockerProxyName, isDockerdName, type Evidence, type HostModel } from "./model.js";
+import type { Diagnostic, InputSummary } from "../types.js";
+
+export const ANALYSIS_SCHEMA = "natlens/analysis@1";
+
+export interface Finding {
+  id: string;
+  severity: "info" | "warning";
+  message: string;
+  evidence: Evidence[];
+}
+
+export interface Report {
+  schema: typeof ANALYSIS_SCHEMA;
+  host: {
+    name: string | null;
+    userlandProxy: "on" | "off" | "unknown";
+    userlandProxyHow: string;
+    firewallBackend: string;
+    dockerVersion: string;
+    dockerVersionHow: string;
+    localAddresses: string[];
+    localAddressesInferred: boolean;
+    bridges: HostModel["bridges"];
+    evidencePresent: HostModel["present"];
+  };
+  containers: { name: string; id: string; pid: number | null; addresses: { ip: string; network: string; gateway: string | null; bridge: string | null }[] }[];
+  published: { proto: string; hostIp: string | null; hostPort: number; container: string | null; containerIp: string | null; containerPort: number; proxyPids: number[]; sources: string[] }[];
+  flows: Omit<Flow, "legs">[];
+  findings: Finding[];
+  counts: Record<string, number>;
+  inputs: InputSummary[];
+  diagnostics: Diagnostic[];
+}
+
+const ep = (ip: string | null, port: number | null) => `${ip && ip.includes(":") ? `[${ip}]` : (ip ?? "*")}:${port ?? "*"}`;
+
+function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
+  const out: Finding[] = [];
+  // Userland proxy mode.
+  out.push({
+    id: "userland-proxy",
+    severity: "info",
+    message: `userland-proxy is ${m.userlandProxy.value}: ${m.userlandProxy.how}`,
+    evidence: m.userlandProxy.evidence,
+  });
+  // Why netstat shows no connections to docker-proxy.
+  const listeners = m.sockets.filter((s) => s.netns === "host" && s.state === "LISTEN" && isDockerProxyName(s.program));
+  const seen = new Set<string>();
+  for (const l of listeners) {
+    const key = `${l.proto}|${l.localIp}|${l.localPort}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const proxied = flows.filter((f) => f.path === "docker-proxy" && f.published?.port === l.localPort && f.proxy?.pid === l.pid && f.outcome !== "closed");
+    const dnated = flows.filter((f) => f.path === "dnat" && f.published?.port === l.localPort && f.proto === l.proto && f.outcome !== "closed");
+    const target = dnated[0]?.container ?? proxied[0]?.container;
+    const where = ep(l.localIp, l.localPort);
+    if (proxied.length === 0 && dnated.length > 0) {
+      const kinds = [...new Set(dnated.map((f) => f.client.kind))].join("/");
+      out.push({
+        id: "proxy-idle-dnat",
+        severity: "info",
+        message: `docker-proxy for ${where}${l.pid !== null ? ` (pid ${l.pid})` : ""} has 0 connections: all ${dnated.length} ${kinds} client${dnated.length > 1 ? "s were" : " was"} DNATed straight to ${target?.name ?? "the container"} (${ep(target?.ip ?? null, target?.port ?? null)}); the kernel rewrote them before any socket lookup, so the host's socket table never shows them`,
+        evidence: [ev(l.records[0]!.source, "docker-proxy listener"), ...dnated.slice(0, 4).flatMap((f) => f.evidence.slice(0, 2))],
+      });
+    } else if (proxied.length > 0) {
+      out.push({
+        id: "proxy-busy",
+        severity: "info",
+        message: `docker-proxy for ${where}${l.pid !== null ? ` (pid ${l.pid})` : ""} relays ${proxied.length} connection${proxied.length > 1 ? "s" : ""} (${[...new Set(proxied.map((f) => f.client.kind))].join("/")} clients${dnated.length ? `; ${dnated.length} more were DNATed past it` : ""}); ${proxied[0]!.container?.name ?? "the container"} sees the bridge gateway for these, not the client`,
+        evidence: [ev(l.records[0]!.source, "docker-proxy listener"), ...proxied.slice(0, 3).flatMap((f) => f.evidence.slice(0, 2))],
+      });
+    }
+  }
+  const placeholders = m.sockets.filter((s) => s.netns === "host" && s.state === "LISTEN" && isDockerdName(s.program));
+  if (placeholders.length) {
+    out.push({
+      id: "dockerd-placeholders",
+      severity: "info",
+      message: `dockerd itself holds ${placeholders.length} published-port listener${placeholders.length > 1 ? "s" : ""} (${placeholders.map((s) => ep(s.localIp, s.localPort)).join(", ")}): with userland-proxy off they only reserve the port; every connection is NATed to the container, so netstat shows no connections on them`,
+      evidence: placeholders.slice(0, 4).map((s) => ev(s.records[0]!.source, "placeholder listener")),
+    });
+  }
+  // Published ports without a listener or without a DNAT rule.
+  const hostListen = m.sockets.filter((s) => s.netns === "host" && (s.state === "LISTEN" || s.state === "UNCONN"));
+  for (const bnd of m.bindings) {
+    if (!bnd.from.has("inspect") && !bnd.from.has("docker-ps")) continue;
+    const fam = bnd.hostFamily;
+    const listening = hostListen.some((s) => s.proto === bnd.proto && s.localPort === bnd.hostPort && (fam === null || s.family === fam || s.localIp === "::"));
+    if (m.sockets.some((s) => s.netns === "host") && !listening) {
+      out.push({
+        id: "published-no-listener",
+        severity: "warning",
+        message: `${bnd.container ?? "a container"} publishes ${ep(bnd.hostIp ?? (fam === 6 ? "::" : "0.0.0.0"), bnd.hostPort)}/${bnd.proto} but no host socket listens on it (no docker-proxy or dockerd placeholder in the socket dumps)`,
+        evidence: bnd.evidence.slice(0, 2),
+      });
+    }
+    if (m.present.rules && !bnd.from.has("dnat-rule") && fam !== 6) {
+      out.push({
+        id: "published-no-dnat",
+        severity: "warning",
+        message: `${bnd.container ?? "a container"} publishes ${bnd.hostPort}/${bnd.proto} but no DNAT rule for it was found: every connection to it goes through docker-proxy (or fails without it)`,
+        evidence: bnd.evidence.slice(0, 2),
+      });
+    }
+  }
+  // Stale DNAT rules: to addresses no container has.
+  if (m.containers.length) {
+    for (const bnd of m.bindings) {
+      if (bnd.from.has("dnat-rule") && bnd.containerIp && !m.byIp.has(bnd.containerIp)) {
+        out.push({
+          id: "stale-dnat-rule",
+          severity: "warning",
+          message: `DNAT rule for port ${bnd.hostPort}/${bnd.proto} points to ${bnd.containerIp}, which no container in the bundle has: a stale rule or a container not inspected`,
+          evidence: bnd.evidence.filter((e) => e.note === "DNAT rule").slice(0, 2),
+        });
+      }
+    }
+  }
+  // Missing evidence and what it costs.
+  const missing: string[] = [];
+  if (!m.present.conntrack) missing.push("no conntrack dump: NAT cannot be proven, paths are at best likely");
+  if (!m.present.socketOwners) missing.push("no socket owners (ss -p / netstat -p): docker-proxy legs cannot be told from direct host connections");
+  if (!m.present.containerNetns) missing.push("no container socket tables (proc/<pid>/net/tcp*): the container side of every flow is unseen");
+  if (!m.present.inspect) missing.push("no docker inspect: container names and published ports are inferred");
+  if (!m.present.rules) missing.push("no firewall rules: the rule engine cannot say why a flow was or was not NATed");
+  if (m.localAddrsInferred) missing.push("no ip addr: the host's local addresses were inferred from gateways, listeners and conntrack");
+  for (const text of missing) out.push({ id: "missing-evidence", severity: "warning", message: text, evidence: [] });
+  void b;
+  return out;
+}
+
+/** Fill `text` of evidence from the input files (read once each). */
+function resolveEvidenceText(report: Report): void {
+  const cache = new Map<string, string[] | null>();
+  const lineOf = (file: string, line: number): string | undefined => {
+    let lines = cache.get(file);
+    if (lines === undefined) {
+      try {
+        lines = readFileSync(file, "utf8").split("\n");
+      } catch {
+        lines = null;
+      }
+      cache.set(file, lines);
+    }
+    return lines?.[line - 1]?.replace(/\r$/, "");
+  };
+  const fill = (e: Evidence) => {
+    if (e.text === undefined) {
+      const t = lineOf(e.file, e.line);
+      if (t !== undefined) e.text = t.trim().length > 240 ? `${t.trim().slice(0, 240)}…` : t.trim();
+    }
+  };
+  for (const f of report.flows) f.evidence.forEach(fill);
+  for (const f of report.findings) f.evidence.forEach(fill);
+}
+
+export function analyzeBundle(b: Bundle): Report {
+  const m = buildModel(b);
+  const flows = attribute(m);
+  const counts: Record<string, number> = {};
+  for (const f of flows) counts[f.outcome === "open" ? f.pathDetail : `${f.pathDetail} (${f.outcome})`] = (counts[f.outcome === "open" ? f.pathDetail : `${f.pathDetail} (${f.outcome})`] ?? 0) + 1;
+  const report: Report = {
+    schema: ANALYSIS_SCHEMA,
+    host: {
+      name: m.name,
+      userlandProxy: m.userlandProxy.value,
+      userlandProxyHow: m.userlandProxy.how,
+      firewallBackend: m.firewallBackend.value,
+      dockerVersion: m.dockerVersion.value,
+      dockerVersionHow: m.dockerVersion.how,
+      localAddresses: [...m.localAddrs].sort(),
+      localAddressesInferred: m.localAddrsInferred,
+      bridges: m.bridges,
+      evidencePresent: m.present,
+    },
+    containers: m.containers.map((c) => ({ name: c.name, id: c.id, pid: c.pid, addresses: c.addrs.map((a) => ({ ip: a.ip, network: a.network, gateway: a.gateway, bridge: a.bridge })) })),
+    published: m.bindings.map((x) => ({
+      proto: x.proto,
+      hostIp: x.hostIp,
+      hostPort: x.hostPort,
+      container: x.container,
+      containerIp: x.containerIp,
+      containerPort: x.containerPort,
+      proxyPids: x.proxyPids,
+      sources: [...x.from],
+    })),
+    flows: flows.map(({ legs: _legs, ...rest }) => rest),
+    findings: findings(m, flows, b),
+    counts,
+    inputs: b.inputs,
+    diagnostics: b.diagnostics,
+  };
+  resolveEvidenceText(report);
+  return report;
+}
