@@ -16,7 +16,7 @@ const STDERR_PATTERNS: RegExp[] = [
   /^nfct_labelmap_new: /,
   /^\(Not all processes could be identified, /,
   /^\(No info could be read for "-p": /,
-  /^will not be shown, you would have to be root to see it all\.\)$/,
+  /^\s*will not be shown, you would have to be root to see it all\.\)$/,
   /^Cannot open netlink socket: /,
   /^netstat: no support for `AF /,
   /^netstat: invalid option /,
