@@ -74,6 +74,20 @@ export function tokenize(line: string, from = 0): Token[] | string {
   const out: Token[] = [];
   const n = line.length;
   let i = from;
+  // fast path: no quotes (almost every rule) -> split on single blanks
+  if (line.indexOf('"', from) < 0 && line.indexOf("\t", from) < 0) {
+    while (i < n) {
+      if (line.charCodeAt(i) === 32) {
+        i++;
+        continue;
+      }
+      let e = line.indexOf(" ", i);
+      if (e < 0) e = n;
+      out.push({ v: line.slice(i, e), at: i, end: e });
+      i = e;
+    }
+    return out;
+  }
   while (i < n) {
     let c = line.charCodeAt(i);
     if (c === 32 || c === 9) {
@@ -259,8 +273,21 @@ function portSpecText(n: NatTarget): string {
  * to CIDR text; a name that is not an address is kept as written (`ok` false).
  */
 export function cidrOf(text: string): { value: string; ok: boolean } {
-  const c = normalizeCidr(text);
+  const c = cachedCidr(text);
   return c ? { value: c, ok: true } : { value: text, ok: false };
+}
+
+const CIDR_CACHE = new Map<string, string | null>();
+
+/** normalizeCidr with a bounded cache: rule sets repeat the same few addresses many times. */
+export function cachedCidr(text: string): string | null {
+  let c = CIDR_CACHE.get(text);
+  if (c === undefined) {
+    c = normalizeCidr(text);
+    if (CIDR_CACHE.size > 20000) CIDR_CACHE.clear();
+    CIDR_CACHE.set(text, c);
+  }
+  return c;
 }
 
 // --------------------------------------------------------- save rebuild --

@@ -15,8 +15,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ChainRecord, Negatable, NatlensRecord, PortRange, RuleMatches, RuleRecord } from "../types.js";
-import { normalizeCidr } from "./_addr.js";
-import { emptyMatches, NAT_TARGETS, parseNatSpec, parsePorts, parsePortSpec, protoName } from "./_iptables-rule.js";
+import { cachedCidr, emptyMatches, NAT_TARGETS, parseNatSpec, parsePorts, parsePortSpec, protoName } from "./_iptables-rule.js";
 import { servicePort } from "./_services.js";
 
 const FORMAT = "iptables-list";
@@ -79,12 +78,16 @@ function fields(line: string, max: number): { f: string[]; ends: number[] } {
   let i = 0;
   const n = line.length;
   while (i < n && f.length < max) {
-    while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    let c = line.charCodeAt(i);
+    while (c === 32 || c === 9) c = line.charCodeAt(++i);
     if (i >= n) break;
-    const s = i;
-    while (i < n && line.charCodeAt(i) !== 32 && line.charCodeAt(i) !== 9) i++;
-    f.push(line.slice(s, i));
-    ends.push(i);
+    let e = line.indexOf(" ", i);
+    if (e < 0) e = n;
+    const tab = line.indexOf("\t", i);
+    if (tab >= 0 && tab < e) e = tab;
+    f.push(line.slice(i, e));
+    ends.push(e);
+    i = e;
   }
   return { f, ends };
 }
@@ -152,38 +155,62 @@ class IptablesListParser implements LineParser {
     return this.block;
   }
 
+  /**
+   * The table a block's chains belong to, from the built-in chain set (which
+   * iptables lists first, in a fixed order per table) or NAT-only targets.
+   * With `final` false it answers only once the answer cannot change.
+   */
+  private infer(b: Block, final: boolean): { table: string; why: string } | null {
+    const has = (c: string) => b.builtins.includes(c);
+    if (b.natTarget && (final || !b.builtins.length)) {
+      if (!final) return null;
+      return { table: "nat", why: `the NAT-only target ${b.natTarget.target} appears (line ${b.natTarget.line})` };
+    }
+    const done = final || b.userChains.size > 0 || has("POSTROUTING") || (has("FORWARD") && !has("PREROUTING"));
+    if (!done || !b.builtins.length) {
+      if (!final) return null;
+      if (b.natTarget) return { table: "nat", why: `the NAT-only target ${b.natTarget.target} appears (line ${b.natTarget.line})` };
+      return { table: "filter", why: "no built-in chain tells the table and no NAT-only target (DNAT, SNAT, MASQUERADE, REDIRECT) appears" };
+    }
+    if (has("POSTROUTING") && !has("FORWARD")) return { table: "nat", why: "its built-in chains (PREROUTING/INPUT/OUTPUT/POSTROUTING) are the nat table's" };
+    if (has("FORWARD") && (has("PREROUTING") || has("POSTROUTING"))) return { table: "mangle", why: "it has all five built-in chains, like the mangle table" };
+    if (has("PREROUTING") && !has("INPUT") && !has("FORWARD") && !has("POSTROUTING")) return { table: "raw", why: "its only built-in chains are PREROUTING and OUTPUT, like the raw table" };
+    if (b.natTarget) return { table: "nat", why: `the NAT-only target ${b.natTarget.target} appears (line ${b.natTarget.line})` };
+    return { table: "filter", why: "its built-in chains are INPUT/FORWARD/OUTPUT and no NAT-only target appears" };
+  }
+
+  /** Decide the table when possible, and emit what waited once table and family are known. */
+  private settle(b: Block, final: boolean): void {
+    if (b.table === null) {
+      const t = this.infer(b, final);
+      if (t) {
+        b.table = t.table;
+        this.ctx.report("warning", b.firstLine, "W_TABLE_ASSUMED", `listing does not name its table: assumed "${t.table}" because ${t.why}`, undefined, "put the command line (`$ iptables -t nat -L -n -v`) above each listing when several are concatenated, or use iptables-save");
+      }
+    }
+    if (final && b.family === null) b.family = 4;
+    if (b.table === null || b.family === null) return;
+    for (const r of b.pending) {
+      r.table = b.table;
+      r.family = b.family;
+      this.ctx.emit(r);
+    }
+    b.pending = [];
+  }
+
+  private out(b: Block, r: RuleRecord | ChainRecord): void {
+    if (b.table !== null && b.family !== null && b.pending.length === 0) {
+      r.table = b.table;
+      r.family = b.family;
+      this.ctx.emit(r);
+    } else b.pending.push(r);
+  }
+
   private close(): void {
     const b = this.block;
     if (!b) return;
     this.block = null;
-    let table = b.table;
-    if (table === null) {
-      const has = (c: string) => b.builtins.includes(c);
-      let why: string;
-      if (b.natTarget) {
-        table = "nat";
-        why = `the NAT-only target ${b.natTarget.target} appears (line ${b.natTarget.line})`;
-      } else if (has("POSTROUTING") && !has("FORWARD")) {
-        table = "nat";
-        why = "its built-in chains (PREROUTING/INPUT/OUTPUT/POSTROUTING) are the nat table's";
-      } else if (has("FORWARD") && (has("PREROUTING") || has("POSTROUTING"))) {
-        table = "mangle";
-        why = "it has all five built-in chains, like the mangle table";
-      } else if (has("PREROUTING") && !has("INPUT") && !has("FORWARD") && !has("POSTROUTING")) {
-        table = "raw";
-        why = "its only built-in chains are PREROUTING and OUTPUT, like the raw table";
-      } else {
-        table = "filter";
-        why = b.builtins.length ? "its built-in chains are INPUT/FORWARD/OUTPUT and no NAT-only target appears" : "no built-in chain tells the table and no NAT-only target (DNAT, SNAT, MASQUERADE, REDIRECT) appears";
-      }
-      this.ctx.report("warning", b.firstLine, "W_TABLE_ASSUMED", `listing does not name its table: assumed "${table}" because ${why}`, undefined, "put the command line (`$ iptables -t nat -L -n -v`) above each listing when several are concatenated, or use iptables-save");
-    }
-    const family = b.family ?? 4;
-    for (const r of b.pending) {
-      r.table = table;
-      r.family = family;
-      this.ctx.emit(r);
-    }
+    this.settle(b, true);
   }
 
   line(text: string, no: number): void {
@@ -263,21 +290,23 @@ class IptablesListParser implements LineParser {
       priority: null,
       type: null,
     };
-    b.pending.push(rec);
+    this.out(b, rec);
+    if (b.table === null) this.settle(b, false);
   }
 
   private addr(text: string, no: number, line: string): Negatable<string> | null {
     const { v, neg } = negated(text);
+    if (v === "0.0.0.0/0" || v === "::/0") this.setFamily(v === "::/0" ? 6 : 4);
     if (v === "anywhere" || v === "0.0.0.0/0" || v === "::/0") return neg ? { value: v === "::/0" ? "::/0" : "0.0.0.0/0", negated: true } : null;
-    let c = normalizeCidr(v);
+    let c = cachedCidr(v);
     if (!c) {
       const slash = v.indexOf("/");
       const host = slash < 0 ? v : v.slice(0, slash);
       const known = KNOWN_NAMES[host];
-      if (known) c = normalizeCidr(slash < 0 ? known : known + v.slice(slash));
+      if (known) c = cachedCidr(slash < 0 ? known : known + v.slice(slash));
     }
     if (c) {
-      if (c.includes(":") && this.block) this.block.family = 6;
+      this.setFamily(c.includes(":") ? 6 : 4);
       return { value: c, negated: neg };
     }
     if (!this.unresolved.has(v)) {
@@ -345,7 +374,7 @@ class IptablesListParser implements LineParser {
     if (r.error !== null) return this.bad(no, text, r.error);
     if (target !== null && NAT_TARGETS.has(target) && target !== "MASQUERADE" && !b.natTarget) b.natTarget = { target, line: no };
     if (target === "MASQUERADE" && !b.natTarget) b.natTarget = { target, line: no };
-    if (r.nat && r.nat.addr && r.nat.addr.includes(":")) b.family = 6;
+    if (r.nat && r.nat.addr) this.setFamily(r.nat.addr.includes(":") ? 6 : 4);
     this.position++;
     const rec: RuleRecord = {
       kind: "rule",
@@ -365,7 +394,13 @@ class IptablesListParser implements LineParser {
       handle: null,
       text: t,
     };
-    b.pending.push(rec);
+    this.out(b, rec);
+    if (b.pending.length && b.table !== null && b.family !== null) this.settle(b, false);
+  }
+
+  private setFamily(f: 4 | 6): void {
+    const b = this.block;
+    if (b && b.family === null) b.family = f;
   }
 
   private bad(no: number, text: string, why: string): void {

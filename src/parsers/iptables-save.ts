@@ -46,6 +46,8 @@ interface Section {
   natTarget: { target: string; line: number } | null;
   builtins: Set<string>;
   firstLine: number;
+  /** How the table was named: a `*table` line, a `$ iptables -t X -S` banner, or not at all. */
+  namedBy: "star" | "banner" | null;
 }
 
 /** Result of parsing one rule's tokens; `error` set when the line cannot be parsed. */
@@ -84,7 +86,7 @@ function bracketCounters(s: string): { packets: number; bytes: number } | null {
   return { packets: Number(p), bytes: Number(b) };
 }
 
-const CORE: Record<string, string> = {
+const CORE = new Map<string, string>(Object.entries({
   "-s": "src",
   "--source": "src",
   "--src": "src",
@@ -107,7 +109,7 @@ const CORE: Record<string, string> = {
   "--fragment": "frag",
   "-c": "counters",
   "--set-counters": "counters",
-};
+}));
 
 function raw(line: string, t: Token): string {
   return line.slice(t.at, t.end);
@@ -199,7 +201,7 @@ export function parseRuleTokens(line: string, toks: readonly Token[], start: num
       i++;
       continue;
     }
-    const core = isOption(line, t) ? CORE[tv] : undefined;
+    const core = isOption(line, t) ? CORE.get(tv) : undefined;
     if (core !== undefined) {
       i++;
       if (core === "match" || core === "jump" || core === "goto") endModule();
@@ -414,7 +416,7 @@ class IptablesSaveParser implements LineParser {
 
   constructor(private readonly ctx: ParseContext) {}
 
-  private open(table: string | null, no: number): Section {
+  private open(table: string | null, no: number, namedBy: Section["namedBy"] = null): Section {
     this.close();
     this.sec = {
       table,
@@ -425,6 +427,7 @@ class IptablesSaveParser implements LineParser {
       natTarget: null,
       builtins: new Set(),
       firstLine: no,
+      namedBy,
     };
     return this.sec;
   }
@@ -476,7 +479,7 @@ class IptablesSaveParser implements LineParser {
     const s = this.sec;
     if (!s) return this.open(null, no);
     // a second `iptables -S` dump appended: policies again after rules
-    if (s.table === null && isPolicy && s.sawRule) return this.open(null, no);
+    if (s.namedBy !== "star" && isPolicy && s.sawRule) return this.open(null, no);
     return s;
   }
 
@@ -491,7 +494,7 @@ class IptablesSaveParser implements LineParser {
         this.ctx.skip(no, "E_IPT_SAVE_TABLE", `not a table line: ${JSON.stringify(t)}`, text, "table lines look like `*filter`, `*nat`, `*mangle`, `*raw`");
         return;
       }
-      this.open(name, no);
+      this.open(name, no, "star");
       this.ctx.ignore(no, "table header");
       return;
     }
@@ -507,7 +510,9 @@ class IptablesSaveParser implements LineParser {
       this.close();
       if (/\bip6tables/.test(t)) this.headerFamily = 6;
       else if (/\biptables/.test(t)) this.headerFamily = 4;
-      if (m) this.open(m[1]!, no);
+      // `iptables -S` without -t lists the filter table
+      if (m) this.open(m[1]!, no, "banner");
+      else if (/\s-\w*S\b/.test(t)) this.open("filter", no, "banner");
       this.ctx.ignore(no, "banner");
       return;
     }
@@ -614,7 +619,7 @@ class IptablesSaveParser implements LineParser {
         this.ctx.skip(no, "E_IPT_SAVE_POLICY", "policy line without chain or policy", text, "policy lines look like `-P INPUT ACCEPT`");
         return;
       }
-      const s = this.sec && this.sec.table !== null ? this.sec : this.headerless(no, true);
+      const s = this.sec && this.sec.namedBy === "star" ? this.sec : this.headerless(no, true);
       s.builtins.add(name);
       this.out(s, this.chain(no, name, true, policy, packets, bytes));
       return;
@@ -624,7 +629,7 @@ class IptablesSaveParser implements LineParser {
         this.ctx.skip(no, "E_IPT_SAVE_CHAIN", "new-chain line is not `-N CHAIN`", text, "user chains are declared as `-N DOCKER`");
         return;
       }
-      const s = this.sec && this.sec.table !== null ? this.sec : this.headerless(no, false);
+      const s = this.sec && this.sec.namedBy === "star" ? this.sec : this.headerless(no, false);
       this.out(s, this.chain(no, name, false, null, null, null));
       return;
     }
@@ -641,7 +646,7 @@ class IptablesSaveParser implements LineParser {
       this.ctx.skip(no, "E_IPT_SAVE_RULE", `cannot parse the rule: ${r.error}`, text, RULE_HINT);
       return;
     }
-    const s = this.sec && this.sec.table !== null ? this.sec : this.headerless(no, false);
+    const s = this.sec && this.sec.namedBy === "star" ? this.sec : this.headerless(no, false);
     s.sawRule = true;
     for (const u of r.unresolved) {
       if (this.unresolvedReported.has(u)) continue;
