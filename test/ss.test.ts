@@ -133,3 +133,20 @@ test("ss continuation lines belong to the row before them, also to ignored rows"
   assert.deepEqual(r.summary.ignoredBy, { header: 1, "other-socket": 2 });
   assert.equal(r.summary.skipped, 0);
 });
+
+test("ss decides the protocol again for every listing in one file", async () => {
+  const r = await sockets(
+    [
+      "State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess",
+      "LISTEN 0      4096         0.0.0.0:8443      0.0.0.0:*",
+      "ESTAB  0      0          127.0.0.1:40920    127.0.0.1:8443",
+      "State  Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess",
+      "ESTAB  0      0          127.0.0.1:40921    127.0.0.1:5555",
+      "UNCONN 0      0            0.0.0.0:5555       0.0.0.0:*",
+    ].join("\n"),
+  );
+  assert.deepEqual(
+    r.sockets.map((s) => s.proto),
+    ["tcp", "tcp", "udp", "udp"],
+  );
+});

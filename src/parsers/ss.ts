@@ -231,6 +231,9 @@ class SsParser implements LineParser {
     if ((c0 === 78 || c0 === 83 || c0 === 82) && HEADER_RE.test(text.trimStart())) {
       this.prev = "none";
       this.headerState = text.includes("State");
+      // a new listing (several captures in one file): the protocol is decided again
+      this.flush(true);
+      this.tableProto = null;
       this.ctx.ignore(no, "header");
       return;
     }
