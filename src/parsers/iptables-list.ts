@@ -126,6 +126,33 @@ function tailWords(tail: string): string[] {
   return out;
 }
 
+/**
+ * The save syntax of a target printout where it is unambiguous, so both
+ * formats give the same targetArgs: MARK (`MARK or 0x4000` is
+ * `--set-xmark 0x4000/0x4000`, as libxt_MARK prints them) and CHECKSUM.
+ * Null keeps the listing text.
+ */
+function targetPrintout(target: string, args: string[]): string | null {
+  if (target === "CHECKSUM" && args.length === 1 && args[0] === "fill") return "--checksum-fill";
+  if (target !== "MARK" || args.length !== 2) return null;
+  const [op, val] = args as [string, string];
+  const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+  const num = (t: string) => (/^0x[0-9a-f]+$/i.test(t) || /^\d+$/.test(t) ? Number(t) : null);
+  if (op === "xset") {
+    const [v, m] = val.split("/");
+    const a = num(v ?? "");
+    const b = num(m ?? "");
+    return a === null || b === null ? null : `--set-xmark ${hex(a)}/${hex(b)}`;
+  }
+  const v = num(val);
+  if (v === null) return null;
+  if (op === "set") return `--set-xmark ${hex(v)}/0xffffffff`;
+  if (op === "or") return `--set-xmark ${hex(v)}/${hex(v)}`;
+  if (op === "and") return `--set-xmark 0x0/${hex(~v)}`;
+  if (op === "xor") return `--set-xmark ${hex(v)}/0x0`;
+  return null;
+}
+
 class IptablesListParser implements LineParser {
   private block: Block | null = null;
   private cols: Columns | null = null;
@@ -562,7 +589,8 @@ class IptablesListParser implements LineParser {
         if (x === target && x !== x.toLowerCase()) {
           // a target's own printout, e.g. `MARK or 0x4000`, `CHECKSUM fill`, `LOG flags 0 level 4`
           flush();
-          r.targetArgs.push(w.slice(i).join(" "));
+          const own = w.slice(i).join(" ");
+          r.targetArgs.push(targetPrintout(x, w.slice(i + 1)) ?? own);
           break;
         }
       }
