@@ -31,13 +31,19 @@ const COMMAND_LABELS = new Set(["CMD", "COMMAND", "ARGS"]);
 const USER_LABELS = ["USER", "UID", "RUSER", "EUSER", "OWNER", "RUID", "EUID"];
 const LWP_LABELS = ["LWP", "TID", "SPID"];
 const NLWP_LABELS = ["NLWP", "THCNT"];
-/** Columns printed as several words. */
-const MULTI_WORD: Record<string, number> = { STARTED: 5 };
+/**
+ * Start-time columns whose word count varies: `lstart` (STARTED) prints
+ * `Fri Nov 27 18:09:16 2026`, `start` (STARTED) and `bsdstart` (START) print
+ * `18:09:16` / `Nov 26`, `start_time` (START) prints `18:09` / `Nov26` / `2025`.
+ */
+const DATE_COLUMNS = new Set(["START", "STARTED"]);
+const WEEKDAYS = new Set(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
+const MONTHS = new Set(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]);
 
 const HINT_FULL = "capture `ps -efww` (or `ps auxwww`) so command lines are not cut at the terminal width";
 
 interface Layout {
-  /** Word count of each column before the command column. */
+  /** Word count of each column before the command column; 0 for a start-time column (1, 2 or 5 words). */
   lead: number[];
   /** Number of columns after the command column (each one word). */
   trail: number;
@@ -86,7 +92,7 @@ function headerLayout(line: string): Layout | null {
     return -1;
   };
   const layout: Layout = {
-    lead: before.map((l) => MULTI_WORD[l] ?? 1),
+    lead: before.map((l) => (DATE_COLUMNS.has(l) ? 0 : 1)),
     trail: t.length - cmd - 1,
     pid: pidAt,
     ppid: before.indexOf("PPID"),
@@ -121,6 +127,58 @@ function stripForest(s: string): string {
     else break;
   }
   return i === 0 ? s : s.slice(i);
+}
+
+function isBlankAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c === 32 || c === 9;
+}
+
+/** End of the word that starts at `i`. */
+function wordEnd(s: string, i: number): number {
+  const n = s.length;
+  while (i < n && !isBlankAt(s, i)) i++;
+  return i;
+}
+
+function skipBlanks(s: string, i: number): number {
+  const n = s.length;
+  while (i < n && isBlankAt(s, i)) i++;
+  return i;
+}
+
+/**
+ * Walk the columns before the command: `at` holds the text of the columns
+ * natlens uses (null for the others), `end` where the walk stopped; `short`
+ * when the line ended first.
+ */
+function scanLead(text: string, layout: Layout): { fields: { at: (string | null)[]; end: number }; short: boolean } {
+  const n = text.length;
+  const at = new Array<string | null>(layout.lead.length).fill(null);
+  let i = 0;
+  for (let c = 0; c < layout.lead.length; c++) {
+    i = skipBlanks(text, i);
+    const start = i;
+    if (start >= n) return { fields: { at, end: i }, short: true };
+    i = wordEnd(text, i);
+    const words = layout.lead[c]!;
+    if (words === 0) {
+      const first = i - start === 3 ? text.slice(start, i) : "";
+      if (WEEKDAYS.has(first)) {
+        // `Fri Nov 27 18:09:16 2026`
+        for (let k = 0; k < 4; k++) i = wordEnd(text, skipBlanks(text, i));
+      } else if (MONTHS.has(first)) {
+        // `Nov 26` (bsdstart, start): a day number follows
+        const d = skipBlanks(text, i);
+        const e = wordEnd(text, d);
+        if (e - d >= 1 && e - d <= 2 && isUint(text.slice(d, e))) i = e;
+      }
+    } else {
+      for (let k = 1; k < words; k++) i = wordEnd(text, skipBlanks(text, i));
+    }
+    if (layout.need[c]) at[c] = text.slice(start, i);
+  }
+  return { fields: { at, end: i }, short: false };
 }
 
 interface Pending {
@@ -194,24 +252,8 @@ class PsParser implements LineParser {
 
   private row(text: string, no: number, layout: Layout): void {
     const n = text.length;
-    // Only the columns natlens uses are cut out of the line; the others are skipped.
-    const fields: (string | null)[] = new Array<string | null>(layout.lead.length).fill(null);
-    let i = 0;
-    let short = false;
-    for (let c = 0; c < layout.lead.length; c++) {
-      while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-      const start = i;
-      if (start >= n) {
-        short = true;
-        break;
-      }
-      const words = layout.lead[c]!;
-      for (let k = 0; k < words; k++) {
-        if (k > 0) while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-        while (i < n && text.charCodeAt(i) !== 32 && text.charCodeAt(i) !== 9) i++;
-      }
-      if (layout.need[c]) fields[c] = text.slice(start, i);
-    }
+    const { fields, short } = scanLead(text, layout);
+    let i = fields.end;
     while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
     let end = n;
     while (end > i && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
@@ -227,14 +269,14 @@ class PsParser implements LineParser {
       this.ctx.skip(no, "E_PS_ROW", `expected ${layout.width} columns as the header says, the row is shorter`, text, "rows must line up with the header line above them");
       return;
     }
-    const pidText = fields[layout.pid]!;
+    const pidText = fields.at[layout.pid]!;
     if (pidText === "-") {
       // `ps m`: a thread row of the process above.
       if (this.pending) this.pending.dashRows++;
       else this.ctx.skip(no, "E_PS_ORPHAN_THREAD", "thread row (`-` as PID) without a process row above it", text, "keep the process row that precedes its thread rows (`ps auxwwwm`)");
       return;
     }
-    const ppidText = layout.ppid >= 0 ? fields[layout.ppid]! : null;
+    const ppidText = layout.ppid >= 0 ? fields.at[layout.ppid]! : null;
     if (!isUint(pidText) || (ppidText !== null && !isUint(ppidText))) {
       this.ctx.skip(no, "E_PS_ROW", `PID${ppidText !== null ? "/PPID" : ""} is not a number: the row does not fit the header`, text, "rows must line up with the header line above them");
       return;
@@ -254,9 +296,9 @@ class PsParser implements LineParser {
       return;
     }
     this.flush();
-    const user = layout.user >= 0 ? fields[layout.user]! : null;
-    const nlwpText = layout.nlwp >= 0 ? fields[layout.nlwp]! : null;
-    const stat = layout.stat >= 0 ? fields[layout.stat]! : "";
+    const user = layout.user >= 0 ? fields.at[layout.user]! : null;
+    const nlwpText = layout.nlwp >= 0 ? fields.at[layout.nlwp]! : null;
+    const stat = layout.stat >= 0 ? fields.at[layout.stat]! : "";
     this.pending = {
       rec: this.record(no, Number(pidText), ppidText === null ? null : Number(ppidText), user, args, stat),
       pidText,
@@ -448,11 +490,9 @@ export const ps: FormatParser = {
       let score = h === 0 ? 0.85 : 0.75;
       const next = head[h + 1];
       if (next !== undefined) {
-        const w = words(next);
-        let at = 0;
-        for (let c = 0; c < l.pid; c++) at += l.lead[c]!;
-        const pid = w[at];
-        if (pid !== undefined && (isUint(pid) || pid === "-") && w.length >= l.lead.length + 1) score += 0.1;
+        const { fields, short } = scanLead(next, l);
+        const pid = fields.at[l.pid];
+        if (!short && pid && (isUint(pid) || pid === "-") && fields.end < next.length) score += 0.1;
         else score -= 0.2;
       }
       return score;
