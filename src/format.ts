@@ -23,6 +23,8 @@ export interface ParseContext {
   /** Network-namespace hint derived from the path (see SocketRecord.netns). */
   readonly netns: string | null;
   readonly options: ParseOptions;
+  /** The `$ command` banner the driver removed from the top of the input, if any (e.g. `$ iptables -t nat -L -n -v`). */
+  readonly banner: string | null;
   emit(record: NatlensRecord): void;
   /** A known non-data line (header, separator, section the format does not model). */
   ignore(line: number, reason: string): void;

@@ -115,9 +115,13 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
   }
   summary.format = format.id;
 
+  let banner: string | null = null;
   const ctx: ParseContext = {
     file,
     netns: netnsFromPath(file),
+    get banner() {
+      return banner;
+    },
     options: { ...DEFAULT_PARSE_OPTIONS, ...opts.options },
     emit(record) {
       summary.records++;
@@ -149,6 +153,7 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
     // Continuation lines (ss -i) start with a tab; they are data, never noise.
     const noise = text.charCodeAt(0) === 9 ? null : classifyNoise(text, !seenData);
     if (noise) {
+      if (noise.reason === "banner") banner = text.slice(2).trim();
       summary.ignored++;
       bump(summary.ignoredBy, noise.reason);
       if (noiseReported++ < 5) diag({ severity: "info", code: noise.code, line: no, message: noise.message, text: cut(text) });

@@ -59,7 +59,9 @@ function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
     if (seen.has(key)) continue;
     seen.add(key);
     const proxied = flows.filter((f) => f.path === "docker-proxy" && f.published?.port === l.localPort && f.proxy?.pid === l.pid && f.outcome !== "closed");
-    const dnated = flows.filter((f) => f.path === "dnat" && f.published?.port === l.localPort && f.proto === l.proto && f.outcome !== "closed");
+    // A listener on :: also takes IPv4 clients only when it is dual-stack (docker-proxy <= 20.10.1); 0.0.0.0 never takes IPv6.
+    const sameFamily = (ip: string) => (l.family === 4 ? !ip.includes(":") : ip.includes(":") || l.records.some((r) => r.format === "ss" && r.localIp === "::" && r.flags.includes("mapped")));
+    const dnated = flows.filter((f) => f.path === "dnat" && f.published?.port === l.localPort && f.proto === l.proto && f.outcome !== "closed" && sameFamily(f.published.ip));
     const target = dnated[0]?.container ?? proxied[0]?.container;
     const where = ep(l.localIp, l.localPort);
     if (proxied.length === 0 && dnated.length > 0) {

@@ -16,8 +16,9 @@ const STDERR_PATTERNS: RegExp[] = [
   /^nfct_labelmap_new: /,
   /^\(Not all processes could be identified, /,
   /^\(No info could be read for "-p": /,
-  /^\s*will not be shown, you would have to be root to see it all\.\)$/,
+  /^will not be shown, you would have to be root to see it all\.\)$/,
   /^Cannot open netlink socket: /,
+  /^Failed to find cgroup2 mount$/,
   /^netstat: no support for `AF /,
   /^netstat: invalid option /,
   /^Error: No such container: /,
@@ -25,11 +26,21 @@ const STDERR_PATTERNS: RegExp[] = [
 ];
 
 /** First characters of the lines STDERR_PATTERNS can match (a cheap filter before any regex). */
-const NOISE_STARTS = new Set("RcnNw(ECW".split("").map((c) => c.charCodeAt(0)));
+const NOISE_STARTS = new Set("RcnNw(ECWF".split("").map((c) => c.charCodeAt(0)));
+/** net-tools' non-root note continues on an indented line; checked only for lines ending in `)`. */
+const INDENTED_NOTE = /^\s+will not be shown, you would have to be root to see it all\.\)$/;
 
-/** Classify a line as common noise, or return null. `atTop` is true before the first data line. */
+/**
+ * Classify a line as common noise, or return null. `atTop` is true before the
+ * first data line: only there is a `$ command` banner noise; further down it
+ * separates concatenated captures and the format's parser reads it (it may
+ * name the table of the listing that follows).
+ */
 export function classifyNoise(line: string, atTop: boolean): Noise | null {
   const c0 = line.charCodeAt(0);
+  if ((c0 === 32 || c0 === 9) && line.charCodeAt(line.length - 1) === 41 && INDENTED_NOTE.test(line)) {
+    return { reason: "stderr", code: "I_STDERR_LINE", message: "standard-error line captured into the file, ignored" };
+  }
   if (c0 !== 36 && !NOISE_STARTS.has(c0)) return null;
   if (atTop && line.startsWith("$ ")) {
     return { reason: "banner", code: "I_BANNER", message: "command banner line ignored" };
