@@ -189,21 +189,14 @@ class IptablesListParser implements LineParser {
    */
   private infer(b: Block, final: boolean): { table: string; why: string } | null {
     const has = (c: string) => b.builtins.includes(c);
-    if (b.natTarget && (final || !b.builtins.length)) {
-      if (!final) return null;
-      return { table: "nat", why: `the NAT-only target ${b.natTarget.target} appears (line ${b.natTarget.line})` };
-    }
-    const done = final || b.userChains.size > 0 || has("POSTROUTING") || (has("FORWARD") && !has("PREROUTING"));
-    if (!done || !b.builtins.length) {
-      if (!final) return null;
-      if (b.natTarget) return { table: "nat", why: `the NAT-only target ${b.natTarget.target} appears (line ${b.natTarget.line})` };
-      return { table: "filter", why: "no built-in chain tells the table and no NAT-only target (DNAT, SNAT, MASQUERADE, REDIRECT) appears" };
-    }
-    if (has("POSTROUTING") && !has("FORWARD")) return { table: "nat", why: "its built-in chains (PREROUTING/INPUT/OUTPUT/POSTROUTING) are the nat table's" };
+    // built-in chain sets that only one table has (iptables lists them first, in a fixed order)
+    if (has("PREROUTING") && has("POSTROUTING") && !has("FORWARD")) return { table: "nat", why: "its built-in chains (PREROUTING/INPUT/OUTPUT/POSTROUTING) are the nat table's" };
     if (has("FORWARD") && (has("PREROUTING") || has("POSTROUTING"))) return { table: "mangle", why: "it has all five built-in chains, like the mangle table" };
-    if (has("PREROUTING") && !has("INPUT") && !has("FORWARD") && !has("POSTROUTING")) return { table: "raw", why: "its only built-in chains are PREROUTING and OUTPUT, like the raw table" };
+    if (has("PREROUTING") && has("OUTPUT") && !has("INPUT") && !has("POSTROUTING")) return { table: "raw", why: "its only built-in chains are PREROUTING and OUTPUT, like the raw table" };
+    if (has("FORWARD") && !has("PREROUTING") && !has("POSTROUTING")) return { table: "filter", why: "its built-in chains are INPUT/FORWARD/OUTPUT (filter; security has the same)" };
+    if (!final) return null;
     if (b.natTarget) return { table: "nat", why: `the NAT-only target ${b.natTarget.target} appears (line ${b.natTarget.line})` };
-    return { table: "filter", why: "its built-in chains are INPUT/FORWARD/OUTPUT and no NAT-only target appears" };
+    return { table: "filter", why: "no set of built-in chains tells the table and no NAT-only target (DNAT, SNAT, MASQUERADE, REDIRECT) appears" };
   }
 
   /** Decide the table when possible, and emit what waited once table and family are known. */
@@ -240,7 +233,15 @@ class IptablesListParser implements LineParser {
     this.settle(b, true);
   }
 
+  private first = true;
+
   line(text: string, no: number): void {
+    if (this.first) {
+      this.first = false;
+      // the driver removes a leading `$ command` banner; newer drivers hand it over as ctx.banner
+      const top = (this.ctx as { banner?: string | null }).banner;
+      if (top) this.banner(`$ ${top}`);
+    }
     const t = text.trim();
     if (t.startsWith("Chain ")) return this.chainLine(t, text, no);
     const c0 = t.charCodeAt(0);
@@ -271,12 +272,7 @@ class IptablesListParser implements LineParser {
       return;
     }
     if (t.startsWith("$ ")) {
-      this.close();
-      const m = /\s-t\s*(\S+)/.exec(t) ?? /\s--table[= ](\S+)/.exec(t);
-      // without -t, iptables lists the filter table
-      this.nextTable = m ? m[1]! : /\s-\w*L/.test(t) ? "filter" : null;
-      this.nextFamily = /\bip6tables/.test(t) ? 6 : /\biptables/.test(t) ? 4 : null;
-      this.chain = null;
+      this.banner(t);
       this.ctx.ignore(no, "banner");
       return;
     }
@@ -285,6 +281,18 @@ class IptablesListParser implements LineParser {
       return;
     }
     this.ctx.skip(no, "E_IPT_LIST_LINE", "not a line of an iptables -L listing", text, "listings consist of `Chain NAME (...)` lines, a column header and rule rows");
+  }
+
+  /** A `$ iptables -t nat -L -n` banner names the table (and family) of the listing that follows. */
+  private banner(t: string): void {
+    {
+      this.close();
+      const m = /\s-t\s*(\S+)/.exec(t) ?? /\s--table[= ](\S+)/.exec(t);
+      // without -t, iptables lists the filter table
+      this.nextTable = m ? m[1]! : /\s-\w*L/.test(t) ? "filter" : null;
+      this.nextFamily = /\bip6tables/.test(t) ? 6 : /\biptables/.test(t) ? 4 : null;
+      this.chain = null;
+    }
   }
 
   private chainLine(t: string, text: string, no: number): void {

@@ -483,7 +483,15 @@ class IptablesSaveParser implements LineParser {
     return s;
   }
 
+  private first = true;
+
   line(text: string, no: number): void {
+    if (this.first) {
+      this.first = false;
+      // the driver removes a leading `$ command` banner; newer drivers hand it over as ctx.banner
+      const top = (this.ctx as { banner?: string | null }).banner;
+      if (top) this.banner(`$ ${top}`);
+    }
     let t = text;
     if (t.charCodeAt(0) === 32 || t.charCodeAt(0) === 9) t = t.trimStart();
     const c = t.charCodeAt(0);
@@ -505,19 +513,24 @@ class IptablesSaveParser implements LineParser {
     }
     if (c === 58 /* : */) return this.chainDecl(t, text, no);
     if (c === 36 /* $ */ && t.startsWith("$ ")) {
-      // a command banner between two dumps (the driver removes only the first)
-      const m = /\s-t\s+(\S+)/.exec(t) ?? /\s--table[= ](\S+)/.exec(t);
-      this.close();
-      if (/\bip6tables/.test(t)) this.headerFamily = 6;
-      else if (/\biptables/.test(t)) this.headerFamily = 4;
-      // `iptables -S` without -t lists the filter table
-      if (m) this.open(m[1]!, no, "banner");
-      else if (/\s-\w*S\b/.test(t)) this.open("filter", no, "banner");
+      // a command banner between two dumps
+      this.banner(t);
       this.ctx.ignore(no, "banner");
       return;
     }
     if (c === 91 /* [ */ || c === 45 /* - */) return this.command(t, text, no);
     this.ctx.skip(no, "E_IPT_SAVE_LINE", "not an iptables-save or iptables -S line", text, RULE_HINT);
+  }
+
+  /** A `$ iptables -t nat -S` banner names the table (and family) of what follows. */
+  private banner(t: string): void {
+    const m = /\s-t\s*(\S+)/.exec(t) ?? /\s--table[= ](\S+)/.exec(t);
+    this.close();
+    if (/\bip6tables/.test(t)) this.headerFamily = 6;
+    else if (/\biptables/.test(t)) this.headerFamily = 4;
+    // `iptables -S` without -t lists the filter table
+    if (m) this.open(m[1]!, 0, "banner");
+    else if (/\s-\w*S\b/.test(t)) this.open("filter", 0, "banner");
   }
 
   private comment(t: string, no: number): void {
