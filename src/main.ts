@@ -7,6 +7,7 @@ import { ExitCode, type Io, UsageError } from "./io.js";
 import { convert } from "./commands/convert.js";
 import { formats } from "./commands/formats.js";
 import { analyze, ANALYZE_FORMATS, type AnalyzeFormat } from "./commands/analyze.js";
+import { trace } from "./commands/trace.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./output/writers.js";
 import { FORMATS } from "./registry.js";
 import { KIND_PLURALS } from "./types.js";
@@ -84,6 +85,39 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             color: a.color as ColorChoice,
             verbose: a.verbose as boolean,
             quiet: a.quiet as boolean,
+          },
+          io,
+        );
+      },
+    )
+    .command(
+      "trace <inputs..>",
+      "Follow one hypothetical packet through the saved firewall rules (iptables-save, -S, -L listings, nft)",
+      (y) =>
+        y
+          .positional("inputs", { describe: "rule dumps, plus optional ip addr / docker network inspect / ip route files", type: "string", array: true, demandOption: true })
+          .option("src", { type: "string", demandOption: true, describe: "source of the packet: IP or IP:PORT ([v6]:PORT)" })
+          .option("dst", { type: "string", demandOption: true, describe: "destination the client dialled: IP:PORT ([v6]:PORT)" })
+          .option("proto", { type: "string", default: "tcp", describe: "tcp, udp, sctp, icmp, ..." })
+          .option("in", { type: "string", describe: "interface the packet arrives on (eth0, docker0, br-...)" })
+          .option("local", { type: "boolean", describe: "the host itself sends the packet (nat OUTPUT path)" })
+          .option("addrs", { type: "string", describe: "ip -o addr / ip addr / ip -br addr capture: the host's LOCAL addresses" })
+          .option("to", { choices: ["text", "json"] as const, default: "text" as const, describe: "output format" })
+          .example("natlens trace samples/lab-proxy/commands/iptables-save_-c --addrs samples/lab-proxy/commands/ip_-o_addr --src 172.17.0.4 --dst 198.51.100.1:5000 --in docker0", "why a container's connection to a published port is not DNATed")
+          .example("natlens trace samples/lab28-noproxy/commands/nft_list_ruleset --src 127.0.0.1 --dst 127.0.0.1:8080 --local", "host to loopback with userland-proxy off")
+          .epilogue(EPILOGUE),
+      async (a) => {
+        code = await trace(
+          {
+            inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
+            src: a.src,
+            dst: a.dst,
+            proto: a.proto,
+            in: a.in,
+            local: a.local,
+            addrs: a.addrs,
+            to: a.to,
+            color: a.color as ColorChoice,
           },
           io,
         );

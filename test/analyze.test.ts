@@ -142,10 +142,26 @@ test("analyze --format csv has the contracted columns, json the analysis@1 keys"
   for (const key of ["ip", "port", "kind", "container"]) assert.ok(key in f.client, key);
 });
 
+test("trace names the rule that keeps a container's connection from being DNATed", async () => {
+  const r = await runCli(["trace", "samples/lab-proxy/commands/iptables-save_-c", "--addrs", "samples/lab-proxy/commands/ip_-o_addr", "--src", "172.17.0.4", "--dst", "198.51.100.1:5000", "--in", "docker0"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /nat DOCKER\s+rule 2 \(samples\/lab-proxy\/commands\/iptables-save_-c:49\)\s+-i docker0 -j RETURN/);
+  assert.match(r.stdout, /outcome: no DNAT, delivered locally/);
+});
+
+test("analyze explains proxy and dropped flows with the deciding rule", async () => {
+  const r = analyzeBundle(await bundle("lab28-noproxy"));
+  const stalled = r.flows.find((f) => f.client.port === 41003)!;
+  assert.equal(stalled.outcome, "failed");
+  assert.match(stalled.explanation, /drop it: filter DOCKER-ISOLATION-STAGE-2 rule .*iptables-save_-c:\d+ `-A DOCKER-ISOLATION-STAGE-2 -o br-[0-9a-f]{12} -j DROP`/);
+  const proxied = analyzeBundle(await bundle("lab-proxy")).flows.find((f) => f.client.port === 40011)!;
+  assert.match(proxied.explanation, /Not DNATed because nat OUTPUT sends only other destinations to DOCKER: .*! -d 127\.0\.0\.0\/8/);
+});
+
 test("analyze text answers why netstat shows no connections to docker-proxy", async () => {
   const r = await runCli(["analyze", "samples/lab-proxy"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /docker-proxy for \[::\]:5000 \(pid \d+\) has 0 connections: all 1 external client was DNATed straight to api/);
+  assert.match(r.stdout, /docker-proxy for 0\.0\.0\.0:8080 \(pid \d+\) relays 4 connections from .*the 3 other .* clients were DNATed straight to web \(172\.17\.0\.2:80\) by the kernel, so the host's socket table shows no docker-proxy connection for them/);
   assert.match(r.stdout, /userland-proxy: on/);
   const off = await runCli(["analyze", "samples/lab-noproxy"]);
   assert.match(off.stdout, /dockerd itself holds \d+ published-port listeners/);

@@ -6,7 +6,8 @@ import { parse } from "../src/parse.js";
 import { RuleSet, parsePriority, type EngineTraceResult } from "../src/analyze/engine.js";
 import type { HostFacts, Packet } from "../src/analyze/engine-types.js";
 import type { ChainRecord, NatlensRecord, RuleRecord } from "../src/types.js";
-import { buildFacts, trace, type TraceArgs } from "../src/commands/trace.js";
+import { trace, type TraceArgs } from "../src/commands/trace.js";
+import { buildFacts } from "../src/analyze/facts.js";
 import type { Io } from "../src/io.js";
 import { UsageError } from "../src/io.js";
 

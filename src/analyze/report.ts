@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Bundle } from "./bundle.js";
 import { attribute, type Flow } from "./flows.js";
+import { explainFlows } from "./explain.js";
 import { buildModel, ev, isDockerProxyName, isDockerdName, type Evidence, type HostModel } from "./model.js";
 import type { Diagnostic, InputSummary } from "../types.js";
 
@@ -73,11 +74,14 @@ function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
         evidence: [ev(l.records[0]!.source, "docker-proxy listener"), ...dnated.slice(0, 4).flatMap((f) => f.evidence.slice(0, 2))],
       });
     } else if (proxied.length > 0) {
+      const rest = dnated.length
+        ? `; the ${dnated.length} other ${[...new Set(dnated.map((f) => f.client.kind))].join("/")} client${dnated.length > 1 ? "s were" : " was"} DNATed straight to ${target?.name ?? "the container"} (${ep(target?.ip ?? null, target?.port ?? null)}) by the kernel, so the host's socket table shows no docker-proxy connection for ${dnated.length > 1 ? "them" : "it"}`
+        : "";
       out.push({
         id: "proxy-busy",
         severity: "info",
-        message: `docker-proxy for ${where}${l.pid !== null ? ` (pid ${l.pid})` : ""} relays ${proxied.length} connection${proxied.length > 1 ? "s" : ""} (${[...new Set(proxied.map((f) => f.client.kind))].join("/")} clients${dnated.length ? `; ${dnated.length} more were DNATed past it` : ""}); ${proxied[0]!.container?.name ?? "the container"} sees the bridge gateway for these, not the client`,
-        evidence: [ev(l.records[0]!.source, "docker-proxy listener"), ...proxied.slice(0, 3).flatMap((f) => f.evidence.slice(0, 2))],
+        message: `docker-proxy for ${where}${l.pid !== null ? ` (pid ${l.pid})` : ""} relays ${proxied.length} connection${proxied.length > 1 ? "s" : ""} from ${[...new Set(proxied.map((f) => f.client.kind))].join("/")} clients, and ${proxied[0]!.container?.name ?? "the container"} sees the bridge gateway for these, not the client${rest}`,
+        evidence: [ev(l.records[0]!.source, "docker-proxy listener"), ...proxied.slice(0, 2).flatMap((f) => f.evidence.slice(0, 2)), ...dnated.slice(0, 2).flatMap((f) => f.evidence.slice(0, 1))],
       });
     }
   }
@@ -167,6 +171,7 @@ function resolveEvidenceText(report: Report): void {
 export function analyzeBundle(b: Bundle): Report {
   const m = buildModel(b);
   const flows = attribute(m);
+  explainFlows(b, m, flows);
   const counts: Record<string, number> = {};
   for (const f of flows) counts[f.outcome === "open" ? f.pathDetail : `${f.pathDetail} (${f.outcome})`] = (counts[f.outcome === "open" ? f.pathDetail : `${f.pathDetail} (${f.outcome})`] ?? 0) + 1;
   const report: Report = {

@@ -1,0 +1,112 @@
+/**
+ * Rule-engine explanations for attributed flows: which rule DNATed a flow,
+ * why a docker-proxy flow was not DNATed (the loopback exclusion in nat
+ * OUTPUT, `-A DOCKER -i <bridge> -j RETURN`, no IPv6 rule), and which rule
+ * dropped a stalled connection.
+ */
+import type { Bundle } from "./bundle.js";
+import { RuleSet } from "./engine.js";
+import type { HostFacts, Packet } from "./engine-types.js";
+import { buildFacts, dedupeRules } from "./facts.js";
+import type { Flow } from "./flows.js";
+import { bridgeOf, ev, inCidr, type HostModel } from "./model.js";
+import type { RuleRecord } from "../types.js";
+
+const fmt = (ip: string, port: number | null) => `${ip.includes(":") ? `[${ip}]` : ip}:${port ?? "*"}`;
+const where = (r: RuleRecord) => `${r.source.file}:${r.source.line}`;
+
+export class Explainer {
+  private readonly ruleset: RuleSet | null;
+  private readonly rules: RuleRecord[];
+  private readonly facts: Record<4 | 6, HostFacts & { interfaces: { name: string; subnets: string[] }[] }>;
+
+  constructor(
+    b: Bundle,
+    private readonly m: HostModel,
+  ) {
+    const { rules, chains } = dedupeRules(b.rules, b.chains);
+    this.rules = rules;
+    this.ruleset = rules.length ? new RuleSet(rules, chains) : null;
+    const records = [...b.addresses, ...b.networks, ...b.routes];
+    const withModel = (family: 4 | 6) => {
+      const f = buildFacts(records, family);
+      for (const a of m.localAddrs) (f.localAddrs as Set<string>).add(a);
+      for (const br of m.bridges) {
+        if (!f.interfaces.some((i) => i.name === br.name)) f.interfaces.push({ name: br.name, subnets: br.subnets, addresses: br.gateways });
+      }
+      return f;
+    };
+    this.facts = { 4: withModel(4), 6: withModel(6) };
+  }
+
+  /** The interface a client's packet arrives on; null for the host itself. */
+  private inIface(f: Flow, family: 4 | 6): string | null {
+    if (f.client.kind === "host") return null;
+    const br = bridgeOf(this.m, f.client.ip);
+    if (br) return br.name;
+    const facts = this.facts[family];
+    const byNet = facts.interfaces.find((i) => i.name !== "lo" && i.subnets.some((s) => inCidr(f.client.ip, s)));
+    return byNet?.name ?? facts.defaultIface ?? "eth0";
+  }
+
+  explain(flows: Flow[]): void {
+    if (!this.ruleset) return;
+    for (const f of flows) {
+      if (!f.published || f.published.port === null || f.client.port === null || f.client.kind === "unknown") continue;
+      if (!["dnat", "docker-proxy"].includes(f.path) && f.outcome !== "failed") continue;
+      const family: 4 | 6 = f.published.ip.includes(":") ? 6 : 4;
+      if ((f.client.ip.includes(":") ? 6 : 4) !== family) continue;
+      const packet: Packet = { family, proto: f.proto, src: f.client.ip, sport: f.client.port, dst: f.published.ip, dport: f.published.port, inIface: this.inIface(f, family) };
+      let t;
+      try {
+        t = this.ruleset.trace(packet, this.facts[family]);
+      } catch {
+        continue;
+      }
+      if (f.outcome === "failed" && t.verdict !== "accept") {
+        const r = t.dropBy?.rule;
+        if (r) {
+          f.explanation += `. The rules ${t.dnat ? `DNAT it to ${fmt(t.dnat.addr, t.dnat.port)} and then ` : ""}drop it: ${t.dropBy!.table} ${t.dropBy!.chain} rule ${where(r)} \`${r.text}\``;
+          f.evidence.push(ev(r.source, "rule that drops this packet", r.text));
+        } else if (t.dropBy) f.explanation += `. The rules drop it by the policy of ${t.dropBy.table} ${t.dropBy.chain}`;
+        if (t.dnat && f.path === "unknown") {
+          f.path = "dnat";
+          f.pathDetail = "dnat";
+        }
+        continue;
+      }
+      if (f.path === "dnat" && t.dnat) {
+        f.evidence.push(ev(t.dnat.rule.source, "the DNAT rule this packet matches", t.dnat.rule.text));
+        if (f.snat && t.snat) f.evidence.push(ev(t.snat.rule.source, "the source NAT rule", t.snat.rule.text));
+        continue;
+      }
+      if (f.path === "docker-proxy") {
+        const why = this.whyNoDnat(packet, t);
+        if (why) {
+          f.explanation += `. Not DNATed because ${why.text}`;
+          if (why.rule) f.evidence.push(ev(why.rule.source, "why the packet was not DNATed", why.rule.text));
+        } else if (t.dnat) {
+          f.explanation += `. Note: the saved rules would DNAT this packet to ${fmt(t.dnat.addr, t.dnat.port)} (${where(t.dnat.rule)}); the connection may predate those rules`;
+        }
+      }
+    }
+  }
+
+  private whyNoDnat(p: Packet, t: ReturnType<RuleSet["trace"]>): { text: string; rule: RuleRecord | null } | null {
+    if (t.dnat) return null;
+    const ret = t.steps.find((s) => s.table === "nat" && s.rule && /RETURN|return/.test(s.action) && s.rule.chain !== "PREROUTING" && s.rule.chain !== "OUTPUT");
+    if (ret?.rule) return { text: `nat ${ret.rule.chain} returns first: rule ${where(ret.rule)} \`${ret.rule.text}\` (SKIP DNAT for traffic from ${ret.rule.matches.inIface?.value ?? "this interface"})`, rule: ret.rule };
+    const hookChain = p.inIface === null ? "OUTPUT" : "PREROUTING";
+    const jump = this.rules.find(
+      (r) => r.family === p.family && r.table === "nat" && r.chain === hookChain && r.target === "DOCKER" && r.matches.dst?.negated && inCidr(p.dst, r.matches.dst.value),
+    );
+    if (jump) return { text: `nat ${hookChain} sends only other destinations to DOCKER: rule ${where(jump)} \`${jump.text}\` excludes ${p.dst}`, rule: jump };
+    const dnatForPort = this.rules.some((r) => r.family === p.family && r.target === "DNAT" && r.matches.dport?.value.some((x) => p.dport !== null && x.from <= p.dport && p.dport <= x.to));
+    if (!dnatForPort) return { text: `there is no IPv${p.family} DNAT rule for port ${p.dport}${p.family === 6 ? " (no ip6tables/nft ip6 rules for it)" : ""}`, rule: null };
+    return null;
+  }
+}
+
+export function explainFlows(b: Bundle, m: HostModel, flows: Flow[]): void {
+  new Explainer(b, m).explain(flows);
+}

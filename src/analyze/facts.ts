@@ -1,0 +1,111 @@
+/**
+ * What the rule engine needs besides rules, built from parsed records: the
+ * host's LOCAL addresses and interfaces (ip addr, docker network inspect,
+ * ip route), and one copy of each rule table when several dumps repeat it.
+ */
+import { netnsFromPath } from "../input/noise.js";
+import type { AddressRecord, ChainRecord, NatlensRecord, NetworkRecord, RouteRecord, RuleRecord } from "../types.js";
+import { inCidr, normalizeAddr, type InterfaceFacts } from "./engine.js";
+import type { HostFacts } from "./engine-types.js";
+
+const XT_TABLES = new Set(["raw", "mangle", "nat", "filter", "security"]);
+
+/**
+ * Drop rule sources that repeat others: an iptables -L listing of a table that
+ * iptables-save also gave, and the nft view of iptables-nft tables that an
+ * iptables dump also gave.
+ */
+export function dedupeRules(rules: RuleRecord[], chains: ChainRecord[]): { rules: RuleRecord[]; chains: ChainRecord[]; notes: string[] } {
+  const notes: string[] = [];
+  const have = (fmt: string) => {
+    const s = new Set<string>();
+    for (const r of [...rules, ...chains]) if (r.format === fmt) s.add(`${r.family} ${r.table}`);
+    return s;
+  };
+  const save = have("iptables-save");
+  const list = have("iptables-list");
+  const xt = new Set([...save, ...list]);
+  const dropped = new Map<string, number>();
+  const keep = <T extends RuleRecord | ChainRecord>(r: T): boolean => {
+    const k = `${r.family} ${r.table}`;
+    let drop = false;
+    if (r.format === "iptables-list" && save.has(k)) drop = true;
+    if (r.format === "nft" && XT_TABLES.has(r.table) && xt.has(k) && !(r.kind === "rule" && (r as RuleRecord).matches.other[0] === "inet")) drop = true;
+    if (drop) {
+      const why = `${r.format} ${r.family === 6 ? "ip6" : "ip"} ${r.table}`;
+      dropped.set(why, (dropped.get(why) ?? 0) + 1);
+    }
+    return !drop;
+  };
+  const outRules = rules.filter(keep);
+  const outChains = chains.filter(keep);
+  for (const [why, n] of dropped) notes.push(`${why}: ${n} records left out, the same table came from ${why.startsWith("nft") ? "an iptables dump" : "iptables-save"}`);
+  return { rules: outRules, chains: outChains, notes };
+}
+
+/** Host facts from address, route and docker network records. */
+export function buildFacts(records: NatlensRecord[], family: 4 | 6): HostFacts & { interfaces: InterfaceFacts[] } {
+  const local = new Set<string>();
+  const ifaces = new Map<string, InterfaceFacts>();
+  const iface = (name: string): InterfaceFacts => {
+    let i = ifaces.get(name);
+    if (!i) ifaces.set(name, (i = { name, subnets: [], addresses: [] }));
+    return i;
+  };
+  const addSubnet = (name: string, cidr: string) => {
+    const i = iface(name);
+    if (!i.subnets.includes(cidr)) i.subnets.push(cidr);
+  };
+  let defaultIface: string | null = null;
+  let defaultMetric = Infinity;
+  for (const r of records) {
+    if (r.kind === "address") {
+      const a = r as AddressRecord;
+      const ns = netnsFromPath(a.source.file);
+      if (ns !== null && ns !== "host") continue;
+      const n = normalizeAddr(a.address);
+      if (!n) continue;
+      local.add(n);
+      const i = iface(a.iface);
+      if (!i.addresses!.includes(n)) i.addresses!.push(n);
+      const linkLocal = a.family === 6 && inCidr(n, "fe80::/10") === true;
+      if (a.prefixLen !== null && !linkLocal && a.iface !== "lo") addSubnet(a.iface, `${n}/${a.prefixLen}`);
+    } else if (r.kind === "network") {
+      const nw = r as NetworkRecord;
+      if (!nw.bridge) continue;
+      for (const s of nw.subnets) {
+        addSubnet(nw.bridge, s.subnet);
+        if (s.gateway) {
+          const g = normalizeAddr(s.gateway.replace(/\/\d+$/, ""));
+          if (g) {
+            local.add(g);
+            const i = iface(nw.bridge);
+            if (!i.addresses!.includes(g)) i.addresses!.push(g);
+          }
+        }
+      }
+    } else if (r.kind === "route") {
+      const rt = r as RouteRecord;
+      if (rt.family !== family || !rt.dev) continue;
+      if (rt.table !== null && rt.table !== "main") {
+        if (rt.table === "local" && rt.type === "local") {
+          const n = normalizeAddr(rt.dst.replace(/\/\d+$/, ""));
+          if (n) local.add(n);
+        }
+        continue;
+      }
+      if (rt.dst === "default") {
+        const m = rt.metric ?? 0;
+        if (m < defaultMetric) {
+          defaultMetric = m;
+          defaultIface = rt.dev;
+        }
+      } else if (rt.type === null || rt.type === "unicast") {
+        const dst = rt.dst.includes("/") ? rt.dst : `${rt.dst}/${family === 6 ? 128 : 32}`;
+        addSubnet(rt.dev, dst);
+      }
+    }
+  }
+  return { localAddrs: local, interfaces: [...ifaces.values()], defaultIface };
+}
+
