@@ -11,7 +11,8 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface TextStream {
-  write(text: string): unknown;
+  /** Text, or bytes of UTF-8 text (large outputs avoid a string round trip). */
+  write(text: string | Uint8Array): unknown;
 }
 
 export interface Io {

@@ -4,10 +4,7 @@
  */
 import yargs from "yargs";
 import { ExitCode, type Io, UsageError } from "./io.js";
-import { convert } from "./commands/convert.js";
-import { formats } from "./commands/formats.js";
-import { analyze, ANALYZE_FORMATS, type AnalyzeFormat } from "./commands/analyze.js";
-import { trace } from "./commands/trace.js";
+import type { AnalyzeFormat } from "./commands/analyze.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./output/writers.js";
 import { FORMATS } from "./registry.js";
 import { KIND_PLURALS } from "./types.js";
@@ -46,6 +43,8 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .example("cat tcp6 | natlens convert - --to ndjson", "read stdin, one JSON record per line")
           .epilogue(EPILOGUE),
       async (a) => {
+        // Each command loads its own modules: a big conversion should not pay for the analyzer.
+        const { convert } = await import("./commands/convert.js");
         code = await convert(
           {
             inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
@@ -69,13 +68,14 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
       (y) =>
         y
           .positional("inputs", { describe: "a bundle directory (natlens collect.sh or sosreport), files, or globs", type: "string", array: true, demandOption: true })
-          .option("format", { alias: "f", describe: "output format", choices: ANALYZE_FORMATS, default: "text" as AnalyzeFormat })
+          .option("format", { alias: "f", describe: "output format", choices: ["text", "json", "csv"] as const, default: "text" as AnalyzeFormat })
           .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
           .option("netns", { describe: "NAME=FILE: the sockets in FILE belong to network namespace NAME (repeatable)", type: "string", array: true, default: [] as string[] })
           .example("natlens analyze samples/lab-proxy", "explain every flow of a captured host")
           .example("natlens analyze --format csv -o flows.csv samples/lab28-noproxy", "one row per flow")
           .epilogue(EPILOGUE),
       async (a) => {
+        const { analyze } = await import("./commands/analyze.js");
         code = await analyze(
           {
             inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
@@ -107,6 +107,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .example("natlens trace samples/lab28-noproxy/commands/nft_list_ruleset --src 127.0.0.1 --dst 127.0.0.1:8080 --local", "host to loopback with userland-proxy off")
           .epilogue(EPILOGUE),
       async (a) => {
+        const { trace } = await import("./commands/trace.js");
         code = await trace(
           {
             inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
@@ -127,7 +128,8 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
       "formats",
       "List the input formats natlens reads and the commands that produce them",
       (y) => y.option("json", { type: "boolean", default: false, describe: "as JSON" }),
-      (a) => {
+      async (a) => {
+        const { formats } = await import("./commands/formats.js");
         formats(io, a.json);
       },
     )

@@ -2,7 +2,7 @@
  * The parse driver: read -> detect -> parse for one input, with the line
  * accounting that guarantees nothing is dropped silently.
  */
-import { DEFAULT_PARSE_OPTIONS, DETECT_LINES, type FormatParser, type ParseContext, type ParseOptions } from "./format.js";
+import { DEFAULT_PARSE_OPTIONS, DETECT_LINES, type FormatParser, type LineParser, type ParseContext, type ParseOptions } from "./format.js";
 import { detect, formatById, MIN_SCORE } from "./detect.js";
 import { LineReader } from "./input/lines.js";
 import { classifyNoise, isBlank, netnsFromPath } from "./input/noise.js";
@@ -114,7 +114,25 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
     return summary;
   }
   summary.format = format.id;
+  const handler = createLineHandler(file, format, summary, opts);
+  summary.lines = await reader.forEach(handler.line);
+  handler.end(reader.hadBom, reader.hadCr);
+  return summary;
+}
 
+/**
+ * The per-line half of the driver, for an input whose format is known: blank
+ * and noise lines are accounted here, every other line goes to the format's
+ * LineParser. parseSource uses it; a byte-level fast path (src/fast/) hands it
+ * the lines it does not take itself, so both paths account the same way.
+ */
+export function createLineHandler(
+  file: string,
+  format: FormatParser,
+  summary: InputSummary,
+  opts: Pick<ParseSourceOptions, "options" | "onRecord" | "onDiagnostic">,
+): { line(text: string, no: number): void; end(hadBom: boolean, hadCr: boolean): void; parser: LineParser } {
+  const diag = (d: Omit<Diagnostic, "file">) => opts.onDiagnostic({ file, ...d });
   let banner: string | null = null;
   const ctx: ParseContext = {
     file,
@@ -144,7 +162,9 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
   const parser = format.create(ctx);
   let seenData = false;
   let noiseReported = 0;
-  summary.lines = await reader.forEach((text, no) => {
+  let last = 0;
+  const line = (text: string, no: number) => {
+    last = no;
     if (isBlank(text)) {
       summary.ignored++;
       bump(summary.ignoredBy, "blank");
@@ -165,15 +185,17 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
     } catch (err) {
       ctx.skip(no, "E_INTERNAL", `parser ${format.id} failed on this line: ${(err as Error).message}`, text, "please report this line");
     }
-  });
-  try {
-    parser.end();
-  } catch (err) {
-    ctx.skip(summary.lines, "E_INTERNAL", `parser ${format.id} failed at end of input: ${(err as Error).message}`, "", "please report this input");
-  }
-  if (reader.hadBom) diag({ severity: "info", code: "I_BOM", line: 1, message: "UTF-8 byte-order mark removed" });
-  if (reader.hadCr) diag({ severity: "info", code: "I_CRLF", line: null, message: "CR LF line ends converted" });
-  return summary;
+  };
+  const end = (hadBom: boolean, hadCr: boolean) => {
+    try {
+      parser.end();
+    } catch (err) {
+      ctx.skip(last, "E_INTERNAL", `parser ${format.id} failed at end of input: ${(err as Error).message}`, "", "please report this input");
+    }
+    if (hadBom) diag({ severity: "info", code: "I_BOM", line: 1, message: "UTF-8 byte-order mark removed" });
+    if (hadCr) diag({ severity: "info", code: "I_CRLF", line: null, message: "CR LF line ends converted" });
+  };
+  return { line, end, parser };
 }
 
 async function countAll(reader: LineReader, summary: InputSummary, asSkipped: boolean, reason = "unrecognised"): Promise<void> {

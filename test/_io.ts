@@ -12,8 +12,8 @@ export async function runCli(argv: string[], opts: { stdin?: string; env?: Recor
   let stdout = "";
   let stderr = "";
   const io: Io = {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
+    stdout: { write: (t: string | Uint8Array) => (stdout += typeof t === "string" ? t : Buffer.from(t).toString("utf8")) },
+    stderr: { write: (t: string | Uint8Array) => (stderr += typeof t === "string" ? t : Buffer.from(t).toString("utf8")) },
     stdin: (async function* () {
       if (opts.stdin !== undefined) yield Buffer.from(opts.stdin);
     })(),

@@ -2,17 +2,19 @@
  * `natlens convert`: read -> detect -> parse -> normalise -> write, for any
  * number of inputs, streaming where the output format allows.
  */
+import { statSync } from "node:fs";
 import { DiagnosticPrinter } from "../diagnostics.js";
 import { ExitCode, type Io, UsageError } from "../io.js";
-import { expandInputs } from "../input/read.js";
+import { expandInputs, type ByteSource } from "../input/read.js";
 import { LineReader } from "../input/lines.js";
-import { detect, formatById } from "../detect.js";
+import { detect, formatById, MIN_SCORE } from "../detect.js";
+import { fastPathApplies, procNetTcpToCsv } from "../fast/proc-net-tcp-csv.js";
 import { parseSource } from "../parse.js";
 import { FORMATS } from "../registry.js";
 import { KIND_PLURALS, type Diagnostic, type InputSummary, type RecordKind } from "../types.js";
 import { createWriter, type OutputFormat } from "../output/writers.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
-import { openOutput } from "../output/sink.js";
+import { openOutput, type Output } from "../output/sink.js";
 
 export interface ConvertArgs {
   inputs: string[];
@@ -48,6 +50,31 @@ async function plannedKinds(inputs: string[], io: Io, type: string | undefined):
     for (const k of d.format?.kinds ?? []) kinds.add(k);
   }
   return kinds;
+}
+
+/**
+ * /proc/net/{tcp,udp} to socket CSV through the byte-level fast path, when the
+ * input is a file detected (or forced) as proc-net-tcp; null otherwise.
+ */
+async function fastSocketCsv(source: ByteSource, args: ConvertArgs, sink: Output["sink"], onDiagnostic: (d: Diagnostic) => void): Promise<InputSummary | null> {
+  if (!source.path || !fastPathApplies()) return null;
+  let detectedBy: InputSummary["detectedBy"] = "type-option";
+  let score = 1;
+  if (args.type) {
+    if (args.type !== "proc-net-tcp") return null;
+  } else {
+    const reader = new LineReader(source);
+    const head = await reader.head(120);
+    if (reader.binary) return null;
+    const d = detect(head);
+    const runnerUp = d.candidates[1];
+    if (d.format?.id !== "proc-net-tcp" || (runnerUp && runnerUp.score >= MIN_SCORE && d.score - runnerUp.score < 0.1)) return null;
+    detectedBy = "content";
+    score = Math.round(d.score * 100) / 100;
+  }
+  const summary: InputSummary = { file: source.name, format: "proc-net-tcp", detectedBy, score, lines: 0, records: 0, ignored: 0, skipped: 0, ignoredBy: {}, skippedBy: {} };
+  await procNetTcpToCsv(source.path, summary, sink, { options: { byteOrder: args.byteOrder }, onDiagnostic, size: statSync(source.path).size });
+  return summary;
 }
 
 export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
@@ -86,6 +113,11 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
   const diagnostics: Diagnostic[] = [];
   const inputs: InputSummary[] = [];
   let unreadable = problems.length > 0;
+  const onDiagnostic = (d: Diagnostic) => {
+    diagnostics.push(d);
+    printer.print(d);
+    if (args.strict && d.severity === "error") throw new StrictStop();
+  };
   for (const p of problems) {
     const d: Diagnostic = { severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) };
     diagnostics.push(d);
@@ -93,15 +125,16 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
   }
   try {
     for (const source of sources) {
+      const fast = args.to === "csv" && kind === "socket" ? await fastSocketCsv(source, args, out.sink, onDiagnostic) : null;
+      if (fast) {
+        inputs.push(fast);
+        continue;
+      }
       const summary = await parseSource(source, {
         ...(args.type ? { type: args.type } : {}),
         options: { byteOrder: args.byteOrder },
         onRecord: (r) => writer.write(r),
-        onDiagnostic: (d) => {
-          diagnostics.push(d);
-          printer.print(d);
-          if (args.strict && d.severity === "error") throw new StrictStop();
-        },
+        onDiagnostic,
       });
       if (summary.skippedBy["unreadable"]) unreadable = true;
       inputs.push(summary);

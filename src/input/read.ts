@@ -13,6 +13,8 @@ export interface ByteSource {
   name: string;
   /** True when the user named this input directly (not found inside a directory). */
   explicit: boolean;
+  /** The file behind the stream, when there is one (lets a fast path read it directly). */
+  path?: string;
   open(): AsyncIterable<Buffer>;
 }
 
@@ -28,6 +30,7 @@ export function fileSource(file: string, explicit = true): ByteSource {
   return {
     name: file,
     explicit,
+    path: file,
     open: () => createReadStream(file, { highWaterMark: CHUNK }),
   };
 }

@@ -11,7 +11,7 @@ import type { Sink } from "./writers.js";
 const FLUSH_AT = 1 << 20;
 
 export interface Output {
-  sink: Sink;
+  sink: Sink & { writeBytes(bytes: Uint8Array): void };
   close(): void;
   /** Drop everything (strict-mode failure). */
   discard(): void;
@@ -19,7 +19,7 @@ export interface Output {
 
 export function openOutput(io: Io, file: string | undefined, holdBack: boolean): Output {
   let pending = "";
-  const held: string[] = [];
+  const held: (string | Uint8Array)[] = [];
   let fd: number | null = null;
   // A regular file is written under a temporary name and renamed at the end, so a
   // failed run never leaves half a file; /dev/null, FIFOs and such are written directly.
@@ -30,12 +30,14 @@ export function openOutput(io: Io, file: string | undefined, holdBack: boolean):
     isRegular = true; // does not exist yet
   }
   const tmp = file ? (isRegular ? `${file}.natlens-tmp` : file) : null;
-  const emit = (text: string) => {
-    if (holdBack) held.push(text);
+  /** Bytes may be a reused buffer: they are written synchronously or copied. */
+  const emit = (data: string | Uint8Array) => {
+    if (holdBack) held.push(typeof data === "string" ? data : Uint8Array.from(data));
     else if (tmp !== null) {
       fd ??= openSync(tmp, "w");
-      writeSync(fd, text);
-    } else io.stdout.write(text);
+      if (typeof data === "string") writeSync(fd, data);
+      else writeSync(fd, data);
+    } else io.stdout.write(typeof data === "string" ? data : Buffer.from(data));
   };
   const flush = () => {
     if (pending.length) emit(pending);
@@ -46,6 +48,10 @@ export function openOutput(io: Io, file: string | undefined, holdBack: boolean):
       write(text) {
         pending += text;
         if (pending.length >= FLUSH_AT) flush();
+      },
+      writeBytes(bytes) {
+        flush();
+        emit(bytes);
       },
     },
     close() {

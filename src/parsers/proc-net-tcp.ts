@@ -148,13 +148,30 @@ const NO_PROCESSES: SocketRecord["processes"] = Object.freeze([]) as unknown as 
 const MAPPED: SocketFlag[] = Object.freeze(["mapped"]) as unknown as SocketFlag[];
 
 
-class ProcNetParser implements LineParser {
-  private proto: "tcp" | "udp" | null = null;
+export class ProcNetParser implements LineParser {
+  /** `tcp` or `udp` once the header (or the first row) has been seen. */
+  proto: "tcp" | "udp" | null = null;
   private sawHeader = false;
-  private readonly little: boolean;
+  readonly little: boolean;
   private plausible = 0;
   private implausible = 0;
   private sampled = 0;
+
+  /** True while rows still feed the byte-order check (a fast path must leave those rows to this parser). */
+  get sampling(): boolean {
+    return this.sampled < BYTE_ORDER_SAMPLE;
+  }
+
+  /**
+   * Continue a table whose header and first rows another parser instance has
+   * seen (a parallel fast path's second thread): same protocol, no second
+   * byte-order check, no missing-header warning.
+   */
+  resume(proto: "tcp" | "udp"): void {
+    this.proto = proto;
+    this.sawHeader = true;
+    this.sampled = BYTE_ORDER_SAMPLE;
+  }
 
   constructor(private readonly ctx: ParseContext) {
     this.little = ctx.options.byteOrder !== "big";

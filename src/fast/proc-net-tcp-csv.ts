@@ -1,0 +1,481 @@
+/**
+ * A byte-level fast path for the bulk conversion people run most:
+ * /proc/net/tcp (or udp) to socket CSV. It reads the file as bytes and writes
+ * each IPv4 row's CSV line straight from the hex fields, without building a
+ * record object or any intermediate string, and on a large file a second
+ * thread converts every other 4 MB chunk.
+ *
+ * It is an optimisation of the generic path, never a second behaviour: every
+ * line it does not fully understand (the header, the rows that feed the
+ * byte-order check, IPv6 rows, CR line ends, unknown states, anything odd) is
+ * handed as text to the generic driver and parser (createLineHandler), and
+ * test/fast-path.test.ts checks that both paths write the same bytes and the
+ * same accounting and diagnostics, on every fixture and on random rows.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { createLineHandler } from "../parse.js";
+import { procNetTcp, ProcNetParser } from "../parsers/proc-net-tcp.js";
+import { KERNEL_TCP_STATES } from "../parsers/_states.js";
+import { netnsFromPath } from "../input/noise.js";
+import { COLUMNS } from "../output/columns.js";
+import { csvCell, CsvRowWriter } from "../output/csv.js";
+import type { Diagnostic, InputSummary, SocketRecord } from "../types.js";
+import type { ParseOptions } from "../format.js";
+
+/** The socket columns this fast path writes, in order; it refuses to run if COLUMNS.socket differs. */
+const FAST_COLUMNS =
+  "file,line,format,netns,proto,family,local_ip,local_port,remote_ip,remote_port,state,recv_q,send_q,uid,user,inode,pid,program,iface,timer,flags";
+
+export function fastPathApplies(): boolean {
+  return COLUMNS.socket.map((c) => c.name).join(",") === FAST_COLUMNS;
+}
+
+export interface ByteSink {
+  write(text: string): void;
+  writeBytes(bytes: Uint8Array): void;
+}
+
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[65 + i] = 10 + i;
+  HEX[97 + i] = 10 + i;
+}
+
+const ascii = (s: string) => Uint8Array.from(Buffer.from(s, "latin1"));
+const STATE_BYTES: Record<"tcp" | "udp", (Uint8Array | null)[]> = {
+  tcp: KERNEL_TCP_STATES.map((s) => (s ? ascii(s) : null)),
+  udp: KERNEL_TCP_STATES.map((s, i) => (i === 7 ? ascii("UNCONN") : i === 1 ? ascii("ESTABLISHED") : s ? ascii(s) : null)),
+};
+/** ASCII digits of 0..255, for dotted quads. */
+const BYTE_TEXT: Uint8Array[] = Array.from({ length: 256 }, (_, i) => ascii(String(i)));
+/** user is empty before inode; after inode: pid, program, iface, timer, flags, all empty. */
+const TAIL = ascii(",,,,,\r\n");
+
+/** Input is read and split between threads in chunks of this size; a line belongs to the chunk holding its LF. */
+export const CHUNK = 1 << 22;
+const OUT_SIZE = 1 << 21;
+/** tcp rows are padded to 149 characters plus LF (udp to 127): a cheap first guess for the line end. */
+const ROW_WIDTHS = [149, 127];
+/** Files smaller than this are converted on one thread. */
+const PARALLEL_MIN = 4 * CHUNK;
+
+function hexAt(b: Uint8Array, at: number, len: number): number {
+  let v = 0;
+  for (let i = at; i < at + len; i++) {
+    const h = HEX[b[i]!]!;
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+/**
+ * Read a non-negative decimal after blanks, like the generic parser's
+ * decimalAt but refusing a minus sign (those rows take the generic path).
+ * Returns the end index, or -1; the value goes to `num[0]`.
+ */
+function decimalAt(b: Uint8Array, i: number, end: number, num: Float64Array): number {
+  while (i < end && b[i] === 32) i++;
+  const start = i;
+  let v = 0;
+  for (let c = b[i]!; i < end && c >= 48 && c <= 57; c = b[++i]!) v = v * 10 + (c - 48);
+  if (i === start) return -1;
+  num[0] = v;
+  return i;
+}
+
+/** What one thread's slow lines added to the accounting (merged into the input's summary). */
+export interface Tally {
+  records: number;
+  ignored: number;
+  skipped: number;
+  ignoredBy: Record<string, number>;
+  skippedBy: Record<string, number>;
+}
+
+/**
+ * Converts lines to CSV bytes: fast rows directly, the rest through the
+ * generic driver. One per thread.
+ */
+export class Transcoder {
+  readonly out = new Uint8Array(OUT_SIZE);
+  o = 0;
+  hadCr = false;
+  hadBom = false;
+  readonly parser: ProcNetParser;
+  private readonly handler: ReturnType<typeof createLineHandler>;
+  private readonly rows = new CsvRowWriter(COLUMNS.socket);
+  private readonly fileCell: Uint8Array;
+  private readonly midCells: Record<"tcp" | "udp", Uint8Array>;
+  private readonly num = new Float64Array(1);
+
+  constructor(
+    file: string,
+    readonly summary: Tally & Partial<InputSummary>,
+    options: Partial<ParseOptions>,
+    onDiagnostic: (d: Diagnostic) => void,
+    /** Receives finished output; the bytes may be reused after the call returns. */
+    private readonly emitBytes: (bytes: Uint8Array) => void,
+  ) {
+    this.handler = createLineHandler(file, procNetTcp, summary as InputSummary, {
+      options,
+      onRecord: (r) => this.text(this.rows.row(r as SocketRecord)),
+      onDiagnostic,
+    });
+    this.parser = this.handler.parser as ProcNetParser;
+    this.fileCell = ascii(csvCell(file) + ",");
+    const netnsCell = csvCell(netnsFromPath(file));
+    this.midCells = { tcp: ascii(`proc-net-tcp,${netnsCell},tcp,4,`), udp: ascii(`proc-net-tcp,${netnsCell},udp,4,`) };
+  }
+
+  flush(): void {
+    if (this.o > 0) this.emitBytes(this.out.subarray(0, this.o));
+    this.o = 0;
+  }
+
+  /** Pass bytes made elsewhere (the worker's chunks) through, after what is pending. */
+  write(bytes: Uint8Array): void {
+    this.flush();
+    this.emitBytes(bytes);
+  }
+
+  private text(s: string): void {
+    if (this.o + s.length * 3 > OUT_SIZE) this.flush();
+    if (s.length * 3 > OUT_SIZE) {
+      this.emitBytes(Buffer.from(s, "utf8"));
+      return;
+    }
+    this.o += Buffer.from(this.out.buffer, this.out.byteOffset).write(s, this.o, "utf8");
+  }
+
+  /** Small constant byte strings: a plain loop beats TypedArray.set's call cost. */
+  private put(b: Uint8Array): void {
+    const out = this.out;
+    let o = this.o;
+    for (let i = 0; i < b.length; i++) out[o++] = b[i]!;
+    this.o = o;
+  }
+
+  /** A non-negative integer below 2^53, in decimal. */
+  private dec(n: number): void {
+    const out = this.out;
+    if (n < 1e9) {
+      const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+      let i = this.o + digits;
+      this.o = i;
+      let x = n | 0;
+      do {
+        const q = (x / 10) | 0;
+        out[--i] = 48 + (x - q * 10);
+        x = q;
+      } while (x > 0);
+      return;
+    }
+    const text = String(n);
+    for (let i = 0; i < text.length; i++) out[this.o++] = text.charCodeAt(i);
+  }
+
+  private byte(b: number): void {
+    const t = BYTE_TEXT[b]!;
+    const out = this.out;
+    out[this.o++] = t[0]!;
+    if (t.length > 1) out[this.o++] = t[1]!;
+    if (t.length > 2) out[this.o++] = t[2]!;
+  }
+
+  /** An IPv4 word as printed by the kernel, in dotted form. */
+  private ipv4(w: number, little: boolean): void {
+    const out = this.out;
+    const b0 = (w >>> 24) & 255, b1 = (w >>> 16) & 255, b2 = (w >>> 8) & 255, b3 = w & 255;
+    if (little) {
+      this.byte(b3); out[this.o++] = 46;
+      this.byte(b2); out[this.o++] = 46;
+      this.byte(b1); out[this.o++] = 46;
+      this.byte(b0);
+    } else {
+      this.byte(b0); out[this.o++] = 46;
+      this.byte(b1); out[this.o++] = 46;
+      this.byte(b2); out[this.o++] = 46;
+      this.byte(b3);
+    }
+  }
+
+  /** One line [start, end) (without its LF), number `no`. */
+  line(b: Uint8Array, start: number, end: number, no: number): void {
+    if (b[end - 1] === 13 || no === 1 || !this.fast(b, start, end, no)) this.slow(b, start, end, no);
+  }
+
+  /** Hand one line to the generic path (as text). */
+  private slow(b: Uint8Array, start: number, end: number, no: number): void {
+    if (end > start && b[end - 1] === 13) {
+      end--;
+      this.hadCr = true;
+    }
+    if (no === 1 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) {
+      start += 3;
+      this.hadBom = true;
+    }
+    this.handler.line(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString("utf8"), no);
+  }
+
+  /** Write the CSV row of one line, or return false to leave it to the generic path. */
+  private fast(b: Uint8Array, start: number, end: number, no: number): boolean {
+    const proto = this.parser.proto;
+    if (proto === null || this.parser.sampling) return false;
+    let p = start;
+    while (p < end && b[p] === 32) p++;
+    const digits = p;
+    while (p < end && b[p]! >= 48 && b[p]! <= 57) p++;
+    if (p === digits || b[p] !== 58 || b[p + 1] !== 32) return false;
+    const a = p + 2; // local address: 8 hex digits (IPv4 only here), ':', 4-digit port
+    if (b[a + 8] !== 58 || b[a + 13] !== 32) return false;
+    const r = a + 14;
+    if (b[r + 8] !== 58 || b[r + 13] !== 32) return false;
+    const s = r + 14;
+    const lw = hexAt(b, a, 8), lp = hexAt(b, a + 9, 4), rw = hexAt(b, r, 8), rp = hexAt(b, r + 9, 4);
+    const st = hexAt(b, s, 2), tx = hexAt(b, s + 3, 8), rx = hexAt(b, s + 12, 8);
+    if (lw < 0 || lp < 0 || rw < 0 || rp < 0 || st < 0 || tx < 0 || rx < 0) return false;
+    if (b[s + 2] !== 32 || b[s + 11] !== 58 || b[s + 20] !== 32 || b[s + 41] !== 32) return false;
+    const state = STATE_BYTES[proto][st];
+    if (!state) return false; // unknown state: the generic parser warns about it
+    const num = this.num;
+    let i = decimalAt(b, s + 41, end, num);
+    if (i < 0) return false;
+    const uid = num[0]!;
+    if ((i = decimalAt(b, i, end, num)) < 0) return false;
+    if (decimalAt(b, i, end, num) < 0) return false;
+    const inode = num[0]!;
+    if (this.o > OUT_SIZE - 4096) this.flush();
+    const out = this.out;
+    const little = this.parser.little;
+    // file,line,format,netns,proto,family,
+    this.put(this.fileCell);
+    this.dec(no);
+    out[this.o++] = 44;
+    this.put(this.midCells[proto]);
+    // local_ip,local_port,remote_ip,remote_port,state,
+    this.ipv4(lw, little);
+    out[this.o++] = 44;
+    this.dec(lp);
+    out[this.o++] = 44;
+    this.ipv4(rw, little);
+    out[this.o++] = 44;
+    if (!(rp === 0 && rw === 0)) this.dec(rp);
+    out[this.o++] = 44;
+    this.put(state);
+    out[this.o++] = 44;
+    // recv_q,send_q,uid,user,inode,pid,program,iface,timer,flags
+    this.dec(rx);
+    out[this.o++] = 44;
+    this.dec(tx);
+    out[this.o++] = 44;
+    this.dec(uid);
+    out[this.o++] = 44;
+    out[this.o++] = 44;
+    if (inode !== 0) this.dec(inode);
+    this.put(TAIL);
+    this.summary.records++;
+    return true;
+  }
+
+  end(): void {
+    this.handler.end(this.hadBom, this.hadCr);
+  }
+}
+
+/**
+ * Reads a file chunk by chunk (CHUNK bytes per read). A line belongs to the
+ * chunk its LF was read in. For chunks this thread owns, `each` gets every
+ * line; for the others only their LFs are counted, so line numbers stay right
+ * when two threads share a file.
+ */
+export class ChunkWalker {
+  private readonly fd: number;
+  private b = Buffer.allocUnsafe(CHUNK * 2);
+  /** Bytes of a partial line carried to the start of `b`. */
+  private have = 0;
+  lineNo = 0;
+
+  constructor(
+    file: string,
+    private readonly each: (b: Buffer, start: number, end: number, no: number) => void,
+  ) {
+    this.fd = openSync(file, "r");
+  }
+
+  /** Read and handle the next chunk; false at end of file. */
+  step(own: boolean): boolean {
+    let b = this.b;
+    if (b.length - this.have < CHUNK) {
+      const bigger = Buffer.allocUnsafe(b.length * 2); // a line longer than a chunk
+      b.copy(bigger, 0, 0, this.have);
+      this.b = b = bigger;
+    }
+    const n = readSync(this.fd, b, this.have, CHUNK, null);
+    if (n === 0) return false;
+    const len = this.have + n;
+    let start = 0;
+    if (own) {
+      for (;;) {
+        let nl = -1;
+        for (const width of ROW_WIDTHS) {
+          if (start + width < len && b[start + width] === 10) {
+            nl = start + width;
+            break;
+          }
+        }
+        if (nl < 0) {
+          nl = b.indexOf(10, start);
+          if (nl >= len) nl = -1;
+        }
+        if (nl < 0) break;
+        this.each(b, start, nl, ++this.lineNo);
+        start = nl + 1;
+      }
+    } else {
+      for (let nl = b.indexOf(10, this.have); nl >= 0 && nl < len; nl = b.indexOf(10, nl + 1)) {
+        this.lineNo++;
+        start = nl + 1;
+      }
+    }
+    this.have = len - start;
+    b.copyWithin(0, start, len);
+    return true;
+  }
+
+  /** End of file: a last line without LF goes to `each` when `own`; the file is closed. */
+  finish(own: boolean): void {
+    if (this.have > 0) {
+      this.lineNo++;
+      if (own) this.each(this.b, 0, this.have, this.lineNo);
+    }
+    closeSync(this.fd);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+function addTally(into: Tally, t: Tally): void {
+  into.records += t.records;
+  into.ignored += t.ignored;
+  into.skipped += t.skipped;
+  for (const [k, v] of Object.entries(t.ignoredBy)) into.ignoredBy[k] = (into.ignoredBy[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(t.skippedBy)) into.skippedBy[k] = (into.skippedBy[k] ?? 0) + v;
+}
+
+export function emptyTally(): Tally {
+  return { records: 0, ignored: 0, skipped: 0, ignoredBy: {}, skippedBy: {} };
+}
+
+/** The worker's result for one of its chunks. */
+export interface ChunkMessage {
+  k: number;
+  bytes: Uint8Array[];
+  tally: Tally;
+  diagnostics: Diagnostic[];
+  hadCr: boolean;
+}
+
+/** How far the worker may run ahead of the chunks written out (bounds memory). */
+export const AHEAD = 4;
+
+/**
+ * Convert one /proc/net/{tcp,udp} file to socket CSV rows (no header) on
+ * `sink`. The caller has detected the format; `summary` arrives with the
+ * detection fields filled in and leaves with the line accounting.
+ */
+export async function procNetTcpToCsv(
+  file: string,
+  summary: InputSummary,
+  sink: ByteSink,
+  opts: { options: Partial<ParseOptions>; onDiagnostic(d: Diagnostic): void; size: number; threads?: number },
+): Promise<void> {
+  const t = new Transcoder(file, summary, opts.options, opts.onDiagnostic, (bytes) => sink.writeBytes(bytes));
+  const walker = new ChunkWalker(file, (b, s, e, no) => t.line(b, s, e, no));
+  const threads = opts.threads ?? (opts.size >= PARALLEL_MIN ? Math.min(2, availableParallelism()) : 1);
+  let worker: Worker | null = null;
+  try {
+    // Chunk 0 here: it shows the protocol and feeds the byte-order check.
+    if (walker.step(true)) {
+      t.flush();
+      if (threads >= 2 && t.parser.proto !== null && !t.parser.sampling) {
+        worker = await convertWithWorker(file, t, walker, opts);
+      } else {
+        while (walker.step(true)) t.flush();
+      }
+    }
+    walker.finish(true);
+  } catch (err) {
+    walker.close();
+    throw err;
+  } finally {
+    if (worker) await worker.terminate();
+  }
+  t.flush();
+  summary.lines = walker.lineNo;
+  t.end();
+}
+
+/** Chunks 1, 3, 5, ... go to a worker; this thread converts 2, 4, ... and writes all in order. */
+async function convertWithWorker(
+  file: string,
+  t: Transcoder,
+  walker: ChunkWalker,
+  opts: { options: Partial<ParseOptions>; onDiagnostic(d: Diagnostic): void },
+): Promise<Worker> {
+  const consumed = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(new URL("./proc-net-tcp-csv-worker.js", import.meta.url), {
+    workerData: { file, options: opts.options, proto: t.parser.proto, consumed },
+  });
+  const arrived = new Map<number, ChunkMessage>();
+  let waiting: { k: number; resolve: (m: ChunkMessage) => void } | null = null;
+  let failure: Error | null = null;
+  let rejectWait: ((e: Error) => void) | null = null;
+  worker.on("message", (m: ChunkMessage) => {
+    if (waiting && waiting.k === m.k) {
+      const w = waiting;
+      waiting = null;
+      w.resolve(m);
+    } else arrived.set(m.k, m);
+  });
+  const fail = (e: Error) => {
+    failure = e;
+    rejectWait?.(e);
+  };
+  worker.on("error", fail);
+  worker.on("exit", (code) => {
+    if (waiting) fail(new Error(`fast-path worker exited (${code}) before chunk ${waiting.k}`));
+  });
+  const result = (k: number) =>
+    new Promise<ChunkMessage>((resolve, reject) => {
+      if (failure) return reject(failure);
+      const m = arrived.get(k);
+      if (m) {
+        arrived.delete(k);
+        return resolve(m);
+      }
+      waiting = { k, resolve };
+      rejectWait = reject;
+    });
+  for (let k = 1; ; k++) {
+    const own = k % 2 === 0;
+    if (!walker.step(own)) break;
+    if (own) {
+      t.flush();
+      continue;
+    }
+    const m = await result(k);
+    for (const bytes of m.bytes) t.write(bytes);
+    addTally(t.summary, m.tally);
+    if (m.hadCr) t.hadCr = true;
+    for (const d of m.diagnostics) opts.onDiagnostic(d);
+    Atomics.store(consumed, 0, k);
+    Atomics.notify(consumed, 0);
+  }
+  return worker;
+}
