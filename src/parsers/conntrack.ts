@@ -22,6 +22,17 @@ const L4_NAMES: Record<number, string> = { 1: "icmp", 2: "unknown", 6: "tcp", 17
 
 const addrCache = new Map<string, string | null>();
 
+/**
+ * A copy of `s` that does not share memory with the text it was cut from.
+ * V8 represents `line.slice(...)` (13+ characters) as a view into its parent,
+ * and the lines are themselves views into the ~1 MB chunks the reader decoded,
+ * so a sliced key kept in the cache would keep a whole chunk alive. Concatenation
+ * then slice makes V8 flatten into a fresh string of its own.
+ */
+function own(s: string): string {
+  return (" " + s).slice(1);
+}
+
 function isCanonicalIpv4(s: string): boolean {
   // dotted quad, no leading zeros, each part <= 255
   let parts = 0;
@@ -54,7 +65,7 @@ function addr(text: string): string | null {
   const n = normalizeIp(text);
   const out = n ? n.ip : null;
   if (addrCache.size > 50000) addrCache.clear();
-  addrCache.set(text, out);
+  addrCache.set(own(text), out);
   return out;
 }
 

@@ -19,6 +19,7 @@ import {
   cidrOf,
   emptyMatches,
   NAT_TARGETS,
+  ownString,
   parseNatSpec,
   parsePorts,
   parsePortSpec,
@@ -663,7 +664,7 @@ class IptablesSaveParser implements LineParser {
     s.sawRule = true;
     for (const u of r.unresolved) {
       if (this.unresolvedReported.has(u)) continue;
-      this.unresolvedReported.add(u);
+      this.unresolvedReported.add(ownString(u));
       this.ctx.report("warning", no, "W_UNRESOLVED", `address ${JSON.stringify(u)} is not an IP address or CIDR; kept as written`, text, "save rules with -n-style numeric addresses (iptables-save always does)");
     }
     // text without the counters (`[p:b] ` prefix, or `-c P B` of iptables -S -v)
@@ -673,8 +674,10 @@ class IptablesSaveParser implements LineParser {
       body = (t.slice(toks[k]!.at, toks[a]!.at) + t.slice(toks[b]!.end).trimStart()).trimEnd();
       if (body.endsWith(" ")) body = body.trimEnd();
     }
-    const pos = (s.positions.get(name) ?? 0) + 1;
-    s.positions.set(name, pos);
+    const prev = s.positions.get(name);
+    const pos = (prev ?? 0) + 1;
+    // a new key is copied so that the map does not keep the line's chunk alive
+    s.positions.set(prev === undefined ? ownString(name) : name, pos);
     const rec: RuleRecord = {
       kind: "rule",
       source: { file: this.ctx.file, line: no },
