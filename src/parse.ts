@@ -90,6 +90,12 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
     }
   }
 
+  if (!format && !reader.binary && head.every(isBlank) && head.length < HEAD_LINES) {
+    // Nothing but blank lines: an empty capture (a command with no output) is not an error.
+    await countAll(reader, summary, false, "blank");
+    diag({ severity: "info", code: "I_EMPTY", line: null, message: "empty input: nothing to parse" });
+    return summary;
+  }
   if (!format) {
     const binary = reader.binary;
     await countAll(reader, summary, source.explicit, binary ? "binary" : "unrecognised");

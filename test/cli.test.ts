@@ -1,7 +1,7 @@
 /** The command line: exit codes, stderr discipline, colour rules, inputs. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCli } from "./_io.js";
@@ -109,4 +109,13 @@ test("formats lists every format with its command", async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^proc-net-tcp\s+/m);
   assert.match(r.stdout, /cat \/proc\/net\/tcp/);
+});
+
+test("an empty capture is not an error: exit 0, reported with --verbose", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "natlens-"));
+  const empty = path.join(dir, "ip6tables-save");
+  writeFileSync(empty, "\n");
+  const r = await runCli(["convert", "--verbose", "--to", "json", empty]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /empty input: nothing to parse \[I_EMPTY\]/);
 });
