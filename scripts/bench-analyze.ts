@@ -4,6 +4,7 @@
  *   node dist/scripts/bench-analyze.js            # generate (once) and run
  *   NATLENS_CLI=.build-x/src/cli.js node ...      # run another build
  *   BENCH_REGEN=1 node ...                        # regenerate the bundle
+ *   BENCH_SCALE=0.05 node ...                     # a small bundle of the same shape
  *
  * The bundle (bench-out/analyze-host/, git-ignored) has the layout of
  * samples/lab-proxy and the line shapes of its files; it is generated from a
@@ -36,7 +37,9 @@ import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-const OUT = path.join("bench-out", "analyze-host");
+/** BENCH_SCALE=0.05 makes a small bundle of the same shape (for checking output identity against an older build). */
+const SCALE = Number(process.env["BENCH_SCALE"] ?? 1);
+const OUT = path.join("bench-out", SCALE === 1 ? "analyze-host" : `analyze-host-x${SCALE}`);
 const CLI = process.env["NATLENS_CLI"] ?? "dist/src/cli.js";
 const TARGET_SECONDS = 10;
 const TARGET_RSS_MB = 1024;
@@ -44,18 +47,18 @@ const TARGET_RSS_MB = 1024;
 // ------------------------------------------------------------- sizes --
 
 const N_BRIDGES = 10;
-const N_CONTAINERS = 1_000;
-const N_HOST_SOCKETS = 200_000;
-const N_RULES = 20_000;
-const N_DNAT = 60_000; // external clients DNATed to containers (container socket + conntrack)
-const N_PROXY = 20_000; // loopback clients relayed by docker-proxy (client, frontend, backend on the host)
-const N_DIRECT = 3_000; // host processes dialling a container's address
-const N_PROXY_TW = 10_000; // TIME-WAIT frontends of published ports
-const N_CT_TW = 10_000; // DNAT conntrack entries in TIME_WAIT (sockets gone)
-const N_CROSS = 5_000; // containers dialling another bridge's container through its published port
-const N_HOST_TW = 30_000; // unrelated TIME-WAIT host sockets
-const N_HOST_CT = 20_000; // conntrack entries of unrelated host traffic
-const N_BLOCKLIST = 5_400; // DOCKER-USER -s x/32 -j DROP
+const N_CONTAINERS = Math.round(1_000 * SCALE);
+const N_HOST_SOCKETS = Math.round(200_000 * SCALE);
+const N_RULES = Math.round(20_000 * SCALE);
+const N_DNAT = Math.round(60_000 * SCALE); // external clients DNATed to containers (container socket + conntrack)
+const N_PROXY = Math.round(20_000 * SCALE); // loopback clients relayed by docker-proxy (client, frontend, backend on the host)
+const N_DIRECT = Math.round(3_000 * SCALE); // host processes dialling a container's address
+const N_PROXY_TW = Math.round(10_000 * SCALE); // TIME-WAIT frontends of published ports
+const N_CT_TW = Math.round(10_000 * SCALE); // DNAT conntrack entries in TIME_WAIT (sockets gone)
+const N_CROSS = Math.round(5_000 * SCALE); // containers dialling another bridge's container through its published port
+const N_HOST_TW = Math.round(30_000 * SCALE); // unrelated TIME-WAIT host sockets
+const N_HOST_CT = Math.round(20_000 * SCALE); // conntrack entries of unrelated host traffic
+const N_BLOCKLIST = Math.round(5_400 * SCALE); // DOCKER-USER -s x/32 -j DROP
 
 // ----------------------------------------------------------- helpers --
 
@@ -268,13 +271,13 @@ function generate(): Sizes {
     ct.push(ctLine("TIME_WAIT", 1 + pick(119), e.ip, HOST_IP, e.port, b.hostPort, c.ip, e.ip, b.containerPort, e.port));
   }
   // H. containers dialling a published port of a container on another bridge (DNAT + MASQUERADE)
-  const cliPort = new Map<Container, number>();
+  // one port counter for all: MASQUERADE keeps the source port, so it must not repeat towards one server
+  let crossPort = 40_000;
   for (let j = 0; j < N_CROSS; j++) {
     const { c, b } = allBindings[pick(allBindings.length)]!;
     let from = containers[pick(containers.length)]!;
     if (from.bridge === c.bridge) from = containers[(from.i + 1) % containers.length]!;
-    const cp = (cliPort.get(from) ?? 40_000) + 1;
-    cliPort.set(from, cp);
+    const cp = ++crossPort;
     ctr.get(from)!.push({ l: from.ip, lp: cp, r: HOST_IP, rp: b.hostPort, st: "01", inode: inode++ });
     ctr.get(c)!.push({ l: c.ip, lp: b.containerPort, r: c.bridge.gw, rp: cp, st: "01", inode: inode++ });
     ct.push(ctLine("ESTABLISHED", 431_990 + pick(9), from.ip, HOST_IP, cp, b.hostPort, c.ip, c.bridge.gw, b.containerPort, cp));
@@ -627,8 +630,10 @@ for (const [name, r] of [["json", json], ["text", text]] as const) {
   if (r.status !== 0 && r.status !== 1 && !r.timedOut) console.log(`  analyze --format ${name} failed (exit ${r.status}):\n${r.stderr.slice(0, 4000)}`);
 }
 console.log(`  flows: ${fmtN(flows)} (${counts})`);
-console.log(`  analyze --format json -o /dev/null: ${json.seconds.toFixed(2)} s wall, peak RSS ${json.rssMb.toFixed(0)} MB, exit ${json.status}  => ${verdict(json)}`);
-console.log(`  analyze --format text -o FILE:      ${text.seconds.toFixed(2)} s wall, peak RSS ${text.rssMb.toFixed(0)} MB, exit ${text.status}  => ${verdict(text)}`);
+// a killed run's peak RSS is not reported by GNU time (it only sees timeout(1) itself)
+const rss = (r: Run) => (r.timedOut ? "n/a (killed)" : `${r.rssMb.toFixed(0)} MB`);
+console.log(`  analyze --format json -o /dev/null: ${json.seconds.toFixed(2)} s wall, peak RSS ${rss(json)}, exit ${json.status}  => ${verdict(json)}`);
+console.log(`  analyze --format text -o FILE:      ${text.seconds.toFixed(2)} s wall, peak RSS ${rss(text)}, exit ${text.status}  => ${verdict(text)}`);
 const pass = !json.timedOut && json.seconds < TARGET_SECONDS && json.rssMb < TARGET_RSS_MB;
 console.log(`verdict: ${pass ? "PASS" : "FAIL"} (targets: < ${TARGET_SECONDS} s wall, < ${TARGET_RSS_MB} MB peak RSS for analyze --format json)`);
 process.exitCode = pass ? 0 : 1;

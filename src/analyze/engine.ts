@@ -86,6 +86,71 @@ interface Chain {
   name: string;
   rules: RuleRecord[];
   record: ChainRecord | null;
+  /** Candidate index for long chains (see ChainIndex); null for short ones. */
+  index?: ChainIndex | null;
+}
+
+/**
+ * Which rules of a chain can match a packet, without evaluating each: every
+ * rule with a non-negated single destination port, or a non-negated
+ * host-length (/32, /128) source or destination, is filed under that value
+ * (`p:<port>`, `s:<addr>`, `d:<addr>`); the others are "open". A filed rule
+ * whose value differs from the packet's fails `matches()` before it has any
+ * effect, so the walk may jump straight to the next open or same-valued rule
+ * (counting the skipped rules against the step budget as if evaluated).
+ */
+interface ChainIndex {
+  open: number[];
+  byKey: Map<string, number[]>;
+}
+
+/** Chains shorter than this are walked rule by rule. */
+const INDEX_MIN_RULES = 32;
+
+function hostAddrKey(field: { value: string; negated: boolean } | null | undefined): string | null {
+  if (!field || field.negated) return null;
+  const c = parseCidr(field.value);
+  if (!c || c[1] !== (c[0].kind() === "ipv6" ? 128 : 32)) return null;
+  const key = c[0].kind() === "ipv6" ? (c[0] as ipaddr.IPv6).toRFC5952String() : c[0].toString();
+  // a zone (fe80::1%eth0) is ignored by the match but not by the text: keep such rules open
+  return key.includes("%") ? null : key;
+}
+
+function buildChainIndex(rules: RuleRecord[]): ChainIndex | null {
+  if (rules.length < INDEX_MIN_RULES) return null;
+  const open: number[] = [];
+  const byKey = new Map<string, number[]>();
+  rules.forEach((r, i) => {
+    const m = r.matches;
+    let key: string | null = null;
+    const d = hostAddrKey(m.dst);
+    if (d !== null) key = `d:${d}`;
+    if (key === null) {
+      const src = hostAddrKey(m.src);
+      if (src !== null) key = `s:${src}`;
+    }
+    if (key === null && m.dport && !m.dport.negated && m.dport.value.length === 1 && m.dport.value[0]!.from === m.dport.value[0]!.to) key = `p:${m.dport.value[0]!.from}`;
+    if (key === null) open.push(i);
+    else {
+      const list = byKey.get(key);
+      if (list) list.push(i);
+      else byKey.set(key, [i]);
+    }
+  });
+  return { open, byKey };
+}
+
+/** The first element of sorted `list` that is >= idx, or Infinity. */
+function nextAtOrAfter(list: number[] | undefined, idx: number): number {
+  if (!list || list.length === 0 || list[list.length - 1]! < idx) return Infinity;
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < idx) lo = mid + 1;
+    else hi = mid;
+  }
+  return list[lo]!;
 }
 
 interface BaseChain {
@@ -112,7 +177,30 @@ function nftFamilyOfRule(r: RuleRecord): string {
 
 type Addr = ipaddr.IPv4 | ipaddr.IPv6;
 
+/*
+ * Address and CIDR parsing is pure and the same few thousand texts come back
+ * for every traced packet and rule, so results are cached by text (the parsed
+ * objects are never mutated). The caches are emptied when they grow large.
+ */
+const CACHE_MAX = 1 << 18;
+const addrCache = new Map<string, Addr | null>();
+const cidrCache = new Map<string, [Addr, number] | null>();
+const normCache = new Map<string, string | null>();
+
+function cached<V>(cache: Map<string, V>, key: string, make: (k: string) => V): V {
+  const hit = cache.get(key);
+  if (hit !== undefined || cache.has(key)) return hit as V;
+  if (cache.size >= CACHE_MAX) cache.clear();
+  const v = make(key);
+  cache.set(key, v);
+  return v;
+}
+
 function parseAddr(text: string): Addr | null {
+  return cached(addrCache, text, parseAddrUncached);
+}
+
+function parseAddrUncached(text: string): Addr | null {
   try {
     const a = ipaddr.parse(text.replace(/^\[|\]$/g, ""));
     if (a.kind() === "ipv6" && (a as ipaddr.IPv6).isIPv4MappedAddress()) return (a as ipaddr.IPv6).toIPv4Address();
@@ -123,12 +211,20 @@ function parseAddr(text: string): Addr | null {
 }
 
 export function normalizeAddr(text: string): string | null {
+  return cached(normCache, text, normalizeAddrUncached);
+}
+
+function normalizeAddrUncached(text: string): string | null {
   const a = parseAddr(text);
   if (!a) return null;
   return a.kind() === "ipv6" ? (a as ipaddr.IPv6).toRFC5952String() : a.toString();
 }
 
 function parseCidr(text: string): [Addr, number] | null {
+  return cached(cidrCache, text, parseCidrUncached);
+}
+
+function parseCidrUncached(text: string): [Addr, number] | null {
   const slash = text.indexOf("/");
   const a = parseAddr(slash < 0 ? text : text.slice(0, slash));
   if (!a) return null;
@@ -273,6 +369,7 @@ export class RuleSet {
       get(xt ? "xt" : "nft", fam, r.table, r.chain).rules.push(r);
     }
     for (const c of this.chains.values()) c.rules.sort((a, b) => a.position - b.position);
+    for (const c of this.chains.values()) c.index = buildChainIndex(c.rules);
 
     // base chains
     for (const c of this.chains.values()) {
@@ -406,6 +503,20 @@ export class RuleSet {
     return finish();
   }
 
+  /** Index of the first rule at or after `idx` that may match `p` (rules.length when none). */
+  private nextCandidate(chain: Chain, idx: number, p: PacketState): number {
+    const ix = chain.index!;
+    let next = nextAtOrAfter(ix.open, idx);
+    if (p.dport !== null) next = Math.min(next, nextAtOrAfter(ix.byKey.get(`p:${p.dport}`), idx));
+    const dst = normalizeAddr(p.dst);
+    const src = normalizeAddr(p.src);
+    // an address with a zone matches rules of the same address without it: no skipping then
+    if (dst?.includes("%") || src?.includes("%")) return idx;
+    if (dst !== null) next = Math.min(next, nextAtOrAfter(ix.byKey.get(`d:${dst}`), idx));
+    if (src !== null) next = Math.min(next, nextAtOrAfter(ix.byKey.get(`s:${src}`), idx));
+    return Math.min(next, chain.rules.length);
+  }
+
   private runBase(base: BaseChain, ctx: Ctx): ChainVerdict {
     const { result } = ctx;
     const stack: { chain: Chain; idx: number }[] = [{ chain: base.chain, idx: 0 }];
@@ -419,6 +530,20 @@ export class RuleSet {
       return "accept";
     };
     while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.chain.index) {
+        // Jump over rules that cannot match this packet; each still costs one step of the budget.
+        const next = this.nextCandidate(top.chain, top.idx, ctx.p);
+        const skipped = next - top.idx;
+        if (skipped > 0) {
+          if (budget - skipped <= 0) {
+            result.uncertain.push(`${base.chain.table} ${base.chain.name}: evaluation stopped after ${MAX_STEPS} rules (jump loop?); assumed ACCEPT`);
+            return "accept";
+          }
+          budget -= skipped;
+          top.idx = next;
+        }
+      }
       if (--budget <= 0) {
         result.uncertain.push(`${base.chain.table} ${base.chain.name}: evaluation stopped after ${MAX_STEPS} rules (jump loop?); assumed ACCEPT`);
         return "accept";

@@ -19,6 +19,11 @@ export class Explainer {
   private readonly ruleset: RuleSet | null;
   private readonly rules: RuleRecord[];
   private readonly facts: Record<4 | 6, HostFacts & { interfaces: { name: string; subnets: string[] }[] }>;
+  /** whyNoDnat's rule lookups, precomputed: nat jumps to DOCKER with a negated -d, by family|hook chain. */
+  private readonly dockerJumps = new Map<string, RuleRecord[]>();
+  /** DNAT rules with a --dport, by family; and the answer per family|port. */
+  private readonly dnatWithDport = new Map<number, RuleRecord[]>();
+  private readonly dnatForPortCache = new Map<string, boolean>();
 
   constructor(
     b: Bundle,
@@ -26,6 +31,13 @@ export class Explainer {
   ) {
     const { rules, chains } = dedupeRules(b.rules, b.chains);
     this.rules = rules;
+    for (const r of rules) {
+      if (r.table === "nat" && r.target === "DOCKER" && r.matches.dst?.negated) {
+        const k = `${r.family}|${r.chain}`;
+        (this.dockerJumps.get(k) ?? this.dockerJumps.set(k, []).get(k)!).push(r);
+      }
+      if (r.target === "DNAT" && r.matches.dport) (this.dnatWithDport.get(r.family) ?? this.dnatWithDport.set(r.family, []).get(r.family)!).push(r);
+    }
     this.ruleset = rules.length ? new RuleSet(rules, chains) : null;
     const records = [...b.addresses, ...b.networks, ...b.routes];
     const withModel = (family: 4 | 6) => {
@@ -97,11 +109,14 @@ export class Explainer {
     const ret = t.steps.find((s) => s.table === "nat" && s.rule && /RETURN|return/.test(s.action) && s.rule.chain !== "PREROUTING" && s.rule.chain !== "OUTPUT");
     if (ret?.rule) return { text: `nat ${ret.rule.chain} returns first: rule ${where(ret.rule)} \`${ret.rule.text}\` (SKIP DNAT for traffic from ${ret.rule.matches.inIface?.value ?? "this interface"})`, rule: ret.rule };
     const hookChain = p.inIface === null ? "OUTPUT" : "PREROUTING";
-    const jump = this.rules.find(
-      (r) => r.family === p.family && r.table === "nat" && r.chain === hookChain && r.target === "DOCKER" && r.matches.dst?.negated && inCidr(p.dst, r.matches.dst.value),
-    );
+    const jump = (this.dockerJumps.get(`${p.family}|${hookChain}`) ?? []).find((r) => inCidr(p.dst, r.matches.dst!.value));
     if (jump) return { text: `nat ${hookChain} sends only other destinations to DOCKER: rule ${where(jump)} \`${jump.text}\` excludes ${p.dst}`, rule: jump };
-    const dnatForPort = this.rules.some((r) => r.family === p.family && r.target === "DNAT" && r.matches.dport?.value.some((x) => p.dport !== null && x.from <= p.dport && p.dport <= x.to));
+    const portKey = `${p.family}|${p.dport}`;
+    let dnatForPort = this.dnatForPortCache.get(portKey);
+    if (dnatForPort === undefined) {
+      dnatForPort = (this.dnatWithDport.get(p.family) ?? []).some((r) => r.matches.dport!.value.some((x) => p.dport !== null && x.from <= p.dport && p.dport <= x.to));
+      this.dnatForPortCache.set(portKey, dnatForPort);
+    }
     if (!dnatForPort) return { text: `there is no IPv${p.family} DNAT rule for port ${p.dport}${p.family === 6 ? " (no ip6tables/nft ip6 rules for it)" : ""}`, rule: null };
     return null;
   }

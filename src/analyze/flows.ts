@@ -72,18 +72,108 @@ function fmt(e: Endpoint | null): string {
   return e.ip.includes(":") ? `[${e.ip}]:${e.port ?? "*"}` : `${e.ip}:${e.port ?? "*"}`;
 }
 
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The lists of several index keys merged back into their original order (`order` gives each item's position). */
+function merged<V>(lists: (V[] | undefined)[], order: Map<V, number>): V[] {
+  const present = lists.filter((l): l is V[] => !!l && l.length > 0);
+  if (present.length === 0) return [];
+  if (present.length === 1) return present[0]!;
+  return present.flat().sort((a, b) => order.get(a)! - order.get(b)!);
+}
+
 export class Attributor {
   readonly flows: Flow[] = [];
   private readonly used = new Set<Sock | ConntrackRecord>();
+  /*
+   * Indexes, so that no per-flow step scans every socket, binding or conntrack
+   * entry. Every list keeps the order of m.sockets / m.bindings / m.ctByOrig,
+   * so a lookup followed by the rest of the original predicate gives the same
+   * first match (or the same filtered list) as the full scan. The ones only
+   * rare paths need are built on first use.
+   */
   private readonly byLocal = new Map<string, Sock[]>();
+  /** `container:<name>` -> the first container of that name. */
+  private readonly netnsContainer = new Map<string, ContainerInfo>();
+  /** Host sockets that are neither LISTEN nor UNCONN, by proto|localPort. */
+  private readonly hostConnByLocalPort = new Map<string, Sock[]>();
+  /** Bindings by proto|hostPort. */
+  private readonly bindingsByHostPort = new Map<string, Binding[]>();
+  /** Bindings by containerIp|containerPort. */
+  private readonly bindingsByContainer = new Map<string, Binding[]>();
+  private lazy: {
+    /** Position of each socket in m.sockets. */
+    sockOrder?: Map<Sock, number>;
+    /** Host sockets by proto|localPort. */
+    hostByLocalPort?: Map<string, Sock[]>;
+    /** Sockets by netns|proto|localPort. */
+    byNetnsLocalPort?: Map<string, Sock[]>;
+    /** Sockets by proto|localIp|localPort. */
+    byLocalEnd?: Map<string, Sock[]>;
+    /** Sockets by proto|remotePort. */
+    byRemotePort?: Map<string, Sock[]>;
+    /** Conntrack entries of m.ctByOrig (in its iteration order) by proto|original dport, and their positions. */
+    ctByOrigDport?: Map<string, ConntrackRecord[]>;
+    ctOrder?: Map<ConntrackRecord, number>;
+  } = {};
 
   constructor(private readonly m: HostModel) {
     for (const s of m.sockets) {
-      const k = `${s.proto}|${s.localIp}|${s.localPort}|${s.remoteIp}|${s.remotePort}`;
-      const list = this.byLocal.get(k);
-      if (list) list.push(s);
-      else this.byLocal.set(k, [s]);
+      push(this.byLocal, `${s.proto}|${s.localIp}|${s.localPort}|${s.remoteIp}|${s.remotePort}`, s);
+      if (s.netns === "host" && s.state !== "LISTEN" && s.state !== "UNCONN") push(this.hostConnByLocalPort, `${s.proto}|${s.localPort}`, s);
     }
+    for (const c of m.containers) if (!this.netnsContainer.has(`container:${c.name}`)) this.netnsContainer.set(`container:${c.name}`, c);
+    for (const b of m.bindings) {
+      push(this.bindingsByHostPort, `${b.proto}|${b.hostPort}`, b);
+      push(this.bindingsByContainer, `${b.containerIp}|${b.containerPort}`, b);
+    }
+  }
+
+  private socketIndex(key: (s: Sock) => string | null): Map<string, Sock[]> {
+    const map = new Map<string, Sock[]>();
+    for (const s of this.m.sockets) {
+      const k = key(s);
+      if (k !== null) push(map, k, s);
+    }
+    return map;
+  }
+
+  private get sockOrder(): Map<Sock, number> {
+    return (this.lazy.sockOrder ??= new Map(this.m.sockets.map((s, i) => [s, i])));
+  }
+  private get hostByLocalPort(): Map<string, Sock[]> {
+    return (this.lazy.hostByLocalPort ??= this.socketIndex((s) => (s.netns === "host" ? `${s.proto}|${s.localPort}` : null)));
+  }
+  private get byNetnsLocalPort(): Map<string, Sock[]> {
+    return (this.lazy.byNetnsLocalPort ??= this.socketIndex((s) => `${s.netns}|${s.proto}|${s.localPort}`));
+  }
+  private get byLocalEnd(): Map<string, Sock[]> {
+    return (this.lazy.byLocalEnd ??= this.socketIndex((s) => `${s.proto}|${s.localIp}|${s.localPort}`));
+  }
+  private get byRemotePort(): Map<string, Sock[]> {
+    return (this.lazy.byRemotePort ??= this.socketIndex((s) => `${s.proto}|${s.remotePort}`));
+  }
+  private get ctByOrigDport(): Map<string, ConntrackRecord[]> {
+    if (!this.lazy.ctByOrigDport) {
+      const map = new Map<string, ConntrackRecord[]>();
+      const order = new Map<ConntrackRecord, number>();
+      let i = 0;
+      for (const c of this.m.ctByOrig.values()) {
+        if (!order.has(c)) order.set(c, i++);
+        push(map, `${c.proto}|${c.original.dport}`, c);
+      }
+      this.lazy.ctByOrigDport = map;
+      this.lazy.ctOrder = order;
+    }
+    return this.lazy.ctByOrigDport;
+  }
+  private get ctOrder(): Map<ConntrackRecord, number> {
+    void this.ctByOrigDport;
+    return this.lazy.ctOrder!;
   }
 
   /** Sockets (in any netns, or one) whose local end is `l` and remote end is `r`. */
@@ -93,7 +183,7 @@ export class Attributor {
   }
 
   private containerOfNetns(netns: string): ContainerInfo | undefined {
-    return netns.startsWith("container:") ? this.m.containers.find((c) => `container:${c.name}` === netns) : undefined;
+    return netns.startsWith("container:") ? this.netnsContainer.get(netns) : undefined;
   }
 
   private clientKind(ip: string, netnsHint?: string): { kind: ClientKind; container: string | null } {
@@ -107,11 +197,9 @@ export class Attributor {
 
   private bindingFor(proto: string, hostIp: string, hostPort: number | null): Binding | undefined {
     const fam = hostIp.includes(":") ? 6 : 4;
-    return (
-      this.m.bindings.find((b) => b.proto === proto && b.hostPort === hostPort && b.hostIp === hostIp) ??
-      this.m.bindings.find((b) => b.proto === proto && b.hostPort === hostPort && b.hostIp === null && (b.hostFamily === null || b.hostFamily === fam)) ??
-      this.m.bindings.find((b) => b.proto === proto && b.hostPort === hostPort && b.hostIp === null)
-    );
+    const list = this.bindingsByHostPort.get(`${proto}|${hostPort}`);
+    if (!list) return undefined;
+    return list.find((b) => b.hostIp === hostIp) ?? list.find((b) => b.hostIp === null && (b.hostFamily === null || b.hostFamily === fam)) ?? list.find((b) => b.hostIp === null);
   }
 
   private isProxySock(s: Sock): boolean | null {
@@ -260,8 +348,8 @@ export class Attributor {
         return;
       }
       // No host socket for the peer's end: the host's socket was rewritten by NAT.
-      const hostClient = m.sockets.find(
-        (h) => h.netns === "host" && h.proto === s.proto && h.localPort === peer.port && isLocal(m, h.remoteIp) && this.bindingFor(h.proto, h.remoteIp, h.remotePort)?.containerPort === s.localPort,
+      const hostClient = (this.hostByLocalPort.get(`${s.proto}|${peer.port}`) ?? []).find(
+        (h) => isLocal(m, h.remoteIp) && this.bindingFor(h.proto, h.remoteIp, h.remotePort)?.containerPort === s.localPort,
       );
       if (hostClient) {
         this.use(f, hostClient, "host client socket (before NAT)");
@@ -274,7 +362,7 @@ export class Attributor {
         f.explanation = `${f.snat ? "DNAT + MASQUERADE" : "DNAT in nat OUTPUT"}: the host process ${fmt(ep(f.client.ip, f.client.port))} dialled ${fmt(f.published)}; no host socket ${fmt(peer)} exists, so the kernel rewrote the connection (no conntrack entry to prove it)`;
         return;
       }
-      const self = m.sockets.find((x) => x.netns === s.netns && x.proto === s.proto && x.localPort === peer.port && x !== s && x.remotePort !== s.localPort);
+      const self = (this.byNetnsLocalPort.get(`${s.netns}|${s.proto}|${peer.port}`) ?? []).find((x) => x !== s && x.remotePort !== s.localPort);
       if (self) {
         this.use(f, self, "the container's own client socket");
         f.path = "dnat";
@@ -338,7 +426,7 @@ export class Attributor {
         return;
       }
       // Owner unknown (no -p): a docker-proxy for this container port makes the proxy likely.
-      const proxies = m.bindings.filter((b) => b.containerIp === s.localIp && b.containerPort === s.localPort && b.proxyPids.length);
+      const proxies = this.bindingsForContainer(s.localIp, s.localPort).filter((b) => b.proxyPids.length);
       const frontendCount = this.frontendsFor(s.proto, s.localIp, s.localPort).length;
       if (proxies.length && peer.ip === gateway && frontendCount > 0) {
         this.proxyFlow(f, backend, c, false);
@@ -357,7 +445,7 @@ export class Attributor {
     // Another container (or an external host routed to the bridge) dialled the container's address.
     const k = this.clientKind(peer.ip);
     f.client = { ip: peer.ip, port: peer.port, ...k };
-    const clientSock = m.sockets.find((x) => x.netns !== s.netns && x.proto === s.proto && x.localIp === peer.ip && x.localPort === peer.port);
+    const clientSock = (this.byLocalEnd.get(`${s.proto}|${peer.ip}|${peer.port}`) ?? []).find((x) => x.netns !== s.netns);
     if (clientSock) {
       this.use(f, clientSock, `client socket (${clientSock.netns})`);
       if (clientSock.netns.startsWith("container:")) f.client.container = clientSock.netns.slice("container:".length);
@@ -394,15 +482,18 @@ export class Attributor {
   }
 
   private bindingsForContainer(ip: string, port: number | null): Binding[] {
-    return this.m.bindings.filter((b) => b.containerIp === ip && b.containerPort === port);
+    if (port === null) return [];
+    return this.bindingsByContainer.get(`${ip}|${port}`) ?? [];
   }
 
   /** docker-proxy frontends (accepted sockets on a proxied host port) for a container port. */
   private frontendsFor(proto: string, cip: string, cport: number | null): Sock[] {
     const ports = new Set(this.bindingsForContainer(cip, cport).map((b) => b.hostPort));
-    return this.m.sockets.filter(
-      (s) => s.netns === "host" && s.proto === proto && ports.has(s.localPort ?? -1) && s.state !== "LISTEN" && s.state !== "UNCONN" && isLocal(this.m, s.localIp) && this.isProxySock(s) !== false && s.remotePort !== null,
+    const socks = merged(
+      [...ports].map((p) => this.hostConnByLocalPort.get(`${proto}|${p}`)),
+      this.sockOrder,
     );
+    return socks.filter((s) => isLocal(this.m, s.localIp) && this.isProxySock(s) !== false && s.remotePort !== null);
   }
 
   private proxyFlow(f: Flow, backend: Sock, c: ContainerInfo, ctProof: boolean): void {
@@ -458,12 +549,13 @@ export class Attributor {
    * un-NATed sender to the proxied host port (its socket, or its conntrack entry).
    */
   private udpClient(f: Flow, cip: string, cport: number | null): boolean {
-    const proxied = this.m.bindings.filter((b) => b.proto === "udp" && b.containerIp === cip && b.containerPort === cport && b.proxyPids.length);
+    const proxied = this.bindingsForContainer(cip, cport).filter((b) => b.proto === "udp" && b.proxyPids.length);
     const ports = new Set(proxied.map((b) => b.hostPort));
-    const socks = this.m.sockets.filter(
-      (x) => !this.used.has(x) && x.proto === "udp" && x.remotePort !== null && ports.has(x.remotePort) && isLocal(this.m, x.remoteIp) && this.isProxySock(x) !== true,
-    );
-    const cts = [...this.m.ctByOrig.values()].filter((x) => !this.used.has(x) && x.proto === "udp" && !x.dnat && !x.snat && ports.has(x.original.dport ?? -1) && isLocal(this.m, x.original.dst));
+    const socks = merged(
+      [...ports].map((p) => this.byRemotePort.get(`udp|${p}`)),
+      this.sockOrder,
+    ).filter((x) => !this.used.has(x) && isLocal(this.m, x.remoteIp) && this.isProxySock(x) !== true);
+    const cts = this.ctWithDport("udp", ports).filter((x) => !this.used.has(x) && !x.dnat && !x.snat && isLocal(this.m, x.original.dst));
     const client = socks.length === 1 ? ep(socks[0]!.localIp, socks[0]!.localPort) : cts.length === 1 ? ep(cts[0]!.original.src, cts[0]!.original.sport) : null;
     if (!client) return false;
     const dialled = socks.length === 1 ? ep(socks[0]!.remoteIp, socks[0]!.remotePort) : ep(cts[0]!.original.dst, cts[0]!.original.dport);
@@ -477,6 +569,14 @@ export class Attributor {
     const ct = this.m.ctByOrig.get(tupleKey("udp", client.ip, client.port, dialled.ip, dialled.port));
     if (ct) this.use(f, ct, "conntrack entry of the client leg (not NATed)");
     return true;
+  }
+
+  /** Entries of m.ctByOrig (in its order) with this proto and an original dport in `ports`. */
+  private ctWithDport(proto: string, ports: Set<number>): ConntrackRecord[] {
+    return merged(
+      [...ports].map((p) => this.ctByOrigDport.get(`${proto}|${p}`)),
+      this.ctOrder,
+    );
   }
 
   /** Proxy frontends whose backend leg was not seen (container namespaces missing, or pairing failed). */
@@ -536,16 +636,14 @@ export class Attributor {
         f.explanation = this.dnatExplanation(f, ct);
       } else {
         const gw = target.addr.gateway;
-        const proxied = this.m.bindings.filter((b) => b.proto === ct.proto && b.containerIp === ct.reply.src && b.containerPort === ct.reply.sport && b.proxyPids.length);
+        const proxied = this.bindingsForContainer(ct.reply.src, ct.reply.sport).filter((b) => b.proto === ct.proto && b.proxyPids.length);
         if (gw && o.src === gw && proxied.length) {
           // The pattern of a docker-proxy backend. The client leg is another un-NATed entry to the proxied host port.
           f.path = "docker-proxy";
           f.pathDetail = "docker-proxy";
           f.snat = false;
           const ports = new Set(proxied.map((b) => b.hostPort));
-          const fronts = [...this.m.ctByOrig.values()].filter(
-            (x) => !this.used.has(x) && x.proto === ct.proto && !x.dnat && !x.snat && ports.has(x.original.dport ?? -1) && isLocal(this.m, x.original.dst),
-          );
+          const fronts = this.ctWithDport(ct.proto, ports).filter((x) => !this.used.has(x) && !x.dnat && !x.snat && isLocal(this.m, x.original.dst));
           const front = fronts.length === 1 ? fronts[0]! : undefined;
           if (front) {
             this.use(f, front, "conntrack entry of the client leg (not NATed)");

@@ -106,14 +106,49 @@ export function tupleKey(proto: string, src: string, sport: number | null, dst: 
 }
 
 export function inCidr(ip: string, cidr: string): boolean {
-  try {
-    const addr = ipaddr.parse(ip);
-    const [net, len] = ipaddr.parseCIDR(cidr);
-    if (addr.kind() !== net.kind()) return false;
-    return addr.match([net, len]);
-  } catch {
-    return false;
+  // ipaddr.parse / parseCIDR (cached by text) with the same outcome: false when either does not parse
+  const addr = parsedAddr(ip);
+  const c = parsedCidr(cidr);
+  if (!addr || !c) return false;
+  if (addr.kind() !== c[0].kind()) return false;
+  return addr.match(c as [ipaddr.IPv4, number]);
+}
+
+/*
+ * Parsed addresses and CIDRs, cached by text: parsing is pure, the parsed
+ * objects are never mutated, and the same addresses come back for every flow.
+ * null = does not parse. The caches are emptied when they grow large.
+ */
+const PARSE_CACHE_MAX = 1 << 18;
+const addrCache = new Map<string, ipaddr.IPv4 | ipaddr.IPv6 | null>();
+const cidrCache = new Map<string, [ipaddr.IPv4 | ipaddr.IPv6, number] | null>();
+
+function parsedAddr(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  let a = addrCache.get(ip);
+  if (a === undefined) {
+    try {
+      a = ipaddr.parse(ip);
+    } catch {
+      a = null;
+    }
+    if (addrCache.size >= PARSE_CACHE_MAX) addrCache.clear();
+    addrCache.set(ip, a);
   }
+  return a;
+}
+
+function parsedCidr(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | null {
+  let c = cidrCache.get(cidr);
+  if (c === undefined) {
+    try {
+      c = ipaddr.parseCIDR(cidr);
+    } catch {
+      c = null;
+    }
+    if (cidrCache.size >= PARSE_CACHE_MAX) cidrCache.clear();
+    cidrCache.set(cidr, c);
+  }
+  return c;
 }
 
 export function isLoopback(ip: string): boolean {
@@ -185,15 +220,22 @@ function mergeSockets(records: SocketRecord[], byPid: Map<number, ContainerInfo>
   return out;
 }
 
+/** Bindings of a list by (proto, host ip, host port, container port), in list order: addBinding's lookup without a scan. */
+const bindingIndex = new WeakMap<Binding[], Map<string, Binding[]>>();
+
 function addBinding(list: Binding[], b: Omit<Binding, "proxyPids" | "evidence" | "from">, from: Binding["from"] extends Set<infer F> ? F : never, evidence: Evidence, proxyPid?: number): void {
   const hostIp = b.hostIp === "0.0.0.0" || b.hostIp === "::" || b.hostIp === "" ? null : b.hostIp;
   const hostFamily: 4 | 6 | null = b.hostIp === "0.0.0.0" ? 4 : b.hostIp === "::" ? 6 : hostIp ? (hostIp.includes(":") ? 6 : 4) : b.hostFamily;
-  let found = list.find(
-    (x) => x.proto === b.proto && x.hostPort === b.hostPort && x.hostIp === hostIp && (x.hostFamily === hostFamily || x.hostFamily === null || hostFamily === null) && x.containerPort === b.containerPort,
-  );
+  let index = bindingIndex.get(list);
+  if (!index) bindingIndex.set(list, (index = new Map()));
+  const key = `${b.proto}|${b.hostPort}|${hostIp}|${b.containerPort}`;
+  let same = index.get(key);
+  if (!same) index.set(key, (same = []));
+  let found = same.find((x) => x.hostFamily === hostFamily || x.hostFamily === null || hostFamily === null);
   if (!found) {
     found = { ...b, hostIp, hostFamily, proxyPids: [], evidence: [], from: new Set() };
     list.push(found);
+    same.push(found);
   }
   if (found.hostFamily === null) found.hostFamily = hostFamily;
   if (!found.containerIp && b.containerIp) found.containerIp = b.containerIp;
@@ -439,6 +481,7 @@ export function isLocal(m: HostModel, ip: string): boolean {
 export function containerOf(m: HostModel, ip: string): { container: ContainerInfo; addr: ContainerAddr } | undefined {
   return m.byIp.get(ip);
 }
+
 
 export function bridgeOf(m: HostModel, ip: string): HostModel["bridges"][number] | undefined {
   return m.bridges.find((b) => b.subnets.some((s) => inCidr(ip, s)));

@@ -55,14 +55,24 @@ function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
   // Why netstat shows no connections to docker-proxy.
   const listeners = m.sockets.filter((s) => s.netns === "host" && s.state === "LISTEN" && isDockerProxyName(s.program));
   const seen = new Set<string>();
+  // Flows by published port, in flow order: the per-listener filters below only look at flows of their port.
+  const byPort = new Map<number | null, Flow[]>();
+  for (const f of flows) {
+    const port = f.published?.port;
+    if (port === undefined) continue;
+    const list = byPort.get(port);
+    if (list) list.push(f);
+    else byPort.set(port, [f]);
+  }
   for (const l of listeners) {
     const key = `${l.proto}|${l.localIp}|${l.localPort}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const proxied = flows.filter((f) => f.path === "docker-proxy" && f.published?.port === l.localPort && f.proxy?.pid === l.pid && f.outcome !== "closed");
+    const ofPort = byPort.get(l.localPort) ?? [];
+    const proxied = ofPort.filter((f) => f.path === "docker-proxy" && f.proxy?.pid === l.pid && f.outcome !== "closed");
     // A listener on :: also takes IPv4 clients only when it is dual-stack (docker-proxy <= 20.10.1); 0.0.0.0 never takes IPv6.
     const sameFamily = (ip: string) => (l.family === 4 ? !ip.includes(":") : ip.includes(":") || l.records.some((r) => r.format === "ss" && r.localIp === "::" && r.flags.includes("mapped")));
-    const dnated = flows.filter((f) => f.path === "dnat" && f.published?.port === l.localPort && f.proto === l.proto && f.outcome !== "closed" && sameFamily(f.published.ip));
+    const dnated = ofPort.filter((f) => f.path === "dnat" && f.proto === l.proto && f.outcome !== "closed" && sameFamily(f.published!.ip));
     const target = dnated[0]?.container ?? proxied[0]?.container;
     const where = ep(l.localIp, l.localPort);
     if (proxied.length === 0 && dnated.length > 0) {
