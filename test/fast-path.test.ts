@@ -90,6 +90,13 @@ function table(seed: number, rows: number, udp: boolean): string {
   return lines.join("\n") + (seed % 2 ? "\n" : "");
 }
 
+test("fast path equals the generic path on a generated table that once differed (seed 31, tcp)", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "natlens-fast-"));
+  const file = path.join(dir, "t31");
+  writeFileSync(file, table(31, Math.ceil((CHUNK * 2.5) / 150), false));
+  await assertSame(file);
+});
+
 test("fast path equals the generic path on generated tables (one and two threads, tcp and udp)", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "natlens-fast-"));
   // Rows of ~150 bytes: enough rows for two or three chunks, past the 10,000-row byte-order sample.

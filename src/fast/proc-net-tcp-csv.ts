@@ -57,8 +57,6 @@ const TAIL = ascii(",,,,,\r\n");
 /** Input is read and split between threads in chunks of this size; a line belongs to the chunk holding its LF. */
 export const CHUNK = 1 << 22;
 const OUT_SIZE = 1 << 21;
-/** tcp rows are padded to 149 characters plus LF (udp to 127): a cheap first guess for the line end. */
-const ROW_WIDTHS = [149, 127];
 /** Files smaller than this are converted on one thread. */
 const PARALLEL_MIN = 4 * CHUNK;
 
@@ -70,6 +68,19 @@ function hexAt(b: Uint8Array, at: number, len: number): number {
     v = v * 16 + h;
   }
   return v;
+}
+
+/** Four hex digits (ports): unrolled; -1 when any is not hex. */
+function hex4(b: Uint8Array, at: number): number {
+  const h0 = HEX[b[at]!]!, h1 = HEX[b[at + 1]!]!, h2 = HEX[b[at + 2]!]!, h3 = HEX[b[at + 3]!]!;
+  return (h0 | h1 | h2 | h3) < 0 ? -1 : (h0 << 12) | (h1 << 8) | (h2 << 4) | h3;
+}
+
+/** Eight hex digits (addresses, queues) as an unsigned number; -1 when any is not hex. */
+function hex8(b: Uint8Array, at: number): number {
+  const hi = hex4(b, at);
+  const lo = hex4(b, at + 4);
+  return (hi | lo) < 0 ? -1 : hi * 65536 + lo;
 }
 
 /**
@@ -235,8 +246,8 @@ export class Transcoder {
     const r = a + 14;
     if (b[r + 8] !== 58 || b[r + 13] !== 32) return false;
     const s = r + 14;
-    const lw = hexAt(b, a, 8), lp = hexAt(b, a + 9, 4), rw = hexAt(b, r, 8), rp = hexAt(b, r + 9, 4);
-    const st = hexAt(b, s, 2), tx = hexAt(b, s + 3, 8), rx = hexAt(b, s + 12, 8);
+    const lw = hex8(b, a), lp = hex4(b, a + 9), rw = hex8(b, r), rp = hex4(b, r + 9);
+    const st = hexAt(b, s, 2), tx = hex8(b, s + 3), rx = hex8(b, s + 12);
     if (lw < 0 || lp < 0 || rw < 0 || rp < 0 || st < 0 || tx < 0 || rx < 0) return false;
     if (b[s + 2] !== 32 || b[s + 11] !== 58 || b[s + 20] !== 32 || b[s + 41] !== 32) return false;
     const state = STATE_BYTES[proto][st];
@@ -320,18 +331,8 @@ export class ChunkWalker {
     let start = 0;
     if (own) {
       for (;;) {
-        let nl = -1;
-        for (const width of ROW_WIDTHS) {
-          if (start + width < len && b[start + width] === 10) {
-            nl = start + width;
-            break;
-          }
-        }
-        if (nl < 0) {
-          nl = b.indexOf(10, start);
-          if (nl >= len) nl = -1;
-        }
-        if (nl < 0) break;
+        const nl = b.indexOf(10, start);
+        if (nl < 0 || nl >= len) break;
         this.each(b, start, nl, ++this.lineNo);
         start = nl + 1;
       }
