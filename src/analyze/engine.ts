@@ -101,6 +101,8 @@ interface Chain {
  */
 interface ChainIndex {
   open: number[];
+  /** 1 for open rules: the walk stops there without a lookup. */
+  isOpen: Uint8Array;
   byKey: Map<string, number[]>;
 }
 
@@ -119,6 +121,7 @@ function hostAddrKey(field: { value: string; negated: boolean } | null | undefin
 function buildChainIndex(rules: RuleRecord[]): ChainIndex | null {
   if (rules.length < INDEX_MIN_RULES) return null;
   const open: number[] = [];
+  const isOpen = new Uint8Array(rules.length);
   const byKey = new Map<string, number[]>();
   rules.forEach((r, i) => {
     const m = r.matches;
@@ -130,14 +133,18 @@ function buildChainIndex(rules: RuleRecord[]): ChainIndex | null {
       if (src !== null) key = `s:${src}`;
     }
     if (key === null && m.dport && !m.dport.negated && m.dport.value.length === 1 && m.dport.value[0]!.from === m.dport.value[0]!.to) key = `p:${m.dport.value[0]!.from}`;
-    if (key === null) open.push(i);
-    else {
+    if (key === null) {
+      open.push(i);
+      isOpen[i] = 1;
+    } else {
       const list = byKey.get(key);
       if (list) list.push(i);
       else byKey.set(key, [i]);
     }
   });
-  return { open, byKey };
+  // mostly open rules: nothing to skip, walking is cheaper than looking up
+  if (open.length * 2 > rules.length) return null;
+  return { open, isOpen, byKey };
 }
 
 /** The first element of sorted `list` that is >= idx, or Infinity. */
@@ -506,14 +513,15 @@ export class RuleSet {
   /** Index of the first rule at or after `idx` that may match `p` (rules.length when none). */
   private nextCandidate(chain: Chain, idx: number, p: PacketState): number {
     const ix = chain.index!;
+    if (idx >= chain.rules.length || ix.isOpen[idx] === 1) return idx;
+    // p.src / p.dst are always normalizeAddr() output, or text that does not parse (then no filed rule can match)
+    const { src, dst } = p;
+    // an address with a zone matches rules of the same address without it: no skipping then
+    if (dst.includes("%") || src.includes("%")) return idx;
     let next = nextAtOrAfter(ix.open, idx);
     if (p.dport !== null) next = Math.min(next, nextAtOrAfter(ix.byKey.get(`p:${p.dport}`), idx));
-    const dst = normalizeAddr(p.dst);
-    const src = normalizeAddr(p.src);
-    // an address with a zone matches rules of the same address without it: no skipping then
-    if (dst?.includes("%") || src?.includes("%")) return idx;
-    if (dst !== null) next = Math.min(next, nextAtOrAfter(ix.byKey.get(`d:${dst}`), idx));
-    if (src !== null) next = Math.min(next, nextAtOrAfter(ix.byKey.get(`s:${src}`), idx));
+    next = Math.min(next, nextAtOrAfter(ix.byKey.get(`d:${dst}`), idx));
+    next = Math.min(next, nextAtOrAfter(ix.byKey.get(`s:${src}`), idx));
     return Math.min(next, chain.rules.length);
   }
 

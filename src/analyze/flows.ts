@@ -78,12 +78,13 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-/** The lists of several index keys merged back into their original order (`order` gives each item's position). */
-function merged<V>(lists: (V[] | undefined)[], order: Map<V, number>): V[] {
+/** The lists of several index keys merged back into their original order (`order()` gives each item's position; built only when needed). */
+function merged<V>(lists: (V[] | undefined)[], order: () => Map<V, number>): V[] {
   const present = lists.filter((l): l is V[] => !!l && l.length > 0);
   if (present.length === 0) return [];
   if (present.length === 1) return present[0]!;
-  return present.flat().sort((a, b) => order.get(a)! - order.get(b)!);
+  const pos = order();
+  return present.flat().sort((a, b) => pos.get(a)! - pos.get(b)!);
 }
 
 export class Attributor {
@@ -491,7 +492,7 @@ export class Attributor {
     const ports = new Set(this.bindingsForContainer(cip, cport).map((b) => b.hostPort));
     const socks = merged(
       [...ports].map((p) => this.hostConnByLocalPort.get(`${proto}|${p}`)),
-      this.sockOrder,
+      () => this.sockOrder,
     );
     return socks.filter((s) => isLocal(this.m, s.localIp) && this.isProxySock(s) !== false && s.remotePort !== null);
   }
@@ -553,7 +554,7 @@ export class Attributor {
     const ports = new Set(proxied.map((b) => b.hostPort));
     const socks = merged(
       [...ports].map((p) => this.byRemotePort.get(`udp|${p}`)),
-      this.sockOrder,
+      () => this.sockOrder,
     ).filter((x) => !this.used.has(x) && isLocal(this.m, x.remoteIp) && this.isProxySock(x) !== true);
     const cts = this.ctWithDport("udp", ports).filter((x) => !this.used.has(x) && !x.dnat && !x.snat && isLocal(this.m, x.original.dst));
     const client = socks.length === 1 ? ep(socks[0]!.localIp, socks[0]!.localPort) : cts.length === 1 ? ep(cts[0]!.original.src, cts[0]!.original.sport) : null;
@@ -575,7 +576,7 @@ export class Attributor {
   private ctWithDport(proto: string, ports: Set<number>): ConntrackRecord[] {
     return merged(
       [...ports].map((p) => this.ctByOrigDport.get(`${proto}|${p}`)),
-      this.ctOrder,
+      () => this.ctOrder,
     );
   }
 

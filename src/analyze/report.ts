@@ -168,10 +168,21 @@ function resolveEvidenceText(report: Report): void {
     }
     return lines?.[line - 1]?.replace(/\r$/, "");
   };
+  // one string per cited line, shared by every evidence that cites it
+  const texts = new Map<string, Map<number, string | undefined>>();
+  const textOf = (file: string, line: number): string | undefined => {
+    let perFile = texts.get(file);
+    if (!perFile) texts.set(file, (perFile = new Map()));
+    if (perFile.has(line)) return perFile.get(line);
+    const t = lineOf(file, line);
+    const text = t === undefined ? undefined : t.trim().length > 240 ? `${t.trim().slice(0, 240)}…` : t.trim();
+    perFile.set(line, text);
+    return text;
+  };
   const fill = (e: Evidence) => {
     if (e.text === undefined) {
-      const t = lineOf(e.file, e.line);
-      if (t !== undefined) e.text = t.trim().length > 240 ? `${t.trim().slice(0, 240)}…` : t.trim();
+      const t = textOf(e.file, e.line);
+      if (t !== undefined) e.text = t;
     }
   };
   for (const f of report.flows) f.evidence.forEach(fill);
