@@ -2,7 +2,6 @@
  * `natlens convert`: read -> detect -> parse -> normalise -> write, for any
  * number of inputs, streaming where the output format allows.
  */
-import { statSync } from "node:fs";
 import { DiagnosticPrinter } from "../diagnostics.js";
 import { ExitCode, type Io, UsageError } from "../io.js";
 import { expandInputs, type ByteSource } from "../input/read.js";
@@ -73,7 +72,7 @@ async function fastSocketCsv(source: ByteSource, args: ConvertArgs, sink: Output
     score = Math.round(d.score * 100) / 100;
   }
   const summary: InputSummary = { file: source.name, format: "proc-net-tcp", detectedBy, score, lines: 0, records: 0, ignored: 0, skipped: 0, ignoredBy: {}, skippedBy: {} };
-  await procNetTcpToCsv(source.path, summary, sink, { options: { byteOrder: args.byteOrder }, onDiagnostic, size: statSync(source.path).size });
+  procNetTcpToCsv(source.path, summary, sink, { options: { byteOrder: args.byteOrder }, onDiagnostic });
   return summary;
 }
 

@@ -2,8 +2,7 @@
  * A byte-level fast path for the bulk conversion people run most:
  * /proc/net/tcp (or udp) to socket CSV. It reads the file as bytes and writes
  * each IPv4 row's CSV line straight from the hex fields, without building a
- * record object or any intermediate string, and on a large file a second
- * thread converts every other 4 MB chunk.
+ * record object or any intermediate string.
  *
  * It is an optimisation of the generic path, never a second behaviour: every
  * line it does not fully understand (the header, the rows that feed the
@@ -13,8 +12,6 @@
  * same accounting and diagnostics, on every fixture and on random rows.
  */
 import { closeSync, openSync, readSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
 import { createLineHandler } from "../parse.js";
 import { procNetTcp, ProcNetParser } from "../parsers/proc-net-tcp.js";
 import { KERNEL_TCP_STATES } from "../parsers/_states.js";
@@ -34,6 +31,7 @@ export function fastPathApplies(): boolean {
 
 export interface ByteSink {
   write(text: string): void;
+  /** The bytes are handed over: the fast path never writes to them again. */
   writeBytes(bytes: Uint8Array): void;
 }
 
@@ -54,11 +52,9 @@ const BYTE_TEXT: Uint8Array[] = Array.from({ length: 256 }, (_, i) => ascii(Stri
 /** user is empty before inode; after inode: pid, program, iface, timer, flags, all empty. */
 const TAIL = ascii(",,,,,\r\n");
 
-/** Input is read and split between threads in chunks of this size; a line belongs to the chunk holding its LF. */
+/** Input is read in chunks of this size. */
 export const CHUNK = 1 << 22;
 const OUT_SIZE = 1 << 21;
-/** Files smaller than this are converted on one thread. */
-const PARALLEL_MIN = 4 * CHUNK;
 
 function hexAt(b: Uint8Array, at: number, len: number): number {
   let v = 0;
@@ -98,22 +94,11 @@ function decimalAt(b: Uint8Array, i: number, end: number, num: Float64Array): nu
   return i;
 }
 
-/** What one thread's slow lines added to the accounting (merged into the input's summary). */
-export interface Tally {
-  records: number;
-  ignored: number;
-  skipped: number;
-  ignoredBy: Record<string, number>;
-  skippedBy: Record<string, number>;
-}
-
-/**
- * Converts lines to CSV bytes: fast rows directly, the rest through the
- * generic driver. One per thread.
- */
-export class Transcoder {
-  readonly out = new Uint8Array(OUT_SIZE);
-  o = 0;
+/** Converts lines to CSV bytes: fast rows directly, the rest through the generic driver. */
+class Transcoder {
+  /** Output being built; handed to the sink whole and replaced by a new one on flush (no copy). */
+  private out = new Uint8Array(OUT_SIZE);
+  private o = 0;
   hadCr = false;
   hadBom = false;
   readonly parser: ProcNetParser;
@@ -125,13 +110,13 @@ export class Transcoder {
 
   constructor(
     file: string,
-    readonly summary: Tally & Partial<InputSummary>,
+    private readonly summary: InputSummary,
     options: Partial<ParseOptions>,
     onDiagnostic: (d: Diagnostic) => void,
-    /** Receives finished output; the bytes may be reused after the call returns. */
+    /** Receives finished output, which it then owns. */
     private readonly emitBytes: (bytes: Uint8Array) => void,
   ) {
-    this.handler = createLineHandler(file, procNetTcp, summary as InputSummary, {
+    this.handler = createLineHandler(file, procNetTcp, summary, {
       options,
       onRecord: (r) => this.text(this.rows.row(r as SocketRecord)),
       onDiagnostic,
@@ -143,15 +128,12 @@ export class Transcoder {
   }
 
   flush(): void {
-    if (this.o > 0) this.emitBytes(this.out.subarray(0, this.o));
+    if (this.o === 0) return;
+    this.emitBytes(this.out.subarray(0, this.o));
+    this.out = new Uint8Array(OUT_SIZE);
     this.o = 0;
   }
 
-  /** Pass bytes made elsewhere (the worker's chunks) through, after what is pending. */
-  write(bytes: Uint8Array): void {
-    this.flush();
-    this.emitBytes(bytes);
-  }
 
   private text(s: string): void {
     if (this.o + s.length * 3 > OUT_SIZE) this.flush();
@@ -297,13 +279,8 @@ export class Transcoder {
   }
 }
 
-/**
- * Reads a file chunk by chunk (CHUNK bytes per read). A line belongs to the
- * chunk its LF was read in. For chunks this thread owns, `each` gets every
- * line; for the others only their LFs are counted, so line numbers stay right
- * when two threads share a file.
- */
-export class ChunkWalker {
+/** Reads a file in CHUNK-sized pieces and hands every line (without its LF) to `each`. */
+class LineWalker {
   private readonly fd: number;
   private b = Buffer.allocUnsafe(CHUNK * 2);
   /** Bytes of a partial line carried to the start of `b`. */
@@ -318,7 +295,7 @@ export class ChunkWalker {
   }
 
   /** Read and handle the next chunk; false at end of file. */
-  step(own: boolean): boolean {
+  step(): boolean {
     let b = this.b;
     if (b.length - this.have < CHUNK) {
       const bigger = Buffer.allocUnsafe(b.length * 2); // a line longer than a chunk
@@ -329,31 +306,20 @@ export class ChunkWalker {
     if (n === 0) return false;
     const len = this.have + n;
     let start = 0;
-    if (own) {
-      for (;;) {
-        const nl = b.indexOf(10, start);
-        if (nl < 0 || nl >= len) break;
-        this.each(b, start, nl, ++this.lineNo);
-        start = nl + 1;
-      }
-    } else {
-      for (let nl = b.indexOf(10, this.have); nl >= 0 && nl < len; nl = b.indexOf(10, nl + 1)) {
-        this.lineNo++;
-        start = nl + 1;
-      }
+    for (;;) {
+      const nl = b.indexOf(10, start);
+      if (nl < 0 || nl >= len) break;
+      this.each(b, start, nl, ++this.lineNo);
+      start = nl + 1;
     }
     this.have = len - start;
     b.copyWithin(0, start, len);
     return true;
   }
 
-  /** End of file: a last line without LF goes to `each` when `own`; the file is closed. */
-  finish(own: boolean): void {
-    if (this.have > 0) {
-      this.lineNo++;
-      if (own) this.each(this.b, 0, this.have, this.lineNo);
-    }
-    closeSync(this.fd);
+  /** End of file: a last line without LF is handed on too. */
+  finish(): void {
+    if (this.have > 0) this.each(this.b, 0, this.have, ++this.lineNo);
   }
 
   close(): void {
@@ -361,122 +327,26 @@ export class ChunkWalker {
   }
 }
 
-function addTally(into: Tally, t: Tally): void {
-  into.records += t.records;
-  into.ignored += t.ignored;
-  into.skipped += t.skipped;
-  for (const [k, v] of Object.entries(t.ignoredBy)) into.ignoredBy[k] = (into.ignoredBy[k] ?? 0) + v;
-  for (const [k, v] of Object.entries(t.skippedBy)) into.skippedBy[k] = (into.skippedBy[k] ?? 0) + v;
-}
-
-export function emptyTally(): Tally {
-  return { records: 0, ignored: 0, skipped: 0, ignoredBy: {}, skippedBy: {} };
-}
-
-/** The worker's result for one of its chunks. */
-export interface ChunkMessage {
-  k: number;
-  bytes: Uint8Array[];
-  tally: Tally;
-  diagnostics: Diagnostic[];
-  hadCr: boolean;
-}
-
-/** How far the worker may run ahead of the chunks written out (bounds memory). */
-export const AHEAD = 4;
-
 /**
  * Convert one /proc/net/{tcp,udp} file to socket CSV rows (no header) on
  * `sink`. The caller has detected the format; `summary` arrives with the
  * detection fields filled in and leaves with the line accounting.
  */
-export async function procNetTcpToCsv(
+export function procNetTcpToCsv(
   file: string,
   summary: InputSummary,
   sink: ByteSink,
-  opts: { options: Partial<ParseOptions>; onDiagnostic(d: Diagnostic): void; size: number; threads?: number },
-): Promise<void> {
+  opts: { options: Partial<ParseOptions>; onDiagnostic(d: Diagnostic): void },
+): void {
   const t = new Transcoder(file, summary, opts.options, opts.onDiagnostic, (bytes) => sink.writeBytes(bytes));
-  const walker = new ChunkWalker(file, (b, s, e, no) => t.line(b, s, e, no));
-  const threads = opts.threads ?? (opts.size >= PARALLEL_MIN ? Math.min(2, availableParallelism()) : 1);
-  let worker: Worker | null = null;
+  const walker = new LineWalker(file, (b, s, e, no) => t.line(b, s, e, no));
   try {
-    // Chunk 0 here: it shows the protocol and feeds the byte-order check.
-    if (walker.step(true)) {
-      t.flush();
-      if (threads >= 2 && t.parser.proto !== null && !t.parser.sampling) {
-        worker = await convertWithWorker(file, t, walker, opts);
-      } else {
-        while (walker.step(true)) t.flush();
-      }
-    }
-    walker.finish(true);
-  } catch (err) {
-    walker.close();
-    throw err;
+    while (walker.step()) t.flush();
+    walker.finish();
   } finally {
-    if (worker) await worker.terminate();
+    walker.close();
   }
   t.flush();
   summary.lines = walker.lineNo;
   t.end();
-}
-
-/** Chunks 1, 3, 5, ... go to a worker; this thread converts 2, 4, ... and writes all in order. */
-async function convertWithWorker(
-  file: string,
-  t: Transcoder,
-  walker: ChunkWalker,
-  opts: { options: Partial<ParseOptions>; onDiagnostic(d: Diagnostic): void },
-): Promise<Worker> {
-  const consumed = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(new URL("./proc-net-tcp-csv-worker.js", import.meta.url), {
-    workerData: { file, options: opts.options, proto: t.parser.proto, consumed },
-  });
-  const arrived = new Map<number, ChunkMessage>();
-  let waiting: { k: number; resolve: (m: ChunkMessage) => void } | null = null;
-  let failure: Error | null = null;
-  let rejectWait: ((e: Error) => void) | null = null;
-  worker.on("message", (m: ChunkMessage) => {
-    if (waiting && waiting.k === m.k) {
-      const w = waiting;
-      waiting = null;
-      w.resolve(m);
-    } else arrived.set(m.k, m);
-  });
-  const fail = (e: Error) => {
-    failure = e;
-    rejectWait?.(e);
-  };
-  worker.on("error", fail);
-  worker.on("exit", (code) => {
-    if (waiting) fail(new Error(`fast-path worker exited (${code}) before chunk ${waiting.k}`));
-  });
-  const result = (k: number) =>
-    new Promise<ChunkMessage>((resolve, reject) => {
-      if (failure) return reject(failure);
-      const m = arrived.get(k);
-      if (m) {
-        arrived.delete(k);
-        return resolve(m);
-      }
-      waiting = { k, resolve };
-      rejectWait = reject;
-    });
-  for (let k = 1; ; k++) {
-    const own = k % 2 === 0;
-    if (!walker.step(own)) break;
-    if (own) {
-      t.flush();
-      continue;
-    }
-    const m = await result(k);
-    for (const bytes of m.bytes) t.write(bytes);
-    addTally(t.summary, m.tally);
-    if (m.hadCr) t.hadCr = true;
-    for (const d of m.diagnostics) opts.onDiagnostic(d);
-    Atomics.store(consumed, 0, k);
-    Atomics.notify(consumed, 0);
-  }
-  return worker;
 }

@@ -30,14 +30,14 @@ export function openOutput(io: Io, file: string | undefined, holdBack: boolean):
     isRegular = true; // does not exist yet
   }
   const tmp = file ? (isRegular ? `${file}.natlens-tmp` : file) : null;
-  /** Bytes may be a reused buffer: they are written synchronously or copied. */
+  /** Bytes given to writeBytes belong to the sink from then on, so they are written without a copy. */
   const emit = (data: string | Uint8Array) => {
-    if (holdBack) held.push(typeof data === "string" ? data : Uint8Array.from(data));
+    if (holdBack) held.push(data);
     else if (tmp !== null) {
       fd ??= openSync(tmp, "w");
       if (typeof data === "string") writeSync(fd, data);
       else writeSync(fd, data);
-    } else io.stdout.write(typeof data === "string" ? data : Buffer.from(data));
+    } else io.stdout.write(typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   };
   const flush = () => {
     if (pending.length) emit(pending);

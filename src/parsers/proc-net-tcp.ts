@@ -162,16 +162,6 @@ export class ProcNetParser implements LineParser {
     return this.sampled < BYTE_ORDER_SAMPLE;
   }
 
-  /**
-   * Continue a table whose header and first rows another parser instance has
-   * seen (a parallel fast path's second thread): same protocol, no second
-   * byte-order check, no missing-header warning.
-   */
-  resume(proto: "tcp" | "udp"): void {
-    this.proto = proto;
-    this.sawHeader = true;
-    this.sampled = BYTE_ORDER_SAMPLE;
-  }
 
   constructor(private readonly ctx: ParseContext) {
     this.little = ctx.options.byteOrder !== "big";
