@@ -99,7 +99,7 @@ async function procNetTcp(): Promise<void> {
   });
   const mb = statSync(file).size / 1e6;
   console.log(`proc-net-tcp: ${rows.toLocaleString("en")} rows, ${mb.toFixed(0)} MB (${file})`);
-  const rounds = 3;
+  const rounds = 5;
   const ss: Run[] = [];
   const nl: Run[] = [];
   for (let k = 0; k < rounds; k++) {

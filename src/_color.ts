@@ -2,7 +2,7 @@
  * The colour decision, made once at the edge. chalk does not honour NO_COLOR
  * (chalk/supports-color#74), so it is handled here.
  */
-import { Chalk, type ChalkInstance } from "chalk";
+import type { ChalkInstance } from "chalk";
 
 export type ColorChoice = "auto" | "always" | "never";
 
@@ -14,7 +14,9 @@ export function resolveColor(choice: ColorChoice, env: Record<string, string | u
   return isTTY;
 }
 
-/** A chalk instance with colour forced on, or null for plain output. */
-export function makeChalk(on: boolean): ChalkInstance | null {
-  return on ? new Chalk({ level: 1 }) : null;
+/** A chalk instance with colour forced on, or null for plain output (chalk is loaded only then). */
+export async function makeChalk(on: boolean): Promise<ChalkInstance | null> {
+  if (!on) return null;
+  const { Chalk } = await import("chalk");
+  return new Chalk({ level: 1 });
 }

@@ -143,7 +143,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
     .epilogue(EPILOGUE)
     .version(VERSION)
     .help()
-    .wrap(Math.min(100, (io.stdoutIsTTY && process.stdout.columns) || 100))
+    .wrap(null)
     .exitProcess(false)
     .fail((msg, err) => {
       // yargs calls this for its own validation errors (msg) and for errors thrown by handlers (err).

@@ -126,7 +126,7 @@ export function renderCsv(r: Report): string {
 
 export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   const bundle = await loadBundle(args.inputs, { netnsOverrides: parseNetns(args.netns) }, io.stdin);
-  const stderrChalk = makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
+  const stderrChalk = await makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
   const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 5 });
   for (const d of bundle.diagnostics) printer.print(d);
   printer.flush();
@@ -135,7 +135,7 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   const out = openOutput(io, args.output, false);
   if (args.format === "json") out.sink.write(JSON.stringify(report, null, 2) + "\n");
   else if (args.format === "csv") out.sink.write(renderCsv(report));
-  else out.sink.write(renderText(report, makeChalk(!args.output && resolveColor(args.color, io.env, io.stdoutIsTTY))));
+  else out.sink.write(renderText(report, await makeChalk(!args.output && resolveColor(args.color, io.env, io.stdoutIsTTY))));
   out.close();
   if (bundle.diagnostics.some((d) => d.code === "E_INPUT")) return ExitCode.Usage;
   return bundle.inputs.some((i) => i.skipped > 0) ? ExitCode.Skipped : ExitCode.Ok;

@@ -6,7 +6,7 @@ import { DiagnosticPrinter } from "../diagnostics.js";
 import { ExitCode, type Io, UsageError } from "../io.js";
 import { expandInputs, type ByteSource } from "../input/read.js";
 import { LineReader } from "../input/lines.js";
-import { detect, formatById, MIN_SCORE } from "../detect.js";
+import { detect, formatById, MIN_SCORE, type Detection } from "../detect.js";
 import { fastPathApplies, procNetTcpToCsv } from "../fast/proc-net-tcp-csv.js";
 import { parseSource } from "../parse.js";
 import { FORMATS } from "../registry.js";
@@ -35,19 +35,29 @@ export function kindFromName(name: string): RecordKind | null {
   return null;
 }
 
+/** Detection of a file input, kept so that a file is sniffed once per run. */
+type Sniffed = Map<string, { detection: Detection; binary: boolean }>;
+
+async function sniff(source: ByteSource, cache: Sniffed): Promise<{ detection: Detection; binary: boolean }> {
+  let hit = cache.get(source.name);
+  if (!hit) {
+    const reader = new LineReader(source);
+    const head = await reader.head(120);
+    hit = { detection: detect(head), binary: reader.binary };
+    cache.set(source.name, hit);
+  }
+  return hit;
+}
+
 /** The record kinds the chosen inputs will produce, found by detecting each input first. */
-async function plannedKinds(inputs: string[], io: Io, type: string | undefined): Promise<Set<RecordKind>> {
+async function plannedKinds(inputs: string[], io: Io, type: string | undefined, cache: Sniffed): Promise<Set<RecordKind>> {
   const kinds = new Set<RecordKind>();
   if (type) {
     for (const k of formatById(type)?.kinds ?? []) kinds.add(k);
     return kinds;
   }
   const { sources } = await expandInputs(inputs.filter((i) => i !== "-"), io.stdin);
-  for (const s of sources) {
-    const reader = new LineReader(s);
-    const d = detect(await reader.head(120));
-    for (const k of d.format?.kinds ?? []) kinds.add(k);
-  }
+  for (const s of sources) for (const k of (await sniff(s, cache)).detection.format?.kinds ?? []) kinds.add(k);
   return kinds;
 }
 
@@ -55,17 +65,15 @@ async function plannedKinds(inputs: string[], io: Io, type: string | undefined):
  * /proc/net/{tcp,udp} to socket CSV through the byte-level fast path, when the
  * input is a file detected (or forced) as proc-net-tcp; null otherwise.
  */
-async function fastSocketCsv(source: ByteSource, args: ConvertArgs, sink: Output["sink"], onDiagnostic: (d: Diagnostic) => void): Promise<InputSummary | null> {
+async function fastSocketCsv(source: ByteSource, args: ConvertArgs, sink: Output["sink"], onDiagnostic: (d: Diagnostic) => void, cache: Sniffed): Promise<InputSummary | null> {
   if (!source.path || !fastPathApplies()) return null;
   let detectedBy: InputSummary["detectedBy"] = "type-option";
   let score = 1;
   if (args.type) {
     if (args.type !== "proc-net-tcp") return null;
   } else {
-    const reader = new LineReader(source);
-    const head = await reader.head(120);
-    if (reader.binary) return null;
-    const d = detect(head);
+    const { detection: d, binary } = await sniff(source, cache);
+    if (binary) return null;
     const runnerUp = d.candidates[1];
     if (d.format?.id !== "proc-net-tcp" || (runnerUp && runnerUp.score >= MIN_SCORE && d.score - runnerUp.score < 0.1)) return null;
     detectedBy = "content";
@@ -81,11 +89,12 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
     throw new UsageError(`unknown --type ${JSON.stringify(args.type)}`, `one of: ${FORMATS.map((f) => f.id).join(", ")}`);
   }
   let kind: RecordKind | null = null;
+  const sniffed: Sniffed = new Map();
   if (args.kind) {
     kind = kindFromName(args.kind);
     if (!kind) throw new UsageError(`unknown --kind ${JSON.stringify(args.kind)}`, `one of: ${Object.values(KIND_PLURALS).join(", ")}`);
   } else if (args.to === "csv" || args.to === "text") {
-    const kinds = await plannedKinds(args.inputs, io, args.type);
+    const kinds = await plannedKinds(args.inputs, io, args.type, sniffed);
     if (args.inputs.includes("-") && !args.type) kinds.add("socket");
     if (kinds.size === 1) kind = [...kinds][0]!;
     else if (kinds.size === 0) kind = "socket";
@@ -98,7 +107,7 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
   }
 
   const { sources, problems } = await expandInputs(args.inputs, io.stdin);
-  const stderrChalk = makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
+  const stderrChalk = await makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
   const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 20 });
   if (sources.length === 0) {
     for (const p of problems) io.stderr.write(`natlens: ${p.input}: error: ${p.message}${p.hint ? `\n    hint: ${p.hint}` : ""}\n`);
@@ -107,7 +116,7 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
 
   const stdoutColor = args.to === "text" && !args.output && resolveColor(args.color, io.env, io.stdoutIsTTY);
   const out = openOutput(io, args.output, args.strict);
-  const writer = createWriter(args.to, out.sink, { kind, chalk: makeChalk(stdoutColor) });
+  const writer = createWriter(args.to, out.sink, { kind, chalk: await makeChalk(stdoutColor) });
 
   const diagnostics: Diagnostic[] = [];
   const inputs: InputSummary[] = [];
@@ -124,7 +133,7 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
   }
   try {
     for (const source of sources) {
-      const fast = args.to === "csv" && kind === "socket" ? await fastSocketCsv(source, args, out.sink, onDiagnostic) : null;
+      const fast = args.to === "csv" && kind === "socket" ? await fastSocketCsv(source, args, out.sink, onDiagnostic, sniffed) : null;
       if (fast) {
         inputs.push(fast);
         continue;

@@ -141,7 +141,7 @@ export async function trace(args: TraceArgs, io: Io): Promise<ExitCode> {
   const set = new RuleSet(rules, chains);
   const result = set.trace(packet, facts);
 
-  const chalk = makeChalk(args.to !== "json" && resolveColor(args.color === true ? "always" : args.color === false || args.color === undefined ? "auto" : args.color, io.env, io.stdoutIsTTY));
+  const chalk = await makeChalk(args.to !== "json" && resolveColor(args.color === true ? "always" : args.color === false || args.color === undefined ? "auto" : args.color, io.env, io.stdoutIsTTY));
   if (args.to === "json") {
     io.stdout.write(`${JSON.stringify({ packet, assumed, notes, ...jsonResult(result) }, null, 2)}\n`);
   } else {

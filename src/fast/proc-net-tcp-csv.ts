@@ -47,8 +47,20 @@ const STATE_BYTES: Record<"tcp" | "udp", (Uint8Array | null)[]> = {
   tcp: KERNEL_TCP_STATES.map((s) => (s ? ascii(s) : null)),
   udp: KERNEL_TCP_STATES.map((s, i) => (i === 7 ? ascii("UNCONN") : i === 1 ? ascii("ESTABLISHED") : s ? ascii(s) : null)),
 };
-/** ASCII digits of 0..255, for dotted quads. */
-const BYTE_TEXT: Uint8Array[] = Array.from({ length: 256 }, (_, i) => ascii(String(i)));
+/** ASCII digits of 0..255 for dotted quads: length in BYTE_LEN, digits at BYTE_DIGITS[3 * b ...]. */
+const BYTE_LEN = new Uint8Array(256);
+const BYTE_DIGITS = new Uint8Array(256 * 3);
+for (let i = 0; i < 256; i++) {
+  const t = String(i);
+  BYTE_LEN[i] = t.length;
+  for (let j = 0; j < t.length; j++) BYTE_DIGITS[3 * i + j] = t.charCodeAt(j);
+}
+/** "00".."99" as ASCII pairs: numbers are written two digits at a time. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  PAIRS[2 * i + 1] = 48 + (i % 10);
+}
 /** user is empty before inode; after inode: pid, program, iface, timer, flags, all empty. */
 const TAIL = ascii(",,,,,\r\n");
 
@@ -94,10 +106,84 @@ function decimalAt(b: Uint8Array, i: number, end: number, num: Float64Array): nu
   return i;
 }
 
+/*
+ * Writers: each puts text into `out` at `o` and returns the new offset. Pure
+ * functions over (buffer, offset) keep the offset in a register in the hot loop.
+ */
+
+/** Constant byte strings: a plain loop for short ones beats TypedArray.set's call cost. */
+function putBytes(out: Uint8Array, o: number, b: Uint8Array): number {
+  if (b.length > 16) {
+    out.set(b, o);
+    return o + b.length;
+  }
+  for (let i = 0; i < b.length; i++) out[o++] = b[i]!;
+  return o;
+}
+
+/** A non-negative integer below 2^53, in decimal. */
+function putDec(out: Uint8Array, o: number, n: number): number {
+  if (n < 10) {
+    out[o] = 48 + n;
+    return o + 1;
+  }
+  if (n >= 1e9) {
+    const text = String(n);
+    for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+    return o;
+  }
+  const digits = n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+  const end = o + digits;
+  let i = end;
+  let x = n | 0;
+  while (x >= 100) {
+    const q = (x / 100) | 0;
+    const p = 2 * (x - q * 100);
+    out[--i] = PAIRS[p + 1]!;
+    out[--i] = PAIRS[p]!;
+    x = q;
+  }
+  if (x >= 10) {
+    out[--i] = PAIRS[2 * x + 1]!;
+    out[--i] = PAIRS[2 * x]!;
+  } else out[--i] = 48 + x;
+  return end;
+}
+
+function putByte(out: Uint8Array, o: number, b: number): number {
+  const at = 3 * b;
+  const len = BYTE_LEN[b]!;
+  out[o++] = BYTE_DIGITS[at]!;
+  if (len > 1) out[o++] = BYTE_DIGITS[at + 1]!;
+  if (len > 2) out[o++] = BYTE_DIGITS[at + 2]!;
+  return o;
+}
+
+/** An IPv4 word as printed by the kernel, in dotted form. */
+function putIpv4(out: Uint8Array, o: number, w: number, little: boolean): number {
+  const b0 = (w >>> 24) & 255, b1 = (w >>> 16) & 255, b2 = (w >>> 8) & 255, b3 = w & 255;
+  if (little) {
+    o = putByte(out, o, b3);
+    out[o++] = 46;
+    o = putByte(out, o, b2);
+    out[o++] = 46;
+    o = putByte(out, o, b1);
+    out[o++] = 46;
+    return putByte(out, o, b0);
+  }
+  o = putByte(out, o, b0);
+  out[o++] = 46;
+  o = putByte(out, o, b1);
+  out[o++] = 46;
+  o = putByte(out, o, b2);
+  out[o++] = 46;
+  return putByte(out, o, b3);
+}
+
 /** Converts lines to CSV bytes: fast rows directly, the rest through the generic driver. */
 class Transcoder {
   /** Output being built; handed to the sink whole and replaced by a new one on flush (no copy). */
-  private out = new Uint8Array(OUT_SIZE);
+  private out: Uint8Array = Buffer.allocUnsafe(OUT_SIZE);
   private o = 0;
   hadCr = false;
   hadBom = false;
@@ -130,7 +216,7 @@ class Transcoder {
   flush(): void {
     if (this.o === 0) return;
     this.emitBytes(this.out.subarray(0, this.o));
-    this.out = new Uint8Array(OUT_SIZE);
+    this.out = Buffer.allocUnsafe(OUT_SIZE); // every byte handed on is written first
     this.o = 0;
   }
 
@@ -142,58 +228,6 @@ class Transcoder {
       return;
     }
     this.o += Buffer.from(this.out.buffer, this.out.byteOffset).write(s, this.o, "utf8");
-  }
-
-  /** Small constant byte strings: a plain loop beats TypedArray.set's call cost. */
-  private put(b: Uint8Array): void {
-    const out = this.out;
-    let o = this.o;
-    for (let i = 0; i < b.length; i++) out[o++] = b[i]!;
-    this.o = o;
-  }
-
-  /** A non-negative integer below 2^53, in decimal. */
-  private dec(n: number): void {
-    const out = this.out;
-    if (n < 1e9) {
-      const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
-      let i = this.o + digits;
-      this.o = i;
-      let x = n | 0;
-      do {
-        const q = (x / 10) | 0;
-        out[--i] = 48 + (x - q * 10);
-        x = q;
-      } while (x > 0);
-      return;
-    }
-    const text = String(n);
-    for (let i = 0; i < text.length; i++) out[this.o++] = text.charCodeAt(i);
-  }
-
-  private byte(b: number): void {
-    const t = BYTE_TEXT[b]!;
-    const out = this.out;
-    out[this.o++] = t[0]!;
-    if (t.length > 1) out[this.o++] = t[1]!;
-    if (t.length > 2) out[this.o++] = t[2]!;
-  }
-
-  /** An IPv4 word as printed by the kernel, in dotted form. */
-  private ipv4(w: number, little: boolean): void {
-    const out = this.out;
-    const b0 = (w >>> 24) & 255, b1 = (w >>> 16) & 255, b2 = (w >>> 8) & 255, b3 = w & 255;
-    if (little) {
-      this.byte(b3); out[this.o++] = 46;
-      this.byte(b2); out[this.o++] = 46;
-      this.byte(b1); out[this.o++] = 46;
-      this.byte(b0);
-    } else {
-      this.byte(b0); out[this.o++] = 46;
-      this.byte(b1); out[this.o++] = 46;
-      this.byte(b2); out[this.o++] = 46;
-      this.byte(b3);
-    }
   }
 
   /** One line [start, end) (without its LF), number `no`. */
@@ -244,32 +278,33 @@ class Transcoder {
     if (this.o > OUT_SIZE - 4096) this.flush();
     const out = this.out;
     const little = this.parser.little;
+    let o = this.o;
     // file,line,format,netns,proto,family,
-    this.put(this.fileCell);
-    this.dec(no);
-    out[this.o++] = 44;
-    this.put(this.midCells[proto]);
+    o = putBytes(out, o, this.fileCell);
+    o = putDec(out, o, no);
+    out[o++] = 44;
+    o = putBytes(out, o, this.midCells[proto]);
     // local_ip,local_port,remote_ip,remote_port,state,
-    this.ipv4(lw, little);
-    out[this.o++] = 44;
-    this.dec(lp);
-    out[this.o++] = 44;
-    this.ipv4(rw, little);
-    out[this.o++] = 44;
-    if (!(rp === 0 && rw === 0)) this.dec(rp);
-    out[this.o++] = 44;
-    this.put(state);
-    out[this.o++] = 44;
+    o = putIpv4(out, o, lw, little);
+    out[o++] = 44;
+    o = putDec(out, o, lp);
+    out[o++] = 44;
+    o = putIpv4(out, o, rw, little);
+    out[o++] = 44;
+    if (!(rp === 0 && rw === 0)) o = putDec(out, o, rp);
+    out[o++] = 44;
+    o = putBytes(out, o, state);
+    out[o++] = 44;
     // recv_q,send_q,uid,user,inode,pid,program,iface,timer,flags
-    this.dec(rx);
-    out[this.o++] = 44;
-    this.dec(tx);
-    out[this.o++] = 44;
-    this.dec(uid);
-    out[this.o++] = 44;
-    out[this.o++] = 44;
-    if (inode !== 0) this.dec(inode);
-    this.put(TAIL);
+    o = putDec(out, o, rx);
+    out[o++] = 44;
+    o = putDec(out, o, tx);
+    out[o++] = 44;
+    o = putDec(out, o, uid);
+    out[o++] = 44;
+    out[o++] = 44;
+    if (inode !== 0) o = putDec(out, o, inode);
+    this.o = putBytes(out, o, TAIL);
     this.summary.records++;
     return true;
   }

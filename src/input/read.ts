@@ -6,7 +6,6 @@
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { glob, hasMagic } from "glob";
 
 export interface ByteSource {
   /** Display name: the path as given (or below a given directory), `-` for stdin. */
@@ -101,7 +100,9 @@ export async function expandInputs(
       for (const f of files) sources.push(fileSource(f, false));
     } else if (st?.isFile()) {
       sources.push(fileSource(input));
-    } else if (hasMagic(input, { windowsPathsNoEscape: false })) {
+    } else if (!st && /[*?[\]{}]/.test(input) && (await import("glob")).hasMagic(input)) {
+      // glob is loaded only for inputs that are not files: most runs never need it.
+      const { glob } = await import("glob");
       const matches = (await glob(input, { nodir: true, dot: false })).sort();
       if (matches.length === 0) problems.push({ input, message: "pattern matched no files", hint: "quote the pattern or check the path" });
       for (const m of matches) sources.push(fileSource(m));

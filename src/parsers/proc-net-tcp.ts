@@ -140,7 +140,7 @@ function plausibility(word: number, little: boolean): number {
 }
 
 /** Rows the byte-order check looks at (enough to tell, cheap on huge files). */
-const BYTE_ORDER_SAMPLE = 10_000;
+const BYTE_ORDER_SAMPLE = 2_000;
 
 // Shared empty arrays: a million sockets need no million empty arrays. Records are read-only.
 const NO_FLAGS: SocketFlag[] = Object.freeze([]) as unknown as SocketFlag[];
