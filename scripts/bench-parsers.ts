@@ -32,9 +32,10 @@
  * work) for the conntrack files.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { once } from "node:events";
+import { median, rng, timed, type Run } from "./_bench.js";
 
 const OUT = "bench-out";
 const CLI = process.env["NATLENS_CLI"] || "dist/src/cli.js";
@@ -42,44 +43,6 @@ const ROUNDS = 3;
 const MAX_LINEAR = 2.6;
 /** RSS(N)/RSS(N/2) above this means memory grows with the input. */
 const MAX_RSS_GROWTH = 1.25;
-
-interface Run {
-  seconds: number;
-  rssMb: number;
-  status: number | null;
-}
-
-/** Run `cmd` under GNU time; stdout to /dev/null, stdin from `stdinFile` (or nothing). */
-function timed(cmd: string, args: string[], stdinFile?: string): Run {
-  const devnull = openSync("/dev/null", "w");
-  const input = stdinFile ? openSync(stdinFile, "r") : "ignore";
-  const start = process.hrtime.bigint();
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
-    stdio: [input, devnull, "pipe"],
-    maxBuffer: 1 << 26,
-  });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  closeSync(devnull);
-  if (typeof input === "number") closeSync(input);
-  const lines = r.stderr.toString().trim().split("\n");
-  const kb = Number(lines[lines.length - 1]);
-  const ok = r.status === 0;
-  if (!ok) process.stderr.write(`  ! ${cmd} ${args.join(" ")}: exit ${r.status}\n${lines.slice(0, 12).join("\n")}\n`);
-  return { seconds, rssMb: kb / 1024, status: r.status };
-}
-
-/** Deterministic pseudo-random numbers (xorshift32), so every run benchmarks the same file. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 /** Write the lines `gen` yields to `file` (via a .part file), unless it exists. */
 async function writeFile(file: string, gen: () => Generator<string>): Promise<void> {
@@ -320,11 +283,6 @@ function* conntrackDump(entries: number, seed: number, proc: boolean): Generator
 
 // --------------------------------------------------------------- bench --
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 interface Peer {
   name: string;
   cmd: string;
@@ -373,7 +331,7 @@ async function bench(
     startup.push(timed(process.execPath, [CLI, "convert", "--to", "csv", "--kind", kind, "-o", "/dev/null", probe]));
     for (const k of order) {
       ours[k]!.push(timed(process.execPath, [CLI, "convert", "--to", "csv", "--kind", kind, "-o", "/dev/null", files[k]!]));
-      usable.forEach((p, j) => theirs[j]![k]!.push(timed(p.cmd, p.args(files[k]!), p.stdin ? files[k] : undefined)));
+      usable.forEach((p, j) => theirs[j]![k]!.push(timed(p.cmd, p.args(files[k]!), p.stdin ? { stdinFile: files[k]! } : {})));
     }
   }
   const line = (name: string, runs: Run[][]) => {

@@ -12,48 +12,13 @@
  * Peak RSS comes from GNU time (`/usr/bin/time -f %M`); wall time from the
  * parent. Generated inputs live in bench-out/ (git-ignored) and are reused.
  */
-import { spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { once } from "node:events";
+import { median, rng, timed, type Run } from "./_bench.js";
 
 const OUT = "bench-out";
 const NATLENS = ["dist/src/cli.js"];
-
-interface Run {
-  seconds: number;
-  rssMb: number;
-  status: number | null;
-}
-
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const devnull = openSync("/dev/null", "w");
-  const start = process.hrtime.bigint();
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", devnull, "pipe"],
-    maxBuffer: 1 << 26,
-  });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  closeSync(devnull);
-  const lines = r.stderr.toString().trim().split("\n");
-  const kb = Number(lines[lines.length - 1]);
-  if (r.status !== 0 && r.status !== 1) process.stderr.write(r.stderr.toString().slice(0, 2000));
-  return { seconds, rssMb: kb / 1024, status: r.status };
-}
-
-/** Deterministic pseudo-random numbers (xorshift), so every run benchmarks the same file. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, "0");
 
@@ -103,15 +68,10 @@ async function procNetTcp(): Promise<void> {
   const ss: Run[] = [];
   const nl: Run[] = [];
   for (let k = 0; k < rounds; k++) {
-    ss.push(timed("ss", ["-tan"], { PROC_NET_TCP: file }));
+    ss.push(timed("ss", ["-tan"], { env: { PROC_NET_TCP: file } }));
     nl.push(timed(process.execPath, [...NATLENS, "convert", "--to", "csv", "--type", "proc-net-tcp", file]));
   }
   report("convert --to csv", nl, "ss -tan (PROC_NET_TCP)", ss, 0.33, 200);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 function report(name: string, ours: Run[], peerName: string, peer: Run[], maxRatio: number | null, maxRssMb: number | null): void {

@@ -1,0 +1,50 @@
+/** Shared pieces of the benchmark scripts: timed child runs and a seeded PRNG. */
+import { spawnSync } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+
+export interface Run {
+  seconds: number;
+  /** Peak resident set size, from GNU time. */
+  rssMb: number;
+  status: number | null;
+}
+
+/**
+ * Run `cmd` under GNU time (`/usr/bin/time -f %M`, peak RSS); stdout goes to
+ * /dev/null, stdin comes from `stdinFile` (or nothing). Wall time is taken here.
+ */
+export function timed(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; stdinFile?: string } = {}): Run {
+  const devnull = openSync("/dev/null", "w");
+  const input = opts.stdinFile ? openSync(opts.stdinFile, "r") : "ignore";
+  const start = process.hrtime.bigint();
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
+    env: { ...process.env, ...opts.env },
+    stdio: [input, devnull, "pipe"],
+    maxBuffer: 1 << 26,
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  closeSync(devnull);
+  if (typeof input === "number") closeSync(input);
+  const lines = r.stderr.toString().trim().split("\n");
+  const kb = Number(lines[lines.length - 1]);
+  if (r.status !== 0) process.stderr.write(`  ! ${cmd} ${args.join(" ")}: exit ${r.status}\n${lines.slice(0, 12).join("\n")}\n`);
+  return { seconds, rssMb: kb / 1024, status: r.status };
+}
+
+/** Deterministic pseudo-random numbers (xorshift32), so every run benchmarks the same file. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
