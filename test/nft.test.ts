@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "../src/parse.js";
-import { LOST_XT, nft, parseNatTo, tokenize } from "../src/parsers/nft.js";
+import { LOST_XT, nft, tokenize } from "../src/parsers/nft.js";
+import { parseNatSpec } from "../src/parsers/_iptables-rule.js";
 import type { ChainRecord, RuleRecord } from "../src/types.js";
 
 async function rules(body: string, family = "ip", table = "nat") {
@@ -38,8 +39,8 @@ test("nft tokenize keeps quoted strings and sets whole", () => {
   assert.deepEqual(tokenize("ip daddr { 1.2.3.4"), ["ip", "daddr", "{ 1.2.3.4"]);
 });
 
-test("nft dnat/snat argument forms", () => {
-  const cases: [string, ReturnType<typeof parseNatTo>][] = [
+test("nft dnat/snat argument forms (the NAT spec grammar iptables shares)", () => {
+  const cases: [string, ReturnType<typeof parseNatSpec>][] = [
     ["172.17.0.2:80", { addr: "172.17.0.2", addrTo: null, port: 80, portTo: null }],
     ["172.17.0.2:80-81", { addr: "172.17.0.2", addrTo: null, port: 80, portTo: 81 }],
     ["172.17.0.2", { addr: "172.17.0.2", addrTo: null, port: null, portTo: null }],
@@ -53,7 +54,7 @@ test("nft dnat/snat argument forms", () => {
     ["1.2.3.4:99999", null],
     ["[fd00::2", null],
   ];
-  for (const [input, want] of cases) assert.deepEqual(parseNatTo(input), want, input);
+  for (const [input, want] of cases) assert.deepEqual(parseNatSpec(input), want, input);
 });
 
 test("nft statements map to RuleMatches", async () => {

@@ -27,6 +27,7 @@ import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ChainRecord, NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
 import { normalizeCidr, normalizeIp } from "./_addr.js";
 import { servicePort } from "./_services.js";
+import { emptyMatches, parseNatSpec } from "./_iptables-rule.js";
 
 const FAMILIES: Record<string, 4 | 6> = { ip: 4, ip6: 6, inet: 4, arp: 4, bridge: 4, netdev: 4 };
 const BLOCKS = new Set(["set", "map", "flowtable", "counter", "quota", "limit", "secmark", "synproxy"]);
@@ -181,85 +182,13 @@ function hexMin(v: string): string {
   return v;
 }
 
-/** `172.17.0.2:80`, `172.17.0.2:80-81`, `10.0.0.1-10.0.0.3`, `[fd00::2]:80`, `fd00::2`, `:8080` -> NatTarget. */
-export function parseNatTo(value: string): NatTarget | null {
-  let addrPart = value;
-  let portPart: string | null = null;
-  if (value.startsWith("[")) {
-    // [a]:p  or [a]-[b]:p
-    const close = value.lastIndexOf("]");
-    if (close < 0) return null;
-    const colon = value.indexOf(":", close);
-    addrPart = value.slice(0, close + 1);
-    if (colon === close + 1) portPart = value.slice(colon + 1);
-    else if (close + 1 !== value.length) return null;
-  } else {
-    const first = value.indexOf(":");
-    if (first >= 0 && first === value.lastIndexOf(":")) {
-      addrPart = value.slice(0, first);
-      portPart = value.slice(first + 1);
-    }
-  }
-  const nat: NatTarget = { addr: null, addrTo: null, port: null, portTo: null };
-  if (addrPart) {
-    // an address range a-b (IPv6 ranges are bracketed: [a]-[b])
-    let a = addrPart;
-    let b: string | null = null;
-    const br = addrPart.indexOf("]-[");
-    if (br >= 0) {
-      a = addrPart.slice(0, br + 1);
-      b = addrPart.slice(br + 2);
-    } else if (!addrPart.startsWith("[")) {
-      const dash = addrPart.indexOf("-");
-      if (dash > 0) {
-        a = addrPart.slice(0, dash);
-        b = addrPart.slice(dash + 1);
-      }
-    }
-    const na = normalizeIp(a);
-    if (!na) return null;
-    nat.addr = na.ip;
-    if (b !== null) {
-      const nb = normalizeIp(b);
-      if (!nb) return null;
-      nat.addrTo = nb.ip;
-    }
-  }
-  if (portPart !== null) {
-    const r = /^(\d+)(?:-(\d+))?$/.exec(portPart);
-    if (!r) return null;
-    nat.port = Number(r[1]);
-    nat.portTo = r[2] !== undefined ? Number(r[2]) : null;
-    if (nat.port > 65535 || (nat.portTo !== null && nat.portTo > 65535)) return null;
-  }
-  if (!addrPart && portPart === null) return null;
-  return nat;
-}
-
-const natMemo = memo(parseNatTo);
+const natMemo = memo(parseNatSpec);
 /** A fresh copy: records must not share objects. */
 function natOf(v: string): NatTarget | null {
   const n = natMemo(v);
   return n ? { ...n } : null;
 }
 
-function emptyMatches(): RuleMatches {
-  return {
-    inIface: null,
-    outIface: null,
-    src: null,
-    dst: null,
-    proto: null,
-    sport: null,
-    dport: null,
-    srcType: null,
-    dstType: null,
-    ctstate: null,
-    mark: null,
-    comment: null,
-    other: [],
-  };
-}
 
 class RuleWalker {
   k = 0;
@@ -808,7 +737,7 @@ class RuleWalker {
     const nat: NatTarget = { addr: null, addrTo: null, port: null, portTo: null };
     if (t[this.k] === "to" && t[this.k + 1] !== undefined) {
       const v = t[this.k + 1]!;
-      const parsed = parseNatTo(v.startsWith(":") ? v : `:${v}`);
+      const parsed = parseNatSpec(v.startsWith(":") ? v : `:${v}`);
       if (parsed && parsed.addr === null) {
         nat.port = parsed.port;
         nat.portTo = parsed.portTo;
