@@ -6,6 +6,7 @@
  */
 import type { NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
 import { normalizeCidr, normalizeIp } from "./_addr.js";
+import { isDigits } from "./_text.js";
 
 export function emptyMatches(): RuleMatches {
   return {
@@ -133,14 +134,6 @@ export function saveString(value: string): string {
 
 // ---------------------------------------------------------------- ports --
 
-function isDigits(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
 
 function onePort(text: string, lookup?: (name: string) => number | null): number | null {
   if (isDigits(text)) {

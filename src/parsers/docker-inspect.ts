@@ -18,6 +18,7 @@
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ContainerNetwork, ContainerRecord, NetworkRecord, PublishedPort } from "../types.js";
 import { type NormalIp, normalizeCidr, normalizeIp } from "./_addr.js";
+import { portNumber } from "./_text.js";
 
 /**
  * normalizeIp (ipaddr.js) costs microseconds per call; host addresses repeat on
@@ -543,15 +544,6 @@ class InspectParser implements LineParser {
   }
 }
 
-function portNumber(s: string): number | null {
-  if (s.length === 0 || s.length > 5) return null;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return null;
-  }
-  const n = Number(s);
-  return n <= 65535 ? n : null;
-}
 
 /** A short description of an object that is neither a container nor a network. */
 function describe(v: Json): string {

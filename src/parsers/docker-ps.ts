@@ -14,6 +14,7 @@
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ContainerNetwork, ContainerRecord, PublishedPort } from "../types.js";
 import { type NormalIp, normalizeIp } from "./_addr.js";
+import { portNumber } from "./_text.js";
 
 /**
  * normalizeIp (ipaddr.js) costs microseconds per call; host addresses repeat on
@@ -105,25 +106,16 @@ export function statusWord(text: string): string | null {
   return t;
 }
 
-function portOf(s: string): number | null {
-  if (s.length === 0 || s.length > 5) return null;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return null;
-  }
-  const n = Number(s);
-  return n <= 65535 ? n : null;
-}
 
 /** `7000-7002` -> [7000, 7002]; `80` -> [80, 80]. */
 function rangeOf(s: string): [number, number] | null {
   const dash = s.indexOf("-");
   if (dash < 0) {
-    const p = portOf(s);
+    const p = portNumber(s);
     return p === null ? null : [p, p];
   }
-  const a = portOf(s.slice(0, dash));
-  const b = portOf(s.slice(dash + 1));
+  const a = portNumber(s.slice(0, dash));
+  const b = portNumber(s.slice(dash + 1));
   return a === null || b === null || b < a ? null : [a, b];
 }
 

@@ -489,8 +489,8 @@ class IptablesSaveParser implements LineParser {
   line(text: string, no: number): void {
     if (this.first) {
       this.first = false;
-      // the driver removes a leading `$ command` banner; newer drivers hand it over as ctx.banner
-      const top = (this.ctx as { banner?: string | null }).banner;
+      // the driver removes a leading `$ command` banner and hands it over as ctx.banner
+      const top = this.ctx.banner;
       if (top) this.banner(`$ ${top}`);
     }
     let t = text;

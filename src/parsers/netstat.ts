@@ -21,6 +21,7 @@ import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
 import { normalizeIp, type NormalIp } from "./_addr.js";
 import { servicePort } from "./_services.js";
 import { stateFromText } from "./_states.js";
+import { isDigits } from "./_text.js";
 
 const SECTION_RE = /^Active Internet connections \((servers and established|only servers|w\/o servers)\)\s*$/;
 const HEADER_RE = /^Proto\s+Recv-Q\s+Send-Q\s+Local Address\s+Foreign Address\s+State\b/;
@@ -75,14 +76,6 @@ function tok(line: string, k: number): string {
   return line.slice(TS[k]!, TE[k]!);
 }
 
-function isDigits(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
 
 /** Upper-case letters and underscores: a state word netstat could print. */
 function isStateWord(s: string): boolean {

@@ -25,6 +25,7 @@ import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
 import { normalizeIp, type NormalIp } from "./_addr.js";
 import { servicePort } from "./_services.js";
 import { KERNEL_TCP_STATES, stateFromText } from "./_states.js";
+import { isDigits } from "./_text.js";
 
 /** Rows held back while the protocol or the `*` meaning is undecided. */
 const PENDING_MAX = 4096;
@@ -39,14 +40,6 @@ const OTHER_NETIDS = new Set(["p_raw", "p_dgr", "raw", "sctp", "mptcp", "dccp", 
 const TCP_ONLY = new Set(["LISTEN", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSE-WAIT", "LAST-ACK", "CLOSING"]);
 const SUMMARY_WORDS = new Set(["Total:", "TCP:", "Transport", "RAW", "UDP", "TCP", "INET", "FRAG"]);
 
-function isDigits(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
 
 /** A word that looks like an ss state (upper case and dashes). */
 function isStateWord(s: string): boolean {
