@@ -5,6 +5,7 @@
 import type { ChalkInstance } from "chalk";
 import { loadBundle } from "../analyze/bundle.js";
 import { analyzeBundle, type Report } from "../analyze/report.js";
+import { writeJson } from "../analyze/json-stream.js";
 import type { Flow } from "../analyze/flows.js";
 import { ExitCode, type Io, UsageError } from "../io.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
@@ -74,6 +75,13 @@ const LABEL: Record<Flow["pathDetail"], string> = {
 const ep = (e: { ip: string; port: number | null } | null) => (e ? `${e.ip.includes(":") ? `[${e.ip}]` : e.ip}:${e.port ?? "*"}` : "?");
 
 export function renderText(r: Report, chalk: ChalkInstance | null): string {
+  let out = "";
+  writeText(r, chalk, (t) => (out += t));
+  return out;
+}
+
+/** The text report, written line by line (each line ends in "\n"). */
+export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: string) => void): void {
   const c = chalk;
   const bold = (s: string) => (c ? c.bold(s) : s);
   const dim = (s: string) => (c ? c.dim(s) : s);
@@ -83,7 +91,7 @@ export function renderText(r: Report, chalk: ChalkInstance | null): string {
     if (f.outcome === "closed") return c.dim(s);
     return f.path === "docker-proxy" ? c.yellow(s) : f.path === "dnat" ? c.green(s) : f.path === "direct" ? c.cyan(s) : s;
   };
-  const lines: string[] = [];
+  const lines = { push: (l: string) => write(l + "\n") };
   const h = r.host;
   lines.push(bold(`host ${h.name ?? "(unnamed)"}`) + `  userland-proxy: ${h.userlandProxy}  firewall: ${h.firewallBackend}  docker: ${h.dockerVersion}`);
   lines.push(dim(`  userland-proxy: ${h.userlandProxyHow}`));
@@ -115,13 +123,24 @@ export function renderText(r: Report, chalk: ChalkInstance | null): string {
   }
   lines.push("");
   lines.push(bold("flows by path: ") + Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(", "));
-  return lines.join("\n") + "\n";
 }
 
 export function renderCsv(r: Report): string {
-  const rows = [FLOW_CSV_COLUMNS.map((c) => c.name).join(",")];
-  for (const f of r.flows) rows.push(FLOW_CSV_COLUMNS.map((c) => csvCell(c.get(f, r))).join(","));
-  return rows.join("\r\n") + "\r\n";
+  let out = "";
+  writeCsv(r, (t) => (out += t));
+  return out;
+}
+
+/** The CSV report, written row by row (each row ends in "\r\n"). */
+export function writeCsv(r: Report, write: (text: string) => void): void {
+  write(FLOW_CSV_COLUMNS.map((c) => c.name).join(",") + "\r\n");
+  for (const f of r.flows) write(FLOW_CSV_COLUMNS.map((c) => csvCell(c.get(f, r))).join(",") + "\r\n");
+}
+
+/** The JSON report: the bytes of `JSON.stringify(report, null, 2) + "\n"`, written flow by flow. */
+export function writeJsonReport(r: Report, write: (text: string) => void): void {
+  writeJson(r, write, 2);
+  write("\n");
 }
 
 export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
@@ -133,9 +152,10 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   if (bundle.inputs.length === 0) return ExitCode.Usage;
   const report = analyzeBundle(bundle);
   const out = openOutput(io, args.output, false);
-  if (args.format === "json") out.sink.write(JSON.stringify(report, null, 2) + "\n");
-  else if (args.format === "csv") out.sink.write(renderCsv(report));
-  else out.sink.write(renderText(report, await makeChalk(!args.output && resolveColor(args.color, io.env, io.stdoutIsTTY))));
+  const write = (t: string) => out.sink.write(t);
+  if (args.format === "json") writeJsonReport(report, write);
+  else if (args.format === "csv") writeCsv(report, write);
+  else writeText(report, await makeChalk(!args.output && resolveColor(args.color, io.env, io.stdoutIsTTY)), write);
   out.close();
   if (bundle.diagnostics.some((d) => d.code === "E_INPUT")) return ExitCode.Usage;
   return bundle.inputs.some((i) => i.skipped > 0) ? ExitCode.Skipped : ExitCode.Ok;
