@@ -119,3 +119,12 @@ test("an empty capture is not an error: exit 0, reported with --verbose", async 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /empty input: nothing to parse \[I_EMPTY\]/);
 });
+
+test("csv/text default to the main record kind of the input's format (rules for a rule dump)", async () => {
+  const r = await runCli(["convert", "--to", "csv", "samples/lab-proxy/commands/iptables-save_-c"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^file,line,format,family,table,chain,position,/);
+  const mixed = await runCli(["convert", "--to", "csv", "samples/lab-proxy/commands/iptables-save_-c", TCP]);
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.stderr, /several record kinds \(rules, sockets\)/);
+});

@@ -49,15 +49,19 @@ async function sniff(source: ByteSource, cache: Sniffed): Promise<{ detection: D
   return hit;
 }
 
-/** The record kinds the chosen inputs will produce, found by detecting each input first. */
+/** The main record kind (a format's first) of each input, found by detecting each input first. */
 async function plannedKinds(inputs: string[], io: Io, type: string | undefined, cache: Sniffed): Promise<Set<RecordKind>> {
   const kinds = new Set<RecordKind>();
   if (type) {
-    for (const k of formatById(type)?.kinds ?? []) kinds.add(k);
+    const k = formatById(type)?.kinds[0];
+    if (k) kinds.add(k);
     return kinds;
   }
   const { sources } = await expandInputs(inputs.filter((i) => i !== "-"), io.stdin);
-  for (const s of sources) for (const k of (await sniff(s, cache)).detection.format?.kinds ?? []) kinds.add(k);
+  for (const s of sources) {
+    const k = (await sniff(s, cache)).detection.format?.kinds[0];
+    if (k) kinds.add(k);
+  }
   return kinds;
 }
 

@@ -170,6 +170,11 @@ export class ProcNetParser implements LineParser {
   private readonly scratch: Row = { src: "", la: 0, ra: 0, width: 0, st: 0, tx: 0, rx: 0, uid: 0, inode: 0 };
 
   line(text: string, no: number): void {
+    if (text.startsWith("$ ")) {
+      // a `$ cat /proc/net/tcp6` banner between concatenated tables; the next header follows
+      this.ctx.ignore(no, "banner");
+      return;
+    }
     const row = fastRow(text, this.scratch) ? this.scratch : slowRow(text);
     if (typeof row === "string") {
       if (HEADER_RE.test(text)) {
