@@ -56,7 +56,7 @@ export interface Flow {
 const OPEN_STATES = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "SYN_RECV"]);
 
 function sockEv(s: Sock, note: string): Evidence {
-  return ev(s.records[0]!.source, note);
+  return ev(s.source, note);
 }
 
 function ctEv(c: ConntrackRecord, note: string): Evidence {
@@ -235,7 +235,7 @@ export class Attributor {
     if (f.legs.has(leg)) return;
     f.legs.add(leg);
     this.used.add(leg);
-    f.evidence.push("records" in leg ? sockEv(leg, note) : ctEv(leg, note));
+    f.evidence.push("ssMapped" in leg ? sockEv(leg, note) : ctEv(leg, note));
   }
 
   /** Attach the client's own socket (in any netns) for a connection from `client` to `dialled`. */

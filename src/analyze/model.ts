@@ -70,7 +70,10 @@ export interface Sock {
   pid: number | null;
   program: string | null;
   inode: number | null;
-  records: SocketRecord[];
+  /** Where the first record listing it came from (the socket's evidence). */
+  source: SourceRef;
+  /** Some ss record of it is an IPv4-mapped listener on `::` (dual-stack). */
+  ssMapped: boolean;
 }
 
 export interface Fact<T> {
@@ -184,9 +187,12 @@ function resolveNetns(hint: string | null, byPid: Map<number, ContainerInfo>): s
 function mergeSockets(records: SocketRecord[], byPid: Map<number, ContainerInfo>, processes: Map<number, ProcessRecord>): Sock[] {
   const map = new Map<string, Sock>();
   const out: Sock[] = [];
+  // one netns string per hint, not one per record
+  const netnsOf = new Map<string | null, string>();
   for (const r of records) {
     if (r.flags.includes("truncated") || r.flags.includes("unresolved")) continue;
-    const netns = resolveNetns(r.netns, byPid);
+    let netns = netnsOf.get(r.netns);
+    if (netns === undefined) netnsOf.set(r.netns, (netns = resolveNetns(r.netns, byPid)));
     const key = `${netns}|${r.proto}|${r.localIp}|${r.localPort}|${r.remoteIp}|${r.remotePort}`;
     let s = map.get(key);
     if (!s) {
@@ -202,12 +208,13 @@ function mergeSockets(records: SocketRecord[], byPid: Map<number, ContainerInfo>
         pid: null,
         program: null,
         inode: null,
-        records: [],
+        source: r.source,
+        ssMapped: false,
       };
       map.set(key, s);
       out.push(s);
     }
-    s.records.push(r);
+    if (!s.ssMapped && r.format === "ss" && r.localIp === "::" && r.flags.includes("mapped")) s.ssMapped = true;
     if (s.pid === null && r.pid !== null) s.pid = r.pid;
     if (s.inode === null && r.inode !== null) s.inode = r.inode;
     if (s.program === null && r.program) s.program = r.program;
@@ -414,11 +421,11 @@ function fingerprintProxy(b: Bundle, m: HostModel): Fact<"on" | "off" | "unknown
   const byDockerd = listeners.filter((s) => isDockerdName(s.program));
   const byProxy = listeners.filter((s) => isDockerProxyName(s.program));
   if (byDockerd.length) {
-    off.push(ev(byDockerd[0]!.records[0]!.source, "published port held by dockerd"));
+    off.push(ev(byDockerd[0]!.source, "published port held by dockerd"));
     hows.push(`dockerd itself holds ${byDockerd.length} published-port sockets (placeholders)`);
   }
   if (byProxy.length) {
-    on.push(ev(byProxy[0]!.records[0]!.source, "published port held by docker-proxy"));
+    on.push(ev(byProxy[0]!.source, "published port held by docker-proxy"));
     hows.push(`docker-proxy holds ${byProxy.length} published-port sockets`);
   }
   // Rules: OUTPUT jump without the loopback exclusion, DNAT without `! -i <bridge>`.

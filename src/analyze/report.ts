@@ -71,7 +71,7 @@ function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
     const ofPort = byPort.get(l.localPort) ?? [];
     const proxied = ofPort.filter((f) => f.path === "docker-proxy" && f.proxy?.pid === l.pid && f.outcome !== "closed");
     // A listener on :: also takes IPv4 clients only when it is dual-stack (docker-proxy <= 20.10.1); 0.0.0.0 never takes IPv6.
-    const sameFamily = (ip: string) => (l.family === 4 ? !ip.includes(":") : ip.includes(":") || l.records.some((r) => r.format === "ss" && r.localIp === "::" && r.flags.includes("mapped")));
+    const sameFamily = (ip: string) => (l.family === 4 ? !ip.includes(":") : ip.includes(":") || l.ssMapped);
     const dnated = ofPort.filter((f) => f.path === "dnat" && f.proto === l.proto && f.outcome !== "closed" && sameFamily(f.published!.ip));
     const target = dnated[0]?.container ?? proxied[0]?.container;
     const where = ep(l.localIp, l.localPort);
@@ -81,7 +81,7 @@ function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
         id: "proxy-idle-dnat",
         severity: "info",
         message: `docker-proxy for ${where}${l.pid !== null ? ` (pid ${l.pid})` : ""} has 0 connections: all ${dnated.length} ${kinds} client${dnated.length > 1 ? "s were" : " was"} DNATed straight to ${target?.name ?? "the container"} (${ep(target?.ip ?? null, target?.port ?? null)}); the kernel rewrote them before any socket lookup, so the host's socket table never shows them`,
-        evidence: [ev(l.records[0]!.source, "docker-proxy listener"), ...dnated.slice(0, 4).flatMap((f) => f.evidence.slice(0, 2))],
+        evidence: [ev(l.source, "docker-proxy listener"), ...dnated.slice(0, 4).flatMap((f) => f.evidence.slice(0, 2))],
       });
     } else if (proxied.length > 0) {
       const rest = dnated.length
@@ -91,7 +91,7 @@ function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
         id: "proxy-busy",
         severity: "info",
         message: `docker-proxy for ${where}${l.pid !== null ? ` (pid ${l.pid})` : ""} relays ${proxied.length} connection${proxied.length > 1 ? "s" : ""} from ${[...new Set(proxied.map((f) => f.client.kind))].join("/")} clients, and ${proxied[0]!.container?.name ?? "the container"} sees the bridge gateway for these, not the client${rest}`,
-        evidence: [ev(l.records[0]!.source, "docker-proxy listener"), ...proxied.slice(0, 2).flatMap((f) => f.evidence.slice(0, 2)), ...dnated.slice(0, 2).flatMap((f) => f.evidence.slice(0, 1))],
+        evidence: [ev(l.source, "docker-proxy listener"), ...proxied.slice(0, 2).flatMap((f) => f.evidence.slice(0, 2)), ...dnated.slice(0, 2).flatMap((f) => f.evidence.slice(0, 1))],
       });
     }
   }
@@ -101,7 +101,7 @@ function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
       id: "dockerd-placeholders",
       severity: "info",
       message: `dockerd itself holds ${placeholders.length} published-port listener${placeholders.length > 1 ? "s" : ""} (${placeholders.map((s) => ep(s.localIp, s.localPort)).join(", ")}): with userland-proxy off they only reserve the port; every connection is NATed to the container, so netstat shows no connections on them`,
-      evidence: placeholders.slice(0, 4).map((s) => ev(s.records[0]!.source, "placeholder listener")),
+      evidence: placeholders.slice(0, 4).map((s) => ev(s.source, "placeholder listener")),
     });
   }
   // Published ports without a listener or without a DNAT rule.
@@ -189,8 +189,17 @@ function resolveEvidenceText(report: Report): void {
   for (const f of report.findings) f.evidence.forEach(fill);
 }
 
-export function analyzeBundle(b: Bundle): Report {
+/**
+ * `release`: the caller is done with the bundle; its socket, conntrack and
+ * process records are dropped once the model holds what analysis needs.
+ */
+export function analyzeBundle(b: Bundle, opts: { release?: boolean } = {}): Report {
   const m = buildModel(b);
+  if (opts.release) {
+    b.sockets = [];
+    b.conntrack = [];
+    b.processes = [];
+  }
   const flows = attribute(m);
   explainFlows(b, m, flows);
   const counts: Record<string, number> = {};

@@ -150,7 +150,7 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   for (const d of bundle.diagnostics) printer.print(d);
   printer.flush();
   if (bundle.inputs.length === 0) return ExitCode.Usage;
-  const report = analyzeBundle(bundle);
+  const report = analyzeBundle(bundle, { release: true });
   const out = openOutput(io, args.output, false);
   const write = (t: string) => out.sink.write(t);
   if (args.format === "json") writeJsonReport(report, write);
