@@ -24,6 +24,13 @@ export class Explainer {
   /** DNAT rules with a --dport, by family; and the answer per family|port. */
   private readonly dnatWithDport = new Map<number, RuleRecord[]>();
   private readonly dnatForPortCache = new Map<string, boolean>();
+  /**
+   * Traces by packet without its source port, when no rule matches on a source
+   * port: the engine then reads the source port nowhere but in finalSrc, which
+   * explain() does not use, so every field used below is the same for all
+   * source ports. null = no rule-free guarantee, trace every flow.
+   */
+  private readonly traceCache: Map<string, ReturnType<RuleSet["trace"]> | null> | null;
 
   constructor(
     b: Bundle,
@@ -39,6 +46,7 @@ export class Explainer {
       if (r.target === "DNAT" && r.matches.dport) (this.dnatWithDport.get(r.family) ?? this.dnatWithDport.set(r.family, []).get(r.family)!).push(r);
     }
     this.ruleset = rules.length ? new RuleSet(rules, chains) : null;
+    this.traceCache = rules.some((r) => r.matches.sport) ? null : new Map();
     const records = [...b.addresses, ...b.networks, ...b.routes];
     const withModel = (family: 4 | 6) => {
       const f = buildFacts(records, family);
@@ -69,12 +77,8 @@ export class Explainer {
       const family: 4 | 6 = f.published.ip.includes(":") ? 6 : 4;
       if ((f.client.ip.includes(":") ? 6 : 4) !== family) continue;
       const packet: Packet = { family, proto: f.proto, src: f.client.ip, sport: f.client.port, dst: f.published.ip, dport: f.published.port, inIface: this.inIface(f, family) };
-      let t;
-      try {
-        t = this.ruleset.trace(packet, this.facts[family]);
-      } catch {
-        continue;
-      }
+      const t = this.trace(packet);
+      if (!t) continue;
       if (f.outcome === "failed" && t.verdict !== "accept") {
         const r = t.dropBy?.rule;
         if (r) {
@@ -102,6 +106,26 @@ export class Explainer {
         }
       }
     }
+  }
+
+  /** RuleSet.trace, or null when it throws; shared between packets that differ only in source port when traceCache allows. */
+  private trace(packet: Packet): ReturnType<RuleSet["trace"]> | null {
+    const key = this.traceCache ? `${packet.family}\u0000${packet.proto}\u0000${packet.src}\u0000${packet.dst}\u0000${packet.dport}\u0000${packet.inIface === null ? "\u0001" : packet.inIface}` : null;
+    if (key !== null) {
+      const hit = this.traceCache!.get(key);
+      if (hit !== undefined) return hit;
+    }
+    let t: ReturnType<RuleSet["trace"]> | null;
+    try {
+      t = this.ruleset!.trace(packet, this.facts[packet.family]);
+    } catch {
+      t = null;
+    }
+    if (key !== null) {
+      if (this.traceCache!.size >= 1 << 16) this.traceCache!.clear();
+      this.traceCache!.set(key, t);
+    }
+    return t;
   }
 
   private whyNoDnat(p: Packet, t: ReturnType<RuleSet["trace"]>): { text: string; rule: RuleRecord | null } | null {
