@@ -399,7 +399,8 @@ export class Attributor {
     const r = ct.reply;
     let text = `${who} dialled ${fmt(f.published)}; conntrack shows the reply coming from ${fmt(ep(r.src, r.sport))}, so the kernel DNATed it to ${f.container?.name}`;
     if (f.snat) text += ` and rewrote the source to ${fmt(ep(r.dst, r.dport))} (${f.pathDetail === "host-nat" ? "MASQUERADE of host traffic, userland-proxy off" : "MASQUERADE"})`;
-    else text += "; the container sees the real client";
+    if (f.outcome === "failed") text += `, but the connection never completed (${ct.state ?? "no state"}${ct.flags.includes("UNREPLIED") ? ", UNREPLIED" : ""})`;
+    else if (!f.snat) text += "; the container sees the real client";
     if (f.pathDetail === "hairpin") text += " (hairpin NAT on the bridge)";
     return text + ".";
   }

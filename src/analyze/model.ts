@@ -360,8 +360,11 @@ export function buildModel(b: Bundle): HostModel {
   const ctByReply = new Map<string, ConntrackRecord>();
   const ctByOrig = new Map<string, ConntrackRecord>();
   for (const c of b.conntrack) {
-    ctByReply.set(tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport), c);
-    ctByOrig.set(tupleKey(c.proto, c.original.src, c.original.sport, c.original.dst, c.original.dport), c);
+    // The same entry can be listed twice (conntrack -L and /proc/net/nf_conntrack): the first one cited wins.
+    const rk = tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport);
+    if (!ctByReply.has(rk)) ctByReply.set(rk, c);
+    const ok = tupleKey(c.proto, c.original.src, c.original.sport, c.original.dst, c.original.dport);
+    if (!ctByOrig.has(ok)) ctByOrig.set(ok, c);
   }
 
   const present = {

@@ -80,7 +80,7 @@ function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
       out.push({
         id: "proxy-idle-dnat",
         severity: "info",
-        message: `docker-proxy for ${where}${l.pid !== null ? ` (pid ${l.pid})` : ""} has 0 connections: all ${dnated.length} ${kinds} client${dnated.length > 1 ? "s were" : " was"} DNATed straight to ${target?.name ?? "the container"} (${ep(target?.ip ?? null, target?.port ?? null)}); the kernel rewrote them before any socket lookup, so the host's socket table never shows them`,
+        message: `docker-proxy for ${where}${l.pid !== null ? ` (pid ${l.pid})` : ""} has 0 connections: ${dnated.length > 1 ? `all ${dnated.length} ${kinds} clients were` : `its 1 ${kinds} client was`} DNATed straight to ${target?.name ?? "the container"} (${ep(target?.ip ?? null, target?.port ?? null)}); the kernel rewrote ${dnated.length > 1 ? "them" : "it"} before any socket lookup, so the host's socket table never shows ${dnated.length > 1 ? "them" : "it"}`,
         evidence: [ev(l.source, "docker-proxy listener"), ...dnated.slice(0, 4).flatMap((f) => f.evidence.slice(0, 2))],
       });
     } else if (proxied.length > 0) {
