@@ -158,8 +158,9 @@ export class Attributor {
   private get byRemotePort(): Map<string, Sock[]> {
     return (this.lazy.byRemotePort ??= this.socketIndex((s) => `${s.proto}|${s.remotePort}`));
   }
-  private get ctByOrigDport(): Map<string, ConntrackRecord[]> {
-    if (!this.lazy.ctByOrigDport) {
+  /** Conntrack entries by (proto, original destination port), and each entry's position in the dump. */
+  private ctIndex(): { byOrigDport: Map<string, ConntrackRecord[]>; order: Map<ConntrackRecord, number> } {
+    if (!this.lazy.ctByOrigDport || !this.lazy.ctOrder) {
       const map = new Map<string, ConntrackRecord[]>();
       const order = new Map<ConntrackRecord, number>();
       let i = 0;
@@ -170,11 +171,13 @@ export class Attributor {
       this.lazy.ctByOrigDport = map;
       this.lazy.ctOrder = order;
     }
-    return this.lazy.ctByOrigDport;
+    return { byOrigDport: this.lazy.ctByOrigDport, order: this.lazy.ctOrder };
+  }
+  private get ctByOrigDport(): Map<string, ConntrackRecord[]> {
+    return this.ctIndex().byOrigDport;
   }
   private get ctOrder(): Map<ConntrackRecord, number> {
-    void this.ctByOrigDport;
-    return this.lazy.ctOrder!;
+    return this.ctIndex().order;
   }
 
   /** Sockets (in any netns, or one) whose local end is `l` and remote end is `r`. */

@@ -43,7 +43,7 @@ export interface Report {
 
 const ep = (ip: string | null, port: number | null) => `${ip && ip.includes(":") ? `[${ip}]` : (ip ?? "*")}:${port ?? "*"}`;
 
-function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
+function findings(m: HostModel, flows: Flow[]): Finding[] {
   const out: Finding[] = [];
   // Userland proxy mode.
   out.push({
@@ -149,7 +149,6 @@ function findings(m: HostModel, flows: Flow[], b: Bundle): Finding[] {
   if (!m.present.rules) missing.push("no firewall rules: the rule engine cannot say why a flow was or was not NATed");
   if (m.localAddrsInferred) missing.push("no ip addr: the host's local addresses were inferred from gateways, listeners and conntrack");
   for (const text of missing) out.push({ id: "missing-evidence", severity: "warning", message: text, evidence: [] });
-  void b;
   return out;
 }
 
@@ -230,7 +229,7 @@ export function analyzeBundle(b: Bundle, opts: { release?: boolean } = {}): Repo
       sources: [...x.from],
     })),
     flows: flows.map(({ legs: _legs, ...rest }) => rest),
-    findings: findings(m, flows, b),
+    findings: findings(m, flows),
     counts,
     inputs: b.inputs,
     diagnostics: b.diagnostics,

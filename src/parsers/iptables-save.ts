@@ -299,7 +299,7 @@ export function parseRuleTokens(line: string, toks: readonly Token[], start: num
     // `-p tcp --dport 80` without `-m tcp` (hand-written rules): the protocol's module is implicit
     let cur = mod;
     if (cur === null && m.proto && PORT_MODULES.has(m.proto.value)) cur = m.proto.value;
-    if (cur !== null && modOther < 0 && moduleOption(r, cur, tv, wasNeg, value, ports, famOf)) {
+    if (cur !== null && modOther < 0 && moduleOption(r, cur, tv, wasNeg, value, ports)) {
       if (cur === mod) modUsed = true;
       continue;
     }
@@ -328,9 +328,7 @@ function moduleOption(
   neg: boolean,
   value: (opt: string) => { v: string; neg: boolean } | null,
   ports: (opt: string, v: string) => PortRange[] | null,
-  famOf: (v: string) => void,
 ): boolean {
-  void famOf;
   const m = r.matches;
   const setNeg = <T>(field: keyof RuleMatches, v: T, n: boolean): boolean => {
     if (m[field] !== null) return false;
