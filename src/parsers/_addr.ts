@@ -108,6 +108,23 @@ export function normalizeIp(text: string): NormalIp | null {
   return { ip: ipaddr.IPv4.parse(t).toString(), family: 4, mapped: false };
 }
 
+const IP_CACHE = new Map<string, NormalIp | null>();
+
+/**
+ * normalizeIp with a small cache: ipaddr.js costs microseconds per call and
+ * dumps repeat the same few host addresses on every row. Keys are copied, so a
+ * cached slice of a line never keeps a whole read buffer alive.
+ */
+export function normalizeIpCached(text: string): NormalIp | null {
+  let n = IP_CACHE.get(text);
+  if (n === undefined) {
+    n = normalizeIp(text);
+    if (IP_CACHE.size >= 512) IP_CACHE.clear();
+    IP_CACHE.set((" " + text).slice(1), n);
+  }
+  return n;
+}
+
 /**
  * Normalise a CIDR (`10.0.0.0/8`, `fd00::/64`, `192.168.1.0/255.255.255.0`, a
  * bare address gets /32 or /128). Returns null when not an address.

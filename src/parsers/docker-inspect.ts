@@ -17,23 +17,9 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ContainerNetwork, ContainerRecord, NetworkRecord, PublishedPort } from "../types.js";
-import { type NormalIp, normalizeCidr, normalizeIp } from "./_addr.js";
+import { normalizeCidr, normalizeIpCached } from "./_addr.js";
 import { portNumber } from "./_text.js";
 
-/**
- * normalizeIp (ipaddr.js) costs microseconds per call; host addresses repeat on
- * every row, so remember the last few hundred answers.
- */
-const IP_CACHE = new Map<string, NormalIp | null>();
-function cachedIp(text: string): NormalIp | null {
-  let n = IP_CACHE.get(text);
-  if (n === undefined) {
-    n = normalizeIp(text);
-    if (IP_CACHE.size >= 512) IP_CACHE.clear();
-    IP_CACHE.set(text, n);
-  }
-  return n;
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
@@ -343,7 +329,7 @@ class InspectParser implements LineParser {
   private ip(v: Json | undefined, no: number, what: string): string | null {
     const s = str(v);
     if (s === null) return null;
-    const n = cachedIp(s);
+    const n = normalizeIpCached(s);
     if (!n) {
       this.warn(no, `${what} ${JSON.stringify(s)} is not an IP address; kept as written`);
       return s;

@@ -13,23 +13,9 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ContainerNetwork, ContainerRecord, PublishedPort } from "../types.js";
-import { type NormalIp, normalizeIp } from "./_addr.js";
+import { normalizeIpCached } from "./_addr.js";
 import { portNumber } from "./_text.js";
 
-/**
- * normalizeIp (ipaddr.js) costs microseconds per call; host addresses repeat on
- * every row, so remember the last few hundred answers.
- */
-const IP_CACHE = new Map<string, NormalIp | null>();
-function cachedIp(text: string): NormalIp | null {
-  let n = IP_CACHE.get(text);
-  if (n === undefined) {
-    n = normalizeIp(text);
-    if (IP_CACHE.size >= 512) IP_CACHE.clear();
-    IP_CACHE.set(text, n);
-  }
-  return n;
-}
 
 /** Header words of `docker ps` template fields (docker/cli formatter). */
 const COLUMN_NAMES = new Set([
@@ -150,7 +136,7 @@ export function parsePorts(text: string): { ports: PublishedPort[]; bad: string[
     const hRange = rangeOf(colon < 0 ? host : host.slice(colon + 1));
     let hostIp: string | null = null;
     if (colon > 0) {
-      const n = cachedIp(host.slice(0, colon));
+      const n = normalizeIpCached(host.slice(0, colon));
       if (!n) {
         bad.push(entry);
         continue;

@@ -139,27 +139,9 @@ export function tokenize(text: string): string[] {
   return out;
 }
 
-/** Elements of a `{ a, b }` set token, split on top-level commas. */
+/** Elements of a `{ a, b }` set token, split on top-level commas (empty elements dropped). */
 function setElements(tok: string): string[] {
-  const inner = tok.slice(1, tok.endsWith("}") ? -1 : undefined);
-  const out: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < inner.length; i++) {
-    const c = inner.charCodeAt(i);
-    if (c === 34) quoted = !quoted;
-    else if (quoted) continue;
-    else if (c === 123) depth++;
-    else if (c === 125) depth--;
-    else if (c === 44 && depth === 0) {
-      out.push(inner.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  const last = inner.slice(start).trim();
-  if (last) out.push(last);
-  return out.filter((e) => e.length > 0);
+  return splitTop(tok.slice(1, tok.endsWith("}") ? -1 : undefined), 44).filter((e) => e.length > 0);
 }
 
 function parsePortRange(text: string, proto: "tcp" | "udp"): PortRange | null {
