@@ -154,38 +154,35 @@ function findings(m: HostModel, flows: Flow[]): Finding[] {
 
 /** Fill `text` of evidence from the input files (read once each). */
 function resolveEvidenceText(report: Report): void {
-  const cache = new Map<string, string[] | null>();
-  const lineOf = (file: string, line: number): string | undefined => {
-    let lines = cache.get(file);
-    if (lines === undefined) {
-      try {
-        lines = readFileSync(file, "utf8").split("\n");
-      } catch {
-        lines = null;
-      }
-      cache.set(file, lines);
+  const all: Evidence[] = [];
+  for (const f of report.flows) for (const e of f.evidence) if (e.text === undefined) all.push(e);
+  for (const f of report.findings) for (const e of f.evidence) if (e.text === undefined) all.push(e);
+  // Which lines of which file are cited; then each file is read once and only those lines kept.
+  const wanted = new Map<string, Map<number, string | undefined>>();
+  for (const e of all) {
+    let lines = wanted.get(e.file);
+    if (!lines) wanted.set(e.file, (lines = new Map()));
+    lines.set(e.line, undefined);
+  }
+  for (const [file, lines] of wanted) {
+    let content: string[];
+    try {
+      content = readFileSync(file, "utf8").split("\n");
+    } catch {
+      continue;
     }
-    return lines?.[line - 1]?.replace(/\r$/, "");
-  };
-  // one string per cited line, shared by every evidence that cites it
-  const texts = new Map<string, Map<number, string | undefined>>();
-  const textOf = (file: string, line: number): string | undefined => {
-    let perFile = texts.get(file);
-    if (!perFile) texts.set(file, (perFile = new Map()));
-    if (perFile.has(line)) return perFile.get(line);
-    const t = lineOf(file, line);
-    const text = t === undefined ? undefined : t.trim().length > 240 ? `${t.trim().slice(0, 240)}…` : t.trim();
-    perFile.set(line, text);
-    return text;
-  };
-  const fill = (e: Evidence) => {
-    if (e.text === undefined) {
-      const t = textOf(e.file, e.line);
-      if (t !== undefined) e.text = t;
+    for (const no of lines.keys()) {
+      const raw = content[no - 1];
+      if (raw === undefined) continue;
+      const t = raw.replace(/\r$/, "").trim();
+      // A copy, so one cited line does not keep its whole file's text alive.
+      lines.set(no, t.length > 240 ? `${t.slice(0, 240)}…` : (" " + t).slice(1));
     }
-  };
-  for (const f of report.flows) f.evidence.forEach(fill);
-  for (const f of report.findings) f.evidence.forEach(fill);
+  }
+  for (const e of all) {
+    const t = wanted.get(e.file)?.get(e.line);
+    if (t !== undefined) e.text = t;
+  }
 }
 
 /**
