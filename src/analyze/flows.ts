@@ -49,8 +49,6 @@ export interface Flow {
   confidence: Confidence;
   explanation: string;
   evidence: Evidence[];
-  /** Internal: sockets and entries already used by this flow. */
-  legs: Set<Sock | ConntrackRecord>;
 }
 
 const OPEN_STATES = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "SYN_RECV"]);
@@ -90,6 +88,8 @@ function merged<V>(lists: (V[] | undefined)[], order: () => Map<V, number>): V[]
 export class Attributor {
   readonly flows: Flow[] = [];
   private readonly used = new Set<Sock | ConntrackRecord>();
+  /** The sockets and entries each flow already cites (a handful per flow). */
+  private readonly legs = new Map<Flow, (Sock | ConntrackRecord)[]>();
   /*
    * Indexes, so that no per-flow step scans every socket, binding or conntrack
    * entry. Every list keeps the order of m.sockets / m.bindings / m.ctByOrig,
@@ -227,7 +227,6 @@ export class Attributor {
       confidence: "possible",
       explanation: "",
       evidence: [],
-      legs: new Set(),
       ...partial,
     };
     this.flows.push(f);
@@ -235,8 +234,10 @@ export class Attributor {
   }
 
   private use(f: Flow, leg: Sock | ConntrackRecord, note: string): void {
-    if (f.legs.has(leg)) return;
-    f.legs.add(leg);
+    let legs = this.legs.get(f);
+    if (!legs) this.legs.set(f, (legs = []));
+    if (legs.includes(leg)) return;
+    legs.push(leg);
     this.used.add(leg);
     f.evidence.push("ssMapped" in leg ? sockEv(leg, note) : ctEv(leg, note));
   }

@@ -22,7 +22,10 @@ export interface Evidence {
 }
 
 export function ev(source: SourceRef, note?: string, text?: string): Evidence {
-  return { file: source.file, line: source.line, ...(note ? { note } : {}), ...(text ? { text } : {}) };
+  const e: Evidence = { file: source.file, line: source.line };
+  if (note) e.note = note;
+  if (text) e.text = text;
+  return e;
 }
 
 export interface ContainerAddr {

@@ -34,7 +34,7 @@ export interface Report {
   };
   containers: { name: string; id: string; pid: number | null; addresses: { ip: string; network: string; gateway: string | null; bridge: string | null }[] }[];
   published: { proto: string; hostIp: string | null; hostPort: number; container: string | null; containerIp: string | null; containerPort: number; proxyPids: number[]; sources: string[] }[];
-  flows: Omit<Flow, "legs">[];
+  flows: Flow[];
   findings: Finding[];
   counts: Record<string, number>;
   inputs: InputSummary[];
@@ -225,7 +225,7 @@ export function analyzeBundle(b: Bundle, opts: { release?: boolean } = {}): Repo
       proxyPids: x.proxyPids,
       sources: [...x.from],
     })),
-    flows: flows.map(({ legs: _legs, ...rest }) => rest),
+    flows,
     findings: findings(m, flows),
     counts,
     inputs: b.inputs,
