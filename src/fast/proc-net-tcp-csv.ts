@@ -5,8 +5,8 @@
  * record object or any intermediate string.
  *
  * It is an optimisation of the generic path, never a second behaviour: every
- * line it does not fully understand (the header, the rows that feed the
- * byte-order check, IPv6 rows, CR line ends, unknown states, anything odd) is
+ * line it does not fully understand (the header, IPv6 rows, CR line ends,
+ * unknown states, anything odd) is
  * handed as text to the generic driver and parser (createLineHandler), and
  * test/fast-path.test.ts checks that both paths write the same bytes and the
  * same accounting and diagnostics, on every fixture and on random rows.
@@ -297,7 +297,7 @@ class Transcoder {
   /** Write the CSV row of one line, or return false to leave it to the generic path. */
   private fast(b: Uint8Array, start: number, end: number, no: number): boolean {
     const proto = this.parser.proto;
-    if (proto === null || this.parser.sampling) return false;
+    if (proto === null) return false;
     let p = start;
     while (p < end && b[p] === 32) p++;
     const digits = p;
@@ -321,6 +321,7 @@ class Transcoder {
     if ((i = decimalAt(b, i, end, num)) < 0) return false;
     if (decimalAt(b, i, end, num) < 0) return false;
     const inode = num[0]!;
+    this.parser.sample(lw, rw);
     if (this.o > OUT_SIZE - 4096) this.flush();
     this.o = writeRow(this.out, this.o, this.fileCell, no, this.midCells[proto], lw, lp, rw, rp, state, rx, tx, uid, inode, this.parser.little);
     this.summary.records++;

@@ -157,9 +157,17 @@ export class ProcNetParser implements LineParser {
   private implausible = 0;
   private sampled = 0;
 
-  /** True while rows still feed the byte-order check (a fast path must leave those rows to this parser). */
-  get sampling(): boolean {
-    return this.sampled < BYTE_ORDER_SAMPLE;
+  /**
+   * Feed one IPv4 row's raw address words to the byte-order check (only the
+   * first BYTE_ORDER_SAMPLE rows count). A fast path that writes a row itself
+   * calls this for it, so the check sees the same rows either way.
+   */
+  sample(localWord: number, remoteWord: number): void {
+    if (this.sampled >= BYTE_ORDER_SAMPLE) return;
+    this.sampled++;
+    const p = plausibility(localWord, this.little) + plausibility(remoteWord, this.little);
+    if (p > 0) this.plausible++;
+    else if (p < 0) this.implausible++;
   }
 
 
@@ -203,12 +211,7 @@ export class ProcNetParser implements LineParser {
       family = 4;
       localIp = decodeHexIpv4(src, this.little, la)!;
       remoteIp = decodeHexIpv4(src, this.little, ra)!;
-      if (this.sampled < BYTE_ORDER_SAMPLE) {
-        this.sampled++;
-        const p = plausibility(hexAt(src, la, 8), this.little) + plausibility(hexAt(src, ra, 8), this.little);
-        if (p > 0) this.plausible++;
-        else if (p < 0) this.implausible++;
-      }
+      this.sample(hexAt(src, la, 8), hexAt(src, ra, 8));
     } else {
       const l = decodeHexIpv6(src, this.little, la)!;
       const r = decodeHexIpv6(src, this.little, ra)!;
