@@ -23,7 +23,11 @@ export interface ParseContext {
   /** Network-namespace hint derived from the path (see SocketRecord.netns). */
   readonly netns: string | null;
   readonly options: ParseOptions;
-  /** The `$ command` banner the driver removed from the top of the input, if any (e.g. `$ iptables -t nat -L -n -v`). */
+  /**
+   * The command that produced the input, when known: the `$ command` banner the
+   * driver removed from its top, else the bundle MANIFEST's entry for the file
+   * (e.g. `iptables -t nat -L -n -v`). Null when unknown.
+   */
   readonly banner: string | null;
   emit(record: NatlensRecord): void;
   /** A known non-data line (header, separator, section the format does not model). */

@@ -38,7 +38,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .option("byte-order", { describe: "byte order of the host that wrote /proc/net files", choices: ["little", "big"] as const, default: "little" as const })
           .option("strict", { describe: "stop with exit 2 at the first error, writing nothing", type: "boolean", default: false })
           .example("natlens convert samples/lab-proxy/proc/net/tcp", "decode a kernel socket table")
-          .example("natlens convert --to csv -o sockets.csv samples/lab-proxy/", "every socket of a bundle as CSV")
+          .example("natlens convert --to csv --kind sockets -o sockets.csv samples/lab-proxy/", "every socket of a bundle as CSV")
           .example("natlens convert --to json ss.txt ps.txt", "sockets and processes as one JSON document")
           .example("cat tcp6 | natlens convert - --to ndjson", "read stdin, one JSON record per line")
           .epilogue(EPILOGUE),

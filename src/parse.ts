@@ -120,7 +120,7 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
     return summary;
   }
   summary.format = format.id;
-  const handler = createLineHandler(file, format, summary, opts);
+  const handler = createLineHandler(file, format, summary, opts, source.command ?? null);
   summary.lines = await reader.forEach(handler.line);
   handler.end(reader.hadBom, reader.hadCr);
   return summary;
@@ -137,9 +137,11 @@ export function createLineHandler(
   format: FormatParser,
   summary: InputSummary,
   opts: Pick<ParseSourceOptions, "options" | "onRecord" | "onDiagnostic">,
+  /** The producing command when known from elsewhere (a bundle MANIFEST); a banner in the file wins. */
+  command: string | null = null,
 ): { line(text: string, no: number): void; end(hadBom: boolean, hadCr: boolean): void; parser: LineParser } {
   const diag = (d: Omit<Diagnostic, "file">) => opts.onDiagnostic({ file, ...d });
-  let banner: string | null = null;
+  let banner: string | null = command;
   const ctx: ParseContext = {
     file,
     netns: netnsFromPath(file),

@@ -71,3 +71,13 @@ for (const s of samples) {
     }
   });
 }
+
+test("a collector bundle's MANIFEST tells each file's command: listings need no table guess", async () => {
+  const b = await loadBundle(["samples/lab-proxy"], { netnsOverrides: new Map() });
+  assert.deepEqual(b.diagnostics.filter((d) => d.code === "W_TABLE_ASSUMED"), []);
+  const raw = b.chains.filter((c) => c.source.file.endsWith("iptables_-t_raw_-nvL_--line-numbers"));
+  assert.ok(raw.length > 0 && raw.every((c) => c.table === "raw"), JSON.stringify(raw.map((c) => c.table)));
+  // Without the manifest (the file on its own) the table is inferred and the guess is reported.
+  const alone = await loadBundle(["samples/lab-proxy/commands/iptables_-t_raw_-nvL_--line-numbers"], { netnsOverrides: new Map() });
+  assert.ok(alone.diagnostics.some((d) => d.code === "W_TABLE_ASSUMED"));
+});

@@ -4,7 +4,7 @@
  * else in natlens touches the file system to read inputs.
  */
 import { createReadStream } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 
 export interface ByteSource {
@@ -14,6 +14,8 @@ export interface ByteSource {
   explicit: boolean;
   /** The file behind the stream, when there is one (lets a fast path read it directly). */
   path?: string;
+  /** The command that produced it, when a bundle's MANIFEST says so (parsers see it as ctx.banner). */
+  command?: string;
   open(): AsyncIterable<Buffer>;
 }
 
@@ -58,6 +60,28 @@ export function textSource(name: string, text: string | Buffer): ByteSource {
   };
 }
 
+/**
+ * A natlens collector bundle (scripts/collect.sh) has a MANIFEST naming each
+ * file's command: `file: commands/iptables_-t_nat_-nvL` then `command: ...`.
+ * Returns path (relative to the bundle) -> command; empty for other directories.
+ */
+async function readManifest(dir: string): Promise<Map<string, string>> {
+  const map = new Map<string, string>();
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, "MANIFEST"), "utf8");
+  } catch {
+    return map;
+  }
+  if (!text.startsWith("# natlens collect manifest")) return map;
+  let file: string | null = null;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("file: ")) file = line.slice(6).trim();
+    else if (line.startsWith("command: ") && file) map.set(file, line.slice(9).trim());
+  }
+  return map;
+}
+
 async function walk(dir: string, out: string[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -97,7 +121,13 @@ export async function expandInputs(
       const files: string[] = [];
       await walk(input, files);
       if (files.length === 0) problems.push({ input, message: "directory holds no files" });
-      for (const f of files) sources.push(fileSource(f, false));
+      const commands = await readManifest(input);
+      for (const f of files) {
+        const source = fileSource(f, false);
+        const command = commands.get(path.relative(input, f));
+        if (command) source.command = command;
+        sources.push(source);
+      }
     } else if (st?.isFile()) {
       sources.push(fileSource(input));
     } else if (!st && /[*?[\]{}]/.test(input) && (await import("glob")).hasMagic(input)) {
