@@ -70,7 +70,8 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .positional("inputs", { describe: "a bundle directory (natlens collect.sh or sosreport), files, or globs", type: "string", array: true, demandOption: true })
           .option("format", { alias: "f", describe: "output format", choices: ["text", "json", "csv"] as const, default: "text" as AnalyzeFormat })
           .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
-          .option("netns", { describe: "NAME=FILE: the sockets in FILE belong to network namespace NAME (repeatable)", type: "string", array: true, default: [] as string[] })
+          // Not an array option: yargs would let it swallow the inputs that follow. Repeating it gives an array.
+          .option("netns", { describe: "NAME=FILE: the sockets in FILE belong to network namespace (or container) NAME; repeatable", type: "string" })
           .example("natlens analyze samples/lab-proxy", "explain every flow of a captured host")
           .example("natlens analyze --format csv -o flows.csv samples/lab28-noproxy", "one row per flow")
           .epilogue(EPILOGUE),
@@ -81,7 +82,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
             format: a.format as AnalyzeFormat,
             output: a.output,
-            netns: a.netns as string[],
+            netns: a.netns === undefined ? [] : ([] as string[]).concat(a.netns),
             color: a.color as ColorChoice,
             verbose: a.verbose as boolean,
             quiet: a.quiet as boolean,

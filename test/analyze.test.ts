@@ -166,3 +166,19 @@ test("analyze text answers why netstat shows no connections to docker-proxy", as
   const off = await runCli(["analyze", "samples/lab-noproxy"]);
   assert.match(off.stdout, /dockerd itself holds \d+ published-port listeners/);
 });
+
+test("--netns NAME=FILE assigns a socket table that has no pid in its path to a container", async () => {
+  const { mkdtempSync, copyFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(path.join(tmpdir(), "natlens-netns-"));
+  // web's own socket table, saved under a name that says nothing about its namespace
+  const web = path.join(dir, "web-tcp6.txt");
+  copyFileSync("samples/lab-proxy/proc/32313/net/tcp6", web);
+  const inputs = ["samples/lab-proxy/docker/docker_inspect_containers", "samples/lab-proxy/proc/net/nf_conntrack", web];
+  const without = await runCli(["analyze", "--format", "json", ...inputs]);
+  const withNetns = await runCli(["analyze", "--format", "json", "--netns", `web=${web}`, ...inputs]);
+  assert.equal(withNetns.code, 0, withNetns.stderr);
+  const served = (out: string) => JSON.parse(out).flows.filter((f: { evidence: { note?: string }[] }) => f.evidence.some((e) => e.note === "server socket in web")).length;
+  assert.equal(served(without.stdout), 0, "without --netns the file reads as the host's table");
+  assert.ok(served(withNetns.stdout) >= 8, `server sockets of web found: ${served(withNetns.stdout)}`);
+});

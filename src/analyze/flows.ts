@@ -448,6 +448,17 @@ export class Attributor {
       f.explanation = `a host socket ${fmt(peer)} connected straight to ${c.name}; its owner is unknown (no -p in the bundle) and no docker-proxy frontend is waiting for it`;
       return;
     }
+    // The bridge gateway with no host socket table to look at: docker-proxy's backend or a host process, no telling which.
+    if (peer.ip === gateway && !m.sockets.some((x) => x.netns === "host")) {
+      const proxied = this.bindingsForContainer(s.localIp, s.localPort).some((b) => b.proxyPids.length > 0);
+      f.path = proxied ? "docker-proxy" : "direct";
+      f.pathDetail = f.path;
+      f.snat = false;
+      f.client = { ip: "unknown", port: null, kind: "unknown", container: null };
+      f.confidence = "possible";
+      f.explanation = `${c.name} was dialled from its bridge gateway ${fmt(peer)}${ctProof ? " without NAT (conntrack)" : ""}: ${proxied ? "the pattern of a docker-proxy backend, " : ""}or a host process dialling it directly; the host's socket table is not in the bundle to tell which, or who the client was`;
+      return;
+    }
     // Another container (or an external host routed to the bridge) dialled the container's address.
     const k = this.clientKind(peer.ip);
     f.client = { ip: peer.ip, port: peer.port, ...k };

@@ -177,17 +177,19 @@ export function isDockerdName(program: string | null | undefined): boolean {
 }
 
 /** `pid:N` from a path becomes the container whose State.Pid is N; no hint means the host. */
-function resolveNetns(hint: string | null, byPid: Map<number, ContainerInfo>): string {
+function resolveNetns(hint: string | null, byPid: Map<number, ContainerInfo>, names: ReadonlySet<string>): string {
   if (!hint || hint === "host") return "host";
   const m = /^pid:(\d+)$/.exec(hint);
   if (m) {
     const c = byPid.get(Number(m[1]));
     return c ? `container:${c.name}` : hint;
   }
+  // `--netns web=FILE` (or a sosreport namespace folder) naming a container
+  if (hint.startsWith("netns:") && names.has(hint.slice(6))) return `container:${hint.slice(6)}`;
   return hint;
 }
 
-function mergeSockets(records: SocketRecord[], byPid: Map<number, ContainerInfo>, processes: Map<number, ProcessRecord>): Sock[] {
+function mergeSockets(records: SocketRecord[], byPid: Map<number, ContainerInfo>, names: ReadonlySet<string>, processes: Map<number, ProcessRecord>): Sock[] {
   const map = new Map<string, Sock>();
   const out: Sock[] = [];
   // one netns string per hint, not one per record
@@ -195,7 +197,7 @@ function mergeSockets(records: SocketRecord[], byPid: Map<number, ContainerInfo>
   for (const r of records) {
     if (r.flags.includes("truncated") || r.flags.includes("unresolved")) continue;
     let netns = netnsOf.get(r.netns);
-    if (netns === undefined) netnsOf.set(r.netns, (netns = resolveNetns(r.netns, byPid)));
+    if (netns === undefined) netnsOf.set(r.netns, (netns = resolveNetns(r.netns, byPid, names)));
     const key = `${netns}|${r.proto}|${r.localIp}|${r.localPort}|${r.remoteIp}|${r.remotePort}`;
     let s = map.get(key);
     if (!s) {
@@ -355,7 +357,7 @@ export function buildModel(b: Bundle): HostModel {
     for (const c of b.conntrack) if (c.dnat && byIp.has(c.reply.src)) localAddrs.add(c.original.dst);
   }
 
-  const sockets = mergeSockets(b.sockets, byPid, processes);
+  const sockets = mergeSockets(b.sockets, byPid, new Set(containers.map((c) => c.name)), processes);
   if (localAddrsInferred) {
     for (const s of sockets) if (s.netns === "host" && s.state === "LISTEN" && s.localIp !== "0.0.0.0" && s.localIp !== "::") localAddrs.add(s.localIp);
   }
