@@ -102,6 +102,22 @@ for (const dir of scenarios) {
     assert.ok(right >= expected.flows.filter((e) => e.path !== "failed" && e.proto === "tcp").length / 2, `only ${right} flows decided without conntrack`);
   });
 
+  test(`${dir}: without the containers' socket tables, what is decided is still right`, async () => {
+    const b = await bundle(dir);
+    b.sockets = b.sockets.filter((s) => !(s.netns ?? "").startsWith("pid:"));
+    const r = analyzeBundle(b);
+    assert.equal(r.host.evidencePresent.containerNetns, false);
+    // Client-only containers (cli, cli2) are never a flow's target: a proxy frontend whose client is a container is not a connection to it.
+    const targets = new Set(expected.flows.map((e) => e.container?.name).filter(Boolean));
+    for (const f of r.flows) if (f.container) assert.ok(targets.has(f.container.name), `flow to ${f.container.name} from ${f.client.ip}:${f.client.port}`);
+    for (const e of expected.flows) {
+      const f = findFlow(r, e);
+      if (!f || e.path === "failed" || f.path === "unknown") continue;
+      assert.equal(f.path, e.path, `${e.id}: path without container tables`);
+      assert.equal(f.container?.name, e.container?.name, `${e.id}: container without container tables`);
+    }
+  });
+
   test(`${dir}: without socket owners (no -p) the proxy path is never certain`, async () => {
     const b = await bundle(dir);
     for (const s of b.sockets) {

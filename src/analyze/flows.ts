@@ -275,6 +275,9 @@ export class Attributor {
       if (this.used.has(s) || s.netns !== "host" || s.remotePort === null || s.state === "LISTEN" || s.state === "UNCONN") continue;
       const target = this.m.byIp.get(s.remoteIp);
       if (!target || !isLocal(this.m, s.localIp)) continue;
+      // A socket on a published host port is an accepted one (a docker-proxy frontend whose
+      // client is a container), not a connection to that container: proxyFrontends() takes it.
+      if (this.bindingFor(s.proto, s.localIp, s.localPort)) continue;
       const f = this.newFlow({
         proto: s.proto,
         state: s.state,
