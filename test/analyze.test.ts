@@ -56,6 +56,9 @@ for (const dir of scenarios) {
     const r = analyzeBundle(await bundle(dir));
     assert.equal(r.schema, "natlens/analysis@1");
     assert.equal(r.host.userlandProxy, expected.userlandProxy ? "on" : "off");
+    // One flow per real connection, seen from all its ends: no client endpoint twice.
+    const clients = r.flows.filter((f) => f.client.port !== null).map((f) => `${f.proto} ${f.client.ip}:${f.client.port}`);
+    assert.equal(new Set(clients).size, clients.length, `a connection reported twice: ${clients.filter((c, i) => clients.indexOf(c) !== i)}`);
     for (const e of expected.flows) {
       const f = findFlow(r, e);
       if (e.path === "failed") {
@@ -100,6 +103,21 @@ for (const dir of scenarios) {
       right++;
     }
     assert.ok(right >= expected.flows.filter((e) => e.path !== "failed" && e.proto === "tcp").length / 2, `only ${right} flows decided without conntrack`);
+  });
+
+  test(`${dir}: from the host's sockets alone, client connections to published ports are still reported`, async () => {
+    const b = await bundle(dir);
+    b.sockets = b.sockets.filter((s) => !(s.netns ?? "").startsWith("pid:"));
+    b.conntrack = [];
+    const r = analyzeBundle(b);
+    for (const e of expected.flows) {
+      if (e.path === "failed" || e.path === "direct" || e.client.kind !== "host" || e.proto !== "tcp") continue;
+      const f = findFlow(r, e);
+      assert.ok(f, `${e.id}: the host client's connection is not reported`);
+      assert.equal(f.path, e.path, `${e.id}: path from host sockets alone`);
+      // docker-proxy legs are proven by socket ownership; NAT needs conntrack, which is gone here.
+      if (f.path === "dnat") assert.notEqual(f.confidence, "certain", `${e.id}: DNAT certain without conntrack`);
+    }
   });
 
   test(`${dir}: without the containers' socket tables, what is decided is still right`, async () => {

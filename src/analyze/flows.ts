@@ -262,6 +262,7 @@ export class Attributor {
     this.conntrackOnly();
     this.proxyFrontends();
     this.stalledClients();
+    this.clientLegs();
     return this.flows;
   }
 
@@ -690,6 +691,36 @@ export class Attributor {
   }
 
   /** Client sockets stuck in SYN_SENT towards a published port or a container: failed flows. */
+  /**
+   * Client sockets connected to a published port that nothing else explained
+   * (no container socket table, no conntrack, no proxy frontend): the client
+   * and the port are known, the path only from the daemon's mode.
+   */
+  private clientLegs(): void {
+    for (const s of this.m.sockets) {
+      if (this.used.has(s) || !OPEN_STATES.has(s.state) || s.remotePort === null) continue;
+      if (s.netns === "host" ? !isLocal(this.m, s.remoteIp) : !isLocal(this.m, s.remoteIp) && !this.m.bridges.some((b) => b.gateways.includes(s.remoteIp))) continue;
+      const b = this.bindingFor(s.proto, s.remoteIp, s.remotePort);
+      if (!b || this.isProxySock(s) === true) continue;
+      const k = this.clientKind(s.localIp, s.netns);
+      const f = this.newFlow({
+        proto: s.proto,
+        state: s.state,
+        client: { ip: s.localIp, port: s.localPort, ...k },
+        published: ep(s.remoteIp, s.remotePort),
+        container: b.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
+      });
+      this.use(f, s, `client socket (${s.netns})`);
+      const mode = this.m.userlandProxy.value;
+      const viaProxy = mode === "on" && (isLoopback(s.remoteIp) || s.netns !== "host");
+      f.path = mode === "unknown" ? "unknown" : viaProxy ? "docker-proxy" : "dnat";
+      f.pathDetail = f.path;
+      f.snat = null;
+      f.confidence = "possible";
+      f.explanation = `${k.container ? `container ${k.container}` : fmt(ep(s.localIp, s.localPort))} is connected to the published port ${fmt(f.published)}; nothing else in the bundle shows this connection (no container socket table, conntrack entry or docker-proxy socket for it), so the path follows only from the daemon's mode (userland-proxy ${mode})`;
+    }
+  }
+
   private stalledClients(): void {
     for (const s of this.m.sockets) {
       if (this.used.has(s) || s.state !== "SYN_SENT" || s.remotePort === null) continue;
