@@ -216,3 +216,9 @@ test("--netns NAME=FILE assigns a socket table that has no pid in its path to a 
   assert.equal(served(without.stdout), 0, "without --netns the file reads as the host's table");
   assert.ok(served(withNetns.stdout) >= 8, `server sockets of web found: ${served(withNetns.stdout)}`);
 });
+
+test("analyze of inputs that hold no capture natlens reads is an error, exit 2", async () => {
+  const r = await runCli(["analyze", "test/fixtures/_reject/handwritten-prose.txt"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /none of the inputs is a capture natlens reads/);
+});

@@ -150,6 +150,10 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   for (const d of bundle.diagnostics) printer.print(d);
   printer.flush();
   if (bundle.inputs.length === 0) return ExitCode.Usage;
+  if (bundle.inputs.every((i) => i.format === null)) {
+    io.stderr.write(`natlens: error: none of the inputs is a capture natlens reads\n    hint: run \`natlens formats\` for the list, or capture a host with scripts/collect.sh\n`);
+    return ExitCode.Usage;
+  }
   const report = analyzeBundle(bundle, { release: true });
   const out = openOutput(io, args.output, false);
   const write = (t: string) => out.sink.write(t);
