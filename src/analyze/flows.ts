@@ -453,7 +453,7 @@ export class Attributor {
       return;
     }
     // The bridge gateway with no host socket table to look at: docker-proxy's backend or a host process, no telling which.
-    if (peer.ip === gateway && !m.sockets.some((x) => x.netns === "host")) {
+    if (peer.ip === gateway && !m.present.hostSockets) {
       const proxied = this.bindingsForContainer(s.localIp, s.localPort).some((b) => b.proxyPids.length > 0);
       f.path = proxied ? "docker-proxy" : "direct";
       f.pathDetail = f.path;

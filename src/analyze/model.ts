@@ -104,7 +104,17 @@ export interface HostModel {
   firewallBackend: Fact<"iptables" | "nftables" | "unknown">;
   dockerVersion: Fact<string>;
   /** Which kinds of evidence the bundle has. */
-  present: { conntrack: boolean; socketOwners: boolean; containerNetns: boolean; rules: boolean; inspect: boolean; addresses: boolean; processes: boolean };
+  present: {
+    conntrack: boolean;
+    socketOwners: boolean;
+    /** A socket table of the host itself (its sockets that do not touch Docker are not kept in `sockets`). */
+    hostSockets: boolean;
+    containerNetns: boolean;
+    rules: boolean;
+    inspect: boolean;
+    addresses: boolean;
+    processes: boolean;
+  };
 }
 
 export function tupleKey(proto: string, src: string, sport: number | null, dst: string, dport: number | null): string {
@@ -189,7 +199,27 @@ function resolveNetns(hint: string | null, byPid: Map<number, ContainerInfo>, na
   return hint;
 }
 
-function mergeSockets(records: SocketRecord[], byPid: Map<number, ContainerInfo>, names: ReadonlySet<string>, processes: Map<number, ProcessRecord>): Sock[] {
+/**
+ * What analysis looks at of the host's own sockets: listeners, and every socket
+ * that touches a container address, a published port, docker-proxy or dockerd.
+ * The rest (a busy host's unrelated traffic) is left out of the model.
+ */
+function touchesDocker(r: SocketRecord, byIp: ReadonlyMap<string, unknown>, published: ReadonlySet<string>, processes: Map<number, ProcessRecord>): boolean {
+  if (r.state === "LISTEN" || r.state === "UNCONN") return true;
+  if (byIp.has(r.localIp) || byIp.has(r.remoteIp)) return true;
+  if (published.has(`${r.proto}|${r.localPort}`) || published.has(`${r.proto}|${r.remotePort}`)) return true;
+  if (isDockerProxyName(r.program) || isDockerdName(r.program)) return true;
+  const p = r.pid !== null ? processes.get(r.pid) : undefined;
+  return !!p && (p.dockerProxy !== null || p.dockerd !== null);
+}
+
+function mergeSockets(
+  records: SocketRecord[],
+  byPid: Map<number, ContainerInfo>,
+  names: ReadonlySet<string>,
+  processes: Map<number, ProcessRecord>,
+  relevant: (r: SocketRecord) => boolean,
+): Sock[] {
   const map = new Map<string, Sock>();
   const out: Sock[] = [];
   // one netns string per hint, not one per record
@@ -198,6 +228,7 @@ function mergeSockets(records: SocketRecord[], byPid: Map<number, ContainerInfo>
     if (r.flags.includes("truncated") || r.flags.includes("unresolved")) continue;
     let netns = netnsOf.get(r.netns);
     if (netns === undefined) netnsOf.set(r.netns, (netns = resolveNetns(r.netns, byPid, names)));
+    if (netns === "host" && !relevant(r)) continue;
     const key = `${netns}|${r.proto}|${r.localIp}|${r.localPort}|${r.remoteIp}|${r.remotePort}`;
     let s = map.get(key);
     if (!s) {
@@ -357,7 +388,8 @@ export function buildModel(b: Bundle): HostModel {
     for (const c of b.conntrack) if (c.dnat && byIp.has(c.reply.src)) localAddrs.add(c.original.dst);
   }
 
-  const sockets = mergeSockets(b.sockets, byPid, new Set(containers.map((c) => c.name)), processes);
+  const published = new Set(bindings.map((x) => `${x.proto}|${x.hostPort}`));
+  const sockets = mergeSockets(b.sockets, byPid, new Set(containers.map((c) => c.name)), processes, (r) => touchesDocker(r, byIp, published, processes));
   if (localAddrsInferred) {
     for (const s of sockets) if (s.netns === "host" && s.state === "LISTEN" && s.localIp !== "0.0.0.0" && s.localIp !== "::") localAddrs.add(s.localIp);
   }
@@ -375,6 +407,7 @@ export function buildModel(b: Bundle): HostModel {
   const present = {
     conntrack: b.conntrack.length > 0,
     socketOwners: b.sockets.some((s) => s.pid !== null),
+    hostSockets: b.sockets.some((s) => s.netns === null || s.netns === "host"),
     containerNetns: sockets.some((s) => s.netns.startsWith("container:")),
     rules: b.rules.length > 0,
     inspect: b.containers.length > 0,

@@ -110,7 +110,7 @@ function findings(m: HostModel, flows: Flow[]): Finding[] {
     if (!bnd.from.has("inspect") && !bnd.from.has("docker-ps")) continue;
     const fam = bnd.hostFamily;
     const listening = hostListen.some((s) => s.proto === bnd.proto && s.localPort === bnd.hostPort && (fam === null || s.family === fam || s.localIp === "::"));
-    if (m.sockets.some((s) => s.netns === "host") && !listening) {
+    if (m.present.hostSockets && !listening) {
       out.push({
         id: "published-no-listener",
         severity: "warning",
