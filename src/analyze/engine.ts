@@ -289,14 +289,8 @@ function parseNum(text: string): number | null {
 
 // -------------------------------------------------------------- engine --
 
-interface PacketState {
-  family: 4 | 6;
-  proto: string;
-  src: string;
-  sport: number | null;
-  dst: string;
-  dport: number | null;
-  inIface: string | null;
+/** The packet as it moves through the hooks: NAT rewrites src/dst, MARK sets mark. */
+interface PacketState extends Packet {
   mark: number;
   dnatDone: boolean;
   snatDone: boolean;

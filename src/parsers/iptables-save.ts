@@ -320,6 +320,9 @@ export function parseRuleTokens(line: string, toks: readonly Token[], start: num
 
 const KNOWN_MODULES = new Set([...PORT_MODULES, "multiport", "addrtype", "conntrack", "state", "mark", "comment"]);
 
+const SINGLE_PORT_OPTS = new Map<string, "dport" | "sport">([["--dport", "dport"], ["--destination-port", "dport"], ["--sport", "sport"], ["--source-port", "sport"]]);
+const MULTI_PORT_OPTS = new Map<string, "dport" | "sport">([["--dports", "dport"], ["--destination-ports", "dport"], ["--sports", "sport"], ["--source-ports", "sport"]]);
+
 /** A modelled module option into the record; false when natlens does not model it (or the field is taken). */
 function moduleOption(
   r: RuleParse,
@@ -335,25 +338,17 @@ function moduleOption(
     (m as unknown as Record<string, Negatable<T>>)[field] = { value: v, negated: n };
     return true;
   };
-  if (PORT_MODULES.has(mod)) {
-    const which = opt === "--dport" || opt === "--destination-port" ? "dport" : opt === "--sport" || opt === "--source-port" ? "sport" : null;
-    if (!which || m[which] !== null) return false;
+  // `-m tcp --dport`, `-m multiport --dports` and their long spellings: one port (range) list each way.
+  const portField = PORT_MODULES.has(mod) ? SINGLE_PORT_OPTS.get(opt) : mod === "multiport" ? MULTI_PORT_OPTS.get(opt) : undefined;
+  if (PORT_MODULES.has(mod) || mod === "multiport") {
+    if (!portField || m[portField] !== null) return false;
     const v = value(opt);
     if (!v) return true;
     const p = ports(opt, v.v);
-    if (p) setNeg(which, p, neg || v.neg);
+    if (p) setNeg(portField, p, neg || v.neg);
     return true;
   }
   switch (mod) {
-    case "multiport": {
-      const which = opt === "--dports" || opt === "--destination-ports" ? "dport" : opt === "--sports" || opt === "--source-ports" ? "sport" : null;
-      if (!which || m[which] !== null) return false;
-      const v = value(opt);
-      if (!v) return true;
-      const p = ports(opt, v.v);
-      if (p) setNeg(which, p, neg || v.neg);
-      return true;
-    }
     case "addrtype": {
       const which = opt === "--dst-type" ? "dstType" : opt === "--src-type" ? "srcType" : null;
       if (!which || m[which] !== null) return false;

@@ -219,6 +219,20 @@ class RuleWalker {
   }
 
   /** An unmodelled payload/meta expression: HEAD... [op] VALUE [binop VALUE [op VALUE]]. */
+  /** `ip protocol X`, `ip6 nexthdr X`, `meta l4proto X` (two head words): the protocol match, or kept verbatim for sets. */
+  private protoMatch(from: number): void {
+    const t = this.t;
+    this.k += 2;
+    const negated = this.op();
+    const v = t[this.k];
+    if (v !== undefined && !v.startsWith("{") && !v.startsWith("@") && !this.m.proto) {
+      this.k++;
+      this.m.proto = { value: v, negated };
+      return;
+    }
+    this.generic(from, 2);
+  }
+
   private generic(from: number, heads: number): void {
     this.k = from + heads;
     this.op();
@@ -477,18 +491,7 @@ class RuleWalker {
       this.other(from);
       return;
     }
-    if ((w === "ip" && field === "protocol") || (w === "ip6" && field === "nexthdr")) {
-      this.k += 2;
-      const negated = this.op();
-      const v = t[this.k];
-      if (v !== undefined && !v.startsWith("{") && !v.startsWith("@") && !this.m.proto) {
-        this.k++;
-        this.m.proto = { value: v, negated };
-        return;
-      }
-      this.generic(from, 2);
-      return;
-    }
+    if ((w === "ip" && field === "protocol") || (w === "ip6" && field === "nexthdr")) return this.protoMatch(from);
     this.generic(from, 2);
   }
 
@@ -531,18 +534,8 @@ class RuleWalker {
     const t = this.t;
     const key = t[this.k + 1];
     switch (key) {
-      case "l4proto": {
-        this.k += 2;
-        const negated = this.op();
-        const v = t[this.k];
-        if (v !== undefined && !v.startsWith("{") && !v.startsWith("@") && !this.m.proto) {
-          this.k++;
-          this.m.proto = { value: v, negated };
-          return;
-        }
-        this.generic(from, 2);
-        return;
-      }
+      case "l4proto":
+        return this.protoMatch(from);
       case "nfproto": {
         const v = t[this.k + 2];
         if (v === "ipv4") this.famHint ??= 4;
