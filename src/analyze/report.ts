@@ -2,7 +2,7 @@
  * The analysis report (`natlens/analysis@1`): host facts, containers, flows,
  * findings; and the findings themselves, each with its evidence.
  */
-import { readFileSync } from "node:fs";
+import { pickLines } from "../input/lines.js";
 import type { Bundle } from "./bundle.js";
 import { attribute, type Flow } from "./flows.js";
 import { explainFlows } from "./explain.js";
@@ -165,18 +165,15 @@ function resolveEvidenceText(report: Report): void {
     lines.set(e.line, undefined);
   }
   for (const [file, lines] of wanted) {
-    let content: string[];
+    let picked: Map<number, string>;
     try {
-      content = readFileSync(file, "utf8").split("\n");
+      picked = pickLines(file, lines.keys());
     } catch {
       continue;
     }
-    for (const no of lines.keys()) {
-      const raw = content[no - 1];
-      if (raw === undefined) continue;
-      const t = raw.replace(/\r$/, "").trim();
-      // A copy, so one cited line does not keep its whole file's text alive.
-      lines.set(no, t.length > 240 ? `${t.slice(0, 240)}…` : (" " + t).slice(1));
+    for (const [no, raw] of picked) {
+      const t = raw.trim();
+      lines.set(no, t.length > 240 ? `${t.slice(0, 240)}…` : t);
     }
   }
   for (const e of all) {

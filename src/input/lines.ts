@@ -4,7 +4,7 @@
  * detection) without reading the input twice, so stdin works too.
  */
 import { StringDecoder } from "node:string_decoder";
-import type { ByteSource } from "./read.js";
+import { fileChunks, type ByteSource } from "./read.js";
 
 export type LineCallback = (text: string, no: number) => void;
 
@@ -90,4 +90,39 @@ export class LineReader {
     this.drain(each, true);
     return no;
   }
+}
+
+/**
+ * The text of the given lines (1-based numbers, as LineReader counts them) of
+ * a file, read in chunks: a report citing a few lines of a 40 MB dump never
+ * holds the whole dump as a string. Lines are returned without their CR;
+ * numbers past the end are left out.
+ */
+export function pickLines(file: string, numbers: Iterable<number>): Map<number, string> {
+  const wanted = [...new Set(numbers)].sort((a, b) => a - b);
+  const out = new Map<number, string>();
+  let k = 0;
+  let no = 1;
+  let carry: Buffer | null = null;
+  const take = (data: Buffer, from: number, to: number) => {
+    const end = to > from && data[to - 1] === 13 ? to - 1 : to;
+    out.set(no, data.toString("utf8", from, end));
+    k++;
+  };
+  for (const chunk of fileChunks(file)) {
+    if (k >= wanted.length) break;
+    const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (;;) {
+      const nl = data.indexOf(10, start);
+      if (nl < 0) break;
+      if (no === wanted[k]) take(data, start, nl);
+      no++;
+      start = nl + 1;
+      if (k >= wanted.length) break;
+    }
+    carry = start < data.length ? data.subarray(start) : null;
+  }
+  if (carry && k < wanted.length && no === wanted[k]) take(carry, 0, carry.length);
+  return out;
 }

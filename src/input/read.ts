@@ -3,7 +3,7 @@
  * open its bytes: a file, standard input, and later an archive member. Nothing
  * else in natlens touches the file system to read inputs.
  */
-import { createReadStream } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 
@@ -32,8 +32,35 @@ export function fileSource(file: string, explicit = true): ByteSource {
     name: file,
     explicit,
     path: file,
-    open: () => createReadStream(file, { highWaterMark: CHUNK }),
+    open: () => readChunks(file),
   };
+}
+
+/**
+ * A file's bytes in chunks of up to CHUNK, read synchronously: a bundle holds
+ * thousands of small files (two per container), and a stream's round trips
+ * through the thread pool cost more than the reads themselves (measured: 0.9 s
+ * of idle time loading a 1,000-container bundle). Each chunk is a new buffer.
+ */
+export function* fileChunks(file: string): Generator<Buffer> {
+  const fd = openSync(file, "r");
+  try {
+    // Regular files are read in pieces of their size; /proc files and FIFOs report 0.
+    const size = fstatSync(fd).size;
+    const want = size > 0 && size < CHUNK ? size + 1 : CHUNK;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(want);
+      const n = readSync(fd, buf, 0, want, null);
+      if (n === 0) return;
+      yield n === want ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function* readChunks(file: string): AsyncGenerator<Buffer> {
+  yield* fileChunks(file);
 }
 
 export function stdinSource(stream: AsyncIterable<Buffer | string> = process.stdin): ByteSource {

@@ -3,6 +3,7 @@
  * and normalisation of printed addresses (RFC 5952 IPv6, IPv4-mapped IPv6 to
  * dotted IPv4). Validation and IPv6 formatting use ipaddr.js.
  */
+import { ownCopy } from "../strings.js";
 import ipaddr from "ipaddr.js";
 
 export interface NormalIp {
@@ -111,7 +112,7 @@ export function normalizeIp(text: string): NormalIp | null {
 const IP_CACHE = new Map<string, NormalIp | null>();
 
 /**
- * normalizeIp with a small cache: ipaddr.js costs microseconds per call and
+ * normalizeIp with a bounded cache: ipaddr.js costs microseconds per call and
  * dumps repeat the same few host addresses on every row. Keys are copied, so a
  * cached slice of a line never keeps a whole read buffer alive.
  */
@@ -119,8 +120,8 @@ export function normalizeIpCached(text: string): NormalIp | null {
   let n = IP_CACHE.get(text);
   if (n === undefined) {
     n = normalizeIp(text);
-    if (IP_CACHE.size >= 512) IP_CACHE.clear();
-    IP_CACHE.set((" " + text).slice(1), n);
+    if (IP_CACHE.size >= 1 << 14) IP_CACHE.clear();
+    IP_CACHE.set(ownCopy(text), n);
   }
   return n;
 }

@@ -4,6 +4,7 @@
  * port lists, NAT target specs, protocol numbers, and the reverse direction
  * (`ruleToSave`) that rebuilds `-A CHAIN ...` text from a RuleRecord.
  */
+import { ownCopy } from "../strings.js";
 import type { NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
 import { normalizeCidr, normalizeIp } from "./_addr.js";
 import { isDigits } from "./_text.js";
@@ -272,24 +273,13 @@ export function cidrOf(text: string): { value: string; ok: boolean } {
 
 const CIDR_CACHE = new Map<string, string | null>();
 
-/**
- * A copy of `s` that does not share memory with the line it was cut from: V8
- * keeps `line.slice(...)` (13+ characters) as a view into its parent, and lines
- * are views into the ~1 MB chunks the reader decoded, so a token kept in a
- * long-lived map would keep a whole chunk alive. Concatenation then slice makes
- * V8 flatten into a fresh string of its own.
- */
-export function ownString(s: string): string {
-  return (" " + s).slice(1);
-}
-
 /** normalizeCidr with a bounded cache: rule sets repeat the same few addresses many times. */
 export function cachedCidr(text: string): string | null {
   let c = CIDR_CACHE.get(text);
   if (c === undefined) {
     c = normalizeCidr(text);
     if (CIDR_CACHE.size > 20000) CIDR_CACHE.clear();
-    CIDR_CACHE.set(ownString(text), c);
+    CIDR_CACHE.set(ownCopy(text), c);
   }
   return c;
 }

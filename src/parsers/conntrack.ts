@@ -9,6 +9,7 @@
  * million-entry table parses in a few seconds. Addresses are normalised with a
  * small cache (tables repeat the same addresses many times).
  */
+import { intern, ownCopy } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ConntrackRecord, ConntrackTuple } from "../types.js";
 import { normalizeIp } from "./_addr.js";
@@ -21,17 +22,6 @@ const L4_NAMES: Record<number, string> = { 1: "icmp", 2: "unknown", 6: "tcp", 17
 // ------------------------------------------------------------ addresses --
 
 const addrCache = new Map<string, string | null>();
-
-/**
- * A copy of `s` that does not share memory with the text it was cut from.
- * V8 represents `line.slice(...)` (13+ characters) as a view into its parent,
- * and the lines are themselves views into the ~1 MB chunks the reader decoded,
- * so a sliced key kept in the cache would keep a whole chunk alive. Concatenation
- * then slice makes V8 flatten into a fresh string of its own.
- */
-function own(s: string): string {
-  return (" " + s).slice(1);
-}
 
 function isCanonicalIpv4(s: string): boolean {
   // dotted quad, no leading zeros, each part <= 255
@@ -59,13 +49,13 @@ function isCanonicalIpv4(s: string): boolean {
 
 /** Normalised address text, or null when not an address. */
 function addr(text: string): string | null {
-  if (isCanonicalIpv4(text)) return text;
+  if (isCanonicalIpv4(text)) return intern(text);
   const hit = addrCache.get(text);
   if (hit !== undefined) return hit;
   const n = normalizeIp(text);
   const out = n ? n.ip : null;
   if (addrCache.size > 50000) addrCache.clear();
-  addrCache.set(own(text), out);
+  addrCache.set(ownCopy(text), out);
   return out;
 }
 
@@ -210,7 +200,7 @@ function parseRow(line: string): Entry | string {
     if (!next()) return "row ends after the layer-3 prefix";
   }
   if (!isAlpha(line.charCodeAt(ts)) || hasEq(line, ts, te)) return "expected a protocol name (tcp, udp, icmp, ...) first";
-  const proto = line.slice(ts, te);
+  const proto = intern(line.slice(ts, te));
   if (!next()) return `expected the protocol number after ${proto}`;
   const protoNum = dec(line, ts, te);
   if (protoNum < 0 || protoNum > 255) return `expected the protocol number after ${proto}`;
@@ -225,7 +215,7 @@ function parseRow(line: string): Entry | string {
     }
   }
   if (have && line.charCodeAt(ts) !== 91 && !hasEq(line, ts, te)) {
-    state = line.slice(ts, te);
+    state = intern(line.slice(ts, te));
     have = next();
   }
   const e: Entry = {
@@ -250,7 +240,7 @@ function parseRow(line: string): Entry | string {
       if (line.charCodeAt(te - 1) !== 93) return `unterminated bracket item ${line.slice(ts, te)}`;
       // timestamps ([start=...] [stop=...]) are tolerated, not modelled
       if (hasEq(line, ts, te)) continue;
-      const inner = line.slice(ts + 1, te - 1);
+      const inner = intern(line.slice(ts + 1, te - 1));
       e.flags.push(inner);
       if (phase === 2 && inner !== "UNREPLIED") phase = 3;
       continue;

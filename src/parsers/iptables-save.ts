@@ -13,13 +13,13 @@
  * ip6tables-save` header names no family, so records of such a section wait
  * until a NAT-only target or an address decides, or the section ends.
  */
+import { ownCopy } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ChainRecord, Negatable, NatlensRecord, PortRange, RuleMatches, RuleRecord } from "../types.js";
 import {
   cidrOf,
   emptyMatches,
   NAT_TARGETS,
-  ownString,
   parseNatSpec,
   parsePorts,
   parsePortSpec,
@@ -657,7 +657,7 @@ class IptablesSaveParser implements LineParser {
     s.sawRule = true;
     for (const u of r.unresolved) {
       if (this.unresolvedReported.has(u)) continue;
-      this.unresolvedReported.add(ownString(u));
+      this.unresolvedReported.add(ownCopy(u));
       this.ctx.report("warning", no, "W_UNRESOLVED", `address ${JSON.stringify(u)} is not an IP address or CIDR; kept as written`, text, "save rules with -n-style numeric addresses (iptables-save always does)");
     }
     // text without the counters (`[p:b] ` prefix, or `-c P B` of iptables -S -v)
@@ -670,7 +670,7 @@ class IptablesSaveParser implements LineParser {
     const prev = s.positions.get(name);
     const pos = (prev ?? 0) + 1;
     // a new key is copied so that the map does not keep the line's chunk alive
-    s.positions.set(prev === undefined ? ownString(name) : name, pos);
+    s.positions.set(prev === undefined ? ownCopy(name) : name, pos);
     const rec: RuleRecord = {
       kind: "rule",
       source: { file: this.ctx.file, line: no },

@@ -6,6 +6,7 @@
  * and falls back to a whitespace split when a row does not fit it, so odd
  * kernels still parse; both paths produce the same record.
  */
+import { intern } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
 import { decodeHexIpv4, decodeHexIpv6, hexAt } from "./_addr.js";
@@ -209,15 +210,15 @@ export class ProcNetParser implements LineParser {
     const { src, la, ra, width } = row;
     if (width === 8) {
       family = 4;
-      localIp = decodeHexIpv4(src, this.little, la)!;
-      remoteIp = decodeHexIpv4(src, this.little, ra)!;
+      localIp = intern(decodeHexIpv4(src, this.little, la)!);
+      remoteIp = intern(decodeHexIpv4(src, this.little, ra)!);
       this.sample(hexAt(src, la, 8), hexAt(src, ra, 8));
     } else {
       const l = decodeHexIpv6(src, this.little, la)!;
       const r = decodeHexIpv6(src, this.little, ra)!;
       family = l.family === 4 && r.family === 4 ? 4 : 6;
-      localIp = l.ip;
-      remoteIp = r.ip;
+      localIp = intern(l.ip);
+      remoteIp = intern(r.ip);
       if (l.mapped || r.mapped) flags = MAPPED;
     }
     const localPort = hexAt(src, la + width + 1, 4);

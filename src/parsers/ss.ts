@@ -20,9 +20,10 @@
  * Rows that need an undecided fact are held back (at most PENDING_MAX) and
  * emitted, in input order, as soon as the evidence arrives or at the end.
  */
+import { intern } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
-import { normalizeIp, type NormalIp } from "./_addr.js";
+import { normalizeIp, normalizeIpCached } from "./_addr.js";
 import { servicePort } from "./_services.js";
 import { KERNEL_TCP_STATES, stateFromText } from "./_states.js";
 import { isDigits } from "./_text.js";
@@ -142,7 +143,7 @@ function parseUsers(text: string, at: number): { procs: Proc[]; end: number } | 
     const nameStart = i + 2;
     const nameEnd = text.indexOf('",', nameStart);
     if (nameEnd < 0) return "unterminated process name";
-    const program = text.slice(nameStart, nameEnd);
+    const program = intern(text.slice(nameStart, nameEnd));
     const close = text.indexOf(")", nameEnd + 2);
     if (close < 0) return "unterminated process tuple";
     let pid = -1;
@@ -511,7 +512,7 @@ class SsParser implements LineParser {
     if (e.host === "*") {
       return this.legacyStar ? { ip: "0.0.0.0", family: 4, known: true } : { ip: "::", family: 6, known: true };
     }
-    const n = normalizeCached(e.host);
+    const n = normalizeIpCached(e.host);
     if (n) {
       if (n.mapped) flags.push("mapped");
       return { ip: n.ip, family: n.family, known: true };
@@ -536,18 +537,6 @@ class SsParser implements LineParser {
     }
     return n;
   }
-}
-
-/** Addresses repeat a lot in socket listings: remember recent normalisations. */
-const IP_CACHE = new Map<string, NormalIp | null>();
-function normalizeCached(host: string): NormalIp | null {
-  let n = IP_CACHE.get(host);
-  if (n === undefined) {
-    n = normalizeIp(host);
-    if (IP_CACHE.size >= 10000) IP_CACHE.clear();
-    IP_CACHE.set(host, n);
-  }
-  return n;
 }
 
 function numberAt(text: string, at: number): number | null {

@@ -1,0 +1,98 @@
+/** Reading cited lines back, the output buffer, and the string helpers. */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import fc from "fast-check";
+import { pickLines } from "../src/input/lines.js";
+import { openOutput } from "../src/output/sink.js";
+import { intern, ownCopy } from "../src/strings.js";
+import type { Io } from "../src/io.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "natlens-io-"));
+
+test("pickLines returns the asked lines without CR, also the last line without a newline", () => {
+  const file = path.join(dir, "handwritten-crlf.txt");
+  writeFileSync(file, "one\r\ntwo\n\nfour\r\nfive");
+  const got = pickLines(file, [5, 2, 2, 3, 1, 9]);
+  assert.deepEqual([...got.entries()].sort((a, b) => a[0] - b[0]), [
+    [1, "one"],
+    [2, "two"],
+    [3, ""],
+    [5, "five"],
+  ]);
+});
+
+test("pickLines counts lines across 1 MB read chunks the way split does", () => {
+  // lines of varying width so that chunk borders fall inside lines, inside CRLFs and on newlines
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; size < 2.5 * (1 << 20); i++) {
+    const l = `${i} ${"x".repeat((i * 7919) % 301)}é${i % 5 === 0 ? "\r" : ""}`;
+    lines.push(l);
+    size += Buffer.byteLength(l) + 1;
+  }
+  const file = path.join(dir, "handwritten-big.txt");
+  writeFileSync(file, lines.join("\n") + "\n");
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: lines.length + 3 }), { minLength: 1, maxLength: 40 }), (nums) => {
+      const got = pickLines(file, nums);
+      for (const n of nums) assert.equal(got.get(n), n <= lines.length ? lines[n - 1]!.replace(/\r$/, "") : undefined);
+    }),
+    { numRuns: 30 },
+  );
+});
+
+function fileIo(): Io {
+  const fail = { write: () => assert.fail("nothing goes to the terminal") };
+  return { stdout: fail, stderr: fail, stdin: (async function* () {})(), env: {}, stdoutIsTTY: false, stderrIsTTY: false };
+}
+
+test("output: pieces of every size, multi-byte text and raw bytes come out in order and intact", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.string({ unit: "binary", maxLength: 50 }), fc.constantFrom("x".repeat(400_000), "€".repeat(300_000), "😀".repeat(200_000)), fc.uint8Array({ maxLength: 20 })), { maxLength: 30 }),
+      (pieces) => {
+        const file = path.join(dir, "out.txt");
+        const out = openOutput(fileIo(), file, false);
+        const want: Buffer[] = [];
+        for (const p of pieces) {
+          if (typeof p === "string") {
+            out.sink.write(p);
+            want.push(Buffer.from(p, "utf8"));
+          } else {
+            out.sink.writeBytes(p);
+            want.push(Buffer.from(p));
+          }
+        }
+        out.close();
+        assert.ok(readFileSync(file).equals(Buffer.concat(want)));
+      },
+    ),
+    { numRuns: 25 },
+  );
+});
+
+test("output to stdout is copied out of the reused buffer, and held back in --strict mode until close", () => {
+  const seen: Buffer[] = [];
+  const io = { ...fileIo(), stdout: { write: (t: string | Uint8Array) => seen.push(Buffer.from(t)) } };
+  const out = openOutput(io, undefined, true);
+  out.sink.write("a,b\r\n");
+  out.sink.writeBytes(Buffer.from("1,2\r\n"));
+  out.sink.write("é\r\n");
+  assert.equal(seen.length, 0);
+  out.close();
+  assert.equal(Buffer.concat(seen).toString("utf8"), "a,b\r\n1,2\r\né\r\n");
+});
+
+test("intern and ownCopy keep the text (sharing is not observable from JavaScript; bench-analyze measures it)", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "binary" }), fc.nat(5), (s, cut) => {
+      const slice = ("ab" + s).slice(Math.min(cut, 2));
+      assert.equal(intern(slice), slice);
+      assert.equal(intern(slice), slice);
+      assert.equal(ownCopy(slice), slice);
+    }),
+  );
+});
