@@ -756,3 +756,73 @@ test("trace: IPv6 uses only the ip6tables rules", async () => {
   assert.match(f.out(), /outcome: DNAT to \[[0-9a-f:]+\]:80, forwarded out docker0, ACCEPT/);
   assert.ok(!/iptables-save_-c:/.test(f.out().replace(/ip6tables-save_-c/g, "")), "no IPv4 rule in the trace");
 });
+
+// ---------------------------------------------- source classes (explain's cache) --
+
+/** What explain() reads from a trace: verdict, NAT rules, the dropping rule, the RETURN steps. */
+function decisions(r: EngineTraceResult): string {
+  const where = (rule: RuleRecord | null | undefined) => (rule ? `${rule.source.file}:${rule.source.line}` : "-");
+  return JSON.stringify({
+    verdict: r.verdict,
+    dnat: r.dnat ? [r.dnat.addr, r.dnat.port, where(r.dnat.rule)] : null,
+    snat: r.snat ? where(r.snat.rule) : null,
+    drop: r.dropBy ? [r.dropBy.table, r.dropBy.chain, where(r.dropBy.rule)] : null,
+    steps: r.steps.map((s) => `${s.table} ${s.chain} ${where(s.rule)} ${s.action}`),
+  });
+}
+
+test("sources of one RuleSet.sourceClass meet the same decision at every rule (real and hand-written rule sets)", async () => {
+  const handwritten = [
+    table("raw", ":PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]", "-A PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP"),
+    table(
+      "nat",
+      `${NAT_CHAINS}\n:DOCKER - [0:0]`,
+      [
+        "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER",
+        "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER",
+        "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE",
+        "-A POSTROUTING -m addrtype --src-type LOCAL -o docker0 -j MASQUERADE",
+        "-A DOCKER -i docker0 -j RETURN",
+        "-A DOCKER ! -s 203.0.113.0/25 -p tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80",
+        "-A DOCKER -s 203.0.113.0/25 -p tcp --dport 8080 -j DNAT --to-destination 172.17.0.3:80",
+      ].join("\n"),
+    ),
+    table(
+      "filter",
+      `${FILTER_CHAINS}\n:DOCKER-USER - [0:0]`,
+      ["-A FORWARD -j DOCKER-USER", "-A DOCKER-USER -s 198.51.100.66/32 -j DROP", "-A DOCKER-USER -s 203.0.113.7 -j REJECT", "-A DOCKER-USER -m addrtype --src-type BROADCAST -j DROP", "-A DOCKER-USER -j RETURN"].join("\n"),
+    ),
+  ].join("");
+  const sets: [string, RuleSet][] = [["handwritten", await ruleSet(handwritten)]];
+  for (const sample of ["lab-proxy", "lab28-noproxy"]) {
+    const text = readFileSync(`samples/${sample}/commands/iptables-save_-c`, "utf8");
+    sets.push([sample, await ruleSet(text)]);
+  }
+  const sources = ["198.51.100.66", "198.51.100.67", "198.51.100.255", "198.51.100.1", "203.0.113.7", "203.0.113.8", "203.0.113.200", "172.17.0.5", "172.17.0.1", "127.0.0.1", "10.99.0.7", "100.64.0.1", "100.64.0.2"];
+  const dsts = ["198.51.100.1", "172.17.0.2", "127.0.0.1", "172.17.0.1"];
+  let compared = 0;
+  for (const [name, rs] of sets) {
+    for (const dst of dsts) {
+      for (const inIface of ["eth0", "docker0", null]) {
+        const byClass = new Map<string, [string, string]>();
+        for (const src of sources) {
+          const cls = rs.sourceClass(src, FACTS);
+          const d = decisions(rs.trace(pkt({ src, dst, inIface }), FACTS));
+          const seen = byClass.get(cls);
+          if (!seen) byClass.set(cls, [src, d]);
+          else {
+            compared++;
+            assert.equal(d, seen[1], `${name}: ${src} and ${seen[0]} share a class but not the decisions (dst ${dst}, in ${inIface})`);
+          }
+        }
+      }
+    }
+  }
+  // the classes must also tell apart what the rules tell apart (else the test compares nothing)
+  const hw = sets[0]![1];
+  assert.notEqual(hw.sourceClass("198.51.100.66", FACTS), hw.sourceClass("198.51.100.67", FACTS));
+  assert.notEqual(hw.sourceClass("203.0.113.8", FACTS), hw.sourceClass("203.0.113.200", FACTS));
+  assert.notEqual(hw.sourceClass("198.51.100.255", FACTS), hw.sourceClass("198.51.100.67", FACTS));
+  assert.equal(hw.sourceClass("100.64.0.1", FACTS), hw.sourceClass("100.64.0.2", FACTS));
+  assert.ok(compared > 50, `only ${compared} comparisons`);
+});

@@ -406,6 +406,48 @@ export class RuleSet {
     this.bases.sort((a, b) => a.priority - b.priority || (a.chain.kind === b.chain.kind ? 0 : a.chain.kind === "xt" ? -1 : 1) || order.get(a)! - order.get(b)!);
   }
 
+  /** Every source match of the rule set: host addresses (a set), other CIDRs and address types (lists). */
+  private srcMatches: { hosts: Set<string>; nets: string[]; types: string[] } | null = null;
+
+  /**
+   * What the rules can tell about a source address: which of their `-s` CIDRs
+   * hold it and how each `--src-type` judges it. Two packets whose sources have
+   * the same class (and whose other fields are equal) meet the same decision at
+   * every rule, so a trace of one stands for the other (everything but the
+   * source address itself in finalSrc and in `uncertain` notes). The rules read
+   * the source nowhere else; after SNAT it is the rule's address for both.
+   */
+  sourceClass(src: string, facts: HostFacts): string {
+    if (!this.srcMatches) {
+      const hosts = new Set<string>();
+      const nets = new Set<string>();
+      const types = new Set<string>();
+      for (const c of this.chains.values()) {
+        for (const r of c.rules) {
+          if (r.matches.srcType) types.add(r.matches.srcType.value);
+          if (!r.matches.src) continue;
+          const host = hostAddrKey({ value: r.matches.src.value, negated: false });
+          if (host !== null) hosts.add(host);
+          else nets.add(r.matches.src.value);
+        }
+      }
+      this.srcMatches = { hosts, nets: [...nets], types: [...types] };
+    }
+    const { hosts, nets, types } = this.srcMatches;
+    const a = normalizeAddr(src) ?? src;
+    let key = hosts.has(a) ? a : "";
+    for (let i = 0; i < nets.length; i++) {
+      const r = inCidr(a, nets[i]!);
+      key += r === null ? "?" : r ? "1" : "0";
+    }
+    for (const t of types) {
+      const { hit, note } = addrTypeMatches(t, a, facts);
+      key += hit ? "1" : "0";
+      if (note) key += note;
+    }
+    return key;
+  }
+
   /** Base chains of a hook for a family, in traversal order. */
   baseChains(hook: Hook, family: 4 | 6): BaseChain[] {
     return this.bases.filter((b) => b.hook === hook && b.families.has(family));

@@ -26,10 +26,12 @@ export class Explainer {
   private readonly dnatWithDport = new Map<number, RuleRecord[]>();
   private readonly dnatForPortCache = new Map<string, boolean>();
   /**
-   * Traces by packet without its source port, when no rule matches on a source
-   * port: the engine then reads the source port nowhere but in finalSrc, which
-   * explain() does not use, so every field used below is the same for all
-   * source ports. null = no rule-free guarantee, trace every flow.
+   * Traces by packet with its source port left out and its source address
+   * replaced by the rule set's class of it (RuleSet.sourceClass), when no rule
+   * matches on a source port: the engine then reads the source port and
+   * address nowhere but in finalSrc and `uncertain` notes, which explain() does
+   * not use, so every field used below is the same for all packets of one key.
+   * null = no rule-free guarantee, trace every flow.
    */
   private readonly traceCache: Map<string, ReturnType<RuleSet["trace"]> | null> | null;
 
@@ -111,7 +113,9 @@ export class Explainer {
 
   /** RuleSet.trace, or null when it throws; shared between packets that differ only in source port when traceCache allows. */
   private trace(packet: Packet): ReturnType<RuleSet["trace"]> | null {
-    const key = this.traceCache ? `${packet.family}\u0000${packet.proto}\u0000${packet.src}\u0000${packet.dst}\u0000${packet.dport}\u0000${packet.inIface === null ? "\u0001" : packet.inIface}` : null;
+    const key = this.traceCache
+      ? `${packet.family}\u0000${packet.proto}\u0000${this.ruleset!.sourceClass(packet.src, this.facts[packet.family])}\u0000${packet.dst}\u0000${packet.dport}\u0000${packet.inIface === null ? "\u0001" : packet.inIface}`
+      : null;
     if (key !== null) {
       const hit = this.traceCache!.get(key);
       if (hit !== undefined) return hit;
