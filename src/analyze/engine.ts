@@ -418,6 +418,19 @@ export class RuleSet {
    * the source nowhere else; after SNAT it is the rule's address for both.
    */
   sourceClass(src: string, facts: HostFacts): string {
+    let memo = this.srcClassMemo.get(facts);
+    if (!memo) this.srcClassMemo.set(facts, (memo = new Map()));
+    let key = memo.get(src);
+    if (key === undefined) {
+      key = this.computeSourceClass(src, facts);
+      if (memo.size >= CACHE_MAX) memo.clear();
+      memo.set(src, key);
+    }
+    return key;
+  }
+  private readonly srcClassMemo = new WeakMap<HostFacts, Map<string, string>>();
+
+  private computeSourceClass(src: string, facts: HostFacts): string {
     if (!this.srcMatches) {
       const hosts = new Set<string>();
       const nets = new Set<string>();

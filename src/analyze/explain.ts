@@ -65,12 +65,18 @@ export class Explainer {
   /** The interface a client's packet arrives on; null for the host itself. */
   private inIface(f: Flow, family: 4 | 6): string | null {
     if (f.client.kind === "host") return null;
-    const br = bridgeOf(this.m, f.client.ip);
-    if (br) return br.name;
-    const facts = this.facts[family];
-    const byNet = facts.interfaces.find((i) => i.name !== "lo" && i.subnets.some((s) => inCidr(f.client.ip, s)));
-    return byNet?.name ?? facts.defaultIface ?? "eth0";
+    const ip = f.client.ip;
+    let name = this.inIfaceMemo.get(ip);
+    if (name === undefined) {
+      const br = bridgeOf(this.m, ip);
+      const facts = this.facts[family];
+      name = br?.name ?? facts.interfaces.find((i) => i.name !== "lo" && i.subnets.some((s) => inCidr(ip, s)))?.name ?? facts.defaultIface ?? "eth0";
+      this.inIfaceMemo.set(ip, name);
+    }
+    return name;
   }
+  /** inIface by client address (the family follows from the address). */
+  private readonly inIfaceMemo = new Map<string, string>();
 
   explain(flows: Flow[]): void {
     if (!this.ruleset) return;

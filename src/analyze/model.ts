@@ -531,6 +531,18 @@ export function containerOf(m: HostModel, ip: string): { container: ContainerInf
 }
 
 
-export function bridgeOf(m: HostModel, ip: string): HostModel["bridges"][number] | undefined {
-  return m.bridges.find((b) => b.subnets.some((s) => inCidr(ip, s)));
+type Bridge = HostModel["bridges"][number];
+/** bridgeOf answers per model and address: every flow asks it of its client, most of them external. */
+const bridgeMemo = new WeakMap<HostModel, Map<string, Bridge | null>>();
+
+export function bridgeOf(m: HostModel, ip: string): Bridge | undefined {
+  let memo = bridgeMemo.get(m);
+  if (!memo) bridgeMemo.set(m, (memo = new Map()));
+  let b = memo.get(ip);
+  if (b === undefined) {
+    b = m.bridges.find((br) => br.subnets.some((s) => inCidr(ip, s))) ?? null;
+    if (memo.size >= PARSE_CACHE_MAX) memo.clear();
+    memo.set(ip, b);
+  }
+  return b ?? undefined;
 }

@@ -3,7 +3,7 @@
  * and normalisation of printed addresses (RFC 5952 IPv6, IPv4-mapped IPv6 to
  * dotted IPv4). Validation and IPv6 formatting use ipaddr.js.
  */
-import { ownCopy } from "../strings.js";
+import { intern, ownCopy } from "../strings.js";
 import ipaddr from "ipaddr.js";
 
 export interface NormalIp {
@@ -89,12 +89,40 @@ export function encodeProcHex(address: string, little = true): string {
   return out;
 }
 
+/** A dotted quad as normalizeIp writes it: four parts 0..255 without leading zeros. */
+export function isCanonicalIpv4(s: string): boolean {
+  // dotted quad, no leading zeros, each part <= 255
+  let parts = 0;
+  let digits = 0;
+  let v = 0;
+  let lead0 = false;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || v > 255 || (lead0 && digits > 1)) return false;
+      parts++;
+      digits = 0;
+      v = 0;
+      lead0 = false;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 0) lead0 = c === 48;
+      v = v * 10 + (c - 48);
+      digits++;
+      if (digits > 3) return false;
+    } else return false;
+  }
+  return parts === 4;
+}
+
 /**
  * Normalise a printed address: strips brackets and a `%zone`, validates with
  * ipaddr.js, writes IPv6 per RFC 5952 and IPv4-mapped IPv6 as dotted IPv4.
  * Returns null for anything that is not an address (a host name, `*`).
  */
 export function normalizeIp(text: string): NormalIp | null {
+  // the common case, already in normal form (ipaddr.js parses with regular expressions);
+  // interned, so that an address cut from a line does not keep the line's chunk alive
+  if (isCanonicalIpv4(text)) return { ip: intern(text), family: 4, mapped: false };
   let t = text;
   if (t.startsWith("[") && t.endsWith("]")) t = t.slice(1, -1);
   const pct = t.indexOf("%");
@@ -119,9 +147,10 @@ const IP_CACHE = new Map<string, NormalIp | null>();
 export function normalizeIpCached(text: string): NormalIp | null {
   let n = IP_CACHE.get(text);
   if (n === undefined) {
-    n = normalizeIp(text);
+    const key = ownCopy(text);
+    n = normalizeIp(key);
     if (IP_CACHE.size >= 1 << 14) IP_CACHE.clear();
-    IP_CACHE.set(ownCopy(text), n);
+    IP_CACHE.set(key, n);
   }
   return n;
 }

@@ -12,7 +12,7 @@
 import { intern, ownCopy } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ConntrackRecord, ConntrackTuple } from "../types.js";
-import { normalizeIp } from "./_addr.js";
+import { isCanonicalIpv4, normalizeIp } from "./_addr.js";
 
 const HINT_ROW = "rows look like `tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=1234 dport=80 src=... [ASSURED] mark=0 use=1`";
 
@@ -22,30 +22,6 @@ const L4_NAMES: Record<number, string> = { 1: "icmp", 2: "unknown", 6: "tcp", 17
 // ------------------------------------------------------------ addresses --
 
 const addrCache = new Map<string, string | null>();
-
-function isCanonicalIpv4(s: string): boolean {
-  // dotted quad, no leading zeros, each part <= 255
-  let parts = 0;
-  let digits = 0;
-  let v = 0;
-  let lead0 = false;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || v > 255 || (lead0 && digits > 1)) return false;
-      parts++;
-      digits = 0;
-      v = 0;
-      lead0 = false;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 0) lead0 = c === 48;
-      v = v * 10 + (c - 48);
-      digits++;
-      if (digits > 3) return false;
-    } else return false;
-  }
-  return parts === 4;
-}
 
 /** Normalised address text, or null when not an address. */
 function addr(text: string): string | null {

@@ -203,6 +203,19 @@ export class ProcNetParser implements LineParser {
     this.emit(row, no);
   }
 
+  /** Dotted quads by kernel word: a table repeats the same addresses on many rows. */
+  private readonly v4 = new Map<number, string>();
+
+  private ipv4(word: number, src: string, at: number): string {
+    let ip = this.v4.get(word);
+    if (ip === undefined) {
+      ip = intern(decodeHexIpv4(src, this.little, at)!);
+      if (this.v4.size >= 1 << 16) this.v4.clear();
+      this.v4.set(word, ip);
+    }
+    return ip;
+  }
+
   private emit(row: Row, no: number): void {
     let flags: SocketFlag[] = NO_FLAGS;
     let family: 4 | 6;
@@ -210,9 +223,11 @@ export class ProcNetParser implements LineParser {
     const { src, la, ra, width } = row;
     if (width === 8) {
       family = 4;
-      localIp = intern(decodeHexIpv4(src, this.little, la)!);
-      remoteIp = intern(decodeHexIpv4(src, this.little, ra)!);
-      this.sample(hexAt(src, la, 8), hexAt(src, ra, 8));
+      const lw = hexAt(src, la, 8);
+      const rw = hexAt(src, ra, 8);
+      localIp = this.ipv4(lw, src, la);
+      remoteIp = this.ipv4(rw, src, ra);
+      this.sample(lw, rw);
     } else {
       const l = decodeHexIpv6(src, this.little, la)!;
       const r = decodeHexIpv6(src, this.little, ra)!;
