@@ -26,7 +26,8 @@
  * - conntrack -L -o extended: ~138,000 entries (DNAT, MASQUERADE, un-NATed
  *   proxy legs, host traffic, TIME_WAIT DNAT entries whose sockets are gone).
  *
- * It then runs `analyze --format json -o /dev/null` and once `--format text`
+ * It then runs `analyze --format json -o /dev/null` BENCH_ROUNDS times (3; the
+ * median wall time and the largest peak RSS are judged) and once `--format text`
  * (to a file, whose last line gives the flow count) under `/usr/bin/time -f %M`
  * and prints sizes, wall time, peak RSS, flows and a verdict against the
  * targets: < 10 s and < 1 GB peak RSS. A run longer than BENCH_TIMEOUT
@@ -605,7 +606,12 @@ console.log(
 console.log(`  cli: ${CLI}`);
 
 const textFile = path.join("bench-out", "analyze-host.txt");
-const json = timed([CLI, "analyze", "--format", "json", "-o", "/dev/null", OUT]);
+// Wall time on a shared machine varies by 20% from run to run: the JSON run is
+// repeated BENCH_ROUNDS times (3) and judged by its median.
+const ROUNDS = Math.max(1, Number(process.env["BENCH_ROUNDS"] ?? 3));
+const jsonRuns: Run[] = [];
+for (let i = 0; i < ROUNDS; i++) jsonRuns.push(timed([CLI, "analyze", "--format", "json", "-o", "/dev/null", OUT]));
+const json = [...jsonRuns].sort((a, b) => a.seconds - b.seconds)[Math.floor((ROUNDS - 1) / 2)]!;
 const text = timed([CLI, "analyze", "--format", "text", "-o", textFile, OUT]);
 // The flow count comes from the text report's last line (`flows by path: ...`).
 let flows = NaN;
@@ -632,8 +638,10 @@ for (const [name, r] of [["json", json], ["text", text]] as const) {
 console.log(`  flows: ${fmtN(flows)} (${counts})`);
 // a killed run's peak RSS is not reported by GNU time (it only sees timeout(1) itself)
 const rss = (r: Run) => (r.timedOut ? "n/a (killed)" : `${r.rssMb.toFixed(0)} MB`);
-console.log(`  analyze --format json -o /dev/null: ${json.seconds.toFixed(2)} s wall, peak RSS ${rss(json)}, exit ${json.status}  => ${verdict(json)}`);
+const maxRss = Math.max(...jsonRuns.map((r) => r.rssMb));
+console.log(`  analyze --format json -o /dev/null, ${ROUNDS} runs: ${jsonRuns.map((r) => `${r.seconds.toFixed(2)} s / ${rss(r)}`).join(", ")}`);
+console.log(`  analyze --format json -o /dev/null: ${json.seconds.toFixed(2)} s wall (median), peak RSS ${rss(json)} (largest ${maxRss.toFixed(0)} MB), exit ${json.status}  => ${verdict({ ...json, rssMb: maxRss })}`);
 console.log(`  analyze --format text -o FILE:      ${text.seconds.toFixed(2)} s wall, peak RSS ${rss(text)}, exit ${text.status}  => ${verdict(text)}`);
-const pass = !json.timedOut && json.seconds < TARGET_SECONDS && json.rssMb < TARGET_RSS_MB;
-console.log(`verdict: ${pass ? "PASS" : "FAIL"} (targets: < ${TARGET_SECONDS} s wall, < ${TARGET_RSS_MB} MB peak RSS for analyze --format json)`);
+const pass = !json.timedOut && json.seconds < TARGET_SECONDS && maxRss < TARGET_RSS_MB;
+console.log(`verdict: ${pass ? "PASS" : "FAIL"} (targets: < ${TARGET_SECONDS} s wall (median of ${ROUNDS}), < ${TARGET_RSS_MB} MB peak RSS (largest) for analyze --format json)`);
 process.exitCode = pass ? 0 : 1;

@@ -152,33 +152,38 @@ function findings(m: HostModel, flows: Flow[]): Finding[] {
   return out;
 }
 
-/** Fill `text` of evidence from the input files (read once each). */
+/** Fill `text` of evidence from the input files: each file is read once, keeping only the cited lines. */
 function resolveEvidenceText(report: Report): void {
-  const all: Evidence[] = [];
-  for (const f of report.flows) for (const e of f.evidence) if (e.text === undefined) all.push(e);
-  for (const f of report.findings) for (const e of f.evidence) if (e.text === undefined) all.push(e);
-  // Which lines of which file are cited; then each file is read once and only those lines kept.
-  const wanted = new Map<string, Map<number, string | undefined>>();
-  for (const e of all) {
-    let lines = wanted.get(e.file);
-    if (!lines) wanted.set(e.file, (lines = new Map()));
-    lines.set(e.line, undefined);
-  }
-  for (const [file, lines] of wanted) {
+  const byFile = new Map<string, Evidence[]>();
+  const want = (e: Evidence) => {
+    if (e.text !== undefined) return;
+    const list = byFile.get(e.file);
+    if (list) list.push(e);
+    else byFile.set(e.file, [e]);
+  };
+  for (const f of report.flows) for (const e of f.evidence) want(e);
+  for (const f of report.findings) for (const e of f.evidence) want(e);
+  for (const [file, cited] of byFile) {
     let picked: Map<number, string>;
     try {
-      picked = pickLines(file, lines.keys());
+      picked = pickLines(
+        file,
+        cited.map((e) => e.line),
+      );
     } catch {
       continue;
     }
-    for (const [no, raw] of picked) {
-      const t = raw.trim();
-      lines.set(no, t.length > 240 ? `${t.slice(0, 240)}…` : t);
+    const shown = new Map<number, string>();
+    for (const e of cited) {
+      let t = shown.get(e.line);
+      if (t === undefined) {
+        const raw = picked.get(e.line);
+        if (raw === undefined) continue;
+        const trimmed = raw.trim();
+        shown.set(e.line, (t = trimmed.length > 240 ? `${trimmed.slice(0, 240)}…` : trimmed));
+      }
+      e.text = t;
     }
-  }
-  for (const e of all) {
-    const t = wanted.get(e.file)?.get(e.line);
-    if (t !== undefined) e.text = t;
   }
 }
 
