@@ -29,3 +29,17 @@ export function intern(s: string): string {
   INTERNED.set(own, own);
   return own;
 }
+
+/**
+ * `line.slice(from, to)`, as one of the `common` strings when it is one (no
+ * slice, no lookup), else interned: for the few words a dump repeats on every
+ * row (protocol, state and flag names).
+ */
+export function wordAt(line: string, from: number, to: number, common: readonly string[]): string {
+  const len = to - from;
+  for (let i = 0; i < common.length; i++) {
+    const c = common[i]!;
+    if (c.length === len && line.startsWith(c, from)) return c;
+  }
+  return intern(line.slice(from, to));
+}

@@ -3,7 +3,7 @@
  * and normalisation of printed addresses (RFC 5952 IPv6, IPv4-mapped IPv6 to
  * dotted IPv4). Validation and IPv6 formatting use ipaddr.js.
  */
-import { intern, ownCopy } from "../strings.js";
+import { ownCopy } from "../strings.js";
 import ipaddr from "ipaddr.js";
 
 export interface NormalIp {
@@ -89,17 +89,18 @@ export function encodeProcHex(address: string, little = true): string {
   return out;
 }
 
-/** A dotted quad as normalizeIp writes it: four parts 0..255 without leading zeros. */
-export function isCanonicalIpv4(s: string): boolean {
-  // dotted quad, no leading zeros, each part <= 255
+/** The value of a dotted quad as normalizeIp writes it (four parts 0..255 without leading zeros), or -1. */
+export function canonicalIpv4Value(s: string): number {
   let parts = 0;
   let digits = 0;
   let v = 0;
   let lead0 = false;
+  let value = 0;
   for (let i = 0; i <= s.length; i++) {
     const c = i < s.length ? s.charCodeAt(i) : 46;
     if (c === 46) {
-      if (digits === 0 || v > 255 || (lead0 && digits > 1)) return false;
+      if (digits === 0 || v > 255 || (lead0 && digits > 1)) return -1;
+      value = value * 256 + v;
       parts++;
       digits = 0;
       v = 0;
@@ -108,10 +109,26 @@ export function isCanonicalIpv4(s: string): boolean {
       if (digits === 0) lead0 = c === 48;
       v = v * 10 + (c - 48);
       digits++;
-      if (digits > 3) return false;
-    } else return false;
+      if (digits > 3) return -1;
+    } else return -1;
   }
-  return parts === 4;
+  return parts === 4 ? value : -1;
+}
+
+const QUADS = new Map<number, string>();
+
+/**
+ * One shared copy of a dotted quad in normal form (`text`, whose value is `v`):
+ * dumps repeat addresses on every row, and a copy cut from a line would keep
+ * the line's read chunk alive. Keyed by value, cheaper to look up than text.
+ */
+export function sharedQuad(v: number, text: string): string {
+  let q = QUADS.get(v);
+  if (q === undefined) {
+    if (QUADS.size >= 1 << 16) QUADS.clear();
+    QUADS.set(v, (q = ownCopy(text)));
+  }
+  return q;
 }
 
 /**
@@ -120,9 +137,9 @@ export function isCanonicalIpv4(s: string): boolean {
  * Returns null for anything that is not an address (a host name, `*`).
  */
 export function normalizeIp(text: string): NormalIp | null {
-  // the common case, already in normal form (ipaddr.js parses with regular expressions);
-  // interned, so that an address cut from a line does not keep the line's chunk alive
-  if (isCanonicalIpv4(text)) return { ip: intern(text), family: 4, mapped: false };
+  // the common case, already in normal form (ipaddr.js parses with regular expressions)
+  const v4 = canonicalIpv4Value(text);
+  if (v4 >= 0) return { ip: sharedQuad(v4, text), family: 4, mapped: false };
   let t = text;
   if (t.startsWith("[") && t.endsWith("]")) t = t.slice(1, -1);
   const pct = t.indexOf("%");

@@ -9,15 +9,20 @@
  * million-entry table parses in a few seconds. Addresses are normalised with a
  * small cache (tables repeat the same addresses many times).
  */
-import { intern, ownCopy } from "../strings.js";
+import { ownCopy, wordAt } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ConntrackRecord, ConntrackTuple } from "../types.js";
-import { isCanonicalIpv4, normalizeIp } from "./_addr.js";
+import { canonicalIpv4Value, normalizeIp, sharedQuad } from "./_addr.js";
 
 const HINT_ROW = "rows look like `tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=1234 dport=80 src=... [ASSURED] mark=0 use=1`";
 
 /** L4 protocol numbers, used when a row (or XML) names only one of name/number. */
 const L4_NAMES: Record<number, string> = { 1: "icmp", 2: "unknown", 6: "tcp", 17: "udp", 33: "dccp", 47: "gre", 58: "icmpv6", 132: "sctp", 136: "udplite" };
+
+/** Words most rows repeat (wordAt). */
+const COMMON_PROTOS = ["tcp", "udp", "icmp"];
+const COMMON_STATES = ["ESTABLISHED", "TIME_WAIT", "SYN_SENT", "SYN_RECV", "CLOSE", "CLOSE_WAIT", "FIN_WAIT", "LAST_ACK"];
+const COMMON_FLAGS = ["ASSURED", "UNREPLIED", "OFFLOAD", "HW_OFFLOAD"];
 
 // ------------------------------------------------------------ addresses --
 
@@ -25,7 +30,8 @@ const addrCache = new Map<string, string | null>();
 
 /** Normalised address text, or null when not an address. */
 function addr(text: string): string | null {
-  if (isCanonicalIpv4(text)) return intern(text);
+  const v4 = canonicalIpv4Value(text);
+  if (v4 >= 0) return sharedQuad(v4, text);
   const hit = addrCache.get(text);
   if (hit !== undefined) return hit;
   const n = normalizeIp(text);
@@ -176,7 +182,7 @@ function parseRow(line: string): Entry | string {
     if (!next()) return "row ends after the layer-3 prefix";
   }
   if (!isAlpha(line.charCodeAt(ts)) || hasEq(line, ts, te)) return "expected a protocol name (tcp, udp, icmp, ...) first";
-  const proto = intern(line.slice(ts, te));
+  const proto = wordAt(line, ts, te, COMMON_PROTOS);
   if (!next()) return `expected the protocol number after ${proto}`;
   const protoNum = dec(line, ts, te);
   if (protoNum < 0 || protoNum > 255) return `expected the protocol number after ${proto}`;
@@ -191,7 +197,7 @@ function parseRow(line: string): Entry | string {
     }
   }
   if (have && line.charCodeAt(ts) !== 91 && !hasEq(line, ts, te)) {
-    state = intern(line.slice(ts, te));
+    state = wordAt(line, ts, te, COMMON_STATES);
     have = next();
   }
   const e: Entry = {
@@ -216,7 +222,7 @@ function parseRow(line: string): Entry | string {
       if (line.charCodeAt(te - 1) !== 93) return `unterminated bracket item ${line.slice(ts, te)}`;
       // timestamps ([start=...] [stop=...]) are tolerated, not modelled
       if (hasEq(line, ts, te)) continue;
-      const inner = intern(line.slice(ts + 1, te - 1));
+      const inner = wordAt(line, ts + 1, te - 1, COMMON_FLAGS);
       e.flags.push(inner);
       if (phase === 2 && inner !== "UNREPLIED") phase = 3;
       continue;
