@@ -13,7 +13,6 @@ import {
   isDockerProxyName,
   isLocal,
   isLoopback,
-  tupleKey,
   type Binding,
   type ContainerInfo,
   type Evidence,
@@ -21,6 +20,7 @@ import {
   type Sock,
 } from "./model.js";
 import type { ConntrackRecord } from "../types.js";
+import { TupleMap } from "./tuple-map.js";
 
 export type Path = "dnat" | "docker-proxy" | "direct" | "unknown";
 export type PathDetail = "dnat" | "host-nat" | "hairpin" | "hairpin-self" | "docker-proxy" | "direct" | "unknown";
@@ -92,12 +92,13 @@ export class Attributor {
   private readonly legs = new Map<Flow, (Sock | ConntrackRecord)[]>();
   /*
    * Indexes, so that no per-flow step scans every socket, binding or conntrack
-   * entry. Every list keeps the order of m.sockets / m.bindings / m.ctByOrig,
+   * entry. Every list keeps the order of m.sockets / m.bindings / m.ct.originals(),
    * so a lookup followed by the rest of the original predicate gives the same
    * first match (or the same filtered list) as the full scan. The ones only
    * rare paths need are built on first use.
    */
-  private readonly byLocal = new Map<string, Sock[]>();
+  /** Sockets by (proto, local end, remote end), in any netns. */
+  private readonly byLocal = new TupleMap<Sock[]>();
   /** `container:<name>` -> the first container of that name. */
   private readonly netnsContainer = new Map<string, ContainerInfo>();
   /** Host sockets that are neither LISTEN nor UNCONN, by proto|localPort. */
@@ -117,14 +118,16 @@ export class Attributor {
     byLocalEnd?: Map<string, Sock[]>;
     /** Sockets by proto|remotePort. */
     byRemotePort?: Map<string, Sock[]>;
-    /** Conntrack entries of m.ctByOrig (in its iteration order) by proto|original dport, and their positions. */
+    /** Conntrack entries of m.ct.originals() (in its order) by proto|original dport, and their positions. */
     ctByOrigDport?: Map<string, ConntrackRecord[]>;
     ctOrder?: Map<ConntrackRecord, number>;
   } = {};
 
   constructor(private readonly m: HostModel) {
     for (const s of m.sockets) {
-      push(this.byLocal, `${s.proto}|${s.localIp}|${s.localPort}|${s.remoteIp}|${s.remotePort}`, s);
+      const same = this.byLocal.get(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort);
+      if (same) same.push(s);
+      else this.byLocal.add(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort, [s]);
       if (s.netns === "host" && s.state !== "LISTEN" && s.state !== "UNCONN") push(this.hostConnByLocalPort, `${s.proto}|${s.localPort}`, s);
     }
     for (const c of m.containers) if (!this.netnsContainer.has(`container:${c.name}`)) this.netnsContainer.set(`container:${c.name}`, c);
@@ -164,7 +167,7 @@ export class Attributor {
       const map = new Map<string, ConntrackRecord[]>();
       const order = new Map<ConntrackRecord, number>();
       let i = 0;
-      for (const c of this.m.ctByOrig.values()) {
+      for (const c of this.m.ct.originals()) {
         if (!order.has(c)) order.set(c, i++);
         push(map, `${c.proto}|${c.original.dport}`, c);
       }
@@ -182,7 +185,7 @@ export class Attributor {
 
   /** Sockets (in any netns, or one) whose local end is `l` and remote end is `r`. */
   private find(proto: string, l: Endpoint, r: Endpoint, netns?: string): Sock[] {
-    const list = this.byLocal.get(`${proto}|${l.ip}|${l.port}|${r.ip}|${r.port}`) ?? [];
+    const list = this.byLocal.get(proto, l.ip, l.port, r.ip, r.port) ?? [];
     return netns ? list.filter((s) => s.netns === netns) : list;
   }
 
@@ -287,7 +290,7 @@ export class Attributor {
         containerSees: ep(s.localIp, s.localPort),
       });
       this.use(f, s, "host socket of the connecting side");
-      const ct = this.m.ctByOrig.get(tupleKey(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort));
+      const ct = this.m.ct.byOriginal(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort);
       if (ct) this.use(f, ct, "conntrack entry");
       const isProxy = this.isProxySock(s);
       if (isProxy === true) {
@@ -307,12 +310,19 @@ export class Attributor {
 
   /** Container sockets whose local end is the container's address and a port it listens on. */
   private serverLegs(): void {
-    const listening = new Set<string>();
-    for (const s of this.m.sockets) if (s.state === "LISTEN" || (s.proto === "udp" && s.state === "UNCONN")) listening.add(`${s.netns}|${s.proto}|${s.localPort}`);
+    // netns -> proto and port of its listeners, as numbers (no text key per socket)
+    const listening = new Map<string, Set<number>>();
+    const protoPort = (s: Sock) => (s.proto === "udp" ? 65537 : 0) + (s.localPort ?? 65536);
+    for (const s of this.m.sockets) {
+      if (s.state !== "LISTEN" && !(s.proto === "udp" && s.state === "UNCONN")) continue;
+      const ports = listening.get(s.netns);
+      if (ports) ports.add(protoPort(s));
+      else listening.set(s.netns, new Set([protoPort(s)]));
+    }
     for (const s of this.m.sockets) {
       const c = this.containerOfNetns(s.netns);
       if (!c || s.state === "LISTEN" || s.state === "UNCONN" || s.remotePort === null) continue;
-      if (!listening.has(`${s.netns}|${s.proto}|${s.localPort}`)) continue;
+      if (!listening.get(s.netns)?.has(protoPort(s))) continue;
       const addr = c.addrs.find((a) => a.ip === s.localIp);
       if (!addr) continue;
       this.classifyServerLeg(s, c, addr.gateway);
@@ -330,7 +340,7 @@ export class Attributor {
       containerSees: peer,
     });
     this.use(f, s, `server socket in ${c.name}`);
-    const ct = m.ctByReply.get(tupleKey(s.proto, s.localIp, s.localPort, peer.ip, peer.port));
+    const ct = m.ct.byReply(s.proto, s.localIp, s.localPort, peer.ip, peer.port);
     if (ct) {
       this.use(f, ct, "conntrack entry");
       const o = ct.original;
@@ -552,7 +562,7 @@ export class Attributor {
       this.attachClient(f, f.published);
       f.confidence = pairing.startsWith("only frontend") && ctProof !== undefined ? "certain" : pairing.startsWith("inode") ? "likely" : "possible";
       if (pid === null) f.confidence = "possible";
-      const ctFront = this.m.ctByOrig.get(tupleKey(frontend.proto, frontend.remoteIp, frontend.remotePort, frontend.localIp, frontend.localPort));
+      const ctFront = this.m.ct.byOriginal(frontend.proto, frontend.remoteIp, frontend.remotePort, frontend.localIp, frontend.localPort);
       if (ctFront) this.use(f, ctFront, "conntrack entry of the client leg (not NATed)");
       f.explanation = `${f.client.kind === "container" ? `container ${f.client.container ?? f.client.ip}` : f.client.kind === "host" ? "a host process" : `client ${f.client.ip}`} dialled ${fmt(f.published)}, which no DNAT rule rewrote, so ${program} accepted it and opened a second connection ${fmt(f.proxy.backend!.local)} -> ${fmt(f.proxy.backend!.remote)}; ${c.name} sees the gateway, not the client (pairing: ${pairing})`;
     } else if (backend.proto === "udp" && this.udpClient(f, backend.remoteIp, backend.remotePort)) {
@@ -587,12 +597,12 @@ export class Attributor {
       f.proxy.pairing = "only un-NATed UDP sender to this port";
     }
     for (const x of socks) this.use(f, x, "client socket");
-    const ct = this.m.ctByOrig.get(tupleKey("udp", client.ip, client.port, dialled.ip, dialled.port));
+    const ct = this.m.ct.byOriginal("udp", client.ip, client.port, dialled.ip, dialled.port);
     if (ct) this.use(f, ct, "conntrack entry of the client leg (not NATed)");
     return true;
   }
 
-  /** Entries of m.ctByOrig (in its order) with this proto and an original dport in `ports`. */
+  /** Entries of m.ct.originals() (in its order) with this proto and an original dport in `ports`. */
   private ctWithDport(proto: string, ports: Set<number>): ConntrackRecord[] {
     return merged(
       [...ports].map((p) => this.ctByOrigDport.get(`${proto}|${p}`)),
@@ -629,7 +639,7 @@ export class Attributor {
 
   /** DNAT conntrack entries to container addresses that no socket explained (e.g. container netns missing). */
   private conntrackOnly(): void {
-    for (const ct of this.m.ctByReply.values()) {
+    for (const ct of this.m.ct.replies()) {
       if (this.used.has(ct)) continue;
       const target = this.m.byIp.get(ct.reply.src);
       if (!target) continue;
@@ -737,7 +747,7 @@ export class Attributor {
       });
       f.outcome = "failed";
       this.use(f, s, "client socket stuck in SYN_SENT");
-      const ct = this.m.ctByOrig.get(tupleKey(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort));
+      const ct = this.m.ct.byOriginal(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort);
       if (ct) {
         this.use(f, ct, "conntrack entry");
         f.path = ct.dnat ? "dnat" : "unknown";

@@ -4,6 +4,7 @@
  */
 import ipaddr from "ipaddr.js";
 import type { Bundle } from "./bundle.js";
+import { TupleMap } from "./tuple-map.js";
 import type {
   ConntrackRecord,
   ProcessRecord,
@@ -97,9 +98,8 @@ export interface HostModel {
   bindings: Binding[];
   processes: Map<number, ProcessRecord>;
   sockets: Sock[];
-  /** Conntrack entries keyed by their reply tuple and by their original tuple. */
-  ctByReply: Map<string, ConntrackRecord>;
-  ctByOrig: Map<string, ConntrackRecord>;
+  /** Conntrack entries by their reply tuple and by their original tuple. */
+  ct: ConntrackIndex;
   userlandProxy: Fact<"on" | "off" | "unknown">;
   firewallBackend: Fact<"iptables" | "nftables" | "unknown">;
   dockerVersion: Fact<string>;
@@ -117,8 +117,39 @@ export interface HostModel {
   };
 }
 
-export function tupleKey(proto: string, src: string, sport: number | null, dst: string, dport: number | null): string {
-  return `${proto}|${src}|${sport}|${dst}|${dport}`;
+/**
+ * Conntrack entries by their reply tuple and by their original tuple. The same
+ * entry can be listed twice (conntrack -L and /proc/net/nf_conntrack): the
+ * first one listed wins.
+ */
+export class ConntrackIndex {
+  /** Keyed by the reply source first: the container's (or server's) end. */
+  private readonly reply = new TupleMap<ConntrackRecord>();
+  /** Keyed by the original destination first: the end that was dialled. */
+  private readonly original = new TupleMap<ConntrackRecord>();
+
+  add(c: ConntrackRecord): void {
+    const r = c.reply;
+    const o = c.original;
+    this.reply.add(c.proto, r.src, r.sport, r.dst, r.dport, c);
+    this.original.add(c.proto, o.dst, o.dport, o.src, o.sport, c);
+  }
+  /** The entry whose reply tuple is src:sport -> dst:dport. */
+  byReply(proto: string, src: string, sport: number | null, dst: string, dport: number | null): ConntrackRecord | undefined {
+    return this.reply.get(proto, src, sport, dst, dport);
+  }
+  /** The entry whose original tuple is src:sport -> dst:dport. */
+  byOriginal(proto: string, src: string, sport: number | null, dst: string, dport: number | null): ConntrackRecord | undefined {
+    return this.original.get(proto, dst, dport, src, sport);
+  }
+  /** The entries byReply finds, in dump order. */
+  replies(): readonly ConntrackRecord[] {
+    return this.reply.values();
+  }
+  /** The entries byOriginal finds, in dump order. */
+  originals(): readonly ConntrackRecord[] {
+    return this.original.values();
+  }
 }
 
 export function inCidr(ip: string, cidr: string): boolean {
@@ -204,13 +235,19 @@ function resolveNetns(hint: string | null, byPid: Map<number, ContainerInfo>, na
  * that touches a container address, a published port, docker-proxy or dockerd.
  * The rest (a busy host's unrelated traffic) is left out of the model.
  */
-function touchesDocker(r: SocketRecord, byIp: ReadonlyMap<string, unknown>, published: ReadonlySet<string>, processes: Map<number, ProcessRecord>): boolean {
+function touchesDocker(r: SocketRecord, byIp: ReadonlyMap<string, unknown>, published: ReadonlySet<number>, processes: Map<number, ProcessRecord>): boolean {
   if (r.state === "LISTEN" || r.state === "UNCONN") return true;
   if (byIp.has(r.localIp) || byIp.has(r.remoteIp)) return true;
-  if (published.has(`${r.proto}|${r.localPort}`) || published.has(`${r.proto}|${r.remotePort}`)) return true;
+  if (published.has(protoPortCode(r.proto, r.localPort)) || published.has(protoPortCode(r.proto, r.remotePort))) return true;
   if (isDockerProxyName(r.program) || isDockerdName(r.program)) return true;
   const p = r.pid !== null ? processes.get(r.pid) : undefined;
   return !!p && (p.dockerProxy !== null || p.dockerd !== null);
+}
+
+/** A socket protocol and port as one number (for sets of published ports); -1 for other protocols. */
+function protoPortCode(proto: string, port: number | null): number {
+  const p = port ?? 65536;
+  return proto === "tcp" ? p : proto === "udp" ? 65537 + p : -1;
 }
 
 function mergeSockets(
@@ -220,7 +257,7 @@ function mergeSockets(
   processes: Map<number, ProcessRecord>,
   relevant: (r: SocketRecord) => boolean,
 ): Sock[] {
-  const map = new Map<string, Sock>();
+  const byNetns = new Map<string, TupleMap<Sock>>();
   const out: Sock[] = [];
   // one netns string per hint, not one per record
   const netnsOf = new Map<string | null, string>();
@@ -229,8 +266,9 @@ function mergeSockets(
     let netns = netnsOf.get(r.netns);
     if (netns === undefined) netnsOf.set(r.netns, (netns = resolveNetns(r.netns, byPid, names)));
     if (netns === "host" && !relevant(r)) continue;
-    const key = `${netns}|${r.proto}|${r.localIp}|${r.localPort}|${r.remoteIp}|${r.remotePort}`;
-    let s = map.get(key);
+    let map = byNetns.get(netns);
+    if (!map) byNetns.set(netns, (map = new TupleMap()));
+    let s = map.get(r.proto, r.localIp, r.localPort, r.remoteIp, r.remotePort);
     if (!s) {
       s = {
         netns,
@@ -247,7 +285,7 @@ function mergeSockets(
         source: r.source,
         ssMapped: false,
       };
-      map.set(key, s);
+      map.add(r.proto, r.localIp, r.localPort, r.remoteIp, r.remotePort, s);
       out.push(s);
     }
     if (!s.ssMapped && r.format === "ss" && r.localIp === "::" && r.flags.includes("mapped")) s.ssMapped = true;
@@ -388,21 +426,14 @@ export function buildModel(b: Bundle): HostModel {
     for (const c of b.conntrack) if (c.dnat && byIp.has(c.reply.src)) localAddrs.add(c.original.dst);
   }
 
-  const published = new Set(bindings.map((x) => `${x.proto}|${x.hostPort}`));
+  const published = new Set(bindings.map((x) => protoPortCode(x.proto, x.hostPort)));
   const sockets = mergeSockets(b.sockets, byPid, new Set(containers.map((c) => c.name)), processes, (r) => touchesDocker(r, byIp, published, processes));
   if (localAddrsInferred) {
     for (const s of sockets) if (s.netns === "host" && s.state === "LISTEN" && s.localIp !== "0.0.0.0" && s.localIp !== "::") localAddrs.add(s.localIp);
   }
 
-  const ctByReply = new Map<string, ConntrackRecord>();
-  const ctByOrig = new Map<string, ConntrackRecord>();
-  for (const c of b.conntrack) {
-    // The same entry can be listed twice (conntrack -L and /proc/net/nf_conntrack): the first one cited wins.
-    const rk = tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport);
-    if (!ctByReply.has(rk)) ctByReply.set(rk, c);
-    const ok = tupleKey(c.proto, c.original.src, c.original.sport, c.original.dst, c.original.dport);
-    if (!ctByOrig.has(ok)) ctByOrig.set(ok, c);
-  }
+  const ct = new ConntrackIndex();
+  for (const c of b.conntrack) ct.add(c);
 
   const present = {
     conntrack: b.conntrack.length > 0,
@@ -426,8 +457,7 @@ export function buildModel(b: Bundle): HostModel {
     bindings,
     processes,
     sockets,
-    ctByReply,
-    ctByOrig,
+    ct,
     userlandProxy: { value: "unknown", evidence: [], how: "" },
     firewallBackend: { value: "unknown", evidence: [], how: "" },
     dockerVersion: { value: "unknown", evidence: [], how: "" },
