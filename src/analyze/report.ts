@@ -6,7 +6,7 @@ import { pickLines } from "../input/lines.js";
 import type { Bundle } from "./bundle.js";
 import { attribute, type Flow } from "./flows.js";
 import { explainFlows } from "./explain.js";
-import { buildModel, ev, isDockerProxyName, isDockerdName, type Evidence, type HostModel } from "./model.js";
+import { buildModel, ev, isDockerProxyName, isDockerdName, type Evidence, type HostModel, type Sock } from "./model.js";
 import type { Diagnostic, InputSummary } from "../types.js";
 
 export const ANALYSIS_SCHEMA = "natlens/analysis@1";
@@ -105,11 +105,18 @@ function findings(m: HostModel, flows: Flow[]): Finding[] {
     });
   }
   // Published ports without a listener or without a DNAT rule.
-  const hostListen = m.sockets.filter((s) => s.netns === "host" && (s.state === "LISTEN" || s.state === "UNCONN"));
+  // host listeners by port (a busy host has thousands, one per published port and family)
+  const hostListen = new Map<number | null, Sock[]>();
+  for (const s of m.sockets) {
+    if (s.netns !== "host" || (s.state !== "LISTEN" && s.state !== "UNCONN")) continue;
+    const list = hostListen.get(s.localPort);
+    if (list) list.push(s);
+    else hostListen.set(s.localPort, [s]);
+  }
   for (const bnd of m.bindings) {
     if (!bnd.from.has("inspect") && !bnd.from.has("docker-ps")) continue;
     const fam = bnd.hostFamily;
-    const listening = hostListen.some((s) => s.proto === bnd.proto && s.localPort === bnd.hostPort && (fam === null || s.family === fam || s.localIp === "::"));
+    const listening = (hostListen.get(bnd.hostPort) ?? []).some((s) => s.proto === bnd.proto && (fam === null || s.family === fam || s.localIp === "::"));
     if (m.present.hostSockets && !listening) {
       out.push({
         id: "published-no-listener",
