@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
@@ -102,4 +102,15 @@ test("fast path equals the generic path on generated tables (tcp and udp)", asyn
     }),
     { numRuns: 3 },
   );
+});
+
+test("fast path equals the generic path when the file name is as long as Linux allows (the file cell passes the output margin)", async () => {
+  // 15 directories of 250 characters, quotes: a path of about 3,800 bytes, a CSV cell of twice that in every row
+  let dir = mkdtempSync(path.join(tmpdir(), "natlens-fast-"));
+  for (let i = 0; i < 15; i++) dir = path.join(dir, String(i).padEnd(250, '"'));
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, "tcp");
+  // enough rows for the output to cross a 2 MB buffer a few times
+  writeFileSync(file, table(7, 2_000, false));
+  await assertSame(file);
 });

@@ -229,7 +229,7 @@ function writeRow(
 /** Converts lines to CSV bytes: fast rows directly, the rest through the generic driver. */
 class Transcoder {
   /** Output being built; handed to the sink whole and replaced by a new one on flush (no copy). */
-  private out: Uint8Array = Buffer.allocUnsafe(OUT_SIZE);
+  private out: Uint8Array;
   private o = 0;
   hadCr = false;
   hadBom = false;
@@ -237,6 +237,8 @@ class Transcoder {
   private readonly handler: ReturnType<typeof createLineHandler>;
   private readonly rows = new CsvRowWriter(COLUMNS.socket);
   private readonly fileCell: Uint8Array;
+  /** Bytes a fast row may need at the end of `out`. */
+  private readonly room: number;
   private readonly midCells: Record<"tcp" | "udp", Uint8Array>;
   private readonly num = new Float64Array(1);
 
@@ -255,6 +257,9 @@ class Transcoder {
     });
     this.parser = this.handler.parser as ProcNetParser;
     this.fileCell = ascii(csvCell(file) + ",");
+    // a row is its file cell and at most ~200 bytes more; a quoted file name can be 8 KB
+    this.room = this.fileCell.length + 4096;
+    this.out = Buffer.allocUnsafe(Math.max(OUT_SIZE, 4 * this.room));
     const netnsCell = csvCell(netnsFromPath(file));
     this.midCells = { tcp: ascii(`proc-net-tcp,${netnsCell},tcp,4,`), udp: ascii(`proc-net-tcp,${netnsCell},udp,4,`) };
   }
@@ -262,14 +267,14 @@ class Transcoder {
   flush(): void {
     if (this.o === 0) return;
     this.emitBytes(this.out.subarray(0, this.o));
-    this.out = Buffer.allocUnsafe(OUT_SIZE); // every byte handed on is written first
+    this.out = Buffer.allocUnsafe(this.out.length); // every byte handed on is written first
     this.o = 0;
   }
 
 
   private text(s: string): void {
-    if (this.o + s.length * 3 > OUT_SIZE) this.flush();
-    if (s.length * 3 > OUT_SIZE) {
+    if (this.o + s.length * 3 > this.out.length) this.flush();
+    if (s.length * 3 > this.out.length) {
       this.emitBytes(Buffer.from(s, "utf8"));
       return;
     }
@@ -322,7 +327,7 @@ class Transcoder {
     if (decimalAt(b, i, end, num) < 0) return false;
     const inode = num[0]!;
     this.parser.sample(lw, rw);
-    if (this.o > OUT_SIZE - 4096) this.flush();
+    if (this.o > this.out.length - this.room) this.flush();
     this.o = writeRow(this.out, this.o, this.fileCell, no, this.midCells[proto], lw, lp, rw, rp, state, rx, tx, uid, inode, this.parser.little);
     this.summary.records++;
     return true;
