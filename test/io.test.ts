@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { pickLines } from "../src/input/lines.js";
 import { openOutput } from "../src/output/sink.js";
 import { intern, ownCopy } from "../src/strings.js";
+import { collectGarbage } from "../src/analyze/memory.js";
 import type { Io } from "../src/io.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "natlens-io-"));
@@ -95,4 +96,16 @@ test("intern and ownCopy keep the text (sharing is not observable from JavaScrip
       assert.equal(ownCopy(slice), slice);
     }),
   );
+});
+
+test("collectGarbage frees unreachable memory at once (analyze calls it between phases)", () => {
+  const before = process.memoryUsage().heapUsed;
+  let garbage: number[][] | null = Array.from({ length: 200 }, () => Array.from({ length: 50_000 }, (_, i) => i + 0.5)); // ~80 MB of doubles
+  const full = process.memoryUsage().heapUsed;
+  assert.ok(full - before > 50e6, `allocated only ${((full - before) / 1e6).toFixed(0)} MB`);
+  garbage = null;
+  collectGarbage();
+  const after = process.memoryUsage().heapUsed;
+  assert.equal(garbage, null);
+  assert.ok(full - after > 50e6, `collected only ${((full - after) / 1e6).toFixed(0)} MB`);
 });

@@ -6,6 +6,7 @@ import { pickLines } from "../input/lines.js";
 import type { Bundle } from "./bundle.js";
 import { attribute, type Flow } from "./flows.js";
 import { explainFlows } from "./explain.js";
+import { collectGarbage } from "./memory.js";
 import { buildModel, ev, isDockerProxyName, isDockerdName, type Evidence, type HostModel, type Sock } from "./model.js";
 import type { Diagnostic, InputSummary } from "../types.js";
 
@@ -196,7 +197,8 @@ function resolveEvidenceText(report: Report): void {
 
 /**
  * `release`: the caller is done with the bundle; its socket, conntrack and
- * process records are dropped once the model holds what analysis needs.
+ * process records are dropped once the model holds what analysis needs, and
+ * memory is collected between the phases (memory.ts).
  */
 export function analyzeBundle(b: Bundle, opts: { release?: boolean } = {}): Report {
   const m = buildModel(b);
@@ -204,9 +206,11 @@ export function analyzeBundle(b: Bundle, opts: { release?: boolean } = {}): Repo
     b.sockets = [];
     b.conntrack = [];
     b.processes = [];
+    collectGarbage(); // the socket records, merged into the model
   }
   const flows = attribute(m);
   explainFlows(b, m, flows);
+  if (opts.release) collectGarbage(); // the attributor's and the explainer's indexes
   const counts: Record<string, number> = {};
   for (const f of flows) counts[f.outcome === "open" ? f.pathDetail : `${f.pathDetail} (${f.outcome})`] = (counts[f.outcome === "open" ? f.pathDetail : `${f.pathDetail} (${f.outcome})`] ?? 0) + 1;
   const report: Report = {
