@@ -188,7 +188,8 @@ function resolveEvidenceText(report: Report): void {
         const raw = picked.get(e.line);
         if (raw === undefined) continue;
         const trimmed = raw.trim();
-        shown.set(e.line, (t = trimmed.length > 240 ? `${trimmed.slice(0, 240)}…` : trimmed));
+        // ASCII "...": one non-Latin-1 character makes V8 build the whole flow's JSON in two-byte form
+        shown.set(e.line, (t = trimmed.length > 240 ? `${trimmed.slice(0, 240)}...` : trimmed));
       }
       e.text = t;
     }
