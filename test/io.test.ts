@@ -7,7 +7,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { pickLines } from "../src/input/lines.js";
 import { openOutput } from "../src/output/sink.js";
-import { intern, ownCopy } from "../src/strings.js";
+import { flatten, intern, ownCopy } from "../src/strings.js";
 import { collectGarbage } from "../src/analyze/memory.js";
 import type { Io } from "../src/io.js";
 
@@ -108,4 +108,22 @@ test("collectGarbage frees unreachable memory at once (analyze calls it between 
   const after = process.memoryUsage().heapUsed;
   assert.equal(garbage, null);
   assert.ok(full - after > 50e6, `collected only ${((full - after) / 1e6).toFixed(0)} MB`);
+});
+
+test("flatten keeps the text and frees the pieces a built string is made of", () => {
+  const build = (i: number) => {
+    let s = `client ${i}`;
+    for (let k = 0; k < 15; k++) s = `${s} piece ${k} of ${i}`;
+    return s;
+  };
+  const texts = Array.from({ length: 20_000 }, (_, i) => build(i));
+  const copies = Array.from({ length: 20_000 }, (_, i) => build(i)); // compared only after the measurement: comparing flattens
+  collectGarbage();
+  const built = process.memoryUsage().heapUsed;
+  for (const t of texts) flatten(t);
+  collectGarbage();
+  const flat = process.memoryUsage().heapUsed;
+  assert.deepEqual(texts, copies);
+  // 15 pieces of ~16 characters: each node costs about what its characters do
+  assert.ok(built - flat > 10e6, `flattening freed only ${((built - flat) / 1e6).toFixed(1)} MB`);
 });

@@ -4,7 +4,7 @@
  * OUTPUT, `-A DOCKER -i <bridge> -j RETURN`, no IPv6 rule), and which rule
  * dropped a stalled connection.
  */
-import { ownCopy } from "../strings.js";
+import { flatten } from "../strings.js";
 import type { Bundle } from "./bundle.js";
 import { RuleSet } from "./engine.js";
 import type { HostFacts, Packet } from "./engine-types.js";
@@ -162,8 +162,8 @@ export function explainFlows(b: Bundle, m: HostModel, flows: Flow[]): void {
   // Explanations and notes are built from many pieces; each is held until the
   // report is written, so flatten them (measured: 100 MB less on 108,000 flows).
   for (const f of flows) {
-    f.explanation = ownCopy(f.explanation);
-    for (const e of f.evidence) if (e.note) e.note = ownCopy(e.note);
-    if (f.proxy) f.proxy.pairing = ownCopy(f.proxy.pairing);
+    flatten(f.explanation);
+    for (const e of f.evidence) if (e.note) flatten(e.note);
+    if (f.proxy) flatten(f.proxy.pairing);
   }
 }
