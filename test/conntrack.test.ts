@@ -75,3 +75,19 @@ test("conntrack: a large dump parses completely (speed is measured in scripts/be
   assert.equal(count, n);
   assert.equal(s.skipped, 0);
 });
+
+test("conntrack: records are the same with and without shared strings (analyze shares, convert does not)", async () => {
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const dir = "test/fixtures/conntrack";
+  let compared = 0;
+  for (const name of readdirSync(dir)) {
+    if (name.endsWith(".md")) continue;
+    const text = readFileSync(`${dir}/${name}`);
+    const plain = await parse(text, { type: "conntrack", file: name });
+    const shared = await parse(text, { type: "conntrack", file: name, options: { shareStrings: true } });
+    assert.deepEqual(shared.records, plain.records, name);
+    assert.deepEqual(shared.diagnostics, plain.diagnostics, name);
+    compared += plain.records.length;
+  }
+  assert.ok(compared > 100, `only ${compared} records compared`);
+});

@@ -116,6 +116,8 @@ export async function loadBundle(inputs: readonly string[], opts: LoadOptions, s
     }
     const override = opts.netnsOverrides.get(source.name);
     const summary = await parseSource(source, {
+      // every record is kept: repeated addresses get one shared copy (ParseOptions.shareStrings)
+      options: { shareStrings: true },
       onRecord: (r) => {
         if (override && r.kind === "socket") r.netns = `netns:${override}`;
         addRecord(b, r);

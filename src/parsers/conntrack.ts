@@ -28,10 +28,10 @@ const COMMON_FLAGS = ["ASSURED", "UNREPLIED", "OFFLOAD", "HW_OFFLOAD"];
 
 const addrCache = new Map<string, string | null>();
 
-/** Normalised address text, or null when not an address. */
-function addr(text: string): string | null {
+/** Normalised address text, or null when not an address; `share`: see ParseOptions.shareStrings. */
+function addr(text: string, share: boolean): string | null {
   const v4 = canonicalIpv4Value(text);
-  if (v4 >= 0) return sharedQuad(v4, text);
+  if (v4 >= 0) return share ? sharedQuad(v4, text) : text;
   const hit = addrCache.get(text);
   if (hit !== undefined) return hit;
   const n = normalizeIp(text);
@@ -141,7 +141,7 @@ function record(ctx: ParseContext, no: number, e: Entry): ConntrackRecord {
 // ------------------------------------------------------------ text rows --
 
 /** Parse one text row; returns an error message instead of throwing. */
-function parseRow(line: string): Entry | string {
+function parseRow(line: string, share: boolean): Entry | string {
   const n = line.length;
   let i = 0;
   /** Start and end of the current token; `[...]` items may hold blanks. */
@@ -237,12 +237,12 @@ function parseRow(line: string): Entry | string {
       if (phase >= 2) return "more than two src= tuples";
       phase++;
       cur = phase === 1 ? e.orig : e.reply;
-      const a = addr(line.slice(v0, te));
+      const a = addr(line.slice(v0, te), share);
       if (a === null) return `bad address ${line.slice(ts, te)}`;
       cur.src = a;
     } else if (klen === 3 && k0 === 100 && line.startsWith("dst", ts)) {
       if (!cur || phase > 2 || cur.dst !== null) return "dst= outside a tuple";
-      const a = addr(line.slice(v0, te));
+      const a = addr(line.slice(v0, te), share);
       if (a === null) return `bad address ${line.slice(ts, te)}`;
       cur.dst = a;
     } else if (
@@ -330,13 +330,13 @@ function numOrNull(s: string | null): number | null | undefined {
   return v < 0 ? undefined : v;
 }
 
-function xmlTuple(s: string, from: number, to: number): RawTuple | string {
+function xmlTuple(s: string, from: number, to: number, share: boolean): RawTuple | string {
   const t = emptyTuple();
   const src = tagText(s, "src", from, to);
   const dst = tagText(s, "dst", from, to);
   if (src === null || dst === null) return "a tuple without <src>/<dst>";
-  t.src = addr(src);
-  t.dst = addr(dst);
+  t.src = addr(src, share);
+  t.dst = addr(dst, share);
   if (t.src === null || t.dst === null) return `bad address ${src} / ${dst}`;
   const l4 = s.indexOf("<layer4", from);
   const l4end = l4 >= 0 && l4 < to ? s.indexOf("</layer4>", l4) : -1;
@@ -359,16 +359,16 @@ function xmlTuple(s: string, from: number, to: number): RawTuple | string {
   return t;
 }
 
-function parseXmlFlow(line: string): Entry | string {
+function parseXmlFlow(line: string, share: boolean): Entry | string {
   const o = line.indexOf('<meta direction="original">');
   const r = line.indexOf('<meta direction="reply">');
   const ind = line.indexOf('<meta direction="independent">');
   if (o < 0 || r < 0) return "a <flow> without original and reply <meta>";
   const oEnd = line.indexOf("</meta>", o);
   const rEnd = line.indexOf("</meta>", r);
-  const orig = xmlTuple(line, o, oEnd);
+  const orig = xmlTuple(line, o, oEnd, share);
   if (typeof orig === "string") return orig;
-  const reply = xmlTuple(line, r, rEnd);
+  const reply = xmlTuple(line, r, rEnd, share);
   if (typeof reply === "string") return reply;
   const l3 = attr(line, "layer3", "protoname", o, oEnd);
   const l4name = attr(line, "layer4", "protoname", o, oEnd);
@@ -423,7 +423,7 @@ class ConntrackParser implements LineParser {
     const c = text.charCodeAt(s);
     if (c === 60 /* < */) {
       if (text.startsWith("<flow>", s)) {
-        const e = parseXmlFlow(text);
+        const e = parseXmlFlow(text, this.ctx.options.shareStrings);
         if (typeof e === "string") this.ctx.skip(no, "E_CONNTRACK_XML", `cannot read this <flow>: ${e}`, text, "conntrack -o xml prints one complete <flow>...</flow> per line");
         else this.ctx.emit(record(this.ctx, no, e));
         return;
@@ -451,7 +451,7 @@ class ConntrackParser implements LineParser {
       this.ctx.ignore(no, "blank");
       return;
     }
-    const e = parseRow(s ? text.slice(s) : text);
+    const e = parseRow(s ? text.slice(s) : text, this.ctx.options.shareStrings);
     if (typeof e === "string") {
       this.ctx.skip(no, "E_CONNTRACK_ROW", `not a conntrack entry: ${e}`, text, HINT_ROW);
       return;
