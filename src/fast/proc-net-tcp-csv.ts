@@ -43,26 +43,15 @@ for (let i = 0; i < 6; i++) {
 }
 
 const ascii = (s: string) => Uint8Array.from(Buffer.from(s, "latin1"));
-const STATE_BYTES: Record<"tcp" | "udp", (Uint8Array | null)[]> = {
-  tcp: KERNEL_TCP_STATES.map((s) => (s ? ascii(s) : null)),
-  udp: KERNEL_TCP_STATES.map((s, i) => (i === 7 ? ascii("UNCONN") : i === 1 ? ascii("ESTABLISHED") : s ? ascii(s) : null)),
+const STATE_BYTES: Record<"tcp" | "udp", (Words | null)[]> = {
+  tcp: KERNEL_TCP_STATES.map((s) => (s ? toWords(ascii(s)) : null)),
+  udp: KERNEL_TCP_STATES.map((s, i) => (i === 7 ? toWords(ascii("UNCONN")) : i === 1 ? toWords(ascii("ESTABLISHED")) : s ? toWords(ascii(s)) : null)),
 };
-/** ASCII digits of 0..255 for dotted quads: length in BYTE_LEN, digits at BYTE_DIGITS[3 * b ...]. */
-const BYTE_LEN = new Uint8Array(256);
-const BYTE_DIGITS = new Uint8Array(256 * 3);
-for (let i = 0; i < 256; i++) {
-  const t = String(i);
-  BYTE_LEN[i] = t.length;
-  for (let j = 0; j < t.length; j++) BYTE_DIGITS[3 * i + j] = t.charCodeAt(j);
-}
-/** "00".."99" as ASCII pairs: numbers are written two digits at a time. */
-const PAIRS = new Uint8Array(200);
-for (let i = 0; i < 100; i++) {
-  PAIRS[2 * i] = 48 + Math.floor(i / 10);
-  PAIRS[2 * i + 1] = 48 + (i % 10);
-}
+/** "00".."99" as ASCII pairs in little-endian 16-bit words: numbers are written two digits per store. */
+const PAIRS = new Uint16Array(100);
+for (let i = 0; i < 100; i++) PAIRS[i] = (48 + Math.floor(i / 10)) | ((48 + (i % 10)) << 8);
 /** user is empty before inode; after inode: pid, program, iface, timer, flags, all empty. */
-const TAIL = ascii(",,,,,\r\n");
+const TAIL = toWords(ascii(",,,,,\r\n"));
 
 /** Input is read in chunks of this size. */
 export const CHUNK = 1 << 22;
@@ -111,18 +100,31 @@ function decimalAt(b: Uint8Array, i: number, end: number, num: Float64Array): nu
  * functions over (buffer, offset) keep the offset in a register in the hot loop.
  */
 
-/** Constant byte strings: a plain loop for short ones beats TypedArray.set's call cost (measured). */
-function putBytes(out: Uint8Array, o: number, b: Uint8Array): number {
-  if (b.length > 16) {
-    out.set(b, o);
-    return o + b.length;
-  }
-  for (let i = 0; i < b.length; i++) out[o++] = b[i]!;
-  return o;
+/** A constant byte string as little-endian 32-bit words (the last one padded), for putWords. */
+interface Words {
+  words: Uint32Array;
+  len: number;
 }
 
-/** A non-negative integer below 2^53, in decimal. */
-function putDec(out: Uint8Array, o: number, n: number): number {
+function toWords(bytes: Uint8Array): Words {
+  const words = new Uint32Array(Math.ceil(bytes.length / 4));
+  for (let i = 0; i < bytes.length; i++) words[i >> 2]! |= bytes[i]! << (8 * (i & 3));
+  return { words, len: bytes.length };
+}
+
+/**
+ * A constant byte string, four bytes per store: fewer instructions than a
+ * byte loop or TypedArray.set's call (measured with instruction counts). Up to
+ * three bytes past its end are written too; the next store overwrites them.
+ */
+function putWords(dv: DataView, o: number, w: Words): number {
+  const words = w.words;
+  for (let i = 0; i < words.length; i++) dv.setUint32(o + 4 * i, words[i]!, true);
+  return o + w.len;
+}
+
+/** A non-negative integer below 2^53, in decimal; two digits per 16-bit store. */
+function putDec(out: Uint8Array, dv: DataView, o: number, n: number): number {
   if (n < 10) {
     out[o] = 48 + n;
     return o + 1;
@@ -138,60 +140,65 @@ function putDec(out: Uint8Array, o: number, n: number): number {
   let x = n | 0;
   while (x >= 100) {
     const q = (x / 100) | 0;
-    const p = 2 * (x - q * 100);
-    out[--i] = PAIRS[p + 1]!;
-    out[--i] = PAIRS[p]!;
+    i -= 2;
+    dv.setUint16(i, PAIRS[x - q * 100]!, true);
     x = q;
   }
-  if (x >= 10) {
-    out[--i] = PAIRS[2 * x + 1]!;
-    out[--i] = PAIRS[2 * x]!;
-  } else out[--i] = 48 + x;
+  if (x >= 10) dv.setUint16(i - 2, PAIRS[x]!, true);
+  else out[i - 1] = 48 + x;
   return end;
 }
 
-function putByte(out: Uint8Array, o: number, b: number): number {
-  const at = 3 * b;
-  const len = BYTE_LEN[b]!;
-  out[o++] = BYTE_DIGITS[at]!;
-  if (len > 1) out[o++] = BYTE_DIGITS[at + 1]!;
-  if (len > 2) out[o++] = BYTE_DIGITS[at + 2]!;
-  return o;
-}
 
 /** An IPv4 word as printed by the kernel, in dotted form. */
-function putIpv4(out: Uint8Array, o: number, w: number, little: boolean): number {
+/**
+ * Each byte value's decimal text, with and without a following ".", packed into
+ * a little-endian 32-bit word: a dotted quad is written with four 32-bit stores
+ * (each may write past the text; the next store or cell overwrites that).
+ */
+const DOTTED = new Uint32Array(256);
+const DOTTED_LEN = new Uint8Array(256);
+const DECIMAL = new Uint32Array(256);
+const DECIMAL_LEN = new Uint8Array(256);
+const packWord = (t: string) => {
+  let v = 0;
+  for (let i = t.length - 1; i >= 0; i--) v = v * 256 + t.charCodeAt(i);
+  return v;
+};
+for (let i = 0; i < 256; i++) {
+  DOTTED[i] = packWord(`${i}.`);
+  DOTTED_LEN[i] = String(i).length + 1;
+  DECIMAL[i] = packWord(String(i));
+  DECIMAL_LEN[i] = String(i).length;
+}
+
+/** An IPv4 word as printed by the kernel, in dotted form; `dv` views the same bytes as `out`. */
+function putIpv4(dv: DataView, o: number, w: number, little: boolean): number {
   const b0 = (w >>> 24) & 255, b1 = (w >>> 16) & 255, b2 = (w >>> 8) & 255, b3 = w & 255;
-  if (little) {
-    o = putByte(out, o, b3);
-    out[o++] = 46;
-    o = putByte(out, o, b2);
-    out[o++] = 46;
-    o = putByte(out, o, b1);
-    out[o++] = 46;
-    return putByte(out, o, b0);
-  }
-  o = putByte(out, o, b0);
-  out[o++] = 46;
-  o = putByte(out, o, b1);
-  out[o++] = 46;
-  o = putByte(out, o, b2);
-  out[o++] = 46;
-  return putByte(out, o, b3);
+  const first = little ? b3 : b0, second = little ? b2 : b1, third = little ? b1 : b2, last = little ? b0 : b3;
+  dv.setUint32(o, DOTTED[first]!, true);
+  o += DOTTED_LEN[first]!;
+  dv.setUint32(o, DOTTED[second]!, true);
+  o += DOTTED_LEN[second]!;
+  dv.setUint32(o, DOTTED[third]!, true);
+  o += DOTTED_LEN[third]!;
+  dv.setUint32(o, DECIMAL[last]!, true);
+  return o + DECIMAL_LEN[last]!;
 }
 
 /** One fast row's CSV line; returns the new offset. Kept apart from the parsing so both stay small enough to inline well. */
 function writeRow(
   out: Uint8Array,
+  dv: DataView,
   o: number,
-  fileCell: Uint8Array,
+  fileCell: Words,
   no: number,
-  midCell: Uint8Array,
+  midCell: Words,
   lw: number,
   lp: number,
   rw: number,
   rp: number,
-  state: Uint8Array,
+  state: Words,
   rx: number,
   tx: number,
   uid: number,
@@ -199,47 +206,49 @@ function writeRow(
   little: boolean,
 ): number {
   // file,line,format,netns,proto,family,
-  o = putBytes(out, o, fileCell);
-  o = putDec(out, o, no);
+  o = putWords(dv, o, fileCell);
+  o = putDec(out, dv, o, no);
   out[o++] = 44;
-  o = putBytes(out, o, midCell);
+  o = putWords(dv, o, midCell);
   // local_ip,local_port,remote_ip,remote_port,state,
-  o = putIpv4(out, o, lw, little);
+  o = putIpv4(dv, o, lw, little);
   out[o++] = 44;
-  o = putDec(out, o, lp);
+  o = putDec(out, dv, o, lp);
   out[o++] = 44;
-  o = putIpv4(out, o, rw, little);
+  o = putIpv4(dv, o, rw, little);
   out[o++] = 44;
-  if (!(rp === 0 && rw === 0)) o = putDec(out, o, rp);
+  if (!(rp === 0 && rw === 0)) o = putDec(out, dv, o, rp);
   out[o++] = 44;
-  o = putBytes(out, o, state);
+  o = putWords(dv, o, state);
   out[o++] = 44;
   // recv_q,send_q,uid,user,inode,pid,program,iface,timer,flags
-  o = putDec(out, o, rx);
+  o = putDec(out, dv, o, rx);
   out[o++] = 44;
-  o = putDec(out, o, tx);
+  o = putDec(out, dv, o, tx);
   out[o++] = 44;
-  o = putDec(out, o, uid);
+  o = putDec(out, dv, o, uid);
   out[o++] = 44;
   out[o++] = 44;
-  if (inode !== 0) o = putDec(out, o, inode);
-  return putBytes(out, o, TAIL);
+  if (inode !== 0) o = putDec(out, dv, o, inode);
+  return putWords(dv, o, TAIL);
 }
 
 /** Converts lines to CSV bytes: fast rows directly, the rest through the generic driver. */
 class Transcoder {
   /** Output being built; handed to the sink whole and replaced by a new one on flush (no copy). */
   private out: Uint8Array;
+  /** The same bytes as `out`, for 32-bit stores. */
+  private dv: DataView;
   private o = 0;
   hadCr = false;
   hadBom = false;
   readonly parser: ProcNetParser;
   private readonly handler: ReturnType<typeof createLineHandler>;
   private readonly rows = new CsvRowWriter(COLUMNS.socket);
-  private readonly fileCell: Uint8Array;
+  private readonly fileCell: Words;
   /** Bytes a fast row may need at the end of `out`. */
   private readonly room: number;
-  private readonly midCells: Record<"tcp" | "udp", Uint8Array>;
+  private readonly midCells: Record<"tcp" | "udp", Words>;
   private readonly num = new Float64Array(1);
 
   constructor(
@@ -256,18 +265,20 @@ class Transcoder {
       onDiagnostic,
     });
     this.parser = this.handler.parser as ProcNetParser;
-    this.fileCell = ascii(csvCell(file) + ",");
+    this.fileCell = toWords(ascii(csvCell(file) + ","));
     // a row is its file cell and at most ~200 bytes more; a quoted file name can be 8 KB
-    this.room = this.fileCell.length + 4096;
+    this.room = this.fileCell.len + 4096;
     this.out = Buffer.allocUnsafe(Math.max(OUT_SIZE, 4 * this.room));
+    this.dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.byteLength);
     const netnsCell = csvCell(netnsFromPath(file));
-    this.midCells = { tcp: ascii(`proc-net-tcp,${netnsCell},tcp,4,`), udp: ascii(`proc-net-tcp,${netnsCell},udp,4,`) };
+    this.midCells = { tcp: toWords(ascii(`proc-net-tcp,${netnsCell},tcp,4,`)), udp: toWords(ascii(`proc-net-tcp,${netnsCell},udp,4,`)) };
   }
 
   flush(): void {
     if (this.o === 0) return;
     this.emitBytes(this.out.subarray(0, this.o));
     this.out = Buffer.allocUnsafe(this.out.length); // every byte handed on is written first
+    this.dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.byteLength);
     this.o = 0;
   }
 
@@ -328,7 +339,7 @@ class Transcoder {
     const inode = num[0]!;
     this.parser.sample(lw, rw);
     if (this.o > this.out.length - this.room) this.flush();
-    this.o = writeRow(this.out, this.o, this.fileCell, no, this.midCells[proto], lw, lp, rw, rp, state, rx, tx, uid, inode, this.parser.little);
+    this.o = writeRow(this.out, this.dv, this.o, this.fileCell, no, this.midCells[proto], lw, lp, rw, rp, state, rx, tx, uid, inode, this.parser.little);
     this.summary.records++;
     return true;
   }
