@@ -149,8 +149,6 @@ function putDec(out: Uint8Array, dv: DataView, o: number, n: number): number {
   return end;
 }
 
-
-/** An IPv4 word as printed by the kernel, in dotted form. */
 /**
  * Each byte value's decimal text, with and without a following ".", packed into
  * a little-endian 32-bit word: a dotted quad is written with four 32-bit stores
