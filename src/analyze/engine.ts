@@ -448,15 +448,15 @@ export class RuleSet {
     }
     const { hosts, nets, types } = this.srcMatches;
     const a = normalizeAddr(src) ?? src;
-    let key = hosts.has(a) ? a : "";
+    // the host address (or nothing), then one mark per CIDR, then per address type: "|" ends each part
+    let key = (hosts.has(a) ? a : "") + "|";
     for (let i = 0; i < nets.length; i++) {
       const r = inCidr(a, nets[i]!);
       key += r === null ? "?" : r ? "1" : "0";
     }
     for (const t of types) {
       const { hit, note } = addrTypeMatches(t, a, facts);
-      key += hit ? "1" : "0";
-      if (note) key += note;
+      key += `|${hit ? "1" : "0"}${note ?? ""}`;
     }
     return key;
   }
