@@ -1,6 +1,8 @@
-/** Shared pieces of the benchmark scripts: timed child runs and a seeded PRNG. */
+/** Shared pieces of the benchmark scripts: timed child runs, a seeded PRNG, generated input files. */
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { once } from "node:events";
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, renameSync } from "node:fs";
+import path from "node:path";
 
 export interface Run {
   seconds: number;
@@ -47,4 +49,26 @@ export function rng(seed: number): () => number {
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Write the text `chunks` yields to `file`, unless it exists: through a .part
+ * file renamed at the end, so an interrupted run never leaves half an input.
+ */
+export async function writeGenerated(file: string, chunks: Iterable<string>): Promise<void> {
+  if (existsSync(file)) return;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const out = createWriteStream(file + ".part");
+  let buf = "";
+  for (const chunk of chunks) {
+    buf += chunk;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, "drain");
+      buf = "";
+    }
+  }
+  out.write(buf);
+  out.end();
+  await once(out, "finish");
+  renameSync(file + ".part", file);
 }

@@ -32,10 +32,9 @@
  * work) for the conntrack files.
  */
 import { spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
+import { openSync, statSync } from "node:fs";
 import path from "node:path";
-import { once } from "node:events";
-import { median, rng, timed, type Run } from "./_bench.js";
+import { median, rng, timed, writeGenerated, type Run } from "./_bench.js";
 
 const OUT = "bench-out";
 const CLI = process.env["NATLENS_CLI"] || "dist/src/cli.js";
@@ -45,22 +44,13 @@ const MAX_LINEAR = 2.6;
 const MAX_RSS_GROWTH = 1.25;
 
 /** Write the lines `gen` yields to `file` (via a .part file), unless it exists. */
-async function writeFile(file: string, gen: () => Generator<string>): Promise<void> {
-  if (existsSync(file)) return;
-  mkdirSync(path.dirname(file), { recursive: true });
-  const out = createWriteStream(file + ".part");
-  let buf = "";
-  for (const line of gen()) {
-    buf += line + "\n";
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, "drain");
-      buf = "";
-    }
-  }
-  out.write(buf);
-  out.end();
-  await once(out, "finish");
-  renameSync(file + ".part", file);
+function writeFile(file: string, gen: () => Generator<string>): Promise<void> {
+  return writeGenerated(
+    file,
+    (function* () {
+      for (const line of gen()) yield line + "\n";
+    })(),
+  );
 }
 
 // ------------------------------------------------------- iptables-save --

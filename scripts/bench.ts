@@ -12,35 +12,25 @@
  * Peak RSS comes from GNU time (`/usr/bin/time -f %M`); wall time from the
  * parent. Generated inputs live in bench-out/ (git-ignored) and are reused.
  */
-import { createWriteStream, existsSync, mkdirSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import path from "node:path";
-import { once } from "node:events";
-import { median, rng, timed, type Run } from "./_bench.js";
+import { median, rng, timed, writeGenerated, type Run } from "./_bench.js";
 
 const OUT = "bench-out";
 const NATLENS = ["dist/src/cli.js"];
 
 const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, "0");
 
-async function writeLines(file: string, count: number, header: string, row: (i: number, r: () => number) => string): Promise<void> {
-  if (existsSync(file)) return;
-  mkdirSync(path.dirname(file), { recursive: true });
-  const out = createWriteStream(file + ".part");
+/** A header and `count` generated rows (each ending in its newline) as `file`, unless it exists. */
+function writeLines(file: string, count: number, header: string, row: (i: number, r: () => number) => string): Promise<void> {
   const r = rng(count);
-  out.write(header);
-  let buf = "";
-  for (let i = 0; i < count; i++) {
-    buf += row(i, r);
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, "drain");
-      buf = "";
-    }
-  }
-  out.write(buf);
-  out.end();
-  await once(out, "finish");
-  const { renameSync } = await import("node:fs");
-  renameSync(file + ".part", file);
+  return writeGenerated(
+    file,
+    (function* () {
+      yield header;
+      for (let i = 0; i < count; i++) yield row(i, r);
+    })(),
+  );
 }
 
 const PROC_HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode";
