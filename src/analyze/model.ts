@@ -61,21 +61,15 @@ export interface Binding {
   from: Set<"inspect" | "docker-ps" | "docker-proxy" | "dnat-rule">;
 }
 
-/** One socket as seen by every source that listed it (proc, ss, netstat). */
-export interface Sock {
+/**
+ * One socket as seen by every source that listed it (proc, ss, netstat): the
+ * record fields of the first listing (`source` is its evidence), with the
+ * owner and inode of whichever listing had them.
+ */
+export interface Sock
+  extends Pick<SocketRecord, "proto" | "family" | "localIp" | "localPort" | "remoteIp" | "remotePort" | "state" | "pid" | "program" | "inode" | "source"> {
+  /** `host`, `container:NAME`, or the record's hint when no container matches it. */
   netns: string;
-  proto: "tcp" | "udp";
-  family: 4 | 6;
-  localIp: string;
-  localPort: number | null;
-  remoteIp: string;
-  remotePort: number | null;
-  state: SocketRecord["state"];
-  pid: number | null;
-  program: string | null;
-  inode: number | null;
-  /** Where the first record listing it came from (the socket's evidence). */
-  source: SourceRef;
   /** Some ss record of it is an IPv4-mapped listener on `::` (dual-stack). */
   ssMapped: boolean;
 }
