@@ -9,10 +9,10 @@
  * million-entry table parses in a few seconds. Addresses are normalised with a
  * small cache (tables repeat the same addresses many times).
  */
-import { ownCopy, wordAt } from "../strings.js";
+import { wordAt } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ConntrackRecord, ConntrackTuple } from "../types.js";
-import { canonicalIpv4Value, normalizeIp, sharedQuad } from "./_addr.js";
+import { canonicalIpv4Value, normalizeIpCached, sharedQuad } from "./_addr.js";
 
 const HINT_ROW = "rows look like `tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=1234 dport=80 src=... [ASSURED] mark=0 use=1`";
 
@@ -26,19 +26,11 @@ const COMMON_FLAGS = ["ASSURED", "UNREPLIED", "OFFLOAD", "HW_OFFLOAD"];
 
 // ------------------------------------------------------------ addresses --
 
-const addrCache = new Map<string, string | null>();
-
 /** Normalised address text, or null when not an address; `share`: see ParseOptions.shareStrings. */
 function addr(text: string, share: boolean): string | null {
   const v4 = canonicalIpv4Value(text);
   if (v4 >= 0) return share ? sharedQuad(v4, text) : text;
-  const hit = addrCache.get(text);
-  if (hit !== undefined) return hit;
-  const n = normalizeIp(text);
-  const out = n ? n.ip : null;
-  if (addrCache.size > 50000) addrCache.clear();
-  addrCache.set(ownCopy(text), out);
-  return out;
+  return normalizeIpCached(text)?.ip ?? null;
 }
 
 // ------------------------------------------------------------- numbers --

@@ -203,13 +203,18 @@ export class ProcNetParser implements LineParser {
     this.emit(row, no);
   }
 
+  /** One copy of an address for every table of the bundle, when the records are kept (ParseOptions.shareStrings). */
+  private shared(ip: string): string {
+    return this.ctx.options.shareStrings ? intern(ip) : ip;
+  }
+
   /** Dotted quads by kernel word: a table repeats the same addresses on many rows. */
   private readonly v4 = new Map<number, string>();
 
   private ipv4(word: number, src: string, at: number): string {
     let ip = this.v4.get(word);
     if (ip === undefined) {
-      ip = intern(decodeHexIpv4(src, this.little, at)!);
+      ip = this.shared(decodeHexIpv4(src, this.little, at)!);
       if (this.v4.size >= 1 << 16) this.v4.clear();
       this.v4.set(word, ip);
     }
@@ -232,8 +237,8 @@ export class ProcNetParser implements LineParser {
       const l = decodeHexIpv6(src, this.little, la)!;
       const r = decodeHexIpv6(src, this.little, ra)!;
       family = l.family === 4 && r.family === 4 ? 4 : 6;
-      localIp = intern(l.ip);
-      remoteIp = intern(r.ip);
+      localIp = this.shared(l.ip);
+      remoteIp = this.shared(r.ip);
       if (l.mapped || r.mapped) flags = MAPPED;
     }
     const localPort = hexAt(src, la + width + 1, 4);
