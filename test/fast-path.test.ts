@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
-import { procNetTcpToCsv, CHUNK } from "../src/fast/proc-net-tcp-csv.js";
+import { procNetTcpToCsv } from "../src/fast/proc-net-tcp-csv.js";
+import { CHUNK } from "../src/input/byte-lines.js";
 import { parseSource } from "../src/parse.js";
 import { fileSource } from "../src/input/read.js";
 import { COLUMNS } from "../src/output/columns.js";

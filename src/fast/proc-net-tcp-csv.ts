@@ -11,8 +11,8 @@
  * test/fast-path.test.ts checks that both paths write the same bytes and the
  * same accounting and diagnostics, on every fixture and on random rows.
  */
-import { closeSync, openSync, readSync } from "node:fs";
 import { createLineHandler } from "../parse.js";
+import { LineWalker } from "../input/byte-lines.js";
 import { procNetTcp, ProcNetParser } from "../parsers/proc-net-tcp.js";
 import { KERNEL_TCP_STATES } from "../parsers/_states.js";
 import { netnsFromPath } from "../input/noise.js";
@@ -53,8 +53,6 @@ for (let i = 0; i < 100; i++) PAIRS[i] = (48 + Math.floor(i / 10)) | ((48 + (i %
 /** user is empty before inode; after inode: pid, program, iface, timer, flags, all empty. */
 const TAIL = toWords(ascii(",,,,,\r\n"));
 
-/** Input is read in chunks of this size. */
-export const CHUNK = 1 << 22;
 const OUT_SIZE = 1 << 21;
 
 function hexAt(b: Uint8Array, at: number, len: number): number {
@@ -344,54 +342,6 @@ class Transcoder {
 
   end(): void {
     this.handler.end(this.hadBom, this.hadCr);
-  }
-}
-
-/** Reads a file in CHUNK-sized pieces and hands every line (without its LF) to `each`. */
-class LineWalker {
-  private readonly fd: number;
-  private b = Buffer.allocUnsafe(CHUNK * 2);
-  /** Bytes of a partial line carried to the start of `b`. */
-  private have = 0;
-  lineNo = 0;
-
-  constructor(
-    file: string,
-    private readonly each: (b: Buffer, start: number, end: number, no: number) => void,
-  ) {
-    this.fd = openSync(file, "r");
-  }
-
-  /** Read and handle the next chunk; false at end of file. */
-  step(): boolean {
-    let b = this.b;
-    if (b.length - this.have < CHUNK) {
-      const bigger = Buffer.allocUnsafe(b.length * 2); // a line longer than a chunk
-      b.copy(bigger, 0, 0, this.have);
-      this.b = b = bigger;
-    }
-    const n = readSync(this.fd, b, this.have, CHUNK, null);
-    if (n === 0) return false;
-    const len = this.have + n;
-    let start = 0;
-    for (;;) {
-      const nl = b.indexOf(10, start);
-      if (nl < 0 || nl >= len) break;
-      this.each(b, start, nl, ++this.lineNo);
-      start = nl + 1;
-    }
-    this.have = len - start;
-    b.copyWithin(0, start, len);
-    return true;
-  }
-
-  /** End of file: a last line without LF is handed on too. */
-  finish(): void {
-    if (this.have > 0) this.each(this.b, 0, this.have, ++this.lineNo);
-  }
-
-  close(): void {
-    closeSync(this.fd);
   }
 }
 

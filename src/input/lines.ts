@@ -4,7 +4,8 @@
  * detection) without reading the input twice, so stdin works too.
  */
 import { StringDecoder } from "node:string_decoder";
-import { fileChunks, type ByteSource } from "./read.js";
+import { LineWalker } from "./byte-lines.js";
+import type { ByteSource } from "./read.js";
 
 export type LineCallback = (text: string, no: number) => void;
 
@@ -99,30 +100,17 @@ export class LineReader {
  * numbers past the end are left out.
  */
 export function pickLines(file: string, numbers: Iterable<number>): Map<number, string> {
-  const wanted = [...new Set(numbers)].sort((a, b) => a - b);
+  const wanted = new Set(numbers);
   const out = new Map<number, string>();
-  let k = 0;
-  let no = 1;
-  let carry: Buffer | null = null;
-  const take = (data: Buffer, from: number, to: number) => {
-    const end = to > from && data[to - 1] === 13 ? to - 1 : to;
-    out.set(no, data.toString("utf8", from, end));
-    k++;
-  };
-  for (const chunk of fileChunks(file)) {
-    if (k >= wanted.length) break;
-    const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-    let start = 0;
-    for (;;) {
-      const nl = data.indexOf(10, start);
-      if (nl < 0) break;
-      if (no === wanted[k]) take(data, start, nl);
-      no++;
-      start = nl + 1;
-      if (k >= wanted.length) break;
-    }
-    carry = start < data.length ? data.subarray(start) : null;
+  const walker = new LineWalker(file, (b, start, end, no) => {
+    if (!wanted.has(no)) return;
+    out.set(no, b.toString("utf8", start, end > start && b[end - 1] === 13 ? end - 1 : end));
+  });
+  try {
+    while (out.size < wanted.size && walker.step());
+    if (out.size < wanted.size) walker.finish();
+  } finally {
+    walker.close();
   }
-  if (carry && k < wanted.length && no === wanted[k]) take(carry, 0, carry.length);
   return out;
 }
