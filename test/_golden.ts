@@ -1,7 +1,7 @@
 /**
  * Golden files: the expected output lives next to the input as a reviewable
- * file. `UPDATE_GOLDENS=1 npm test` rewrites them (review with git diff); in CI
- * a missing golden fails instead of being written.
+ * file. `UPDATE_GOLDENS=1 npm test` is the only thing that writes them (review
+ * with git diff); without it a missing golden fails like a wrong one.
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -9,7 +9,7 @@ import path from "node:path";
 
 export function assertGolden(file: string, actual: string): void {
   const update = process.env["UPDATE_GOLDENS"] === "1";
-  if (update || (!existsSync(file) && !process.env["CI"])) {
+  if (update) {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, actual);
     return;
