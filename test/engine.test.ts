@@ -1,10 +1,9 @@
-/** The rule engine (src/analyze/engine.ts) and the trace command (src/commands/trace.ts). */
+/** The rule engine (src/engine/) and the trace command (src/commands/trace.ts). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parse } from "../src/parse.js";
-import { RuleSet, parsePriority, type EngineTraceResult } from "../src/analyze/engine.js";
-import type { HostFacts, Packet } from "../src/analyze/engine-types.js";
+import { RuleSet, parsePriority, type EngineTraceResult, type HostFacts, type Packet } from "../src/engine/index.js";
 import type { ChainRecord, NatlensRecord, RuleRecord } from "../src/types.js";
 import { trace, type TraceArgs } from "../src/commands/trace.js";
 import { buildFacts } from "../src/analyze/facts.js";

@@ -6,8 +6,8 @@
  */
 import { flatten } from "../strings.js";
 import type { Bundle } from "./bundle.js";
-import { RuleSet } from "./engine.js";
-import type { HostFacts, Packet } from "./engine-types.js";
+import { RuleSet } from "../engine/index.js";
+import type { HostFacts, Packet } from "../engine/index.js";
 import { buildFacts, dedupeRules } from "./facts.js";
 import type { Flow } from "./flows.js";
 import { bridgeOf, ev, inCidr, type HostModel } from "./model.js";

@@ -5,8 +5,8 @@
  */
 import { netnsFromPath } from "../input/noise.js";
 import type { AddressRecord, ChainRecord, NatlensRecord, NetworkRecord, RouteRecord, RuleRecord } from "../types.js";
-import { inCidr, normalizeAddr, type InterfaceFacts } from "./engine.js";
-import type { HostFacts } from "./engine-types.js";
+import type { HostFacts, InterfaceFacts } from "../engine/index.js";
+import { inCidr, normalizeAddr } from "../net/addr.js";
 
 const XT_TABLES = new Set(["raw", "mangle", "nat", "filter", "security"]);
 

@@ -11,9 +11,9 @@ import { expandInputs } from "../input/read.js";
 import { netnsFromPath } from "../input/noise.js";
 import { parseSource } from "../parse.js";
 import type { AddressRecord, ChainRecord, Diagnostic, NatlensRecord, NetworkRecord, RouteRecord, RuleRecord } from "../types.js";
-import { fmtAddrPort, inCidr, isLocal, normalizeAddr, route, RuleSet, type EngineTraceResult } from "../analyze/engine.js";
+import { isLocal, route, RuleSet, type EngineTraceResult, type HostFacts, type Packet } from "../engine/index.js";
+import { fmtAddrPort, inCidr, normalizeAddr } from "../net/addr.js";
 import { buildFacts, dedupeRules } from "../analyze/facts.js";
-import type { HostFacts, Packet } from "../analyze/engine-types.js";
 
 export interface TraceArgs {
   /** Rule dumps plus optional address, route and docker network files (files, directories, globs). */

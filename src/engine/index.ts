@@ -1,0 +1,19 @@
+/**
+ * The rule engine: walk the first packet of a NEW connection through the
+ * netfilter hooks, on rules parsed from iptables-save / iptables -S,
+ * iptables -L listings or nft rulesets.
+ *
+ *   types.ts        the contract (Packet, HostFacts, TraceResult, ...)
+ *   chains.ts       chain assembly and base chains per hook, by priority
+ *   chain-index.ts  the long-chain index (skip rules that cannot match)
+ *   traversal.ts    RuleSet: hooks, routing points, the walk of a base chain
+ *   matches.ts      rule matches
+ *   targets.ts      targets, verdicts, jumps, NAT
+ *   routing.ts      local / broadcast addresses, the routing decision
+ *   state.ts        the packet and trace a walk carries
+ */
+export type { EngineTraceResult, EngineTraceStep, HostFacts, Hook, InterfaceFacts, Packet, TraceResult, TraceStep } from "./types.js";
+export { parsePriority } from "./chains.js";
+export { ifaceMatches } from "./matches.js";
+export { isLocal, route } from "./routing.js";
+export { RuleSet, type RuleSetOptions } from "./traversal.js";

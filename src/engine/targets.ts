@@ -1,0 +1,216 @@
+/**
+ * Targets and verdicts: what a matching rule does to the packet and to the
+ * walk (ACCEPT/DROP/REJECT, RETURN, jump/goto, DNAT/REDIRECT/SNAT/MASQUERADE,
+ * MARK, nft verdict maps, and the targets that just continue).
+ */
+import { fmtAddrPort, normalizeAddr } from "../net/addr.js";
+import type { RuleRecord } from "../types.js";
+import { chainKey, type BaseChain, type Chain } from "./chains.js";
+import { ifaceMatches, parseNum, VMAP_MATCH } from "./matches.js";
+import { primaryAddr } from "./routing.js";
+import { step, where, type ChainVerdict, type Ctx, type Frame, type PacketState } from "./state.js";
+
+/** Targets that do something (or nothing we model) and let traversal go on with the next rule. */
+export const CONTINUE_TARGETS = new Set([
+  "LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "CHECKSUM", "TRACE", "TCPMSS", "CT", "NOTRACK", "CLASSIFY", "DSCP", "TOS",
+  "TTL", "HL", "AUDIT", "SET", "CONNSECMARK", "SECMARK", "IDLETIMER", "LED", "RATEEST", "TEE", "TPROXY_MARK", "COUNTER",
+]);
+
+export const FINAL_TARGETS = new Set(["ACCEPT", "DROP", "REJECT", "RETURN", "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP", "QUEUE", "NFQUEUE", "TPROXY"]);
+
+/** Jump depth limit (a jump loop stops here). */
+export const MAX_DEPTH = 64;
+
+/** Writes one step for the matching rule. */
+export type StepWriter = (action: string) => void;
+
+/** jump/goto/accept/drop/return from a rule or a verdict map element; returns a final verdict for the base chain or null to go on. */
+export function applyVerdict(
+  chains: ReadonlyMap<string, Chain>,
+  verdict: string,
+  target: string | null,
+  isGoto: boolean,
+  rule: RuleRecord,
+  base: BaseChain,
+  ctx: Ctx,
+  stack: Frame[],
+  st: StepWriter,
+): ChainVerdict | null {
+  const v = verdict.toLowerCase();
+  if (v === "accept" || v === "drop" || v === "reject" || v === "return") {
+    return applyTarget(v.toUpperCase(), rule, base, ctx, stack, st);
+  }
+  if (v === "continue") return null;
+  if (target === null) return null;
+  const cur = stack[stack.length - 1]!.chain;
+  const next = chains.get(chainKey(cur.kind, cur.family, cur.table, target));
+  if (!next) {
+    ctx.result.uncertain.push(`${where(rule)}: target ${target} is neither a known target nor a chain in table ${cur.table}; assumed to continue`);
+    st(`unknown target ${target}, continue`);
+    return null;
+  }
+  if (stack.length >= MAX_DEPTH) {
+    ctx.result.uncertain.push(`${where(rule)}: jump depth limit (${MAX_DEPTH}) reached at ${target} (jump loop?); assumed ACCEPT`);
+    st(`jump ${target} refused: depth limit`);
+    return "accept";
+  }
+  if (isGoto) {
+    st(`goto ${target}`);
+    stack.pop();
+  } else st(`jump ${target}`);
+  stack.push({ chain: next, idx: 0 });
+  return null;
+}
+
+/** A terminal or non-terminal target; returns the base chain's verdict, or null to go on. */
+export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, ctx: Ctx, stack: Frame[], st: StepWriter): ChainVerdict | null {
+  const { result, p } = ctx;
+  switch (target) {
+    case "ACCEPT":
+      st("ACCEPT");
+      return "accept";
+    case "DROP":
+    case "REJECT":
+      st(target);
+      result.dropBy = { rule, table: rule.table, chain: rule.chain };
+      return target === "DROP" ? "drop" : "reject";
+    case "RETURN": {
+      stack.pop();
+      if (stack.length === 0) {
+        st("RETURN (from the base chain)");
+        result.steps.push(step(base, ctx.hook, null, `policy ${base.policy}`));
+        if (base.policy === "DROP") {
+          result.dropBy = { rule: null, table: base.chain.table, chain: base.chain.name };
+          return "drop";
+        }
+        return "accept";
+      }
+      st(`RETURN to ${stack[stack.length - 1]!.chain.name}`);
+      return null;
+    }
+    case "DNAT":
+    case "REDIRECT": {
+      if (!(ctx.hook === "prerouting" || ctx.hook === "output") || base.type !== "nat") {
+        result.uncertain.push(`${where(rule)}: ${target} outside a nat PREROUTING/OUTPUT chain; ignored`);
+        st(`${target} (not applicable here), continue`);
+        return null;
+      }
+      if (target === "DNAT") {
+        const nat = rule.nat;
+        if (!nat || (nat.addr === null && nat.port === null)) {
+          result.uncertain.push(`${where(rule)}: DNAT whose destination is unknown (${rule.nat ? "no address" : "its arguments were lost, e.g. nft \"XT target DNAT not found\""}); destination not rewritten`);
+          st("DNAT to ? (arguments unknown)");
+          p.dnatDone = true;
+          return "accept";
+        }
+        const addr = nat.addr !== null ? (normalizeAddr(nat.addr) ?? nat.addr) : p.dst;
+        const port = nat.port ?? p.dport;
+        if (nat.addrTo !== null || nat.portTo !== null) result.uncertain.push(`${where(rule)}: DNAT to a range; the first address/port was taken`);
+        p.dst = addr;
+        p.dport = port;
+        p.dnatDone = true;
+        result.dnat = { addr, port, rule };
+        st(`DNAT to ${fmtAddrPort(addr, port)}`);
+        return "accept";
+      }
+      // REDIRECT
+      let addr: string | null;
+      if (p.inIface === null) addr = p.family === 6 ? "::1" : "127.0.0.1";
+      else {
+        addr = primaryAddr(ctx.facts, p.inIface, p.family);
+        if (addr === null) {
+          result.uncertain.push(`${where(rule)}: REDIRECT: no address known for ${p.inIface}; the original destination was kept as the local address`);
+          addr = p.dst;
+        }
+      }
+      const port = rule.nat?.port ?? p.dport;
+      p.dst = addr;
+      p.dport = port;
+      p.dnatDone = true;
+      result.dnat = { addr, port, rule };
+      st(`REDIRECT to ${fmtAddrPort(addr, port)}`);
+      return "accept";
+    }
+    case "SNAT":
+    case "MASQUERADE": {
+      if (!(ctx.hook === "postrouting" || ctx.hook === "input") || base.type !== "nat") {
+        result.uncertain.push(`${where(rule)}: ${target} outside a nat POSTROUTING/INPUT chain; ignored`);
+        st(`${target} (not applicable here), continue`);
+        return null;
+      }
+      p.snatDone = true;
+      if (target === "MASQUERADE") {
+        const port = rule.nat?.port ?? null;
+        result.snat = { addr: null, port, masquerade: true, rule };
+        st(`MASQUERADE${ctx.outIface ? ` (to the address of ${ctx.outIface})` : ""}`);
+        return "accept";
+      }
+      const nat = rule.nat;
+      if (!nat || nat.addr === null) {
+        result.uncertain.push(`${where(rule)}: SNAT whose source address is unknown; source not rewritten`);
+        result.snat = { addr: null, port: nat?.port ?? null, masquerade: false, rule };
+        st("SNAT to ? (arguments unknown)");
+        return "accept";
+      }
+      const addr = normalizeAddr(nat.addr) ?? nat.addr;
+      if (nat.addrTo !== null || nat.portTo !== null) result.uncertain.push(`${where(rule)}: SNAT to a range; the first address/port was taken`);
+      result.snat = { addr, port: nat.port, masquerade: false, rule };
+      p.src = addr;
+      if (nat.port !== null) p.sport = nat.port;
+      st(`SNAT to ${fmtAddrPort(addr, nat.port)}`);
+      return "accept";
+    }
+    case "QUEUE":
+    case "NFQUEUE":
+    case "TPROXY":
+    case "NETMAP":
+      result.uncertain.push(`${where(rule)}: ${target} is not modelled; assumed ACCEPT`);
+      st(`${target} (not modelled, assumed ACCEPT)`);
+      return "accept";
+    case "MARK":
+    case "CONNMARK": {
+      if (target === "MARK") applyMark(p, rule.targetArgs);
+      st(`${target}${rule.targetArgs.length ? ` ${rule.targetArgs.join(" ")}` : ""}, continue`);
+      return null;
+    }
+    default:
+      st(`${target}, continue`);
+      return null;
+  }
+}
+
+/** A verdict-map rule (`oifname vmap @m`) evaluated on the interface; undefined when the rule is not one. */
+export function vmapTarget(rule: RuleRecord, ctx: Ctx): { verdict: string; target: string | null; goto: boolean } | null | undefined {
+  if (rule.target !== null) return undefined;
+  const vm = rule.matches.other.find((o) => VMAP_MATCH.test(o));
+  if (!vm) return undefined;
+  const key = vm.startsWith("iif") ? (ctx.p.inIface ?? "") : (ctx.outIface ?? "");
+  for (const el of rule.targetArgs) {
+    const m = /^"?([^"]*)"?\s*:\s*(jump|goto)\s+(\S+)$/.exec(el) ?? /^"?([^"]*)"?\s*:\s*(accept|drop|return|continue)$/.exec(el);
+    if (!m) continue;
+    if (!ifaceMatches(m[1]!, key)) continue;
+    if (m[2] === "jump" || m[2] === "goto") return { verdict: "jump", target: m[3]!, goto: m[2] === "goto" };
+    return { verdict: m[2]!, target: null, goto: false };
+  }
+  if (rule.targetArgs.length === 0) {
+    ctx.result.uncertain.push(`${where(rule)}: verdict map ${vm} whose elements are not in the input; assumed no match`);
+  }
+  return null;
+}
+
+function applyMark(p: PacketState, args: string[]): void {
+  const text = args.join(" ");
+  let m = /--set-xmark\s+(\S+?)(?:\/(\S+))?(?:\s|$)/.exec(text);
+  if (m) {
+    const v = parseNum(m[1]!) ?? 0;
+    const mask = m[2] ? (parseNum(m[2]) ?? 0xffffffff) : 0xffffffff;
+    p.mark = ((p.mark & ~mask) ^ v) >>> 0;
+    return;
+  }
+  m = /--set-mark\s+(\S+?)(?:\/(\S+))?(?:\s|$)/.exec(text) ?? /meta mark set (\S+)/.exec(text);
+  if (m) {
+    const v = parseNum(m[1]!) ?? 0;
+    const mask = m[2] ? (parseNum(m[2]) ?? 0xffffffff) : 0xffffffff;
+    p.mark = ((p.mark & ~mask) | v) >>> 0;
+  }
+}
