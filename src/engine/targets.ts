@@ -8,6 +8,7 @@ import type { RuleRecord } from "../types.js";
 import { chainKey, type BaseChain, type Chain } from "./chains.js";
 import { ifaceMatches, parseNum, VMAP_MATCH } from "./matches.js";
 import { primaryAddr } from "./routing.js";
+import type { Hook } from "./types.js";
 import { step, where, type ChainVerdict, type Ctx, type Frame, type PacketState } from "./state.js";
 
 /** Targets that do something (or nothing we model) and let traversal go on with the next rule. */
@@ -90,11 +91,7 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
     }
     case "DNAT":
     case "REDIRECT": {
-      if (!(ctx.hook === "prerouting" || ctx.hook === "output") || base.type !== "nat") {
-        result.uncertain.push(`${where(rule)}: ${target} outside a nat PREROUTING/OUTPUT chain; ignored`);
-        st(`${target} (not applicable here), continue`);
-        return null;
-      }
+      if (misplacedNat(target, ["prerouting", "output"], rule, base, ctx, st)) return null;
       if (target === "DNAT") {
         const nat = rule.nat;
         if (!nat || (nat.addr === null && nat.port === null)) {
@@ -106,12 +103,7 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
         const addr = nat.addr !== null ? (normalizeAddr(nat.addr) ?? nat.addr) : p.dst;
         const port = nat.port ?? p.dport;
         if (nat.addrTo !== null || nat.portTo !== null) result.uncertain.push(`${where(rule)}: DNAT to a range; the first address/port was taken`);
-        p.dst = addr;
-        p.dport = port;
-        p.dnatDone = true;
-        result.dnat = { addr, port, rule };
-        st(`DNAT to ${fmtAddrPort(addr, port)}`);
-        return "accept";
+        return rewriteDst("DNAT", addr, port, rule, ctx, st);
       }
       // REDIRECT
       let addr: string | null;
@@ -123,21 +115,11 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
           addr = p.dst;
         }
       }
-      const port = rule.nat?.port ?? p.dport;
-      p.dst = addr;
-      p.dport = port;
-      p.dnatDone = true;
-      result.dnat = { addr, port, rule };
-      st(`REDIRECT to ${fmtAddrPort(addr, port)}`);
-      return "accept";
+      return rewriteDst("REDIRECT", addr, rule.nat?.port ?? p.dport, rule, ctx, st);
     }
     case "SNAT":
     case "MASQUERADE": {
-      if (!(ctx.hook === "postrouting" || ctx.hook === "input") || base.type !== "nat") {
-        result.uncertain.push(`${where(rule)}: ${target} outside a nat POSTROUTING/INPUT chain; ignored`);
-        st(`${target} (not applicable here), continue`);
-        return null;
-      }
+      if (misplacedNat(target, ["postrouting", "input"], rule, base, ctx, st)) return null;
       p.snatDone = true;
       if (target === "MASQUERADE") {
         const port = rule.nat?.port ?? null;
@@ -177,6 +159,25 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
       st(`${target}, continue`);
       return null;
   }
+}
+
+/** True (and noted: the rule is ignored) when a NAT target is outside a nat base chain of its hooks. */
+function misplacedNat(target: string, hooks: readonly [Hook, Hook], rule: RuleRecord, base: BaseChain, ctx: Ctx, st: StepWriter): boolean {
+  if (hooks.includes(ctx.hook) && base.type === "nat") return false;
+  ctx.result.uncertain.push(`${where(rule)}: ${target} outside a nat ${hooks.map((h) => h.toUpperCase()).join("/")} chain; ignored`);
+  st(`${target} (not applicable here), continue`);
+  return true;
+}
+
+/** DNAT or REDIRECT to `addr`:`port`: the base chain accepts. */
+function rewriteDst(target: "DNAT" | "REDIRECT", addr: string, port: number | null, rule: RuleRecord, ctx: Ctx, st: StepWriter): ChainVerdict {
+  const { p } = ctx;
+  p.dst = addr;
+  p.dport = port;
+  p.dnatDone = true;
+  ctx.result.dnat = { addr, port, rule };
+  st(`${target} to ${fmtAddrPort(addr, port)}`);
+  return "accept";
 }
 
 /** A verdict-map rule (`oifname vmap @m`) evaluated on the interface; undefined when the rule is not one. */
