@@ -18,9 +18,14 @@
 #
 # Bundle layout (paths relative to the bundle directory):
 #   MANIFEST                      one block per file (see "manifest format" below)
-#   hostname, date, uname         hostname; date -u; uname -srm
+#   hostname, date, uname         hostname; date -u; uname -a
+#   etc/docker/daemon.json        dockerd's configuration file (its --config-file, else
+#                                 /etc/docker/daemon.json), when it exists
 #   proc/net/{tcp,tcp6,udp,udp6,nf_conntrack}
-#   proc/<pid>/net/{tcp,tcp6,udp,udp6}   for each running container (pid = State.Pid)
+#   proc/<pid>/net/{tcp,tcp6,udp,udp6}   for each running container (pid = State.Pid) that
+#                                 has a network namespace of its own (a --network host
+#                                 container's tables are the host's: MANIFEST says so)
+#   proc/<pid>/ip_-o_link         that container's interfaces (eth0@ifN: N = host veth ifindex)
 #   containers                    "<full id> <pid> <name>" per running container
 #   commands/<mangled command>    e.g. commands/ss_-tanpeiO, commands/iptables-save_-c
 #   docker/<mangled command>      e.g. docker/docker_inspect_containers (a JSON array)
@@ -144,7 +149,7 @@ T_START=$(now)
 
 echo "$HN" >"$B/hostname"
 date -u >"$B/date"
-uname -srm >"$B/uname" 2>/dev/null
+uname -a >"$B/uname" 2>/dev/null
 
 # --- kernel socket and conntrack tables (host network namespace) ---
 for f in tcp tcp6 udp udp6 nf_conntrack; do
@@ -173,6 +178,7 @@ fi
 
 # --- addresses and routes ---
 hostcmd ip -o addr
+hostcmd ip -o link
 hostcmd ip route
 hostcmd ip -6 route
 
@@ -202,6 +208,24 @@ hostcmd ip -6 route
   done
 } >"$B/sysctl" 2>/dev/null
 manifest sysctl "read /proc/sys and /sys/class/net/*/bridge" 0 0
+
+# --- dockerd's configuration file ---
+# the path dockerd was given (--config-file X or --config-file=X), else the default
+CONF=
+for p in /proc/[0-9]*; do
+  [ -r "$p/cmdline" ] || continue
+  a=$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null) || continue
+  case "$(printf '%s\n' "$a" | head -n 1)" in */dockerd|dockerd) ;; *) continue ;; esac
+  c=$(printf '%s\n' "$a" | awk 'f { print; exit } $0 == "--config-file" { f = 1 } sub(/^--config-file=/, "") { print; exit }')
+  [ -n "$c" ] && CONF=$c && break
+done
+[ -n "$CONF" ] || CONF=/etc/docker/daemon.json
+if [ -r "$CONF" ]; then
+  mkdir -p "$B/etc/docker"
+  copyfile etc/docker/daemon.json "$CONF"
+else
+  manifest etc/docker/daemon.json "cat $CONF" missing 0
+fi
 
 # --- docker ---
 if have docker; then
@@ -242,10 +266,24 @@ fi
 if [ -s "$B/containers" ]; then
   while read -r cid pid cname; do
     case "$pid" in ''|0|*[!0-9]*) continue ;; esac
+    # a --network host container shares the host's namespace: its tables are proc/net/*
+    hn=$(readlink /proc/self/ns/net 2>/dev/null)
+    cn=$(readlink "/proc/$pid/ns/net" 2>/dev/null)
+    if [ -n "$hn" ] && [ "$hn" = "$cn" ]; then
+      manifest "proc/$pid/net" "(not copied: pid $pid is in the host's network namespace $hn, see proc/net)" 0 0
+      continue
+    fi
     mkdir -p "$B/proc/$pid/net"
     for f in tcp tcp6 udp udp6; do
       copyfile "proc/$pid/net/$f" "/proc/$pid/net/$f"
     done
+    # the container's interfaces: "eth0@ifN" names the host-side veth (ifindex N), which
+    # ties the bridge port (and its hairpin_mode in sysctl) to this container
+    if have nsenter; then
+      run "proc/$pid/ip_-o_link" nsenter -t "$pid" -n ip -o link
+    else
+      manifest "proc/$pid/ip_-o_link" "nsenter -t $pid -n ip -o link" missing 0
+    fi
     : "$cid" "$cname"
   done <"$B/containers"
 fi

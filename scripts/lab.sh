@@ -12,6 +12,15 @@
 #   lab-proxy-sos   as lab-proxy, but the capture is laid out as a sosreport names files
 #   lab28-proxy     Debian sid docker.io 28.5.2 (unpacked in /opt/natlens-sid), proxy on
 #   lab28-noproxy   28.5.2, proxy off
+#   lab-noiptables  20.10, --iptables=false (empty nat/filter tables), proxy on; an external
+#                   client routed straight to a container, everything else via docker-proxy
+#   lab-noiptables-bare  the same on a netns where no netfilter table exists at all
+#                   (empty iptables-save and nft ruleset, no conntrack entries)
+#   lab-nohairpin   20.10, proxy off, hairpin_mode turned back to 0 on web's bridge port:
+#                   web's connection to its own published port hangs, others still work
+#   lab-extra       20.10, proxy on: a port range, a --network host container, a port
+#                   published on one host address, an --internal bridge
+#   lab-extra-noproxy  the same with --userland-proxy=false
 #
 # Everything runs in two network namespaces created here: natlens-lab (the
 # "Docker host": dockerd, bridges, iptables, host clients; address
@@ -116,6 +125,7 @@ setup_netns() {
   inlab ip link set lo up
   inlab ip link set nl-host name eth0
   inlab ip addr add 198.51.100.1/24 dev eth0
+  [ "$EXTRA" = 1 ] && inlab ip addr add 198.51.100.2/24 dev eth0
   inlab ip -6 addr add 2001:db8:1::1/64 dev eth0 nodad
   inlab ip link set eth0 up
   inlab sysctl -qw net.ipv4.ip_forward=1
@@ -126,6 +136,14 @@ setup_netns() {
   ip netns exec "$EXT" ip link set eth0 up
   ip netns exec "$EXT" ip route add default via 198.51.100.1
   ip netns exec "$EXT" ip -6 route add default via 2001:db8:1::1
+  # lab-noiptables: the host has nat and filter tables with no rules in them (as after
+  # `iptables -F; iptables -t nat -F`, or any tool that created them), which also makes the
+  # kernel track connections; lab-noiptables-bare leaves netfilter untouched (no tables at
+  # all, so no conntrack entries either)
+  if [ "$EMPTYTABLES" = 1 ]; then
+    printf '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' |
+      inlab iptables-restore || die "iptables-restore (empty tables)"
+  fi
 }
 
 # ---------------------------------------------------------------- dockerd
@@ -134,7 +152,11 @@ start_dockerd() {
   PATHX=$PATH
   set -- --storage-driver=vfs --data-root="$DATA/docker" --exec-root="$LAB/exec" \
          -H "$SOCK" --pidfile="$LAB/docker.pid" --userland-proxy="$PROXY" \
-         --log-level=info
+         --log-level=info --config-file="$LAB/daemon.json"
+  [ "$IPT" = false ] && set -- "$@" --iptables=false
+  # a daemon.json of our own, so that this machine's /etc/docker is never read; collect.sh
+  # finds it through dockerd's --config-file and saves it
+  printf '%s\n' "$DAEMON_JSON" >"$LAB/daemon.json"
   if [ "$VER" = 28 ]; then
     [ -x "$SID/usr/sbin/dockerd" ] || die "Docker 28 not unpacked in $SID (see samples/README.md)"
     PATHX="$SID/usr/bin:$SID/usr/sbin:$SID/usr/libexec/docker:$PATH"
@@ -172,10 +194,35 @@ start_containers() {
   dk run -d --name cli "$IMG" sleep 100000 >/dev/null || die "run cli"
   dk run -d --name api --network labnet -p 5000:5000 "$IMG" nc -ll -p 5000 -e /bin/cat >/dev/null || die "run api"
   dk run -d --name cli2 --network labnet "$IMG" sleep 100000 >/dev/null || die "run cli2"
+  names="web admin cli api cli2"
+  if [ "$EXTRA" = 1 ]; then
+    # a port range: one binding (DNAT rule, docker-proxy) per port
+    dk run -d --name rng -p 7000-7002:7000-7002 "$IMG" \
+       sh -c 'nc -ll -p 7000 -e /bin/cat & nc -ll -p 7001 -e /bin/cat & exec nc -ll -p 7002 -e /bin/cat' >/dev/null || die "run rng"
+    # a container in the host's network namespace: no NAT, no proxy, its sockets are the host's
+    dk run -d --name hnet --network host "$IMG" nc -ll -p 8888 -e /bin/cat >/dev/null || die "run hnet"
+    # a port published on one host address only (198.51.100.2, a second address on eth0)
+    dk run -d --name tls -p 198.51.100.2:8443:443 "$IMG" nc -ll -p 443 -e /bin/cat >/dev/null || die "run tls"
+    # an --internal bridge: reachable from the host and from its own members only
+    dk network create --internal --subnet 10.98.0.0/24 --gateway 10.98.0.1 intnet >/dev/null || die "network create intnet"
+    dk run -d --name priv --network intnet "$IMG" nc -ll -p 80 -e /bin/cat >/dev/null || die "run priv"
+    dk run -d --name cli3 --network intnet "$IMG" sleep 100000 >/dev/null || die "run cli3"
+    names="$names rng hnet tls priv cli3"
+  fi
   sleep 2
+  # turn hairpin_mode back off on web's bridge port (lab-nohairpin)
+  if [ "$NOHAIRPIN" = 1 ]; then
+    wpid=$(dk inspect -f '{{.State.Pid}}' web)
+    # the host side of web's veth pair: its ifindex is web's eth0 iflink
+    peer=$(nsenter --net=/proc/"$wpid"/ns/net ip -o link show eth0 | sed -n 's/^[0-9]*: eth0@if\([0-9]*\):.*/\1/p')
+    port=$(inlab ip -o link | awk -F': ' -v i="$peer" '$1 == i { sub(/@.*/, "", $2); print $2 }')
+    [ -n "$port" ] || die "web's bridge port not found"
+    inlab sh -c "echo 0 >/sys/class/net/docker0/brif/$port/hairpin_mode" || die "hairpin_mode"
+    log "hairpin_mode of $port (web) set to $(inlab cat /sys/class/net/docker0/brif/$port/hairpin_mode)"
+  fi
   # token map for the flow table: @<name>4 @<name>6 @gw<name>4 @gw<name>6
   : >"$LAB/tokens.sed"
-  for c in web admin cli api cli2; do
+  for c in $names; do
     dk inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.Gateway}} {{.GlobalIPv6Address}} {{.IPv6Gateway}}{{end}}' "$c" |
       while read -r ip4 gw4 ip6 gw6; do
         printf 's/@%s4\\b/%s/g; s/@gw%s4\\b/%s/g\n' "$c" "$ip4" "$c" "$gw4" >>"$LAB/tokens.sed"
@@ -223,6 +270,66 @@ host-lo6-to-web    tcp host      -    40033 ::1           8080 web 80   3  docke
 host-ip6-to-web    tcp host      -    40034 2001:db8:1::1 8080 web 80   4  dnat,0,2001:db8:1::1   -
 cli-to-web6        tcp container cli  41031 2001:db8:1::1 8080 web 80   5  docker-proxy,0,@gwweb6 -
 cli-to-web-direct6 tcp container cli  41032 @web6         80   web 80   9  direct,0,@cli6         -
+EOF
+}
+
+# --iptables=false: no NAT anywhere; docker-proxy relays every published-port connection,
+# external ones included (docker-paths §1.10, §7.14); an external host that routes to the
+# bridge subnet (natlens-ext's default route is the lab host) reaches the container directly.
+# No UDP clients here: with no rule loaded the kernel tracks nothing (even with empty nat
+# tables), and docker-proxy's UDP listener is unconnected, so nothing in a capture pairs a
+# UDP client with the proxy's backend socket; an expectation could not be confirmed.
+flows_noipt() {
+cat <<'EOF'
+ext-to-web          tcp external  -    40001 198.51.100.1 8080 web   80   1  docker-proxy,0,@gwweb4   -
+ext-to-api          tcp external  -    40002 198.51.100.1 5000 api   5000 1  docker-proxy,0,@gwapi4   -
+ext-to-admin        tcp external  -    40003 198.51.100.1 9090 admin 80   -  failed,0,-               -
+ext-to-web-direct   tcp external  -    40004 @web4        80   web   80   9  direct,0,198.51.100.10   -
+ext-to-api-direct   tcp external  -    40005 @api4        5000 api   5000 9  direct,0,198.51.100.10   -
+host-lo-to-web      tcp host      -    40011 127.0.0.1    8080 web   80   2  docker-proxy,0,@gwweb4   -
+host-ip-to-web      tcp host      -    40013 198.51.100.1 8080 web   80   4  docker-proxy,0,@gwweb4   -
+host-lo-to-admin    tcp host      -    40015 127.0.0.1    9090 admin 80   2  docker-proxy,0,@gwadmin4 -
+host-to-web-direct  tcp host      -    40016 @web4        80   web   80   9  direct,0,@gwweb4         -
+cli-to-web          tcp container cli  41001 198.51.100.1 8080 web   80   5  docker-proxy,0,@gwweb4   -
+web-to-self         tcp container web  41002 198.51.100.1 8080 web   80   6  docker-proxy,0,@gwweb4   -
+cli-to-api          tcp container cli  41003 198.51.100.1 5000 api   5000 7  docker-proxy,0,@gwapi4   -
+cli-to-api-direct   tcp container cli  41006 @api4        5000 api   5000 9  direct,0,@cli4           -
+EOF
+}
+
+# proxy off, hairpin_mode 0 on web's port: the self-hairpin SYN is DNATed and masqueraded
+# but the bridge will not send it back out of the port it came in on.
+flows_nohairpin() {
+cat <<'EOF'
+ext-to-web          tcp external  -    40001 198.51.100.1 8080 web   80   1  -  dnat,0,198.51.100.10
+host-lo-to-web      tcp host      -    40011 127.0.0.1    8080 web   80   2  -  dnat,1,@gwweb4
+host-ip-to-web      tcp host      -    40013 198.51.100.1 8080 web   80   4  -  dnat,1,@gwweb4
+cli-to-web          tcp container cli  41001 198.51.100.1 8080 web   80   5  -  dnat,0,@cli4
+web-to-self         tcp container web  41002 198.51.100.1 8080 web   80   6  -  failed,0,-
+cli-to-web-direct   tcp container cli  41005 @web4        80   web   80   9  -  direct,0,@cli4
+ext-udp-to-web      udp external  -    40021 198.51.100.1 5353 web   5353 1  -  dnat,0,198.51.100.10
+EOF
+}
+
+# port range, --network host, a port on one host address, an --internal bridge.
+# host-ip2-to-tls: the kernel picks eth0's primary address 198.51.100.1 as the source.
+flows_extra() {
+cat <<'EOF'
+ext-to-rng0         tcp external  -    40041 198.51.100.1 7000 rng   7000 1  dnat,0,198.51.100.10     dnat,0,198.51.100.10
+ext-to-rng2         tcp external  -    40042 198.51.100.1 7002 rng   7002 1  dnat,0,198.51.100.10     dnat,0,198.51.100.10
+host-lo-to-rng1     tcp host      -    40043 127.0.0.1    7001 rng   7001 2  docker-proxy,0,@gwrng4   dnat,1,@gwrng4
+cli-to-rng1         tcp container cli  41041 198.51.100.1 7001 rng   7001 5  docker-proxy,0,@gwrng4   dnat,0,@cli4
+ext-to-hnet         tcp external  -    40044 198.51.100.1 8888 hnet  8888 -  direct,0,198.51.100.10   direct,0,198.51.100.10
+host-lo-to-hnet     tcp host      -    40045 127.0.0.1    8888 hnet  8888 -  direct,0,127.0.0.1       direct,0,127.0.0.1
+cli-to-hnet         tcp container cli  41042 198.51.100.1 8888 hnet  8888 -  direct,0,@cli4           direct,0,@cli4
+ext-to-tls          tcp external  -    40046 198.51.100.2 8443 tls   443  1  dnat,0,198.51.100.10     dnat,0,198.51.100.10
+ext-to-tls-wrongip  tcp external  -    40047 198.51.100.1 8443 tls   443  -  failed,0,-               failed,0,-
+host-ip2-to-tls     tcp host      -    40048 198.51.100.2 8443 tls   443  4  dnat,0,198.51.100.1      dnat,1,@gwtls4
+host-lo-to-tls      tcp host      -    40049 127.0.0.1    8443 tls   443  -  failed,0,-               failed,0,-
+ext-to-web-direct   tcp external  -    40004 @web4        80   web   80   9  direct,0,198.51.100.10   direct,0,198.51.100.10
+cli-to-priv-direct  tcp container cli  41043 @priv4       80   priv  80   -  failed,0,-               failed,0,-
+cli3-to-priv-direct tcp container cli3 41044 @priv4       80   priv  80   9  direct,0,@cli34          direct,0,@cli34
+host-to-priv-direct tcp host      -    40050 @priv4       80   priv  80   9  direct,0,@gwpriv4        direct,0,@gwpriv4
 EOF
 }
 
@@ -325,7 +432,9 @@ sample_readme() {
     echo "# $SCEN"
     echo
     echo "Made with \`sh scripts/lab.sh $SCEN\` on $(date -u +%Y-%m-%d): a real dockerd $v"
-    echo "(--userland-proxy=$PROXY$( [ "$V6" = 1 ] && echo ', --experimental --ipv6 --ip6tables --fixed-cidr-v6=fd00:17::/64'))"
+    echo "(--userland-proxy=$PROXY$( [ "$V6" = 1 ] && echo ', --experimental --ipv6 --ip6tables --fixed-cidr-v6=fd00:17::/64')$( [ "$IPT" = false ] && echo ', --iptables=false'))"
+    [ "$NOHAIRPIN" = 1 ] && echo "with hairpin_mode set back to 0 on web's bridge port after the containers started"
+    [ "$EXTRA" = 1 ] && echo "with the extra containers rng (-p 7000-7002:7000-7002), hnet (--network host), tls (-p 198.51.100.2:8443:443) and priv/cli3 on the --internal bridge intnet"
     echo "in network namespace natlens-lab, captured by $( [ "$SOS" = 1 ] && echo 'the sosreport-style commands in scripts/lab.sh (sos_capture)' || echo 'scripts/collect.sh') while the"
     echo "clients listed in EXPECTED.json held their connections open. Topology, filtering (ps keeps"
     echo "only the lab's processes) and the EXPECTED.json schema: ../README.md."
@@ -335,7 +444,7 @@ sample_readme() {
 # ---------------------------------------------------------------- one scenario
 run_scenario() {
   SCEN=$1
-  V6=0; SOS=0
+  V6=0; SOS=0; IPT=true; NOHAIRPIN=0; EXTRA=0; EMPTYTABLES=0; DAEMON_JSON='{}'
   case "$SCEN" in
     lab-proxy)     VER=20; PROXY=true ;;
     lab-noproxy)   VER=20; PROXY=false ;;
@@ -343,6 +452,13 @@ run_scenario() {
     lab-proxy-sos) VER=20; PROXY=true; SOS=1 ;;
     lab28-proxy)   VER=28; PROXY=true ;;
     lab28-noproxy) VER=28; PROXY=false ;;
+    lab-noiptables) VER=20; PROXY=true; IPT=false; EMPTYTABLES=1 ;;
+    lab-noiptables-bare) VER=20; PROXY=true; IPT=false ;;
+    lab-nohairpin) VER=20; PROXY=false; NOHAIRPIN=1 ;;
+    lab-extra)     VER=20; PROXY=true; EXTRA=1 ;;
+    lab-extra-noproxy) VER=20; PROXY=false; EXTRA=1 ;;
+    lab28-extra)   VER=28; PROXY=true; EXTRA=1 ;;
+    lab28-extra-noproxy) VER=28; PROXY=false; EXTRA=1 ;;
     *) die "unknown scenario $SCEN" ;;
   esac
   log "=== $SCEN"
@@ -353,9 +469,15 @@ run_scenario() {
   build_image
   start_containers
 
-  if [ "$V6" = 1 ]; then flows_v6; else flows_v4; fi | sed -f "$LAB/tokens.sed" >"$LAB/flows.tsv"
+  if [ "$V6" = 1 ]; then flows_v6
+  elif [ "$IPT" = false ]; then flows_noipt
+  elif [ "$NOHAIRPIN" = 1 ]; then flows_nohairpin
+  elif [ "$EXTRA" = 1 ]; then flows_extra
+  else flows_v4; fi | sed -f "$LAB/tokens.sed" >"$LAB/flows.tsv"
   while read -r id proto kind from sport dip dport rest; do
     start_client "$id" "$proto" "$kind" "$from" "$sport" "$dip" "$dport"
+    # busybox nc -ll can drop a connection when clients arrive together (labs.md)
+    sleep 0.5
   done <"$LAB/flows.tsv"
   sleep "${NATLENS_SETTLE:-6}"
 
@@ -391,7 +513,8 @@ run_scenario() {
 
 case "${1:-}" in
   teardown) teardown ;;
-  all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy; do run_scenario "$s"; done ;;
+  all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy \
+               lab-noiptables lab-noiptables-bare lab-nohairpin lab-extra lab-extra-noproxy; do run_scenario "$s"; done ;;
   lab-*|lab28-*) run_scenario "$1" ;;
-  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-proxy-sos|lab28-proxy|lab28-noproxy|all|teardown>" >&2; exit 2 ;;
+  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-proxy-sos|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-extra|lab28-extra-noproxy|all|teardown>" >&2; exit 2 ;;
 esac

@@ -68,7 +68,7 @@ const ctr = {};
 for (const c of inspect) {
   const name = c.Name.replace(/^\//, '');
   const [netName, n] = Object.entries(c.NetworkSettings.Networks)[0];
-  ctr[name] = { name, id: c.Id, pid: c.State.Pid, network: netName, ip: n.IPAddress, gw: n.Gateway, ip6: n.GlobalIPv6Address ? canon(n.GlobalIPv6Address) : null, gw6: n.IPv6Gateway ? canon(n.IPv6Gateway) : null };
+  ctr[name] = { name, id: c.Id, pid: c.State.Pid, network: netName, hostNet: c.HostConfig.NetworkMode === 'host', ip: n.IPAddress, gw: n.Gateway, ip6: n.GlobalIPv6Address ? canon(n.GlobalIPv6Address) : null, gw6: n.IPv6Gateway ? canon(n.IPv6Gateway) : null };
 }
 const ver = rd('docker/docker_version');
 const serverVer = ((ver.split(/^Server:/m)[1] || '').match(/Version:\s*(\S+)/) || [])[1] || null;
@@ -102,6 +102,7 @@ function parseSs(text, proto) {
   for (const s of out) {
     const u = s.rest.match(/users:\(\("([^"]+)",pid=(\d+),fd=(\d+)\)/);
     s.proc = u ? u[1] : null; s.pid = u ? Number(u[2]) : null;
+    s.pids = [...s.rest.matchAll(/\("([^"]+)",pid=(\d+),fd=\d+\)/g)].map((m) => ({ proc: m[1], pid: Number(m[2]) }));
     const ino = s.rest.match(/ino:(\d+)/); s.ino = ino ? Number(ino[1]) : null;
   }
   return out;
@@ -119,6 +120,18 @@ function procSockets(pid, proto) {
     }
   }
   return out;
+}
+// a container's processes: State.Pid and its descendants in ps -ef
+const psRows = rd('commands/ps_-efww').split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((t) => t.length > 7).map((t) => ({ pid: Number(t[1]), ppid: Number(t[2]) }));
+function tree(pid) {
+  const keep = new Set([pid]);
+  for (let changed = true; changed;) { changed = false; for (const r of psRows) if (!keep.has(r.pid) && keep.has(r.ppid)) { keep.add(r.pid); changed = true; } }
+  return keep;
+}
+// a --network host container's server socket: in the host's table, owned by one of its processes
+function hostNetServer(f, tc, client) {
+  const pids = tree(tc.pid);
+  return ss.find((s) => s.proto === f.proto && s.local.port === f.tport && (s.local.ip === f.dialIp) && eq(s.peer, client) && s.pids.some((u) => pids.has(u.pid)));
 }
 const ep = (a) => (a.ip && a.ip.includes(':') ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`);
 const eq = (a, b) => a.ip === b.ip && a.port === b.port;
@@ -160,7 +173,7 @@ for (const f of flows) {
   let obs = { path: 'unknown', snat: false, sees: null, state: null };
   let clientIp = f.kind === 'external' ? (v6 ? '2001:db8:1::10' : '198.51.100.10')
     : f.kind === 'container' ? (v6 ? ctr[f.from].ip6 : ctr[f.from].ip) : null;
-  let target = null; let proxy = null; let ctUsed = null; let pxNoCt = null;
+  let target = null; let proxy = null; let ctUsed = null; let pxNoCt = null; let direct = null;
 
   const cands = ct.filter((e) => e.proto === f.proto && e.o.sport === f.sport && e.o.dport === f.dialPort && e.o.dst === f.dialIp);
   const live = cands.find((e) => !e.unreplied && (f.proto === 'udp' || e.state === 'ESTABLISHED'));
@@ -174,6 +187,15 @@ for (const f of flows) {
       obs = { path: 'dnat', snat, sees: live.r.dst, seesPort: live.r.dport, state: live.state || 'ASSURED' };
       target = { ip: live.r.src, port: live.r.sport };
       ev.push(`reply src ${ep(target)} != orig dst ${ep({ ip: live.o.dst, port: live.o.dport })} (DNAT)` + (snat ? `; reply dst ${live.r.dst} != orig src ${live.o.src} (SNAT/MASQUERADE)` : '; reply dst = orig src (no SNAT)'));
+    } else if (tc.hostNet && f.dialPort === f.tport) {
+      // --network host: the container's server socket is in the host's table
+      const sv = hostNetServer(f, tc, { ip: live.o.src, port: live.o.sport });
+      if (sv) {
+        obs = { path: 'direct', snat: false, sees: live.o.src, seesPort: live.o.sport, state: live.state || 'ASSURED' };
+        target = { ip: f.dialIp, port: f.tport };
+        const own = sv.pids.map((u) => `${u.proc} pid ${u.pid}`).join(', ');
+        ev.push(`no NAT; ss: ${sv.state} ${ep(sv.local)} <- ${ep(sv.peer)} owned by ${own}, in the process tree of ${f.target} (State.Pid ${tc.pid}, NetworkMode host)`);
+      } else ev.push('no NAT and no server socket of the host-network container found');
     } else if ((f.dialIp === tc.ip || f.dialIp === tc.ip6) && f.dialPort === f.tport) {
       obs = { path: 'direct', snat: false, sees: live.o.src, seesPort: live.o.sport, state: live.state || 'ASSURED' };
       target = { ip: f.dialIp, port: f.tport };
@@ -183,6 +205,14 @@ for (const f of flows) {
       if (px) { ({ obs, target, proxy } = px); obs.state = live.state || 'ASSURED'; ev.push(...px.ev); }
       else ev.push('no NAT and no docker-proxy frontend socket found');
     }
+  } else if (!ct.length && !dead && (f.dialIp === tc.ip || f.dialIp === tc.ip6) && f.dialPort === f.tport &&
+             (direct = procSockets(tc.pid, f.proto).find((s) => s.local.port === f.tport && s.peer.port === f.sport && (f.proto === 'udp' || s.state === 'ESTABLISHED')))) {
+    // no connection tracking at all on this host (no netfilter table exists): the target's own
+    // socket names the client, and the client dialled the container address
+    obs = { path: 'direct', snat: false, sees: direct.peer.ip, seesPort: direct.peer.port, state: f.proto === 'tcp' ? 'ESTABLISHED' : 'ASSURED' };
+    target = { ip: f.dialIp, port: f.tport };
+    if (clientIp === null) clientIp = direct.peer.ip;
+    ev.push(`conntrack holds no entry at all (nothing in this netns needs connection tracking); container ${f.target}: ${direct.file} ${ep(direct.local)} <-> ${ep(direct.peer)} ${direct.state}; the client dialled the container address, so no NAT`);
   } else if (f.proto === 'tcp' && (pxNoCt = findProxy(f, tc, null))) {
     ({ obs, target, proxy } = pxNoCt); obs.state = 'ESTABLISHED'; clientIp = canon(proxy.frontend.peer.replace(/:\d+$/, ''));
     ev.push(...pxNoCt.ev);
@@ -196,7 +226,7 @@ for (const f of flows) {
     if (syn) {
       obs = { path: 'failed', snat: false, sees: null, state: 'SYN_SENT' };
       ev.push(`client socket ${ep(syn.local)} -> ${ep(syn.peer)} in SYN_SENT (${syn.file || 'ss'})`);
-      if (dead) ev.push(`conntrack: ${dead.line}`); else ev.push('no conntrack entry for it (dropped in FORWARD before confirmation)');
+      if (dead) ev.push(`conntrack: ${dead.line}`); else ev.push('no conntrack entry for it (the packet was dropped before its entry was confirmed)');
     } else if (/refused/i.test(err)) {
       obs = { path: 'failed', snat: false, sees: null, state: 'REFUSED' };
       ev.push(`client: ${err.replace(/^\S+ \S+ \S+ /, '')}`);
@@ -209,12 +239,12 @@ for (const f of flows) {
   }
 
   // container-side confirmation
-  if (target && tc && obs.sees) {
+  if (target && tc && obs.sees && !tc.hostNet) {
     const cs = procSockets(tc.pid, f.proto).find((s) => s.local.port === f.tport && s.peer.ip === obs.sees && s.peer.port === obs.seesPort);
     if (cs) ev.push(`container ${f.target}: ${cs.file} ${ep(cs.local)} <-> ${ep(cs.peer)} ${f.proto === 'tcp' ? cs.state : ''}`.trim());
     else if (f.proto === 'tcp') ev.push(`container ${f.target}: socket with peer ${obs.sees}:${obs.seesPort} NOT found`);
   }
-  if (!target) target = { ip: v6 && tc.ip6 ? tc.ip6 : tc.ip, port: f.tport };
+  if (!target) target = { ip: tc.hostNet ? f.dialIp : v6 && tc.ip6 ? tc.ip6 : tc.ip, port: f.tport };
 
   const e = f.expected;
   const matches = !!e && e.path === obs.path && e.snat === obs.snat && (e.sees === null || e.sees === obs.sees);
@@ -246,10 +276,11 @@ const out = {
   docker: serverVer,
   userlandProxy: args.proxy === 'true',
   ip6tables: /ip6tables/.test(rd('commands/ps_-efww')) || /--ip6tables/.test(rd('docker/docker_info')),
+  iptables: !/--iptables=false/.test(rd('commands/ps_-efww')),
   layout: args.scenario.endsWith('-sos') ? 'sosreport' : 'natlens-collect',
   host: { ip: '198.51.100.1', ip6: '2001:db8:1::1', netns: 'natlens-lab' },
   external: { ip: '198.51.100.10', ip6: '2001:db8:1::10' },
-  containers: Object.values(ctr).map((c) => ({ name: c.name, id: c.id.slice(0, 12), pid: c.pid, network: c.network, ip: c.ip, gateway: c.gw, ip6: c.ip6, gateway6: c.gw6 })),
+  containers: Object.values(ctr).map((c) => ({ name: c.name, id: c.id.slice(0, 12), pid: c.pid, network: c.network, ip: c.ip || null, gateway: c.gw, ip6: c.ip6, gateway6: c.gw6 })),
   notes: [
     'path: dnat = kernel NAT (PREROUTING/OUTPUT DNAT, includes hairpin and HOST-NAT), docker-proxy = userland proxy relayed it, direct = no NAT, client dialled the container address, failed = no connection (state says how).',
     'snat: the kernel rewrote the source (MASQUERADE); false for docker-proxy even though the container sees the gateway (see containerSees).',
