@@ -1,0 +1,46 @@
+/**
+ * The one place `batch` touches the analyzer: analyse one host's inputs and
+ * write its report in the formats `analyze` writes. Everything else in
+ * src/batch/ goes through here, so that when the library entry point
+ * (`analyzeHost` over named byte streams, with a per-host context owning every
+ * cache) replaces `loadBundle` + `analyzeBundle`, only this file changes.
+ */
+import { loadBundle } from "../analyze/bundle.js";
+import { analyzeBundle, type Report } from "../analyze/report.js";
+import { FLOW_CSV_COLUMNS, writeCsv, writeJsonReport, writeText } from "../commands/analyze.js";
+
+export type { Report };
+export type HostFlow = Report["flows"][number];
+export { FLOW_CSV_COLUMNS };
+
+/** What analysing one host gave: a report, or why there is none (what `analyze` exits 2 for). */
+export type HostAnalysis =
+  | { ok: true; report: Report; /** analyze would exit 1: some lines or files were skipped */ skipped: boolean }
+  | { ok: false; reason: string };
+
+/**
+ * Analyse the host whose inputs are `inputs` (paths as `analyze` takes them),
+ * exactly as `natlens analyze INPUTS` does: same bundle, same report.
+ */
+export async function analyzeHostInputs(inputs: readonly string[]): Promise<HostAnalysis> {
+  const bundle = await loadBundle(inputs, { netnsOverrides: new Map() });
+  const unreadable = bundle.diagnostics.find((d) => d.code === "E_INPUT");
+  if (unreadable) return { ok: false, reason: `${unreadable.file ?? "input"}: ${unreadable.message}` };
+  if (bundle.inputs.length === 0) return { ok: false, reason: "no input files" };
+  if (bundle.inputs.every((i) => i.format === null)) return { ok: false, reason: "none of the inputs is a capture natlens reads" };
+  const report = analyzeBundle(bundle, { release: true });
+  return { ok: true, report, skipped: bundle.inputs.some((i) => i.skipped > 0) };
+}
+
+export const PER_HOST_FORMATS = ["json", "text", "csv"] as const;
+export type PerHostFormat = (typeof PER_HOST_FORMATS)[number];
+
+/** File name of a per-host report, in DIR/hosts/<host-id>/. */
+export const PER_HOST_FILE: Record<PerHostFormat, string> = { json: "analysis.json", text: "analysis.txt", csv: "analysis.csv" };
+
+/** The bytes `analyze --format FORMAT -o FILE` writes for this report (text without colour). */
+export function writeHostReport(report: Report, format: PerHostFormat, write: (text: string) => void): void {
+  if (format === "json") writeJsonReport(report, write);
+  else if (format === "csv") writeCsv(report, write);
+  else writeText(report, null, write);
+}

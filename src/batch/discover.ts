@@ -1,0 +1,211 @@
+/**
+ * Host discovery for `batch`: turn the command line's inputs into host
+ * bundles, each with a unique, stable id.
+ *
+ * - A directory that holds a recognised layout (a natlens collector bundle
+ *   with its MANIFEST, a sosreport tree with sos_commands/, or a `hostname`
+ *   file next to `proc/` or `commands/`) is one host.
+ * - A directory that is not one is searched (in name order) for host
+ *   directories and archives; files beside them are counted and reported,
+ *   never read. An input directory with no host below it is itself one host
+ *   (a folder of loose dumps), as `analyze DIR` would take it.
+ * - An archive file is one host; any other file named on the command line is
+ *   a host of one file.
+ *
+ * Host id: the base name without archive extensions, characters other than
+ * letters, digits and `._+@-` replaced by `_`, made unique in discovery order
+ * with `-2`, `-3`, ... Discovery order is the command line's, then name
+ * order (byte order) inside directories, so every run over the same inputs
+ * (every shard too) gives every host the same id.
+ */
+import { closeSync, openSync, readdirSync, readSync, statSync, type Dirent } from "node:fs";
+import path from "node:path";
+import { createHash } from "node:crypto";
+
+export type HostKind = "directory" | "archive" | "file";
+
+export interface HostInput {
+  id: string;
+  /** The host as the command line reaches it: a directory or file path (relative paths stay relative). */
+  input: string;
+  kind: HostKind;
+}
+
+export interface Discovery {
+  hosts: HostInput[];
+  /** Inputs that could not be read at all: a usage error. */
+  problems: { input: string; message: string; hint?: string }[];
+  /** What was found and not used (loose files beside host bundles), one line each. */
+  notes: string[];
+}
+
+const ARCHIVE_EXT = /(\.tar\.gz|\.tgz|\.tar\.xz|\.txz|\.tar\.bz2|\.tbz2?|\.tar\.zst|\.tzst|\.tar|\.zip|\.gz|\.xz|\.bz2|\.zst)$/i;
+const MAX_DEPTH = 8;
+
+/** Magic bytes of the archive and compression formats natlens reads (not the name). */
+export function isArchiveFile(file: string): boolean {
+  let fd: number | null = null;
+  try {
+    fd = openSync(file, "r");
+    const head = Buffer.alloc(512);
+    const n = readSync(fd, head, 0, 512, 0);
+    const b = head.subarray(0, n);
+    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true; // gzip
+    if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true; // xz
+    if (b.length >= 3 && b.toString("latin1", 0, 3) === "BZh") return true; // bzip2
+    if (b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return true; // zstd
+    if (b.length >= 4 && b.toString("latin1", 0, 4) === "PK\u0003\u0004") return true; // zip
+    if (b.length >= 262 && b.toString("latin1", 257, 262) === "ustar") return true; // tar
+    return false;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+function entries(dir: string): Dirent[] {
+  const list = readdirSync(dir, { withFileTypes: true });
+  return list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function startsWith(file: string, text: string): boolean {
+  let fd: number | null = null;
+  try {
+    fd = openSync(file, "r");
+    const buf = Buffer.alloc(text.length);
+    return readSync(fd, buf, 0, buf.length, 0) === buf.length && buf.toString("latin1") === text;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** A directory holding a layout natlens recognises as one host's capture. */
+export function isHostDirectory(dir: string, list: Dirent[] = entries(dir)): boolean {
+  const has = (name: string, dirent: (e: Dirent) => boolean) => list.some((e) => e.name === name && dirent(e));
+  const file = (e: Dirent) => e.isFile();
+  const folder = (e: Dirent) => e.isDirectory();
+  if (has("MANIFEST", file) && startsWith(path.join(dir, "MANIFEST"), "# natlens collect manifest")) return true;
+  if (has("sos_commands", folder)) return true;
+  return has("hostname", file) && (has("proc", folder) || has("commands", folder));
+}
+
+/** The host id a path gives before it is made unique. */
+export function baseHostId(input: string): string {
+  let base = path.basename(input.replace(/\/+$/, "")) || "host";
+  const stripped = base.replace(ARCHIVE_EXT, "");
+  if (stripped) base = stripped;
+  base = base.replace(/[^A-Za-z0-9._+@-]/g, "_").replace(/^\.+/, "");
+  return base || "host";
+}
+
+/** Assigns ids in discovery order: the first keeps its base id, later ones get -2, -3, ... */
+export class HostIds {
+  private readonly used = new Set<string>();
+  take(base: string): string {
+    let id = base;
+    for (let n = 2; this.used.has(id); n++) id = `${base}-${n}`;
+    this.used.add(id);
+    return id;
+  }
+}
+
+interface Found {
+  hosts: { input: string; kind: HostKind }[];
+  loose: number;
+  looseExamples: string[];
+}
+
+function search(dir: string, depth: number, found: Found, skip: string | null): void {
+  if (skip !== null && path.resolve(dir) === skip) return;
+  const list = entries(dir);
+  if (isHostDirectory(dir, list)) {
+    found.hosts.push({ input: dir, kind: "directory" });
+    return;
+  }
+  for (const e of list) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (depth < MAX_DEPTH) search(p, depth + 1, found, skip);
+    } else if (e.isFile() && isArchiveFile(p)) {
+      found.hosts.push({ input: p, kind: "archive" });
+    } else if (e.isFile()) {
+      found.loose++;
+      if (found.looseExamples.length < 3) found.looseExamples.push(p);
+    }
+  }
+}
+
+/** Expands globs, then finds the host bundles in every input, in order; `outDir` (batch's own output) is never searched. */
+export async function discoverHosts(inputs: readonly string[], outDir?: string): Promise<Discovery> {
+  const skip = outDir === undefined ? null : path.resolve(outDir);
+  const out: Discovery = { hosts: [], problems: [], notes: [] };
+  const ids = new HostIds();
+  const add = (input: string, kind: HostKind) => out.hosts.push({ id: ids.take(baseHostId(input)), input, kind });
+  for (const raw of inputs) {
+    let named: string[] = [raw];
+    let st: ReturnType<typeof statSync> | null = null;
+    try {
+      st = statSync(raw);
+    } catch {
+      st = null;
+    }
+    if (!st && /[*?[\]{}]/.test(raw)) {
+      const { glob } = await import("glob");
+      named = (await glob(raw, { dot: false })).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      if (named.length === 0) {
+        out.problems.push({ input: raw, message: "pattern matched nothing", hint: "quote the pattern or check the path" });
+        continue;
+      }
+    } else if (!st) {
+      out.problems.push({ input: raw, message: "no such file or directory", hint: "name host bundle directories or archives, or a directory holding them" });
+      continue;
+    }
+    for (const input of named) {
+      let s: ReturnType<typeof statSync>;
+      try {
+        s = statSync(input);
+      } catch {
+        out.problems.push({ input, message: "cannot be read" });
+        continue;
+      }
+      if (s.isFile()) add(input, isArchiveFile(input) ? "archive" : "file");
+      else if (s.isDirectory()) {
+        const found: Found = { hosts: [], loose: 0, looseExamples: [] };
+        search(input, 0, found, skip);
+        if (found.hosts.length === 0) add(input, "directory");
+        else {
+          for (const h of found.hosts) add(h.input, h.kind);
+          if (found.loose > 0) {
+            out.notes.push(
+              `${input}: ${found.loose} file${found.loose > 1 ? "s" : ""} outside any host bundle not read (${found.looseExamples.join(", ")}${found.loose > found.looseExamples.length ? ", ..." : ""})`,
+            );
+          }
+        }
+      } else out.problems.push({ input, message: "not a regular file or directory" });
+    }
+  }
+  return out;
+}
+
+/** `--shard I/N` (1-based): parsed, or an error message. */
+export function parseShard(spec: string): { index: number; count: number } | string {
+  const m = /^(\d+)\/(\d+)$/.exec(spec.trim());
+  if (!m) return `--shard ${JSON.stringify(spec)} is not I/N`;
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index < 1 || index > count) return `--shard ${spec}: I must be between 1 and N`;
+  return { index, count };
+}
+
+/**
+ * The shard (1..count) a host belongs to: the first 32 bits of SHA-256 of its
+ * id, modulo count. Depends on the id alone, so adding hosts never moves
+ * another host to a different shard.
+ */
+export function shardOf(hostId: string, count: number): number {
+  const digest = createHash("sha256").update(hostId, "utf8").digest();
+  return (digest.readUInt32BE(0) % count) + 1;
+}

@@ -1,0 +1,123 @@
+/**
+ * `natlens batch`: analyse a fleet of host bundles in one run. Finds the hosts
+ * (src/batch/discover.ts), analyses them in a pool of worker threads
+ * (src/batch/pool.ts), then writes the fleet tables and the summary
+ * (src/batch/tables.ts). One host failing never stops the others.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { ExitCode, type Io, UsageError } from "../io.js";
+import { PER_HOST_FORMATS, type PerHostFormat } from "../batch/analyze-host.js";
+import { discoverHosts, parseShard, shardOf } from "../batch/discover.js";
+import { hostDir, removeLeftovers, RUN_RECORD } from "../batch/files.js";
+import type { HostJob } from "../batch/host-job.js";
+import type { HostRow } from "../batch/host-row.js";
+import { runPool } from "../batch/pool.js";
+import { ProgressLine } from "../batch/progress.js";
+import { sortRows, writeFleetTables } from "../batch/tables.js";
+import { VERSION } from "../main.js";
+
+export interface BatchArgs {
+  inputs: string[];
+  out: string;
+  jobs?: number | undefined;
+  formatPerHost: string[];
+  resume: boolean;
+  shard?: string | undefined;
+  failFast: boolean;
+  quiet: boolean;
+}
+
+/** Heap limit of one worker thread, MB. */
+const WORKER_HEAP_MB = 2048;
+
+export function parsePerHostFormats(specs: readonly string[]): PerHostFormat[] {
+  const out: PerHostFormat[] = ["json"];
+  for (const spec of specs)
+    for (const raw of spec.split(",")) {
+      const f = raw.trim();
+      if (!f) continue;
+      if (!(PER_HOST_FORMATS as readonly string[]).includes(f)) throw new UsageError(`--format-per-host ${JSON.stringify(f)} is not one of ${PER_HOST_FORMATS.join(", ")}`, "e.g. --format-per-host json,text,csv");
+      if (!out.includes(f as PerHostFormat)) out.push(f as PerHostFormat);
+    }
+  return out;
+}
+
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+
+/** The one line printed at the end of batch and merge, whatever else is shown. */
+export function resultLine(verb: string, rows: readonly HostRow[], seconds: number | null, out: string, extra = ""): string {
+  const n = (s: HostRow["status"]) => rows.filter((r) => r.status === s).length;
+  const time = seconds === null ? "" : ` in ${seconds.toFixed(1)} s (${(rows.length / Math.max(seconds, 1e-3)).toFixed(1)} hosts/s)`;
+  return `natlens ${verb}: ${plural(rows.length, "host")}${time}: ${n("ok")} ok, ${n("partial")} partial, ${n("failed")} failed${extra}; tables in ${out}\n`;
+}
+
+export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
+  const formats = parsePerHostFormats(args.formatPerHost);
+  const jobs = args.jobs ?? availableParallelism();
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${args.jobs} is not a positive whole number`);
+  const shard = args.shard === undefined ? null : parseShard(args.shard);
+  if (typeof shard === "string") throw new UsageError(shard, "e.g. --shard 3/8 takes the third of eight shares");
+
+  const found = await discoverHosts(args.inputs, args.out);
+  for (const p of found.problems) io.stderr.write(`natlens: error: ${p.input}: ${p.message}\n${p.hint ? `    hint: ${p.hint}\n` : ""}`);
+  if (found.problems.length) return ExitCode.Usage;
+  if (!args.quiet) for (const note of found.notes) io.stderr.write(`natlens: note: ${note}\n`);
+  if (found.hosts.length === 0) throw new UsageError("no host bundles found in the inputs", "name bundle directories or archives, or a directory holding them");
+  const hosts = shard ? found.hosts.filter((h) => shardOf(h.id, shard.count) === shard.index) : found.hosts;
+
+  try {
+    mkdirSync(args.out, { recursive: true });
+    rmSync(path.join(args.out, RUN_RECORD), { force: true }); // the run is complete again only when this is rewritten
+    removeLeftovers(args.out);
+  } catch (err) {
+    io.stderr.write(`natlens: error: ${args.out}: cannot write the output directory: ${(err as Error).message}\n`);
+    return ExitCode.Usage;
+  }
+
+  const work: HostJob[] = hosts.map((host) => ({ host, outDir: args.out, formats, resume: args.resume }));
+  const rows: HostRow[] = [];
+  let failed = 0;
+  let kept = 0;
+  let stoppedAt: HostRow | null = null;
+  const progress = new ProgressLine(io.stderr, io.stderrIsTTY && !args.quiet, hosts.length);
+  progress.update(0, 0, true);
+  const pool = runPool(work, { jobs, heapMb: WORKER_HEAP_MB }, (_job, outcome) => {
+    if (stoppedAt) return;
+    rows.push(outcome.row);
+    if (outcome.kept) kept++;
+    if (outcome.row.status === "failed") {
+      failed++;
+      if (args.failFast) {
+        stoppedAt = outcome.row;
+        void pool.stop();
+      }
+    }
+    progress.update(rows.length, failed);
+  });
+  await pool.done;
+  progress.clear();
+
+  sortRows(rows);
+  let summary: string;
+  try {
+    summary = writeFleetTables(args.out, rows, (r) => hostDir(args.out, r.host_id), {
+      schema: "natlens/fleet@1",
+      natlens: VERSION,
+      shard: shard ? `${shard.index}/${shard.count}` : null,
+      hosts: rows.length,
+      discovered: found.hosts.length,
+    });
+  } catch (err) {
+    io.stderr.write(`natlens: error: ${args.out}: cannot write the fleet tables: ${(err as Error).message}\n`);
+    return ExitCode.Usage;
+  }
+  io.stdout.write(summary);
+  const stop = stoppedAt as HostRow | null;
+  const extra =
+    (kept ? `, ${kept} kept from the earlier run` : "") +
+    (stop ? `; stopped at the first failure (${stop.host_id}: ${stop.error ?? "failed"}), ${plural(hosts.length - rows.length, "host")} not analysed` : "");
+  io.stderr.write(resultLine("batch", rows, progress.elapsedSeconds(), args.out, extra));
+  return rows.some((r) => r.status !== "ok") || stop ? ExitCode.Skipped : ExitCode.Ok;
+}
