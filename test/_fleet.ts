@@ -1,0 +1,36 @@
+/** A generated fleet (scripts/gen-fleet.ts), made once per test process, and helpers to read batch outputs. */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { generateFleet, type GeneratedHost } from "../scripts/gen-fleet.js";
+import type { HostRow } from "../src/batch/host-row.js";
+
+let made: { dir: string; hosts: GeneratedHost[] } | null = null;
+
+/** 14 hosts: every sample, two named alike (ids -2), one partial and one failed on purpose. */
+export function testFleet(): { dir: string; hosts: GeneratedHost[] } {
+  if (!made) {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), "natlens-fleet-")), "fleet");
+    made = { dir, hosts: generateFleet(dir, 14) };
+  }
+  return made;
+}
+
+export function tmpOut(name: string): string {
+  return path.join(mkdtempSync(path.join(tmpdir(), "natlens-batch-")), name);
+}
+
+export function hostRows(outDir: string): HostRow[] {
+  return readFileSync(path.join(outDir, "hosts.ndjson"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as HostRow);
+}
+
+/** A fleet table with the `seconds` column (the one that differs between identical runs) blanked. */
+export function withoutSeconds(outDir: string, table: string): string {
+  const text = readFileSync(path.join(outDir, table), "utf8");
+  if (table === "hosts.ndjson") return text.replace(/"seconds":[0-9.e+-]+/g, '"seconds":0');
+  if (table === "hosts.csv") return text.replace(/,[0-9.e+-]+\r\n/g, ",0\r\n");
+  return text;
+}
