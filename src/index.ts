@@ -6,7 +6,7 @@ export { expandInputs, fileSource, textSource, stdinSource, type ByteSource } fr
 export { COLUMNS } from "./output/columns.js";
 export { createWriter, OUTPUT_FORMATS, type OutputFormat, type RecordWriter } from "./output/writers.js";
 export { csvCell, csvRow, csvHeader } from "./output/csv.js";
-export { decodeHexIpv4, decodeHexIpv6, encodeProcHex, normalizeIp, normalizeCidr } from "./parsers/_addr.js";
+export { decodeHexIpv4, decodeHexIpv6, encodeProcHex, normalizeIp, normalizeCidr } from "./net/index.js";
 export type { FormatParser, LineParser, ParseContext, ParseOptions } from "./format.js";
 export * from "./types.js";
 export { run } from "./main.js";

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import Papa from "papaparse";
-import { decodeHexIpv4, decodeHexIpv6, encodeProcHex } from "../src/parsers/_addr.js";
+import { decodeHexIpv4, decodeHexIpv6, encodeProcHex } from "../src/net/index.js";
 import { csvCell, csvHeader, csvRow } from "../src/output/csv.js";
 import { COLUMNS } from "../src/output/columns.js";
 import { parse } from "../src/parse.js";

@@ -10,10 +10,10 @@ import { RuleSet } from "../engine/index.js";
 import type { HostFacts, Packet } from "../engine/index.js";
 import { buildFacts, dedupeRules } from "./facts.js";
 import type { Flow } from "./flows.js";
-import { bridgeOf, ev, inCidr, type HostModel } from "./model.js";
+import { bridgeOf, ev, type HostModel } from "./model.js";
+import { endpoint as fmt, familyOf, inCidr } from "../net/index.js";
 import type { RuleRecord } from "../types.js";
 
-const fmt = (ip: string, port: number | null) => `${ip.includes(":") ? `[${ip}]` : ip}:${port ?? "*"}`;
 const where = (r: RuleRecord) => `${r.source.file}:${r.source.line}`;
 
 export class Explainer {
@@ -83,8 +83,8 @@ export class Explainer {
     for (const f of flows) {
       if (!f.published || f.published.port === null || f.client.port === null || f.client.kind === "unknown") continue;
       if (!["dnat", "docker-proxy"].includes(f.path) && f.outcome !== "failed") continue;
-      const family: 4 | 6 = f.published.ip.includes(":") ? 6 : 4;
-      if ((f.client.ip.includes(":") ? 6 : 4) !== family) continue;
+      const family = familyOf(f.published.ip);
+      if (familyOf(f.client.ip) !== family) continue;
       const packet: Packet = { family, proto: f.proto, src: f.client.ip, sport: f.client.port, dst: f.published.ip, dport: f.published.port, inIface: this.inIface(f, family) };
       const t = this.trace(packet);
       if (!t) continue;

@@ -6,7 +6,7 @@
 import { netnsFromPath } from "../input/noise.js";
 import type { AddressRecord, ChainRecord, NatlensRecord, NetworkRecord, RouteRecord, RuleRecord } from "../types.js";
 import type { HostFacts, InterfaceFacts } from "../engine/index.js";
-import { inCidr, normalizeAddr } from "../net/addr.js";
+import { inCidr, normalizeAddr } from "../net/index.js";
 
 const XT_TABLES = new Set(["raw", "mangle", "nat", "filter", "security"]);
 
@@ -43,6 +43,12 @@ export function dedupeRules(rules: RuleRecord[], chains: ChainRecord[]): { rules
   return { rules: outRules, chains: outChains, notes };
 }
 
+/** An address of the host itself: not from a container's `ip addr` (a sosreport `namespaces/NAME/` file). */
+export function isHostAddress(a: AddressRecord): boolean {
+  const ns = netnsFromPath(a.source.file);
+  return ns === null || ns === "host";
+}
+
 /** Host facts from address, route and docker network records. */
 export function buildFacts(records: NatlensRecord[], family: 4 | 6): HostFacts & { interfaces: InterfaceFacts[] } {
   const local = new Set<string>();
@@ -61,8 +67,7 @@ export function buildFacts(records: NatlensRecord[], family: 4 | 6): HostFacts &
   for (const r of records) {
     if (r.kind === "address") {
       const a = r as AddressRecord;
-      const ns = netnsFromPath(a.source.file);
-      if (ns !== null && ns !== "host") continue;
+      if (!isHostAddress(a)) continue;
       const n = normalizeAddr(a.address);
       if (!n) continue;
       local.add(n);

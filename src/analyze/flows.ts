@@ -12,7 +12,6 @@ import {
   ev,
   isDockerProxyName,
   isLocal,
-  isLoopback,
   type Binding,
   type ContainerInfo,
   type Evidence,
@@ -20,6 +19,7 @@ import {
   type Sock,
 } from "./model.js";
 import type { ConntrackRecord } from "../types.js";
+import { endpoint, familyOf, isLoopback } from "../net/index.js";
 import { TupleMap } from "./tuple-map.js";
 
 export type Path = "dnat" | "docker-proxy" | "direct" | "unknown";
@@ -66,8 +66,7 @@ function ep(ip: string, port: number | null): Endpoint {
 }
 
 function fmt(e: Endpoint | null): string {
-  if (!e) return "?";
-  return e.ip.includes(":") ? `[${e.ip}]:${e.port ?? "*"}` : `${e.ip}:${e.port ?? "*"}`;
+  return e ? endpoint(e.ip, e.port) : "?";
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -203,7 +202,7 @@ export class Attributor {
   }
 
   private bindingFor(proto: string, hostIp: string, hostPort: number | null): Binding | undefined {
-    const fam = hostIp.includes(":") ? 6 : 4;
+    const fam = familyOf(hostIp);
     const list = this.bindingsByHostPort.get(`${proto}|${hostPort}`);
     if (!list) return undefined;
     return list.find((b) => b.hostIp === hostIp) ?? list.find((b) => b.hostIp === null && (b.hostFamily === null || b.hostFamily === fam)) ?? list.find((b) => b.hostIp === null);

@@ -3,7 +3,9 @@
  * the evidence behind it. Built once from a Bundle; pure.
  */
 import ipaddr from "ipaddr.js";
+import { CACHE_MAX, familyOf, inCidr, isLocalAddr } from "../net/index.js";
 import type { Bundle } from "./bundle.js";
+import { isHostAddress } from "./facts.js";
 import { TupleMap } from "./tuple-map.js";
 import type {
   ConntrackRecord,
@@ -146,56 +148,6 @@ export class ConntrackIndex {
   }
 }
 
-export function inCidr(ip: string, cidr: string): boolean {
-  // ipaddr.parse / parseCIDR (cached by text) with the same outcome: false when either does not parse
-  const addr = parsedAddr(ip);
-  const c = parsedCidr(cidr);
-  if (!addr || !c) return false;
-  if (addr.kind() !== c[0].kind()) return false;
-  return addr.match(c as [ipaddr.IPv4, number]);
-}
-
-/*
- * Parsed addresses and CIDRs, cached by text: parsing is pure, the parsed
- * objects are never mutated, and the same addresses come back for every flow.
- * null = does not parse. The caches are emptied when they grow large.
- */
-const PARSE_CACHE_MAX = 1 << 18;
-const addrCache = new Map<string, ipaddr.IPv4 | ipaddr.IPv6 | null>();
-const cidrCache = new Map<string, [ipaddr.IPv4 | ipaddr.IPv6, number] | null>();
-
-function parsedAddr(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
-  let a = addrCache.get(ip);
-  if (a === undefined) {
-    try {
-      a = ipaddr.parse(ip);
-    } catch {
-      a = null;
-    }
-    if (addrCache.size >= PARSE_CACHE_MAX) addrCache.clear();
-    addrCache.set(ip, a);
-  }
-  return a;
-}
-
-function parsedCidr(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | null {
-  let c = cidrCache.get(cidr);
-  if (c === undefined) {
-    try {
-      c = ipaddr.parseCIDR(cidr);
-    } catch {
-      c = null;
-    }
-    if (cidrCache.size >= PARSE_CACHE_MAX) cidrCache.clear();
-    cidrCache.set(cidr, c);
-  }
-  return c;
-}
-
-export function isLoopback(ip: string): boolean {
-  return ip === "::1" || ip.startsWith("127.");
-}
-
 function basename(p: string): string {
   const i = p.lastIndexOf("/");
   return i < 0 ? p : p.slice(i + 1);
@@ -300,7 +252,7 @@ const bindingIndex = new WeakMap<Binding[], Map<string, Binding[]>>();
 
 function addBinding(list: Binding[], b: Omit<Binding, "proxyPids" | "evidence" | "from">, from: Binding["from"] extends Set<infer F> ? F : never, evidence: Evidence, proxyPid?: number): void {
   const hostIp = b.hostIp === "0.0.0.0" || b.hostIp === "::" || b.hostIp === "" ? null : b.hostIp;
-  const hostFamily: 4 | 6 | null = b.hostIp === "0.0.0.0" ? 4 : b.hostIp === "::" ? 6 : hostIp ? (hostIp.includes(":") ? 6 : 4) : b.hostFamily;
+  const hostFamily: 4 | 6 | null = b.hostIp === "0.0.0.0" ? 4 : b.hostIp === "::" ? 6 : hostIp ? familyOf(hostIp) : b.hostFamily;
   let index = bindingIndex.get(list);
   if (!index) bindingIndex.set(list, (index = new Map()));
   const key = `${b.proto}|${b.hostPort}|${hostIp}|${b.containerPort}`;
@@ -368,7 +320,7 @@ export function buildModel(b: Bundle): HostModel {
   for (const c of b.containers) {
     for (const p of c.ports) {
       if (p.hostPort === null) continue;
-      const addr = byName.get(c.name)?.addrs.find((a) => (p.hostIp && p.hostIp.includes(":") ? a.family === 6 : a.family === 4)) ?? byName.get(c.name)?.addrs[0];
+      const addr = byName.get(c.name)?.addrs.find((a) => (p.hostIp && familyOf(p.hostIp) === 6 ? a.family === 6 : a.family === 4)) ?? byName.get(c.name)?.addrs[0];
       addBinding(
         bindings,
         { proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, hostFamily: null, container: c.name, containerIp: addr?.ip ?? null, containerPort: p.containerPort },
@@ -412,7 +364,8 @@ export function buildModel(b: Bundle): HostModel {
   // Local addresses.
   const localAddrs = new Set<string>(["127.0.0.1", "::1"]);
   let localAddrsInferred = false;
-  const hostAddrs = b.addresses;
+  // a container's own `ip addr` (a sosreport namespaces/NAME/ folder) is not the host's
+  const hostAddrs = b.addresses.filter(isHostAddress);
   for (const a of hostAddrs) localAddrs.add(a.address);
   if (hostAddrs.length === 0) {
     localAddrsInferred = true;
@@ -546,7 +499,7 @@ function fingerprintVersion(b: Bundle): Fact<string> {
 }
 
 export function isLocal(m: HostModel, ip: string): boolean {
-  return m.localAddrs.has(ip) || ip.startsWith("127.");
+  return isLocalAddr(ip, m.localAddrs);
 }
 
 /** The container address `ip` belongs to, or the bridge network whose subnet holds it. */
@@ -565,7 +518,7 @@ export function bridgeOf(m: HostModel, ip: string): Bridge | undefined {
   let b = memo.get(ip);
   if (b === undefined) {
     b = m.bridges.find((br) => br.subnets.some((s) => inCidr(ip, s))) ?? null;
-    if (memo.size >= PARSE_CACHE_MAX) memo.clear();
+    if (memo.size >= CACHE_MAX) memo.clear();
     memo.set(ip, b);
   }
   return b ?? undefined;

@@ -9,6 +9,7 @@ import { explainFlows } from "./explain.js";
 import { collectGarbage } from "./memory.js";
 import { buildModel, ev, isDockerProxyName, isDockerdName, type Evidence, type HostModel, type Sock } from "./model.js";
 import type { Diagnostic, InputSummary } from "../types.js";
+import { endpoint as ep } from "../net/index.js";
 
 export const ANALYSIS_SCHEMA = "natlens/analysis@1";
 
@@ -42,7 +43,6 @@ export interface Report {
   diagnostics: Diagnostic[];
 }
 
-const ep = (ip: string | null, port: number | null) => `${ip && ip.includes(":") ? `[${ip}]` : (ip ?? "*")}:${port ?? "*"}`;
 
 function findings(m: HostModel, flows: Flow[]): Finding[] {
   const out: Finding[] = [];

@@ -12,6 +12,7 @@ import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { DiagnosticPrinter } from "../diagnostics.js";
 import { csvCell } from "../output/csv.js";
 import { openOutput } from "../output/sink.js";
+import { endpoint } from "../net/index.js";
 
 export const ANALYZE_FORMATS = ["text", "json", "csv"] as const;
 export type AnalyzeFormat = (typeof ANALYZE_FORMATS)[number];
@@ -72,7 +73,7 @@ const LABEL: Record<Flow["pathDetail"], string> = {
   unknown: "UNKNOWN",
 };
 
-const ep = (e: { ip: string; port: number | null } | null) => (e ? `${e.ip.includes(":") ? `[${e.ip}]` : e.ip}:${e.port ?? "*"}` : "?");
+const ep = (e: { ip: string; port: number | null } | null) => (e ? endpoint(e.ip, e.port) : "?");
 
 export function renderText(r: Report, chalk: ChalkInstance | null): string {
   let out = "";

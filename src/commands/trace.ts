@@ -12,7 +12,7 @@ import { netnsFromPath } from "../input/noise.js";
 import { parseSource } from "../parse.js";
 import type { AddressRecord, ChainRecord, Diagnostic, NatlensRecord, NetworkRecord, RouteRecord, RuleRecord } from "../types.js";
 import { isLocal, route, RuleSet, type EngineTraceResult, type HostFacts, type Packet } from "../engine/index.js";
-import { fmtAddrPort, inCidr, normalizeAddr } from "../net/addr.js";
+import { addrWithPort as fmtAddrPort, familyOf, inCidr, normalizeAddr } from "../net/index.js";
 import { buildFacts, dedupeRules } from "../analyze/facts.js";
 
 export interface TraceArgs {
@@ -72,7 +72,7 @@ export function parseEndpoint(text: string, what: "--src" | "--dst"): Endpoint {
     if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new UsageError(`${what} ${JSON.stringify(text)}: bad port ${JSON.stringify(portText)}`, hint);
     port = Number(portText);
   }
-  return { addr, port, family: addr.includes(":") ? 6 : 4 };
+  return { addr, port, family: familyOf(addr) };
 }
 
 export async function trace(args: TraceArgs, io: Io): Promise<ExitCode> {

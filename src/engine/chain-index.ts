@@ -8,8 +8,7 @@
  * same-valued rule (counting the skipped rules against the step budget as if
  * evaluated). test/engine.test.ts checks it against a plain walk.
  */
-import type ipaddr from "ipaddr.js";
-import { parseCidr } from "../net/addr.js";
+import { ipText, parseCidr } from "../net/index.js";
 import type { RuleRecord } from "../types.js";
 
 export interface ChainIndex {
@@ -27,7 +26,7 @@ export function hostAddrKey(field: { value: string; negated: boolean } | null | 
   if (!field || field.negated) return null;
   const c = parseCidr(field.value);
   if (!c || c[1] !== (c[0].kind() === "ipv6" ? 128 : 32)) return null;
-  const key = c[0].kind() === "ipv6" ? (c[0] as ipaddr.IPv6).toRFC5952String() : c[0].toString();
+  const key = ipText(c[0]);
   // a zone (fe80::1%eth0) is ignored by the match but not by the text: keep such rules open
   return key.includes("%") ? null : key;
 }

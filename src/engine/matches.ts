@@ -2,7 +2,7 @@
  * Rule matches: does a rule's match part hold for the packet as it is now?
  * Matches the engine cannot evaluate are assumed to match and noted.
  */
-import { inCidr, isMulticast, parseAddr } from "../net/addr.js";
+import { inCidr, isMulticast, parseAddr } from "../net/index.js";
 import type { RuleRecord } from "../types.js";
 import { NON_IP_FAMILIES } from "./chains.js";
 import { isBroadcast, isLocal } from "./routing.js";

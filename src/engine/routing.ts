@@ -3,13 +3,11 @@
  * are local, broadcast, and which interface a packet leaves by.
  */
 import ipaddr from "ipaddr.js";
-import { inCidr, isLoopback, normalizeAddr, parseAddr, parseCidr } from "../net/addr.js";
+import { inCidr, isLocalAddr, normalizeAddr, parseAddr, parseCidr } from "../net/index.js";
 import type { HostFacts } from "./types.js";
 
 export function isLocal(addr: string, facts: HostFacts): boolean {
-  if (isLoopback(addr)) return true;
-  const n = normalizeAddr(addr);
-  return n !== null && facts.localAddrs.has(n);
+  return isLocalAddr(addr, facts.localAddrs);
 }
 
 export function isBroadcast(addr: string, facts: HostFacts): boolean {

@@ -3,7 +3,7 @@
  * walk (ACCEPT/DROP/REJECT, RETURN, jump/goto, DNAT/REDIRECT/SNAT/MASQUERADE,
  * MARK, nft verdict maps, and the targets that just continue).
  */
-import { fmtAddrPort, normalizeAddr } from "../net/addr.js";
+import { addrWithPort, normalizeAddr } from "../net/index.js";
 import type { RuleRecord } from "../types.js";
 import { chainKey, type BaseChain, type Chain } from "./chains.js";
 import { ifaceMatches, parseNum, VMAP_MATCH } from "./matches.js";
@@ -139,7 +139,7 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
       result.snat = { addr, port: nat.port, masquerade: false, rule };
       p.src = addr;
       if (nat.port !== null) p.sport = nat.port;
-      st(`SNAT to ${fmtAddrPort(addr, nat.port)}`);
+      st(`SNAT to ${addrWithPort(addr, nat.port)}`);
       return "accept";
     }
     case "QUEUE":
@@ -176,7 +176,7 @@ function rewriteDst(target: "DNAT" | "REDIRECT", addr: string, port: number | nu
   p.dport = port;
   p.dnatDone = true;
   ctx.result.dnat = { addr, port, rule };
-  st(`${target} to ${fmtAddrPort(addr, port)}`);
+  st(`${target} to ${addrWithPort(addr, port)}`);
   return "accept";
 }
 

@@ -15,7 +15,7 @@
  * - once a nat base chain of a hook has translated the packet, later nat base
  *   chains of that hook are skipped (nat is set up once per manip type).
  */
-import { CACHE_MAX, inCidr, normalizeAddr } from "../net/addr.js";
+import { CACHE_MAX, inCidr, normalizeAddr } from "../net/index.js";
 import type { ChainRecord, RuleRecord } from "../types.js";
 import { hostAddrKey, nextCandidate } from "./chain-index.js";
 import { assembleChains, type BaseChain, type Chain } from "./chains.js";

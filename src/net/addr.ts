@@ -1,16 +1,18 @@
 /**
- * Addresses for the analysis side: parsing (brackets stripped, IPv4-mapped
- * IPv6 read as IPv4), normal text, CIDR membership, loopback and multicast,
- * and `ip:port` endpoint text.
+ * Addresses for the analysis side: parsed objects and normal text by the
+ * rules of ip.ts (so the engine, the host model and the parsers agree on
+ * every address), CIDR membership, family, loopback, multicast, and "is this
+ * address local" for a set of local addresses.
  */
-import ipaddr from "ipaddr.js";
+import type ipaddr from "ipaddr.js";
+import { canonicalIpv4Value, ipText, parseCidrText, parseIp } from "./ip.js";
 
 export type Addr = ipaddr.IPv4 | ipaddr.IPv6;
 
 /*
  * Address and CIDR parsing is pure and the same few thousand texts come back
- * for every traced packet and rule, so results are cached by text (the parsed
- * objects are never mutated). The caches are emptied when they grow large.
+ * for every traced packet, rule and flow, so results are cached by text (the
+ * parsed objects are never mutated). The caches are bounded: emptied when full.
  */
 export const CACHE_MAX = 1 << 18;
 const addrCache = new Map<string, Addr | null>();
@@ -26,54 +28,27 @@ function cached<V>(cache: Map<string, V>, key: string, make: (k: string) => V): 
   return v;
 }
 
+/** The address (IPv4-mapped IPv6 as IPv4); null when `text` is not one. */
 export function parseAddr(text: string): Addr | null {
-  return cached(addrCache, text, parseAddrUncached);
+  return cached(addrCache, text, (t) => parseIp(t)?.addr ?? null);
 }
 
-function parseAddrUncached(text: string): Addr | null {
-  try {
-    const a = ipaddr.parse(text.replace(/^\[|\]$/g, ""));
-    if (a.kind() === "ipv6" && (a as ipaddr.IPv6).isIPv4MappedAddress()) return (a as ipaddr.IPv6).toIPv4Address();
-    return a;
-  } catch {
-    return null;
-  }
-}
-
+/** Normal text (dotted IPv4, RFC 5952 IPv6, IPv4-mapped as IPv4); null when not an address. */
 export function normalizeAddr(text: string): string | null {
-  return cached(normCache, text, normalizeAddrUncached);
+  // already normal (the common case): no lookup
+  if (canonicalIpv4Value(text) >= 0) return text;
+  return cached(normCache, text, (t) => {
+    const a = parseAddr(t);
+    return a ? ipText(a) : null;
+  });
 }
 
-function normalizeAddrUncached(text: string): string | null {
-  const a = parseAddr(text);
-  if (!a) return null;
-  return a.kind() === "ipv6" ? (a as ipaddr.IPv6).toRFC5952String() : a.toString();
-}
-
+/** A CIDR (or a bare address: /32, /128) as address and prefix length; null when not one. */
 export function parseCidr(text: string): [Addr, number] | null {
-  return cached(cidrCache, text, parseCidrUncached);
+  return cached(cidrCache, text, parseCidrText);
 }
 
-function parseCidrUncached(text: string): [Addr, number] | null {
-  const slash = text.indexOf("/");
-  const a = parseAddr(slash < 0 ? text : text.slice(0, slash));
-  if (!a) return null;
-  const max = a.kind() === "ipv6" ? 128 : 32;
-  if (slash < 0) return [a, max];
-  const rest = text.slice(slash + 1);
-  if (/^\d+$/.test(rest)) {
-    const n = Number(rest);
-    return n <= max ? [a, n] : null;
-  }
-  const mask = parseAddr(rest);
-  if (mask && mask.kind() === a.kind()) {
-    const len = mask.prefixLengthFromSubnetMask();
-    if (len !== null) return [a, len];
-  }
-  return null;
-}
-
-/** True/false, or null when the address and the CIDR are of different families. */
+/** True/false, or null when the address and the CIDR are of different families (or either does not parse). */
 export function inCidr(addr: string, cidr: string): boolean | null {
   const a = parseAddr(addr);
   const c = parseCidr(cidr);
@@ -82,7 +57,16 @@ export function inCidr(addr: string, cidr: string): boolean | null {
   return (a as ipaddr.IPv4).match(c as [ipaddr.IPv4, number]);
 }
 
+/** 4 or 6 for normal address text (as parsers and normalizeAddr write it). */
+export function familyOf(ip: string): 4 | 6 {
+  return ip.includes(":") ? 6 : 4;
+}
+
+/** 127.0.0.0/8, ::1, and IPv4-mapped 127/8. */
 export function isLoopback(addr: string): boolean {
+  if (addr === "::1") return true;
+  const v = canonicalIpv4Value(addr);
+  if (v >= 0) return v >>> 24 === 127;
   const a = parseAddr(addr);
   if (!a) return false;
   return a.range() === "loopback";
@@ -93,7 +77,12 @@ export function isMulticast(addr: string): boolean {
   return a !== null && a.range() === "multicast";
 }
 
-export function fmtAddrPort(addr: string, port: number | null): string {
-  const a = addr.includes(":") ? `[${addr}]` : addr;
-  return port === null ? addr : `${a}:${port}`;
+/**
+ * Whether `addr` is an address of this host: loopback, or one of `localAddrs`
+ * (normal text, as the host facts hold them), whatever way `addr` is written.
+ */
+export function isLocalAddr(addr: string, localAddrs: ReadonlySet<string>): boolean {
+  if (localAddrs.has(addr) || isLoopback(addr)) return true;
+  const n = normalizeAddr(addr);
+  return n !== null && n !== addr && localAddrs.has(n);
 }

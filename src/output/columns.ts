@@ -9,6 +9,7 @@ import type {
   PortRange,
   RecordKind,
 } from "../types.js";
+import { addrWithPort, hostPart } from "../net/index.js";
 
 export type Cell = string | number | boolean | null;
 
@@ -121,8 +122,7 @@ export const COLUMNS: { [K in RecordKind]: Column<RecordOf<K>>[] } = {
         if (!n) return null;
         const addr = n.addr ? (n.addrTo ? `${n.addr}-${n.addrTo}` : n.addr) : "";
         const port = n.port !== null ? (n.portTo !== null && n.portTo !== n.port ? `${n.port}-${n.portTo}` : String(n.port)) : "";
-        const a = addr.includes(":") && port ? `[${addr}]` : addr;
-        return port ? `${a}:${port}` : a;
+        return addrWithPort(addr, port);
       },
     },
     { name: "target_args", get: (r) => list(r.targetArgs) },
@@ -177,7 +177,7 @@ export const COLUMNS: { [K in RecordKind]: Column<RecordOf<K>>[] } = {
       get: (r) =>
         list(
           r.ports.map((p) => {
-            const host = p.hostPort === null ? "" : `${p.hostIp && p.hostIp.includes(":") ? `[${p.hostIp}]` : (p.hostIp ?? "")}:${p.hostPort}->`;
+            const host = p.hostPort === null ? "" : `${p.hostIp ? hostPart(p.hostIp) : ""}:${p.hostPort}->`;
             return `${host}${p.containerPort}/${p.proto}`;
           }),
         ),

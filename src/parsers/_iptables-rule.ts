@@ -6,7 +6,7 @@
  */
 import { ownCopy } from "../strings.js";
 import type { NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
-import { normalizeCidr, normalizeIp } from "./_addr.js";
+import { normalizeCidr, normalizeIp } from "../net/index.js";
 import { isDigits } from "./_text.js";
 
 export function emptyMatches(): RuleMatches {

@@ -12,7 +12,7 @@
  * evidence (a flag name or boolean value that stops half-way at the end).
  */
 import type { DockerdArgs, DockerProxyArgs } from "../types.js";
-import { normalizeIp } from "./_addr.js";
+import { normalizeIp } from "../net/index.js";
 
 export type DockerKind = "proxy" | "dockerd" | null;
 

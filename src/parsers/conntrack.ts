@@ -12,7 +12,7 @@
 import { wordAt } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ConntrackRecord, ConntrackTuple } from "../types.js";
-import { canonicalIpv4Value, normalizeIpCached, sharedQuad } from "./_addr.js";
+import { canonicalIpv4Value, normalizeIpCached, sharedQuad } from "../net/index.js";
 
 const HINT_ROW = "rows look like `tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=1234 dport=80 src=... [ASSURED] mark=0 use=1`";
 

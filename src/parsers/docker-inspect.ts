@@ -17,7 +17,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ContainerNetwork, ContainerRecord, NetworkRecord, PublishedPort } from "../types.js";
-import { normalizeCidr, normalizeIpCached } from "./_addr.js";
+import { normalizeCidr, normalizeIpCached } from "../net/index.js";
 import { portNumber } from "./_text.js";
 
 

@@ -13,7 +13,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ContainerNetwork, ContainerRecord, PublishedPort } from "../types.js";
-import { normalizeIpCached } from "./_addr.js";
+import { normalizeIpCached } from "../net/index.js";
 import { portNumber } from "./_text.js";
 
 

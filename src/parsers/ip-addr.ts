@@ -10,7 +10,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { AddressRecord } from "../types.js";
-import { normalizeIp } from "./_addr.js";
+import { normalizeIp } from "../net/index.js";
 
 const BR_STATES = new Set(["UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN", "DORMANT", "NOTPRESENT", "TESTING"]);
 const HINT_ADDR = "address lines look like `    inet 198.51.100.1/24 brd 198.51.100.255 scope global eth0`";

@@ -7,7 +7,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { RouteRecord } from "../types.js";
-import { normalizeCidr, normalizeIp } from "./_addr.js";
+import { normalizeCidr, normalizeIp } from "../net/index.js";
 
 const TYPES = new Set(["unicast", "local", "broadcast", "multicast", "anycast", "blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve"]);
 /** Keywords followed by one value. */

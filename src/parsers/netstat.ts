@@ -18,7 +18,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
-import { normalizeIp, type NormalIp } from "./_addr.js";
+import { normalizeIp, type NormalIp } from "../net/index.js";
 import { servicePort } from "./_services.js";
 import { stateFromText } from "./_states.js";
 import { isDigits } from "./_text.js";

@@ -25,7 +25,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ChainRecord, NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
-import { normalizeCidr, normalizeIp } from "./_addr.js";
+import { normalizeCidr, normalizeIp } from "../net/index.js";
 import { servicePort } from "./_services.js";
 import { emptyMatches, parseNatSpec } from "./_iptables-rule.js";
 

@@ -9,7 +9,7 @@
 import { intern } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
-import { decodeHexIpv4, decodeHexIpv6, hexAt } from "./_addr.js";
+import { decodeHexIpv4, decodeHexIpv6, hexAt } from "../net/index.js";
 import { KERNEL_TCP_STATES } from "./_states.js";
 
 const HEADER_RE = /^\s*sl\s+local_address\s+(rem_address|remote_address)\s+st\s+tx_queue\s+rx_queue\s+tr\s+tm->when\s+retrnsmt\s+uid\s+timeout\s+inode/;

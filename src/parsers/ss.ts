@@ -23,7 +23,7 @@
 import { intern } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
-import { normalizeIp, normalizeIpCached } from "./_addr.js";
+import { normalizeIp, normalizeIpCached } from "../net/index.js";
 import { servicePort } from "./_services.js";
 import { KERNEL_TCP_STATES, stateFromText } from "./_states.js";
 import { isDigits } from "./_text.js";
