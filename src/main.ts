@@ -164,6 +164,23 @@ Docs: README.md "Many hosts", docs/fleet.md.`,
       },
     )
     .command(
+      "merge <shards..>",
+      "Combine the output directories of `batch --shard I/N` runs into the fleet tables of one run",
+      (y) =>
+        y
+          .positional("shards", { describe: "output directories of finished batch --shard runs", type: "string", array: true, demandOption: true })
+          .option("out", { describe: "output directory for the merged tables (per-host directories are linked into DIR/hosts/)", type: "string", demandOption: true })
+          .example("natlens merge out/1 out/2 out/3 --out fleet", "the tables and summary an unsharded run writes")
+          .epilogue(
+            `The merged tables are sorted by host_id, like every batch run's, so they equal an unsharded run's byte for byte apart from the seconds column (docs/fleet.md).
+Exit status: 0 every host ok; 1 some hosts partial or failed, or a shard of the split not given; 2 usage error (a shard not finished, shards of different splits, a host in two shards).`,
+          ),
+      async (a) => {
+        const { merge } = await import("./commands/merge.js");
+        code = await merge({ shards: a.shards as string[], out: a.out, quiet: a.quiet as boolean }, io);
+      },
+    )
+    .command(
       "formats",
       "List the input formats natlens reads and the commands that produce them",
       (y) => y.option("json", { type: "boolean", default: false, describe: "as JSON" }),
