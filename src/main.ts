@@ -4,8 +4,7 @@
  */
 import yargs from "yargs";
 import { ExitCode, type Io, UsageError } from "./io.js";
-import type { AnalyzeFormat } from "./commands/analyze.js";
-import { OUTPUT_FORMATS, type OutputFormat } from "./output/writers.js";
+import { ANALYZE_FORMATS, OUTPUT_FORMATS, TRACE_FORMATS, type AnalyzeFormat, type OutputFormat } from "./output/formats.js";
 import { FORMATS } from "./registry.js";
 import { KIND_PLURALS } from "./types.js";
 import type { ColorChoice } from "./_color.js";
@@ -68,19 +67,20 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
       (y) =>
         y
           .positional("inputs", { describe: "a bundle directory (natlens collect.sh or sosreport), files, or globs", type: "string", array: true, demandOption: true })
-          .option("format", { alias: "f", describe: "output format", choices: ["text", "json", "csv"] as const, default: "text" as AnalyzeFormat })
+          // --format and -f: the spelling before every command took --to; kept so existing scripts work
+          .option("to", { alias: ["format", "f"], describe: "output format", choices: ANALYZE_FORMATS, default: "text" as AnalyzeFormat })
           .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
           // Not an array option: yargs would let it swallow the inputs that follow. Repeating it gives an array.
           .option("netns", { describe: "NAME=FILE: the sockets in FILE belong to network namespace (or container) NAME; repeatable", type: "string" })
           .example("natlens analyze samples/lab-proxy", "explain every flow of a captured host")
-          .example("natlens analyze --format csv -o flows.csv samples/lab28-noproxy", "one row per flow")
+          .example("natlens analyze --to csv -o flows.csv samples/lab28-noproxy", "one row per flow")
           .epilogue(EPILOGUE),
       async (a) => {
         const { analyze } = await import("./commands/analyze.js");
         code = await analyze(
           {
             inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
-            format: a.format as AnalyzeFormat,
+            to: a.to as AnalyzeFormat,
             output: a.output,
             netns: a.netns === undefined ? [] : ([] as string[]).concat(a.netns),
             color: a.color as ColorChoice,
@@ -103,7 +103,8 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .option("in", { type: "string", describe: "interface the packet arrives on (eth0, docker0, br-...)" })
           .option("local", { type: "boolean", describe: "the host itself sends the packet (nat OUTPUT path)" })
           .option("addrs", { type: "string", describe: "ip -o addr / ip addr / ip -br addr capture: the host's LOCAL addresses" })
-          .option("to", { choices: ["text", "json"] as const, default: "text" as const, describe: "output format" })
+          .option("to", { choices: TRACE_FORMATS, default: "text" as const, describe: "output format" })
+          .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
           .example("natlens trace samples/lab-proxy/commands/iptables-save_-c --addrs samples/lab-proxy/commands/ip_-o_addr --src 172.17.0.4 --dst 198.51.100.1:5000 --in docker0", "why a container's connection to a published port is not DNATed")
           .example("natlens trace samples/lab28-noproxy/commands/nft_list_ruleset --src 127.0.0.1 --dst 127.0.0.1:8080 --local", "host to loopback with userland-proxy off")
           .epilogue(EPILOGUE),
@@ -119,6 +120,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             local: a.local,
             addrs: a.addrs,
             to: a.to,
+            output: a.output,
             color: a.color as ColorChoice,
           },
           io,

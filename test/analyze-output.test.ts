@@ -7,15 +7,15 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { loadBundle } from "../src/analyze/bundle.js";
 import { analyzeBundle } from "../src/analyze/report.js";
-import { writeJson } from "../src/analyze/json-stream.js";
-import { writeJsonReport } from "../src/commands/analyze.js";
+import { writeJson } from "../src/output/json-stream.js";
+import { writeJsonReport } from "../src/output/analyze.js";
 import { runCli } from "./_io.js";
 
 const SAMPLES = ["lab-proxy", "lab28-noproxy"];
 
 for (const dir of SAMPLES) {
   test(`${dir}: streamed JSON is byte-identical to JSON.stringify(report, null, 2)`, async () => {
-    const report = analyzeBundle(await loadBundle([path.join("samples", dir)], { netnsOverrides: new Map() }));
+    const report = await analyzeBundle(await loadBundle([path.join("samples", dir)], { netnsOverrides: new Map() }));
     const want = JSON.stringify(report, null, 2) + "\n";
     const pieces: string[] = [];
     writeJsonReport(report, (t) => pieces.push(t));

@@ -37,8 +37,8 @@ async function bundle(dir: string): Promise<Bundle> {
     b = await loadBundle([path.join(SAMPLES, dir)], { netnsOverrides: new Map() });
     cache.set(dir, b);
   }
-  // a fresh copy: the degraded variants change records
-  return structuredClone(b);
+  // a fresh copy: the degraded variants change records (the sources are streams, shared)
+  return { ...structuredClone({ ...b, sources: new Map() }), sources: b.sources };
 }
 
 function findFlow(r: Report, e: Expected["flows"][number]) {
@@ -53,7 +53,7 @@ for (const dir of scenarios) {
   const expected: Expected = JSON.parse(readFileSync(path.join(SAMPLES, dir, "EXPECTED.json"), "utf8"));
 
   test(`${dir}: every expected flow has the right path, client and container`, async () => {
-    const r = analyzeBundle(await bundle(dir));
+    const r = await analyzeBundle(await bundle(dir));
     assert.equal(r.schema, "natlens/analysis@1");
     assert.equal(r.host.userlandProxy, expected.userlandProxy ? "on" : "off");
     // One flow per real connection, seen from all its ends: no client endpoint twice.
@@ -88,7 +88,7 @@ for (const dir of scenarios) {
   test(`${dir}: without conntrack nothing NATed is claimed certain`, async () => {
     const b = await bundle(dir);
     b.conntrack = [];
-    const r = analyzeBundle(b);
+    const r = await analyzeBundle(b);
     assert.equal(r.host.evidencePresent.conntrack, false);
     assert.ok(r.findings.some((x) => x.id === "missing-evidence" && /conntrack/.test(x.message)));
     for (const f of r.flows) {
@@ -109,7 +109,7 @@ for (const dir of scenarios) {
     const b = await bundle(dir);
     b.sockets = b.sockets.filter((s) => !(s.netns ?? "").startsWith("pid:"));
     b.conntrack = [];
-    const r = analyzeBundle(b);
+    const r = await analyzeBundle(b);
     for (const e of expected.flows) {
       if (e.path === "failed" || e.path === "direct" || e.client.kind !== "host" || e.proto !== "tcp") continue;
       const f = findFlow(r, e);
@@ -123,7 +123,7 @@ for (const dir of scenarios) {
   test(`${dir}: without the containers' socket tables, what is decided is still right`, async () => {
     const b = await bundle(dir);
     b.sockets = b.sockets.filter((s) => !(s.netns ?? "").startsWith("pid:"));
-    const r = analyzeBundle(b);
+    const r = await analyzeBundle(b);
     assert.equal(r.host.evidencePresent.containerNetns, false);
     // Client-only containers (cli, cli2) are never a flow's target: a proxy frontend whose client is a container is not a connection to it.
     const targets = new Set(expected.flows.map((e) => e.container?.name).filter(Boolean));
@@ -143,7 +143,7 @@ for (const dir of scenarios) {
       s.program = null;
       s.processes = [];
     }
-    const r = analyzeBundle(b);
+    const r = await analyzeBundle(b);
     assert.equal(r.host.evidencePresent.socketOwners, false);
     for (const f of r.flows) {
       if (f.path === "docker-proxy") assert.notEqual(f.confidence, "certain", `${f.client.ip}:${f.client.port} claimed certain proxy without owners`);
@@ -184,11 +184,11 @@ test("trace names the rule that keeps a container's connection from being DNATed
 });
 
 test("analyze explains proxy and dropped flows with the deciding rule", async () => {
-  const r = analyzeBundle(await bundle("lab28-noproxy"));
+  const r = await analyzeBundle(await bundle("lab28-noproxy"));
   const stalled = r.flows.find((f) => f.client.port === 41003)!;
   assert.equal(stalled.outcome, "failed");
   assert.match(stalled.explanation, /drop it: filter DOCKER-ISOLATION-STAGE-2 rule .*iptables-save_-c:\d+ `-A DOCKER-ISOLATION-STAGE-2 -o br-[0-9a-f]{12} -j DROP`/);
-  const proxied = analyzeBundle(await bundle("lab-proxy")).flows.find((f) => f.client.port === 40011)!;
+  const proxied = (await analyzeBundle(await bundle("lab-proxy"))).flows.find((f) => f.client.port === 40011)!;
   assert.match(proxied.explanation, /Not DNATed because nat OUTPUT sends only other destinations to DOCKER: .*! -d 127\.0\.0\.0\/8/);
 });
 

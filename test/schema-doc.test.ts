@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { COLUMNS } from "../src/output/columns.js";
-import { FLOW_CSV_COLUMNS } from "../src/commands/analyze.js";
+import { FLOW_CSV_COLUMNS } from "../src/output/analyze-csv.js";
 import { KIND_PLURALS, type RecordKind } from "../src/types.js";
 
 const doc = readFileSync("docs/schema.md", "utf8");
@@ -23,5 +23,5 @@ for (const [kind, columns] of Object.entries(COLUMNS)) {
 }
 
 test("docs/schema.md lists the analyze CSV columns", () => {
-  assert.equal(documented("CSV columns (`analyze --format csv`):"), FLOW_CSV_COLUMNS.map((c) => c.name).join(","));
+  assert.equal(documented("CSV columns (`analyze --to csv`):"), FLOW_CSV_COLUMNS.map((c) => c.name).join(","));
 });

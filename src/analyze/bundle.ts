@@ -33,6 +33,11 @@ export interface Bundle {
   diagnostics: Diagnostic[];
   /** Host name from a `hostname` file, if any. */
   hostname: string | null;
+  /**
+   * Every input by name, kept so that the report can re-open the sources it
+   * cites (through `open()`, never by path) to show the cited lines.
+   */
+  sources: Map<string, ByteSource>;
 }
 
 export function emptyBundle(): Bundle {
@@ -49,6 +54,7 @@ export function emptyBundle(): Bundle {
     inputs: [],
     diagnostics: [],
     hostname: null,
+    sources: new Map(),
   };
 }
 
@@ -102,19 +108,30 @@ export interface LoadOptions {
   netnsOverrides: Map<string, string>;
 }
 
+/** The bundle of the inputs named on a command line (files, directories, globs, `-`). */
 export async function loadBundle(inputs: readonly string[], opts: LoadOptions, stdin?: AsyncIterable<Buffer | string>): Promise<Bundle> {
-  const b = emptyBundle();
   const { sources, problems } = await expandInputs(inputs, stdin);
-  for (const p of problems) {
-    b.diagnostics.push({ severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) });
-  }
+  const diagnostics: Diagnostic[] = problems.map((p) => ({ severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
+  return loadSources(sources, opts, diagnostics);
+}
+
+/**
+ * The bundle stage: parse every source once (the same driver as `convert`)
+ * and keep the records by kind. `diagnostics` are earlier problems (inputs
+ * that could not be read) to report first.
+ */
+export async function loadSources(sources: readonly ByteSource[], opts: Partial<LoadOptions> = {}, diagnostics: Diagnostic[] = []): Promise<Bundle> {
+  const b = emptyBundle();
+  b.diagnostics.push(...diagnostics);
+  const overrides = opts.netnsOverrides ?? new Map<string, string>();
   for (const source of sources) {
+    if (!b.sources.has(source.name)) b.sources.set(source.name, source);
     if (/(^|\/)hostname$/.test(source.name)) {
       const name = (await readSmallText(source)).split("\n").find((l) => l.trim() && !l.startsWith("$ "));
       if (name) b.hostname = name.trim();
       continue;
     }
-    const override = opts.netnsOverrides.get(source.name);
+    const override = overrides.get(source.name);
     const summary = await parseSource(source, {
       // every record is kept: repeated addresses get one shared copy (ParseOptions.shareStrings)
       options: { shareStrings: true },

@@ -5,10 +5,7 @@
  * dropped a stalled connection.
  */
 import { flatten } from "../strings.js";
-import type { Bundle } from "./bundle.js";
-import { RuleSet } from "../engine/index.js";
-import type { HostFacts, Packet } from "../engine/index.js";
-import { buildFacts, dedupeRules } from "./facts.js";
+import { RuleSet, type Packet } from "../engine/index.js";
 import type { Flow } from "./flows.js";
 import { bridgeOf, ev, type HostModel } from "./model.js";
 import { endpoint as fmt, familyOf, inCidr } from "../net/index.js";
@@ -19,7 +16,7 @@ const where = (r: RuleRecord) => `${r.source.file}:${r.source.line}`;
 export class Explainer {
   private readonly ruleset: RuleSet | null;
   private readonly rules: RuleRecord[];
-  private readonly facts: Record<4 | 6, HostFacts & { interfaces: { name: string; subnets: string[] }[] }>;
+  private readonly facts: HostModel["engineFacts"];
   /** whyNoDnat's rule lookups, precomputed: nat jumps to DOCKER with a negated -d, by family|hook chain. */
   private readonly dockerJumps = new Map<string, RuleRecord[]>();
   /** DNAT rules with a --dport, by family; and the answer per family|port. */
@@ -35,11 +32,8 @@ export class Explainer {
    */
   private readonly traceCache: Map<string, ReturnType<RuleSet["trace"]> | null> | null;
 
-  constructor(
-    b: Bundle,
-    private readonly m: HostModel,
-  ) {
-    const { rules, chains } = dedupeRules(b.rules, b.chains);
+  constructor(private readonly m: HostModel) {
+    const { rules, chains } = m;
     this.rules = rules;
     for (const r of rules) {
       if (r.table === "nat" && r.target === "DOCKER" && r.matches.dst?.negated) {
@@ -50,16 +44,7 @@ export class Explainer {
     }
     this.ruleset = rules.length ? new RuleSet(rules, chains) : null;
     this.traceCache = rules.some((r) => r.matches.sport) ? null : new Map();
-    const records = [...b.addresses, ...b.networks, ...b.routes];
-    const withModel = (family: 4 | 6) => {
-      const f = buildFacts(records, family);
-      for (const a of m.localAddrs) (f.localAddrs as Set<string>).add(a);
-      for (const br of m.bridges) {
-        if (!f.interfaces.some((i) => i.name === br.name)) f.interfaces.push({ name: br.name, subnets: br.subnets, addresses: br.gateways });
-      }
-      return f;
-    };
-    this.facts = { 4: withModel(4), 6: withModel(6) };
+    this.facts = m.engineFacts;
   }
 
   /** The interface a client's packet arrives on; null for the host itself. */
@@ -157,8 +142,8 @@ export class Explainer {
   }
 }
 
-export function explainFlows(b: Bundle, m: HostModel, flows: Flow[]): void {
-  new Explainer(b, m).explain(flows);
+export function explainFlows(m: HostModel, flows: Flow[]): void {
+  new Explainer(m).explain(flows);
   // Explanations and notes are built from many pieces; each is held until the
   // report is written, so flatten them (measured: 100 MB less on 108,000 flows).
   for (const f of flows) {

@@ -5,10 +5,15 @@
 import ipaddr from "ipaddr.js";
 import { CACHE_MAX, familyOf, inCidr, isLocalAddr } from "../net/index.js";
 import type { Bundle } from "./bundle.js";
-import { isHostAddress } from "./facts.js";
+import type { HostFacts, InterfaceFacts } from "../engine/index.js";
+import { buildFacts, dedupeRules, isHostAddress } from "./facts.js";
 import { TupleMap } from "./tuple-map.js";
+import type { ByteSource } from "../input/read.js";
 import type {
+  ChainRecord,
   ConntrackRecord,
+  Diagnostic,
+  InputSummary,
   ProcessRecord,
   RuleRecord,
   SocketRecord,
@@ -99,6 +104,15 @@ export interface HostModel {
   userlandProxy: Fact<"on" | "off" | "unknown">;
   firewallBackend: Fact<"iptables" | "nftables" | "unknown">;
   dockerVersion: Fact<string>;
+  /** The rule tables, each once (dedupeRules): what the rule engine walks. */
+  rules: RuleRecord[];
+  chains: ChainRecord[];
+  /** What the rule engine needs to know of the host, per address family: local addresses, interfaces, default route. */
+  engineFacts: Record<4 | 6, EngineFacts>;
+  /** Carried forward from the bundle for the report: the inputs' accounting and diagnostics, and the sources by name (to cite lines from). */
+  inputs: InputSummary[];
+  diagnostics: Diagnostic[];
+  sources: ReadonlyMap<string, ByteSource>;
   /** Which kinds of evidence the bundle has. */
   present: {
     conntrack: boolean;
@@ -112,6 +126,8 @@ export interface HostModel {
     processes: boolean;
   };
 }
+
+export type EngineFacts = HostFacts & { interfaces: InterfaceFacts[] };
 
 /**
  * Conntrack entries by their reply tuple and by their original tuple. The same
@@ -393,6 +409,18 @@ export function buildModel(b: Bundle): HostModel {
     processes: b.processes.length > 0,
   };
 
+  // The engine's view of the host: ip addr, routes and docker networks, plus what the model knows.
+  const { rules, chains } = dedupeRules(b.rules, b.chains);
+  const factRecords = [...b.addresses, ...b.networks, ...b.routes];
+  const engineFacts = (family: 4 | 6): EngineFacts => {
+    const f = buildFacts(factRecords, family);
+    for (const a of localAddrs) (f.localAddrs as Set<string>).add(a);
+    for (const br of bridges) {
+      if (!f.interfaces.some((i) => i.name === br.name)) f.interfaces.push({ name: br.name, subnets: br.subnets, addresses: br.gateways });
+    }
+    return f;
+  };
+
   const model: HostModel = {
     name: b.hostname,
     localAddrs,
@@ -405,6 +433,12 @@ export function buildModel(b: Bundle): HostModel {
     processes,
     sockets,
     ct,
+    rules,
+    chains,
+    engineFacts: { 4: engineFacts(4), 6: engineFacts(6) },
+    inputs: b.inputs,
+    diagnostics: b.diagnostics,
+    sources: b.sources,
     userlandProxy: { value: "unknown", evidence: [], how: "" },
     firewallBackend: { value: "unknown", evidence: [], how: "" },
     dockerVersion: { value: "unknown", evidence: [], how: "" },

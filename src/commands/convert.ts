@@ -11,9 +11,8 @@ import { fastPathApplies, procNetTcpToCsv } from "../fast/proc-net-tcp-csv.js";
 import { parseSource } from "../parse.js";
 import { FORMATS } from "../registry.js";
 import { KIND_PLURALS, type Diagnostic, type InputSummary, type RecordKind } from "../types.js";
-import { createWriter, type OutputFormat } from "../output/writers.js";
+import { createWriter, openOutput, type OutputFormat, type Output } from "../api.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
-import { openOutput, type Output } from "../output/sink.js";
 
 export interface ConvertArgs {
   inputs: string[];
@@ -110,7 +109,8 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
     }
   }
 
-  const { sources, problems } = await expandInputs(args.inputs, io.stdin);
+  // stdin is streamed, not kept: convert reads each source once
+  const { sources, problems } = await expandInputs(args.inputs, io.stdin, { replayableStdin: false });
   const stderrChalk = await makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
   const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 20 });
   if (sources.length === 0) {

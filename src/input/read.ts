@@ -63,15 +63,50 @@ async function* readChunks(file: string): AsyncGenerator<Buffer> {
   yield* fileChunks(file);
 }
 
-export function stdinSource(stream: AsyncIterable<Buffer | string> = process.stdin): ByteSource {
-  let used = false;
+/**
+ * Standard input. `replayable` (the default) keeps every chunk read, so the
+ * source can be opened again (analyze re-reads the lines it cites); without
+ * it a big `convert` of stdin streams in flat memory and a second open() is
+ * an error. Opens share one reader of the stream: each yields the kept
+ * chunks first, then reads on.
+ */
+export function stdinSource(stream: AsyncIterable<Buffer | string> = process.stdin, opts: { replayable?: boolean } = {}): ByteSource {
+  const replayable = opts.replayable ?? true;
+  const kept: Buffer[] = [];
+  let reader: AsyncIterator<Buffer | string> | null = null;
+  let ended = false;
+  let opened = false;
+  /** The chunk after the kept ones, or null at the end; one read at a time. */
+  let pending: Promise<Buffer | null> | null = null;
+  const readMore = (): Promise<Buffer | null> =>
+    (pending ??= (async () => {
+      reader ??= stream[Symbol.asyncIterator]();
+      const next = await reader.next();
+      pending = null;
+      if (next.done) {
+        ended = true;
+        return null;
+      }
+      const chunk = typeof next.value === "string" ? Buffer.from(next.value) : next.value;
+      if (replayable) kept.push(chunk);
+      return chunk;
+    })());
   return {
     name: "-",
     explicit: true,
     async *open() {
-      if (used) throw new Error("standard input can only be read once");
-      used = true;
-      for await (const chunk of stream) yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      if (opened && !replayable) throw new Error("standard input can only be read once");
+      opened = true;
+      if (!replayable) {
+        for (let c = await readMore(); c !== null; c = await readMore()) yield c;
+        return;
+      }
+      for (let i = 0; ; i++) {
+        if (i < kept.length) yield kept[i]!;
+        else if (ended) return;
+        else if ((await readMore()) === null) return;
+        else i--; // the chunk just read is kept[i]: yield it on the next turn
+      }
     },
   };
 }
@@ -135,12 +170,13 @@ function walk(dir: string, out: string[]): void {
 export async function expandInputs(
   inputs: readonly string[],
   stdin?: AsyncIterable<Buffer | string>,
+  opts: { replayableStdin?: boolean } = {},
 ): Promise<ExpandResult> {
   const sources: ByteSource[] = [];
   const problems: ExpandResult["problems"] = [];
   for (const input of inputs) {
     if (input === "-") {
-      sources.push(stdinSource(stdin));
+      sources.push(stdinSource(stdin, { replayable: opts.replayableStdin ?? true }));
       continue;
     }
     let st;

@@ -15,8 +15,9 @@ import {
 import { COLUMNS, TEXT_COLUMNS, type Column } from "./columns.js";
 import { csvHeader, CsvRowWriter } from "./csv.js";
 
-export const OUTPUT_FORMATS = ["text", "json", "ndjson", "csv"] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+import type { OutputFormat } from "./formats.js";
+
+export { OUTPUT_FORMATS, type OutputFormat } from "./formats.js";
 
 /** Buffered text sink; `write` must accept large strings. */
 export interface Sink {

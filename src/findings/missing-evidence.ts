@@ -1,0 +1,20 @@
+/** Each kind of evidence the bundle lacks, and what that costs the analysis. */
+import type { FindingModule } from "./types.js";
+
+export const meta = {
+  id: "missing-evidence",
+  severity: "warning",
+  description: "a kind of evidence is missing from the bundle (conntrack, socket owners, container socket tables, docker inspect, rules, ip addr) and what the analysis cannot prove without it",
+  docs: "README.md#analyze-a-host",
+} as const;
+
+export const check: FindingModule["check"] = (m) => {
+  const missing: string[] = [];
+  if (!m.present.conntrack) missing.push("no conntrack dump: NAT cannot be proven, paths are at best likely");
+  if (!m.present.socketOwners) missing.push("no socket owners (ss -p / netstat -p): docker-proxy legs cannot be told from direct host connections");
+  if (!m.present.containerNetns) missing.push("no container socket tables (proc/<pid>/net/tcp*): the container side of every flow is unseen");
+  if (!m.present.inspect) missing.push("no docker inspect: container names and published ports are inferred");
+  if (!m.present.rules) missing.push("no firewall rules: the rule engine cannot say why a flow was or was not NATed");
+  if (m.localAddrsInferred) missing.push("no ip addr: the host's local addresses were inferred from gateways, listeners and conntrack");
+  return missing.map((message, order) => ({ order, id: meta.id, severity: meta.severity, message, evidence: [] }));
+};

@@ -1,0 +1,71 @@
+/**
+ * The analyze text report: the host line, flows grouped by container and
+ * published port, findings, and the count per path. Written line by line.
+ */
+import type { ChalkInstance } from "chalk";
+import type { Flow, PathDetail } from "../analyze/flow-types.js";
+import type { Report } from "../analyze/report.js";
+import { endpoint } from "../net/index.js";
+
+const LABEL: Record<PathDetail, string> = {
+  dnat: "DNAT",
+  "host-nat": "HOST-NAT",
+  hairpin: "HAIRPIN",
+  "hairpin-self": "HAIRPIN-SELF",
+  "docker-proxy": "PROXY",
+  direct: "DIRECT",
+  unknown: "UNKNOWN",
+};
+
+const ep = (e: { ip: string; port: number | null } | null) => (e ? endpoint(e.ip, e.port) : "?");
+
+export function renderText(r: Report, chalk: ChalkInstance | null): string {
+  let out = "";
+  writeText(r, chalk, (t) => (out += t));
+  return out;
+}
+
+/** The text report, written line by line (each line ends in "\n"). `chalk` null: no colour. */
+export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: string) => void): void {
+  const c = chalk;
+  const bold = (s: string) => (c ? c.bold(s) : s);
+  const dim = (s: string) => (c ? c.dim(s) : s);
+  const pathColor = (f: Flow, s: string) => {
+    if (!c) return s;
+    if (f.outcome === "failed") return c.red(s);
+    if (f.outcome === "closed") return c.dim(s);
+    return f.path === "docker-proxy" ? c.yellow(s) : f.path === "dnat" ? c.green(s) : f.path === "direct" ? c.cyan(s) : s;
+  };
+  const lines = { push: (l: string) => write(l + "\n") };
+  const h = r.host;
+  lines.push(bold(`host ${h.name ?? "(unnamed)"}`) + `  userland-proxy: ${h.userlandProxy}  firewall: ${h.firewallBackend}  docker: ${h.dockerVersion}`);
+  lines.push(dim(`  userland-proxy: ${h.userlandProxyHow}`));
+  lines.push(dim(`  local addresses${h.localAddressesInferred ? " (inferred)" : ""}: ${h.localAddresses.join(", ")}`));
+  lines.push("");
+  const groups = new Map<string, Flow[]>();
+  for (const f of r.flows) {
+    const key = `${f.container?.name ?? "(unknown container)"}  ${f.container ? ep({ ip: f.container.ip, port: f.container.port }) : ""}`;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(f);
+  }
+  for (const [key, flows] of [...groups.entries()].sort()) {
+    lines.push(bold(key));
+    flows.sort((a, b) => (a.published?.port ?? 0) - (b.published?.port ?? 0) || a.path.localeCompare(b.path));
+    for (const f of flows) {
+      const client = `${ep({ ip: f.client.ip, port: f.client.port })}${f.client.container ? ` (${f.client.container})` : ` (${f.client.kind})`}`;
+      const via = f.path === "docker-proxy" ? ` -> docker-proxy${f.proxy?.pid ? ` ${f.proxy.pid}` : ""}` : "";
+      const chain = `${client} -> ${f.published ? ep(f.published) : ep(f.container ? { ip: f.container.ip, port: f.container.port } : null)}${via} -> ${f.container?.name ?? "?"}`;
+      const tag = `${LABEL[f.pathDetail]}${f.outcome !== "open" ? ` ${f.outcome.toUpperCase()}` : ""}`;
+      lines.push(`  ${pathColor(f, tag.padEnd(16))} ${f.proto} ${chain}  ${dim(`[${f.confidence}${f.snat ? ", source NATed" : ""}; ${f.state}]`)}`);
+      lines.push(`      ${f.explanation}`);
+      for (const e of f.evidence.slice(0, 4)) lines.push(dim(`      ${e.file}:${e.line}: ${e.text ?? ""}${e.note ? `  (${e.note})` : ""}`));
+    }
+    lines.push("");
+  }
+  lines.push(bold("findings"));
+  for (const f of r.findings) {
+    lines.push(`  ${f.severity === "warning" ? (c ? c.yellow("!") : "!") : "*"} ${f.message}`);
+    for (const e of f.evidence.slice(0, 3)) lines.push(dim(`      ${e.file}:${e.line}: ${e.text ?? ""}`));
+  }
+  lines.push("");
+  lines.push(bold("flows by path: ") + Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(", "));
+}

@@ -1,0 +1,21 @@
+/** Every analyze report writer behind one name, for the CLI and for library callers (batch, HTML). */
+import type { ChalkInstance } from "chalk";
+import type { Report } from "../analyze/report.js";
+import { writeCsv } from "./analyze-csv.js";
+import { writeJsonReport } from "./analyze-json.js";
+import { writeText } from "./analyze-text.js";
+
+import type { AnalyzeFormat } from "./formats.js";
+
+export { ANALYZE_FORMATS, type AnalyzeFormat } from "./formats.js";
+
+/** Write `report` as `format`; `chalk` colours the text report only (null: plain). */
+export function writeAnalysis(report: Report, format: AnalyzeFormat, write: (text: string) => void, chalk: ChalkInstance | null = null): void {
+  if (format === "json") writeJsonReport(report, write);
+  else if (format === "csv") writeCsv(report, write);
+  else writeText(report, chalk, write);
+}
+
+export { FLOW_CSV_COLUMNS, renderCsv, writeCsv } from "./analyze-csv.js";
+export { writeJsonReport } from "./analyze-json.js";
+export { renderText, writeText } from "./analyze-text.js";
