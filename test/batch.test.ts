@@ -7,7 +7,7 @@ import Papa from "papaparse";
 import { runCli } from "./_io.js";
 import { hostRows, testFleet, tmpOut } from "./_fleet.js";
 import { FLEET_FLOW_COLUMNS, HOST_COLUMNS } from "../src/batch/host-row.js";
-import { FLOW_CSV_COLUMNS } from "../src/commands/analyze.js";
+import { FLOW_CSV_COLUMNS } from "../src/api.js";
 
 const fleet = testFleet();
 const out = tmpOut("out");

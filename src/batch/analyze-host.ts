@@ -5,9 +5,8 @@
  * (`analyzeHost` over named byte streams, with a per-host context owning every
  * cache) replaces `loadBundle` + `analyzeBundle`, only this file changes.
  */
-import { loadBundle } from "../analyze/bundle.js";
-import { analyzeBundle, type Report } from "../analyze/report.js";
-import { FLOW_CSV_COLUMNS, writeCsv, writeJsonReport, writeText } from "../commands/analyze.js";
+import { analyzeHost, FLOW_CSV_COLUMNS, writeAnalysis, type Report } from "../api.js";
+import { expandInputs } from "../input/read.js";
 
 export type { Report };
 export type HostFlow = Report["flows"][number];
@@ -23,13 +22,13 @@ export type HostAnalysis =
  * exactly as `natlens analyze INPUTS` does: same bundle, same report.
  */
 export async function analyzeHostInputs(inputs: readonly string[]): Promise<HostAnalysis> {
-  const bundle = await loadBundle(inputs, { netnsOverrides: new Map() });
-  const unreadable = bundle.diagnostics.find((d) => d.code === "E_INPUT");
-  if (unreadable) return { ok: false, reason: `${unreadable.file ?? "input"}: ${unreadable.message}` };
-  if (bundle.inputs.length === 0) return { ok: false, reason: "no input files" };
-  if (bundle.inputs.every((i) => i.format === null)) return { ok: false, reason: "none of the inputs is a capture natlens reads" };
-  const report = analyzeBundle(bundle, { release: true });
-  return { ok: true, report, skipped: bundle.inputs.some((i) => i.skipped > 0) };
+  const { sources, problems } = await expandInputs(inputs);
+  const unreadable = problems[0];
+  if (unreadable) return { ok: false, reason: `${unreadable.input}: ${unreadable.message}` };
+  const report = await analyzeHost(sources);
+  if (report.inputs.length === 0) return { ok: false, reason: "no input files" };
+  if (report.inputs.every((i) => i.format === null)) return { ok: false, reason: "none of the inputs is a capture natlens reads" };
+  return { ok: true, report, skipped: report.inputs.some((i) => i.skipped > 0) };
 }
 
 export const PER_HOST_FORMATS = ["json", "text", "csv"] as const;
@@ -40,7 +39,5 @@ export const PER_HOST_FILE: Record<PerHostFormat, string> = { json: "analysis.js
 
 /** The bytes `analyze --format FORMAT -o FILE` writes for this report (text without colour). */
 export function writeHostReport(report: Report, format: PerHostFormat, write: (text: string) => void): void {
-  if (format === "json") writeJsonReport(report, write);
-  else if (format === "csv") writeCsv(report, write);
-  else writeText(report, null, write);
+  writeAnalysis(report, format, write, null);
 }
