@@ -9,6 +9,7 @@
  * skip it with an error diagnostic. Lines the parser neither ignores nor skips
  * count as parsed. A parser never throws on bad input.
  */
+import type { ParseCaches } from "./context.js";
 import type { Diagnostic, NatlensRecord, RecordKind } from "./types.js";
 
 export interface ParseOptions {
@@ -22,6 +23,12 @@ export interface ParseOptions {
    * lookups (0.5 s for a 1,000,000-entry conntrack dump). Default false.
    */
   shareStrings: boolean;
+  /**
+   * The run's parse caches (src/context.ts). Pass one per analysed host to
+   * every parse of its sources; left out, each parse()/parseSource() call
+   * makes its own.
+   */
+  caches?: ParseCaches;
 }
 
 export const DEFAULT_PARSE_OPTIONS: ParseOptions = { byteOrder: "little", shareStrings: false };
@@ -31,6 +38,8 @@ export interface ParseContext {
   /** Network-namespace hint derived from the path (see SocketRecord.netns). */
   readonly netns: string | null;
   readonly options: ParseOptions;
+  /** The run's caches: options.caches, or the ones the driver made for this parse. Parsers keep every table here, none in module state. */
+  readonly caches: ParseCaches;
   /**
    * The command that produced the input, when known: the `$ command` banner the
    * driver removed from its top, else the bundle MANIFEST's entry for the file

@@ -3,6 +3,7 @@
  * accounting that guarantees nothing is dropped silently.
  */
 import { DEFAULT_PARSE_OPTIONS, DETECT_LINES, type FormatParser, type LineParser, type ParseContext, type ParseOptions } from "./format.js";
+import { createParseCaches } from "./context.js";
 import { detect, formatById, MIN_SCORE } from "./detect.js";
 import { LineReader } from "./input/lines.js";
 import { classifyNoise, isBlank, netnsFromPath } from "./input/noise.js";
@@ -142,13 +143,15 @@ export function createLineHandler(
 ): { line(text: string, no: number): void; end(hadBom: boolean, hadCr: boolean): void; parser: LineParser } {
   const diag = (d: Omit<Diagnostic, "file">) => opts.onDiagnostic({ file, ...d });
   let banner: string | null = command;
+  const options: ParseOptions = { ...DEFAULT_PARSE_OPTIONS, ...opts.options };
   const ctx: ParseContext = {
     file,
     netns: netnsFromPath(file),
     get banner() {
       return banner;
     },
-    options: { ...DEFAULT_PARSE_OPTIONS, ...opts.options },
+    options,
+    caches: options.caches ?? createParseCaches(),
     emit(record) {
       summary.records++;
       opts.onRecord(record);

@@ -11,6 +11,7 @@
  * between the records that repeat it (addresses, protocol and state names);
  * `flatten` turns a built string into one block in place.
  */
+import type { ParseCaches } from "./context.js";
 
 /** A flat copy of `s` that shares no memory with the text it was cut or built from. */
 export function ownCopy(s: string): string {
@@ -30,17 +31,17 @@ export function flatten(s: string): string {
   return s;
 }
 
-const INTERNED = new Map<string, string>();
 /** Bounded: emptied when full, so a dump of a million distinct strings costs no more than this. */
 const INTERN_MAX = 1 << 16;
 
-/** One shared, owned copy of each distinct string (see the module comment). */
-export function intern(s: string): string {
-  const hit = INTERNED.get(s);
+/** One shared, owned copy of each distinct string (see the module comment), in the run's table (src/context.ts). */
+export function intern(s: string, caches: ParseCaches): string {
+  const table = caches.strings;
+  const hit = table.get(s);
   if (hit !== undefined) return hit;
-  if (INTERNED.size >= INTERN_MAX) INTERNED.clear();
+  if (table.size >= INTERN_MAX) table.clear();
   const own = ownCopy(s);
-  INTERNED.set(own, own);
+  table.set(own, own);
   return own;
 }
 
@@ -49,11 +50,11 @@ export function intern(s: string): string {
  * slice, no lookup), else interned: for the few words a dump repeats on every
  * row (protocol, state and flag names).
  */
-export function wordAt(line: string, from: number, to: number, common: readonly string[]): string {
+export function wordAt(line: string, from: number, to: number, common: readonly string[], caches: ParseCaches): string {
   const len = to - from;
   for (let i = 0; i < common.length; i++) {
     const c = common[i]!;
     if (c.length === len && line.startsWith(c, from)) return c;
   }
-  return intern(line.slice(from, to));
+  return intern(line.slice(from, to), caches);
 }

@@ -10,6 +10,7 @@ import path from "node:path";
 import { parse } from "../src/parse.js";
 import { ruleToSave } from "../src/parsers/iptables-save.js";
 import { parseNatSpec, parsePorts, tokenize } from "../src/parsers/_iptables-rule.js";
+import { createParseCaches } from "../src/context.js";
 import { parseCount } from "../src/parsers/iptables-list.js";
 import type { RuleRecord } from "../src/types.js";
 
@@ -97,15 +98,15 @@ test("unknown matches are kept verbatim, in order, with their negations", async 
 });
 
 test("NAT target specs", () => {
-  assert.deepEqual(parseNatSpec("172.17.0.2:80"), { addr: "172.17.0.2", addrTo: null, port: 80, portTo: null });
-  assert.deepEqual(parseNatSpec("172.17.0.2:80-81"), { addr: "172.17.0.2", addrTo: null, port: 80, portTo: 81 });
-  assert.deepEqual(parseNatSpec("10.0.0.1-10.0.0.3:80"), { addr: "10.0.0.1", addrTo: "10.0.0.3", port: 80, portTo: null });
-  assert.deepEqual(parseNatSpec("[fd00::2]:443"), { addr: "fd00::2", addrTo: null, port: 443, portTo: null });
-  assert.deepEqual(parseNatSpec("[fd00::2]-[fd00::4]:443"), { addr: "fd00::2", addrTo: "fd00::4", port: 443, portTo: null });
-  assert.deepEqual(parseNatSpec("FD00:0:0::2"), { addr: "fd00::2", addrTo: null, port: null, portTo: null });
-  assert.deepEqual(parseNatSpec("10.0.0.1"), { addr: "10.0.0.1", addrTo: null, port: null, portTo: null });
-  assert.equal(parseNatSpec("10.0.0.1:http"), null);
-  assert.equal(parseNatSpec("[fd00::2"), null);
+  assert.deepEqual(parseNatSpec("172.17.0.2:80", createParseCaches()), { addr: "172.17.0.2", addrTo: null, port: 80, portTo: null });
+  assert.deepEqual(parseNatSpec("172.17.0.2:80-81", createParseCaches()), { addr: "172.17.0.2", addrTo: null, port: 80, portTo: 81 });
+  assert.deepEqual(parseNatSpec("10.0.0.1-10.0.0.3:80", createParseCaches()), { addr: "10.0.0.1", addrTo: "10.0.0.3", port: 80, portTo: null });
+  assert.deepEqual(parseNatSpec("[fd00::2]:443", createParseCaches()), { addr: "fd00::2", addrTo: null, port: 443, portTo: null });
+  assert.deepEqual(parseNatSpec("[fd00::2]-[fd00::4]:443", createParseCaches()), { addr: "fd00::2", addrTo: "fd00::4", port: 443, portTo: null });
+  assert.deepEqual(parseNatSpec("FD00:0:0::2", createParseCaches()), { addr: "fd00::2", addrTo: null, port: null, portTo: null });
+  assert.deepEqual(parseNatSpec("10.0.0.1", createParseCaches()), { addr: "10.0.0.1", addrTo: null, port: null, portTo: null });
+  assert.equal(parseNatSpec("10.0.0.1:http", createParseCaches()), null);
+  assert.equal(parseNatSpec("[fd00::2", createParseCaches()), null);
 });
 
 test("ports and listing counters", () => {

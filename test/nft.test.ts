@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { parse } from "../src/parse.js";
 import { LOST_XT, nft, tokenize } from "../src/parsers/nft.js";
 import { parseNatSpec } from "../src/parsers/_iptables-rule.js";
+import { createParseCaches } from "../src/context.js";
 import type { ChainRecord, RuleRecord } from "../src/types.js";
 
 async function rules(body: string, family = "ip", table = "nat") {
@@ -54,7 +55,7 @@ test("nft dnat/snat argument forms (the NAT spec grammar iptables shares)", () =
     ["1.2.3.4:99999", null],
     ["[fd00::2", null],
   ];
-  for (const [input, want] of cases) assert.deepEqual(parseNatSpec(input), want, input);
+  for (const [input, want] of cases) assert.deepEqual(parseNatSpec(input, createParseCaches()), want, input);
 });
 
 test("nft statements map to RuleMatches", async () => {

@@ -3,6 +3,7 @@
  * `convert`), keep the records by kind, and say which evidence is present.
  */
 import { expandInputs, type ByteSource } from "../input/read.js";
+import { createParseCaches } from "../context.js";
 import { parseSource } from "../parse.js";
 import type {
   AddressRecord,
@@ -124,6 +125,8 @@ export async function loadSources(sources: readonly ByteSource[], opts: Partial<
   const b = emptyBundle();
   b.diagnostics.push(...diagnostics);
   const overrides = opts.netnsOverrides ?? new Map<string, string>();
+  // one set of parse caches for the host's sources, dropped with the bundle (src/context.ts)
+  const caches = createParseCaches();
   for (const source of sources) {
     if (!b.sources.has(source.name)) b.sources.set(source.name, source);
     if (/(^|\/)hostname$/.test(source.name)) {
@@ -134,7 +137,7 @@ export async function loadSources(sources: readonly ByteSource[], opts: Partial<
     const override = overrides.get(source.name);
     const summary = await parseSource(source, {
       // every record is kept: repeated addresses get one shared copy (ParseOptions.shareStrings)
-      options: { shareStrings: true },
+      options: { shareStrings: true, caches },
       onRecord: (r) => {
         if (override && r.kind === "socket") r.netns = `netns:${override}`;
         addRecord(b, r);

@@ -5,6 +5,7 @@
  * address local" for a set of local addresses.
  */
 import type ipaddr from "ipaddr.js";
+import { cachedIn } from "../context.js";
 import { canonicalIpv4Value, ipText, parseCidrText, parseIp } from "./ip.js";
 
 export type Addr = ipaddr.IPv4 | ipaddr.IPv6;
@@ -13,6 +14,9 @@ export type Addr = ipaddr.IPv4 | ipaddr.IPv6;
  * Address and CIDR parsing is pure and the same few thousand texts come back
  * for every traced packet, rule and flow, so results are cached by text (the
  * parsed objects are never mutated). The caches are bounded: emptied when full.
+ * Unlike the parse caches (src/context.ts) they are process-wide: a pure
+ * function's memo of at most CACHE_MAX entries each, whose answers do not
+ * depend on the host (a batch run's memory stays bounded by them).
  */
 export const CACHE_MAX = 1 << 18;
 const addrCache = new Map<string, Addr | null>();
@@ -20,12 +24,7 @@ const cidrCache = new Map<string, [Addr, number] | null>();
 const normCache = new Map<string, string | null>();
 
 function cached<V>(cache: Map<string, V>, key: string, make: (k: string) => V): V {
-  const hit = cache.get(key);
-  if (hit !== undefined || cache.has(key)) return hit as V;
-  if (cache.size >= CACHE_MAX) cache.clear();
-  const v = make(key);
-  cache.set(key, v);
-  return v;
+  return cachedIn(cache, key, CACHE_MAX, make);
 }
 
 /** The address (IPv4-mapped IPv6 as IPv4); null when `text` is not one. */

@@ -7,6 +7,7 @@
  * through here, and the analysis (addr.ts) parses by the same rules.
  */
 import ipaddr from "ipaddr.js";
+import { cachedIn, type ParseCaches } from "../context.js";
 import { ownCopy } from "../strings.js";
 
 export interface NormalIp {
@@ -45,18 +46,17 @@ export function canonicalIpv4Value(s: string): number {
   return parts === 4 ? value : -1;
 }
 
-const QUADS = new Map<number, string>();
-
 /**
  * One shared copy of a dotted quad in normal form (`text`, whose value is `v`):
  * dumps repeat addresses on every row, and a copy cut from a line would keep
  * the line's read chunk alive. Keyed by value, cheaper to look up than text.
  */
-export function sharedQuad(v: number, text: string): string {
-  let q = QUADS.get(v);
+export function sharedQuad(v: number, text: string, caches: ParseCaches): string {
+  const quads = caches.quads;
+  let q = quads.get(v);
   if (q === undefined) {
-    if (QUADS.size >= 1 << 16) QUADS.clear();
-    QUADS.set(v, (q = ownCopy(text)));
+    if (quads.size >= 1 << 16) quads.clear();
+    quads.set(v, (q = ownCopy(text)));
   }
   return q;
 }
@@ -86,30 +86,31 @@ export function ipText(a: ipaddr.IPv4 | ipaddr.IPv6): string {
  * Normalise a printed address: strips brackets and a `%zone`, validates with
  * ipaddr.js, writes IPv6 per RFC 5952 and IPv4-mapped IPv6 as dotted IPv4.
  * Returns null for anything that is not an address (a host name, `*`).
+ * Parsers pass their run's caches: a dotted quad then comes back as the
+ * run's one shared copy (sharedQuad), never as a slice of `text`.
  */
-export function normalizeIp(text: string): NormalIp | null {
+export function normalizeIp(text: string, caches?: ParseCaches): NormalIp | null {
   // the common case, already in normal form (ipaddr.js parses with regular expressions)
   const v4 = canonicalIpv4Value(text);
-  if (v4 >= 0) return { ip: sharedQuad(v4, text), family: 4, mapped: false };
+  if (v4 >= 0) return { ip: caches ? sharedQuad(v4, text, caches) : text, family: 4, mapped: false };
   const p = parseIp(text);
   if (!p) return null;
   return { ip: ipText(p.addr), family: p.addr.kind() === "ipv6" ? 6 : 4, mapped: p.mapped };
 }
 
-const IP_CACHE = new Map<string, NormalIp | null>();
-
 /**
- * normalizeIp with a bounded cache: ipaddr.js costs microseconds per call and
- * dumps repeat the same few host addresses on every row. Keys are copied, so a
- * cached slice of a line never keeps a whole read buffer alive.
+ * normalizeIp through the run's cache: ipaddr.js costs microseconds per call
+ * and dumps repeat the same few host addresses on every row. Keys are copied,
+ * so a cached slice of a line never keeps a whole read buffer alive.
  */
-export function normalizeIpCached(text: string): NormalIp | null {
-  let n = IP_CACHE.get(text);
+export function normalizeIpCached(text: string, caches: ParseCaches): NormalIp | null {
+  const ips = caches.ips;
+  let n = ips.get(text);
   if (n === undefined) {
     const key = ownCopy(text);
-    n = normalizeIp(key);
-    if (IP_CACHE.size >= 1 << 14) IP_CACHE.clear();
-    IP_CACHE.set(key, n);
+    n = normalizeIp(key, caches);
+    if (ips.size >= 1 << 14) ips.clear();
+    ips.set(key, n);
   }
   return n;
 }
@@ -143,4 +144,9 @@ export function parseCidrText(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number]
 export function normalizeCidr(text: string): string | null {
   const c = parseCidrText(text);
   return c ? `${ipText(c[0])}/${c[1]}` : null;
+}
+
+/** normalizeCidr through the run's cache (rule sets repeat the same few addresses many times). */
+export function normalizeCidrCached(text: string, caches: ParseCaches): string | null {
+  return cachedIn(caches.cidrs, text, 1 << 14, normalizeCidr, ownCopy);
 }

@@ -4,9 +4,9 @@
  * port lists, NAT target specs, protocol numbers, and the reverse direction
  * (`ruleToSave`) that rebuilds `-A CHAIN ...` text from a RuleRecord.
  */
-import { ownCopy } from "../strings.js";
+import type { ParseCaches } from "../context.js";
 import type { NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
-import { normalizeCidr, normalizeIp } from "../net/index.js";
+import { normalizeCidrCached, normalizeIp } from "../net/index.js";
 import { isDigits } from "./_text.js";
 
 export function emptyMatches(): RuleMatches {
@@ -189,7 +189,7 @@ function portPart(text: string, nat: NatTarget): boolean {
   return true;
 }
 
-function addrPart(text: string, nat: NatTarget): boolean {
+function addrPart(text: string, nat: NatTarget, caches: ParseCaches): boolean {
   // `a-b` range; IPv6 in brackets may be `[a]-[b]`
   let a = text;
   let b: string | null = null;
@@ -204,11 +204,11 @@ function addrPart(text: string, nat: NatTarget): boolean {
       b = text.slice(dash + 1);
     }
   }
-  const na = normalizeIp(a);
+  const na = normalizeIp(a, caches);
   if (!na) return false;
   nat.addr = na.ip;
   if (b !== null) {
-    const nb = normalizeIp(b);
+    const nb = normalizeIp(b, caches);
     if (!nb) return false;
     nat.addrTo = nb.ip;
   }
@@ -219,14 +219,14 @@ function addrPart(text: string, nat: NatTarget): boolean {
  * A DNAT/SNAT spec: `172.17.0.2:80`, `172.17.0.2:80-81`, `10.0.0.1-10.0.0.3:80`,
  * `[fd00::2]:443`, `fd00::2`, `172.17.0.2`, `:8080` (port only). Null when malformed.
  */
-export function parseNatSpec(text: string): NatTarget | null {
+export function parseNatSpec(text: string, caches: ParseCaches): NatTarget | null {
   const nat: NatTarget = { addr: null, addrTo: null, port: null, portTo: null };
   if (text === "") return null;
   if (text.startsWith("[")) {
     const close = text.lastIndexOf("]");
     if (close < 0) return null;
     const rest = text.slice(close + 1);
-    if (!addrPart(text.slice(0, close + 1), nat)) return null;
+    if (!addrPart(text.slice(0, close + 1), nat, caches)) return null;
     if (rest === "") return nat;
     if (!rest.startsWith(":") || !portPart(rest.slice(1), nat)) return null;
     return nat;
@@ -234,14 +234,14 @@ export function parseNatSpec(text: string): NatTarget | null {
   const first = text.indexOf(":");
   if (first >= 0 && text.indexOf(":", first + 1) >= 0) {
     // bare IPv6 address (or range), no port
-    return addrPart(text, nat) ? nat : null;
+    return addrPart(text, nat, caches) ? nat : null;
   }
   if (first === 0) return portPart(text.slice(1), nat) ? nat : null;
   if (first > 0) {
-    if (!addrPart(text.slice(0, first), nat) || !portPart(text.slice(first + 1), nat)) return null;
+    if (!addrPart(text.slice(0, first), nat, caches) || !portPart(text.slice(first + 1), nat)) return null;
     return nat;
   }
-  return addrPart(text, nat) ? nat : null;
+  return addrPart(text, nat, caches) ? nat : null;
 }
 
 /** A port or port range spec (`--to-ports 40000-40100`, `masq ports: 22`). */
@@ -266,22 +266,9 @@ function portSpecText(n: NatTarget): string {
  * An address match as written (`172.17.0.0/16`, `10.0.0.1`, `192.168.1.0/255.255.255.0`)
  * to CIDR text; a name that is not an address is kept as written (`ok` false).
  */
-export function cidrOf(text: string): { value: string; ok: boolean } {
-  const c = cachedCidr(text);
+export function cidrOf(text: string, caches: ParseCaches): { value: string; ok: boolean } {
+  const c = normalizeCidrCached(text, caches);
   return c ? { value: c, ok: true } : { value: text, ok: false };
-}
-
-const CIDR_CACHE = new Map<string, string | null>();
-
-/** normalizeCidr with a bounded cache: rule sets repeat the same few addresses many times. */
-export function cachedCidr(text: string): string | null {
-  let c = CIDR_CACHE.get(text);
-  if (c === undefined) {
-    c = normalizeCidr(text);
-    if (CIDR_CACHE.size > 20000) CIDR_CACHE.clear();
-    CIDR_CACHE.set(ownCopy(text), c);
-  }
-  return c;
 }
 
 // --------------------------------------------------------- save rebuild --

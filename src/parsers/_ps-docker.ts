@@ -12,7 +12,8 @@
  * evidence (a flag name or boolean value that stops half-way at the end).
  */
 import type { DockerdArgs, DockerProxyArgs } from "../types.js";
-import { normalizeIp } from "../net/index.js";
+import { createParseCaches, type ParseCaches } from "../context.js";
+import { normalizeIpCached } from "../net/index.js";
 
 export type DockerKind = "proxy" | "dockerd" | null;
 
@@ -95,24 +96,14 @@ const PROXY_VALUE_FLAGS = ["proto", "host-ip", "host-port", "container-ip", "con
 type ProxyValueFlag = (typeof PROXY_VALUE_FLAGS)[number];
 const PROXY_VALUE_SET: ReadonlySet<string> = new Set(PROXY_VALUE_FLAGS);
 
-/** The same few addresses repeat on every proxy row: remember their normal form. */
-const ipCache = new Map<string, string | null>();
-function normalIp(text: string): string | null {
-  let v = ipCache.get(text);
-  if (v === undefined) {
-    v = normalizeIp(text)?.ip ?? null;
-    if (ipCache.size >= 4096) ipCache.clear();
-    ipCache.set(text, v);
-  }
-  return v;
-}
 const PROTOS = ["tcp", "udp", "sctp"];
 
 /**
  * Parse a docker-proxy argv (the whole command text, argv[0] first). `cut`:
- * the row is known to end at the width the listing was cut at.
+ * the row is known to end at the width the listing was cut at. `caches`:
+ * the run's (ParseContext.caches).
  */
-export function parseDockerProxy(args: string, cut = false): ArgResult<DockerProxyArgs> {
+export function parseDockerProxy(args: string, cut = false, caches: ParseCaches = createParseCaches()): ArgResult<DockerProxyArgs> {
   const w = words(args);
   const raw: Partial<Record<ProxyValueFlag, { v: string; last: boolean }>> = {};
   let useListenFd = false;
@@ -173,7 +164,7 @@ export function parseDockerProxy(args: string, cut = false): ArgResult<DockerPro
         break;
       case "host-ip":
       case "container-ip": {
-        const ip = normalIp(v);
+        const ip = normalizeIpCached(v, caches)?.ip ?? null;
         if (ip !== null) {
           if (k === "host-ip") value.hostIp = ip;
           else value.containerIp = ip;

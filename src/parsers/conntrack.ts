@@ -12,6 +12,7 @@
 import { wordAt } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ConntrackRecord, ConntrackTuple } from "../types.js";
+import type { ParseCaches } from "../context.js";
 import { canonicalIpv4Value, normalizeIpCached, sharedQuad } from "../net/index.js";
 
 const HINT_ROW = "rows look like `tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=1234 dport=80 src=... [ASSURED] mark=0 use=1`";
@@ -27,10 +28,10 @@ const COMMON_FLAGS = ["ASSURED", "UNREPLIED", "OFFLOAD", "HW_OFFLOAD"];
 // ------------------------------------------------------------ addresses --
 
 /** Normalised address text, or null when not an address; `share`: see ParseOptions.shareStrings. */
-function addr(text: string, share: boolean): string | null {
+function addr(text: string, caches: ParseCaches, share: boolean): string | null {
   const v4 = canonicalIpv4Value(text);
-  if (v4 >= 0) return share ? sharedQuad(v4, text) : text;
-  return normalizeIpCached(text)?.ip ?? null;
+  if (v4 >= 0) return share ? sharedQuad(v4, text, caches) : text;
+  return normalizeIpCached(text, caches)?.ip ?? null;
 }
 
 // ------------------------------------------------------------- numbers --
@@ -133,7 +134,7 @@ function record(ctx: ParseContext, no: number, e: Entry): ConntrackRecord {
 // ------------------------------------------------------------ text rows --
 
 /** Parse one text row; returns an error message instead of throwing. */
-function parseRow(line: string, share: boolean): Entry | string {
+function parseRow(line: string, caches: ParseCaches, share: boolean): Entry | string {
   const n = line.length;
   let i = 0;
   /** Start and end of the current token; `[...]` items may hold blanks. */
@@ -174,7 +175,7 @@ function parseRow(line: string, share: boolean): Entry | string {
     if (!next()) return "row ends after the layer-3 prefix";
   }
   if (!isAlpha(line.charCodeAt(ts)) || hasEq(line, ts, te)) return "expected a protocol name (tcp, udp, icmp, ...) first";
-  const proto = wordAt(line, ts, te, COMMON_PROTOS);
+  const proto = wordAt(line, ts, te, COMMON_PROTOS, caches);
   if (!next()) return `expected the protocol number after ${proto}`;
   const protoNum = dec(line, ts, te);
   if (protoNum < 0 || protoNum > 255) return `expected the protocol number after ${proto}`;
@@ -189,7 +190,7 @@ function parseRow(line: string, share: boolean): Entry | string {
     }
   }
   if (have && line.charCodeAt(ts) !== 91 && !hasEq(line, ts, te)) {
-    state = wordAt(line, ts, te, COMMON_STATES);
+    state = wordAt(line, ts, te, COMMON_STATES, caches);
     have = next();
   }
   const e: Entry = {
@@ -214,7 +215,7 @@ function parseRow(line: string, share: boolean): Entry | string {
       if (line.charCodeAt(te - 1) !== 93) return `unterminated bracket item ${line.slice(ts, te)}`;
       // timestamps ([start=...] [stop=...]) are tolerated, not modelled
       if (hasEq(line, ts, te)) continue;
-      const inner = wordAt(line, ts + 1, te - 1, COMMON_FLAGS);
+      const inner = wordAt(line, ts + 1, te - 1, COMMON_FLAGS, caches);
       e.flags.push(inner);
       if (phase === 2 && inner !== "UNREPLIED") phase = 3;
       continue;
@@ -229,12 +230,12 @@ function parseRow(line: string, share: boolean): Entry | string {
       if (phase >= 2) return "more than two src= tuples";
       phase++;
       cur = phase === 1 ? e.orig : e.reply;
-      const a = addr(line.slice(v0, te), share);
+      const a = addr(line.slice(v0, te), caches, share);
       if (a === null) return `bad address ${line.slice(ts, te)}`;
       cur.src = a;
     } else if (klen === 3 && k0 === 100 && line.startsWith("dst", ts)) {
       if (!cur || phase > 2 || cur.dst !== null) return "dst= outside a tuple";
-      const a = addr(line.slice(v0, te), share);
+      const a = addr(line.slice(v0, te), caches, share);
       if (a === null) return `bad address ${line.slice(ts, te)}`;
       cur.dst = a;
     } else if (
@@ -322,13 +323,13 @@ function numOrNull(s: string | null): number | null | undefined {
   return v < 0 ? undefined : v;
 }
 
-function xmlTuple(s: string, from: number, to: number, share: boolean): RawTuple | string {
+function xmlTuple(s: string, from: number, to: number, caches: ParseCaches, share: boolean): RawTuple | string {
   const t = emptyTuple();
   const src = tagText(s, "src", from, to);
   const dst = tagText(s, "dst", from, to);
   if (src === null || dst === null) return "a tuple without <src>/<dst>";
-  t.src = addr(src, share);
-  t.dst = addr(dst, share);
+  t.src = addr(src, caches, share);
+  t.dst = addr(dst, caches, share);
   if (t.src === null || t.dst === null) return `bad address ${src} / ${dst}`;
   const l4 = s.indexOf("<layer4", from);
   const l4end = l4 >= 0 && l4 < to ? s.indexOf("</layer4>", l4) : -1;
@@ -351,16 +352,16 @@ function xmlTuple(s: string, from: number, to: number, share: boolean): RawTuple
   return t;
 }
 
-function parseXmlFlow(line: string, share: boolean): Entry | string {
+function parseXmlFlow(line: string, caches: ParseCaches, share: boolean): Entry | string {
   const o = line.indexOf('<meta direction="original">');
   const r = line.indexOf('<meta direction="reply">');
   const ind = line.indexOf('<meta direction="independent">');
   if (o < 0 || r < 0) return "a <flow> without original and reply <meta>";
   const oEnd = line.indexOf("</meta>", o);
   const rEnd = line.indexOf("</meta>", r);
-  const orig = xmlTuple(line, o, oEnd, share);
+  const orig = xmlTuple(line, o, oEnd, caches, share);
   if (typeof orig === "string") return orig;
-  const reply = xmlTuple(line, r, rEnd, share);
+  const reply = xmlTuple(line, r, rEnd, caches, share);
   if (typeof reply === "string") return reply;
   const l3 = attr(line, "layer3", "protoname", o, oEnd);
   const l4name = attr(line, "layer4", "protoname", o, oEnd);
@@ -415,7 +416,7 @@ class ConntrackParser implements LineParser {
     const c = text.charCodeAt(s);
     if (c === 60 /* < */) {
       if (text.startsWith("<flow>", s)) {
-        const e = parseXmlFlow(text, this.ctx.options.shareStrings);
+        const e = parseXmlFlow(text, this.ctx.caches, this.ctx.options.shareStrings);
         if (typeof e === "string") this.ctx.skip(no, "E_CONNTRACK_XML", `cannot read this <flow>: ${e}`, text, "conntrack -o xml prints one complete <flow>...</flow> per line");
         else this.ctx.emit(record(this.ctx, no, e));
         return;
@@ -443,7 +444,7 @@ class ConntrackParser implements LineParser {
       this.ctx.ignore(no, "blank");
       return;
     }
-    const e = parseRow(s ? text.slice(s) : text, this.ctx.options.shareStrings);
+    const e = parseRow(s ? text.slice(s) : text, this.ctx.caches, this.ctx.options.shareStrings);
     if (typeof e === "string") {
       this.ctx.skip(no, "E_CONNTRACK_ROW", `not a conntrack entry: ${e}`, text, HINT_ROW);
       return;

@@ -329,7 +329,7 @@ class InspectParser implements LineParser {
   private ip(v: Json | undefined, no: number, what: string): string | null {
     const s = str(v);
     if (s === null) return null;
-    const n = normalizeIpCached(s);
+    const n = normalizeIpCached(s, this.ctx.caches);
     if (!n) {
       this.warn(no, `${what} ${JSON.stringify(s)} is not an IP address; kept as written`);
       return s;

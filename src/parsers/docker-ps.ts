@@ -13,6 +13,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ContainerNetwork, ContainerRecord, PublishedPort } from "../types.js";
+import { createParseCaches, type ParseCaches } from "../context.js";
 import { normalizeIpCached } from "../net/index.js";
 import { portNumber } from "./_text.js";
 
@@ -110,7 +111,7 @@ function rangeOf(s: string): [number, number] | null {
  * :::8080->80/tcp, 9999/tcp`, one PublishedPort per port of a range.
  * Entries that do not fit the grammar are returned in `bad`.
  */
-export function parsePorts(text: string): { ports: PublishedPort[]; bad: string[] } {
+export function parsePorts(text: string, caches: ParseCaches = createParseCaches()): { ports: PublishedPort[]; bad: string[] } {
   const ports: PublishedPort[] = [];
   const bad: string[] = [];
   const t = text.trim();
@@ -136,7 +137,7 @@ export function parsePorts(text: string): { ports: PublishedPort[]; bad: string[
     const hRange = rangeOf(colon < 0 ? host : host.slice(colon + 1));
     let hostIp: string | null = null;
     if (colon > 0) {
-      const n = normalizeIpCached(host.slice(0, colon));
+      const n = normalizeIpCached(host.slice(0, colon), caches);
       if (!n) {
         bad.push(entry);
         continue;
@@ -292,7 +293,7 @@ class PsParser implements LineParser {
   ): void {
     let ports: PublishedPort[] = [];
     if (f.ports) {
-      const p = parsePorts(f.ports);
+      const p = parsePorts(f.ports, this.ctx.caches);
       ports = p.ports;
       for (const b of p.bad) {
         this.ctx.report("warning", no, "W_DOCKER_PS_PORT", `port entry ${JSON.stringify(b)} does not read as [HOSTIP:]HOSTPORT->PORT/PROTO or PORT/PROTO; left out`, text);

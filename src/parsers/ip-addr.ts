@@ -10,6 +10,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { AddressRecord } from "../types.js";
+import type { ParseCaches } from "../context.js";
 import { normalizeIp } from "../net/index.js";
 
 const BR_STATES = new Set(["UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN", "DORMANT", "NOTPRESENT", "TESTING"]);
@@ -44,9 +45,9 @@ interface Addr {
 }
 
 /** `198.51.100.1/24`, `fe80::1/64`, bare `203.0.113.5`; null when not an address. */
-function parseCidr(text: string): Addr | null {
+function parseCidr(text: string, caches: ParseCaches): Addr | null {
   const slash = text.indexOf("/");
-  const n = normalizeIp(slash < 0 ? text : text.slice(0, slash));
+  const n = normalizeIp(slash < 0 ? text : text.slice(0, slash), caches);
   if (!n) return null;
   let prefixLen: number | null = null;
   if (slash >= 0) {
@@ -82,7 +83,7 @@ class IpAddrParser implements LineParser {
   /** Words after `inet`/`inet6`: address, optional `peer X/len`, `brd X`, `scope S`, flags, label. */
   private addressWords(no: number, text: string, iface: string, words: string[], state: string | null): void {
     const fam = words[0]!;
-    const a = words[1] !== undefined ? parseCidr(words[1]) : null;
+    const a = words[1] !== undefined ? parseCidr(words[1], this.ctx.caches) : null;
     if (!a || (fam === "inet") !== (a.family === 4)) {
       this.ctx.skip(no, "E_IP_ADDR", `expected an ${fam === "inet" ? "IPv4" : "IPv6"} address after ${fam}`, text, HINT_ADDR);
       return;
@@ -91,7 +92,7 @@ class IpAddrParser implements LineParser {
     for (let k = 2; k < words.length; k++) {
       const w = words[k]!;
       if (w === "peer" && words[k + 1]) {
-        const p = parseCidr(words[k + 1]!);
+        const p = parseCidr(words[k + 1]!, this.ctx.caches);
         if (p && a.prefixLen === null) a.prefixLen = p.prefixLen;
         k++;
       } else if (w === "scope" && words[k + 1]) {
@@ -162,12 +163,12 @@ class IpAddrParser implements LineParser {
           k++; // the peer's /len belongs to the address before it: handled below
           continue;
         }
-        const a = parseCidr(w);
+        const a = parseCidr(w, this.ctx.caches);
         if (!a) {
           this.ctx.skip(no, "E_IP_ADDR_BRIEF", `not an address: ${w}`, text, "`ip -br addr` rows look like `eth0  UP  198.51.100.1/24 2001:db8::1/64`");
           return;
         }
-        if (a.prefixLen === null && words[k + 1] === "peer" && words[k + 2]) a.prefixLen = parseCidr(words[k + 2]!)?.prefixLen ?? null;
+        if (a.prefixLen === null && words[k + 1] === "peer" && words[k + 2]) a.prefixLen = parseCidr(words[k + 2]!, this.ctx.caches)?.prefixLen ?? null;
         this.emit(no, iface, a, null, state);
         n++;
       }

@@ -52,7 +52,7 @@ class IpRouteParser implements LineParser {
       switch (w) {
         case "via":
         case "src": {
-          const n = normalizeIp(v);
+          const n = normalizeIp(v, this.ctx.caches);
           if (!n) return `${w} ${v} is not an address`;
           if (w === "via") r.via ??= n.ip;
           else r.src = n.ip;

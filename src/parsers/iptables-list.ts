@@ -15,7 +15,8 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ChainRecord, Negatable, NatlensRecord, PortRange, RuleMatches, RuleRecord } from "../types.js";
-import { cachedCidr, emptyMatches, NAT_TARGETS, parseNatSpec, parsePorts, parsePortSpec, protoName } from "./_iptables-rule.js";
+import { emptyMatches, NAT_TARGETS, parseNatSpec, parsePorts, parsePortSpec, protoName } from "./_iptables-rule.js";
+import { normalizeCidrCached } from "../net/index.js";
 import { servicePort } from "./_services.js";
 
 const FORMAT = "iptables-list";
@@ -333,12 +334,12 @@ class IptablesListParser implements LineParser {
     const { v, neg } = negated(text);
     if (v === "0.0.0.0/0" || v === "::/0") this.setFamily(v === "::/0" ? 6 : 4);
     if (v === "anywhere" || v === "0.0.0.0/0" || v === "::/0") return neg ? { value: v === "::/0" ? "::/0" : "0.0.0.0/0", negated: true } : null;
-    let c = cachedCidr(v);
+    let c = normalizeCidrCached(v, this.ctx.caches);
     if (!c) {
       const slash = v.indexOf("/");
       const host = slash < 0 ? v : v.slice(0, slash);
       const known = KNOWN_NAMES[host];
-      if (known) c = cachedCidr(slash < 0 ? known : known + v.slice(slash));
+      if (known) c = normalizeCidrCached(slash < 0 ? known : known + v.slice(slash), this.ctx.caches);
     }
     if (c) {
       this.setFamily(c.includes(":") ? 6 : 4);
@@ -568,7 +569,7 @@ class IptablesListParser implements LineParser {
       if (target !== null) {
         if (x.startsWith("to:") && (target === "DNAT" || target === "SNAT") && r.nat === null) {
           flush();
-          const n = parseNatSpec(x.slice(3));
+          const n = parseNatSpec(x.slice(3), this.ctx.caches);
           if (n) r.nat = n;
           else r.targetArgs.push(x);
           i++;

@@ -13,6 +13,7 @@
  * ip6tables-save` header names no family, so records of such a section wait
  * until a NAT-only target or an address decides, or the section ends.
  */
+import type { ParseCaches } from "../context.js";
 import { ownCopy } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ChainRecord, Negatable, NatlensRecord, PortRange, RuleMatches, RuleRecord } from "../types.js";
@@ -125,7 +126,7 @@ function isOption(line: string, t: Token): boolean {
  * Parse the tokens after `-A CHAIN`. Never throws; sets `error` for a line
  * that cannot be understood.
  */
-export function parseRuleTokens(line: string, toks: readonly Token[], start: number): RuleParse {
+export function parseRuleTokens(line: string, toks: readonly Token[], start: number, caches: ParseCaches): RuleParse {
   const r: RuleParse = {
     matches: emptyMatches(),
     target: null,
@@ -213,7 +214,7 @@ export function parseRuleTokens(line: string, toks: readonly Token[], start: num
         case "dst": {
           const v = value(tv);
           if (!v) break;
-          const c = cidrOf(v.v);
+          const c = cidrOf(v.v, caches);
           if (c.ok) famOf(c.value);
           else r.unresolved.push(v.v);
           const n: Negatable<string> = { value: c.value, negated: wasNeg || v.neg };
@@ -293,7 +294,7 @@ export function parseRuleTokens(line: string, toks: readonly Token[], start: num
     const wasNeg = neg;
     neg = false;
     if (mod === "target") {
-      targetOption(r, tv, optionValues(), wasNeg);
+      targetOption(r, tv, optionValues(), wasNeg, caches);
       continue;
     }
     // `-p tcp --dport 80` without `-m tcp` (hand-written rules): the protocol's module is implicit
@@ -379,12 +380,12 @@ function moduleOption(
   return false;
 }
 
-function targetOption(r: RuleParse, opt: string, vals: string[], neg: boolean): void {
+function targetOption(r: RuleParse, opt: string, vals: string[], neg: boolean, caches: ParseCaches): void {
   const t = r.target;
   if (r.nat === null && vals.length === 1 && !neg) {
     const v = vals[0]!;
     if ((t === "DNAT" && (opt === "--to-destination" || opt === "--to")) || (t === "SNAT" && (opt === "--to-source" || opt === "--to"))) {
-      const n = parseNatSpec(v);
+      const n = parseNatSpec(v, caches);
       if (n) {
         r.nat = n;
         if (n.addr && r.family === null) r.family = n.addr.includes(":") ? 6 : 4;
@@ -648,7 +649,7 @@ class IptablesSaveParser implements LineParser {
       this.ctx.skip(no, "E_IPT_SAVE_RULE", "-A without a chain name", text, RULE_HINT);
       return;
     }
-    const r = parseRuleTokens(t, toks, k + 2);
+    const r = parseRuleTokens(t, toks, k + 2, this.ctx.caches);
     if (r.error !== null) {
       this.ctx.skip(no, "E_IPT_SAVE_RULE", `cannot parse the rule: ${r.error}`, text, RULE_HINT);
       return;

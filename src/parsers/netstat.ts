@@ -18,7 +18,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
-import { normalizeIp, type NormalIp } from "../net/index.js";
+import { normalizeIpCached } from "../net/index.js";
 import { servicePort } from "./_services.js";
 import { stateFromText } from "./_states.js";
 import { isDigits } from "./_text.js";
@@ -95,18 +95,6 @@ function isHostName(s: string): boolean {
     if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95)) return false;
   }
   return true;
-}
-
-/** Normalised addresses repeat a lot (0.0.0.0, 127.0.0.1): cache them, bounded. */
-const ipCache = new Map<string, NormalIp | null>();
-function cachedIp(text: string): NormalIp | null {
-  let v = ipCache.get(text);
-  if (v === undefined) {
-    v = normalizeIp(text);
-    if (ipCache.size >= 4096) ipCache.clear();
-    ipCache.set(text, v);
-  }
-  return v;
 }
 
 interface Endpoint {
@@ -349,7 +337,7 @@ class NetstatParser implements LineParser {
     const e: Endpoint = { ip: addr, family: null, port: null, mapped: false, truncated: false, unresolved: false, unknownService: null };
     // net-tools without -W: `addr:port` of exactly the cut width may have lost the end of addr.
     const mayBeCut = field.length === CUT_WIDTH && !this.wide && !this.busybox;
-    const n = cachedIp(addr);
+    const n = normalizeIpCached(addr, this.ctx.caches);
     if (n) {
       e.ip = n.ip;
       e.family = n.family;

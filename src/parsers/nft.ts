@@ -25,7 +25,8 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ChainRecord, NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
-import { normalizeCidr, normalizeIp } from "../net/index.js";
+import { cachedIn, type ParseCaches } from "../context.js";
+import { normalizeCidrCached } from "../net/index.js";
 import { servicePort } from "./_services.js";
 import { emptyMatches, parseNatSpec } from "./_iptables-rule.js";
 
@@ -81,21 +82,6 @@ function unquote(s: string): string {
   return s;
 }
 
-/** Addresses repeat across a rule set: memoise the ipaddr.js-based normalisers. */
-const MEMO_MAX = 4096;
-function memo<T>(fn: (s: string) => T): (s: string) => T {
-  const cache = new Map<string, T>();
-  return (s) => {
-    let v = cache.get(s);
-    if (v === undefined && !cache.has(s)) {
-      v = fn(s);
-      if (cache.size >= MEMO_MAX) cache.clear();
-      cache.set(s, v);
-    }
-    return v as T;
-  };
-}
-const cidrOf = memo(normalizeCidr);
 
 /** Split a rule into tokens; quoted strings and `{ ... }` groups are single tokens. */
 export function tokenize(text: string): string[] {
@@ -164,10 +150,9 @@ function hexMin(v: string): string {
   return v;
 }
 
-const natMemo = memo(parseNatSpec);
-/** A fresh copy: records must not share objects. */
-function natOf(v: string): NatTarget | null {
-  const n = natMemo(v);
+/** A NAT spec, parsed once per run (the run's `nft:nat` table); a fresh copy: records must not share objects. */
+function natOf(v: string, caches: ParseCaches): NatTarget | null {
+  const n = cachedIn(caches.table<NatTarget | null>("nft:nat"), v, 4096, (k) => parseNatSpec(k, caches));
   return n ? { ...n } : null;
 }
 
@@ -194,6 +179,7 @@ class RuleWalker {
     private readonly t: string[],
     private readonly maps: Map<string, string[]>,
     private readonly tableKey: string,
+    private readonly caches: ParseCaches,
   ) {}
 
   private peek(o = 0): string | undefined {
@@ -482,7 +468,7 @@ class RuleWalker {
         const els = setElements(v);
         if (els.length === 1) single = els[0]!;
       } else if (!v.startsWith("@")) single = v;
-      const cidr = single !== null ? cidrOf(single) : null;
+      const cidr = single !== null ? normalizeCidrCached(single, this.caches) : null;
       if (cidr !== null && this.m[key] === null) {
         this.m[key] = { value: cidr, negated };
         return;
@@ -685,7 +671,7 @@ class RuleWalker {
       }
     }
     if (t[this.k] === "to" && t[this.k + 1] !== undefined) {
-      const nat = natOf(t[this.k + 1]!);
+      const nat = natOf(t[this.k + 1]!, this.caches);
       if (nat) {
         this.k += 2;
         if (target === "DNAT" || target === "SNAT") {
@@ -712,7 +698,7 @@ class RuleWalker {
     const nat: NatTarget = { addr: null, addrTo: null, port: null, portTo: null };
     if (t[this.k] === "to" && t[this.k + 1] !== undefined) {
       const v = t[this.k + 1]!;
-      const parsed = parseNatSpec(v.startsWith(":") ? v : `:${v}`);
+      const parsed = parseNatSpec(v.startsWith(":") ? v : `:${v}`, this.caches);
       if (parsed && parsed.addr === null) {
         nat.port = parsed.port;
         nat.portTo = parsed.portTo;
@@ -995,7 +981,7 @@ class NftParser implements LineParser {
       return;
     }
     const table = this.table!;
-    const w = new RuleWalker(tk, this.maps, `${table.family} ${table.name}`);
+    const w = new RuleWalker(tk, this.maps, `${table.family} ${table.name}`, this.ctx.caches);
     w.walk();
     const c = this.chain!;
     c.position++;

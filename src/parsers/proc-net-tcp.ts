@@ -205,7 +205,7 @@ export class ProcNetParser implements LineParser {
 
   /** One copy of an address for every table of the bundle, when the records are kept (ParseOptions.shareStrings). */
   private shared(ip: string): string {
-    return this.ctx.options.shareStrings ? intern(ip) : ip;
+    return this.ctx.options.shareStrings ? intern(ip, this.ctx.caches) : ip;
   }
 
   /** Dotted quads by kernel word: a table repeats the same addresses on many rows. */

@@ -373,7 +373,7 @@ class PsParser implements LineParser {
     }
     const bare = args.indexOf(" ") < 0;
     if (kind === "proxy") {
-      const r = parseDockerProxy(args, cut);
+      const r = parseDockerProxy(args, cut, this.ctx.caches);
       rec.dockerProxy = r.value;
       if (r.truncated && !cut) flags.push("truncated");
       if (bare && !cut) {

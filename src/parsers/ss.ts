@@ -20,10 +20,11 @@
  * Rows that need an undecided fact are held back (at most PENDING_MAX) and
  * emitted, in input order, as soon as the evidence arrives or at the end.
  */
+import type { ParseCaches } from "../context.js";
 import { intern } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
-import { normalizeIp, normalizeIpCached } from "../net/index.js";
+import { normalizeIpCached } from "../net/index.js";
 import { servicePort } from "./_services.js";
 import { KERNEL_TCP_STATES, stateFromText } from "./_states.js";
 import { isDigits } from "./_text.js";
@@ -135,7 +136,7 @@ interface Proc {
  * `u`). Also the old unlabeled form `("sshd",1123,3)`, and `tid=`/`proc_ctx=`.
  * Returns the processes and the index after the closing `)`, or an error text.
  */
-function parseUsers(text: string, at: number): { procs: Proc[]; end: number } | string {
+function parseUsers(text: string, at: number, caches: ParseCaches): { procs: Proc[]; end: number } | string {
   let i = at + 7; // past `users:(`
   const procs: Proc[] = [];
   for (;;) {
@@ -143,7 +144,7 @@ function parseUsers(text: string, at: number): { procs: Proc[]; end: number } | 
     const nameStart = i + 2;
     const nameEnd = text.indexOf('",', nameStart);
     if (nameEnd < 0) return "unterminated process name";
-    const program = intern(text.slice(nameStart, nameEnd));
+    const program = intern(text.slice(nameStart, nameEnd), caches);
     const close = text.indexOf(")", nameEnd + 2);
     if (close < 0) return "unterminated process tuple";
     let pid = -1;
@@ -293,7 +294,7 @@ class SsParser implements LineParser {
     if (restAt < text.length) {
       const u = text.indexOf("users:(", restAt);
       if (u >= 0) {
-        const users = parseUsers(text, u);
+        const users = parseUsers(text, u, this.ctx.caches);
         if (typeof users === "string") return this.bad(no, text, `process column: ${users}`, 'processes look like `users:(("nginx",pid=1854,fd=6))`');
         procs = dedupe(users.procs);
       }
@@ -512,7 +513,7 @@ class SsParser implements LineParser {
     if (e.host === "*") {
       return this.legacyStar ? { ip: "0.0.0.0", family: 4, known: true } : { ip: "::", family: 6, known: true };
     }
-    const n = normalizeIpCached(e.host);
+    const n = normalizeIpCached(e.host, this.ctx.caches);
     if (n) {
       if (n.mapped) flags.push("mapped");
       return { ip: n.ip, family: n.family, known: true };
