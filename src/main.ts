@@ -68,12 +68,13 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
         y
           .positional("inputs", { describe: "a bundle directory (natlens collect.sh or sosreport), files, or globs", type: "string", array: true, demandOption: true })
           // --format and -f: the spelling before every command took --to; kept so existing scripts work
-          .option("to", { alias: ["format", "f"], describe: "output format", choices: ANALYZE_FORMATS, default: "text" as AnalyzeFormat })
+          .option("to", { alias: ["format", "f"], describe: "output format (html: one self-contained page with a path diagram per container, docs/html.md)", choices: ANALYZE_FORMATS, default: "text" as AnalyzeFormat })
           .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
           // Not an array option: yargs would let it swallow the inputs that follow. Repeating it gives an array.
           .option("netns", { describe: "NAME=FILE: the sockets in FILE belong to network namespace (or container) NAME; repeatable", type: "string" })
           .example("natlens analyze samples/lab-proxy", "explain every flow of a captured host")
           .example("natlens analyze --to csv -o flows.csv samples/lab28-noproxy", "one row per flow")
+          .example("natlens analyze --to html -o report.html samples/lab-proxy", "a page with a path diagram per container")
           .epilogue(EPILOGUE),
       async (a) => {
         const { analyze } = await import("./commands/analyze.js");

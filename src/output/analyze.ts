@@ -4,15 +4,17 @@ import type { Report } from "../analyze/report.js";
 import { writeCsv } from "./analyze-csv.js";
 import { writeJsonReport } from "./analyze-json.js";
 import { writeText } from "./analyze-text.js";
+import { writeHtml } from "./html/report.js";
 
 import type { AnalyzeFormat } from "./formats.js";
 
 export { ANALYZE_FORMATS, type AnalyzeFormat } from "./formats.js";
 
-/** Write `report` as `format`; `chalk` colours the text report only (null: plain). */
+/** Write `report` as `format` (html: one self-contained page, docs/html.md); `chalk` colours the text report only (null: plain). */
 export function writeAnalysis(report: Report, format: AnalyzeFormat, write: (text: string) => void, chalk: ChalkInstance | null = null): void {
   if (format === "json") writeJsonReport(report, write);
   else if (format === "csv") writeCsv(report, write);
+  else if (format === "html") writeHtml(report, write);
   else writeText(report, chalk, write);
 }
 
