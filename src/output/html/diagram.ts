@@ -11,6 +11,7 @@
  * and, where a box is too narrow for it, clipped with the full text in <title>.
  */
 import type { Flow } from "../../analyze/flows.js";
+import { hostPart } from "../../net/endpoint.js";
 import { clip, esc } from "./escape.js";
 import { PATH_LABEL, ep, seesText } from "./labels.js";
 
@@ -139,7 +140,7 @@ export function containerDiagram(name: string | null, flows: Flow[]): string {
   }
   const target = flows.find((f) => f.container)?.container ?? null;
   const ports = [...new Set(flows.map((f) => f.container?.port).filter((p): p is number => p != null))].sort((a, b) => a - b);
-  const addr = target ? `${target.ip.includes(":") ? `[${target.ip}]` : target.ip}${ports.length ? `:${ports.join(", ")}` : ""}` : "";
+  const addr = target ? `${hostPart(target.ip)}${ports.length ? `:${ports.join(", ")}` : ""}` : "";
   const container = node("container", COL.container, W.container, name ?? "(unknown container)", addr);
   container.flows = flows.length;
 

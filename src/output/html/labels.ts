@@ -1,5 +1,6 @@
 /** Words the HTML report shows for a flow's fields (the text report has its own, upper-case tags). */
 import type { Endpoint, Flow } from "../../analyze/flows.js";
+import { endpoint } from "../../net/endpoint.js";
 
 export const PATH_LABEL: Record<Flow["pathDetail"], string> = {
   dnat: "DNAT",
@@ -13,7 +14,7 @@ export const PATH_LABEL: Record<Flow["pathDetail"], string> = {
 
 /** `ip:port`, IPv6 in brackets, `*` for a missing port. */
 export function ep(e: Endpoint): string {
-  return `${e.ip.includes(":") ? `[${e.ip}]` : e.ip}:${e.port ?? "*"}`;
+  return endpoint(e.ip, e.port);
 }
 
 /** What the container's socket shows as the peer, in words. */
