@@ -1,13 +1,16 @@
 #!/bin/sh
 # natlens collector: capture what natlens needs from a Linux Docker host.
 #
-#   sh collect.sh [-o DIR] [-n NAME] [--tar] [-H DOCKER_HOST] [-t SECONDS]
+#   sh collect.sh [-o DIR] [-n NAME] [--tar] [-H DOCKER_HOST] [-E ENGINE] [-t SECONDS]
 #
 #   -o DIR      parent directory for the bundle (default: current directory)
 #   -n NAME     bundle directory name (default: natlens-<hostname>-<UTC time>)
 #   --tar       also write DIR/NAME.tar.gz
 #   -H HOST     docker daemon to talk to (passed to every docker command as -H;
 #               DOCKER_HOST from the environment is honoured as well)
+#   -E ENGINE   container engine command (default docker); e.g. -E podman, or with
+#               podman's global flags: -E "podman --root /srv/podman"; the engine's
+#               files are named after it (docker/podman_inspect_containers, ...)
 #   -t SECONDS  time limit per command (default 20; used only when `timeout` exists)
 #
 # Run it as root on the Docker host.  It only reads: it never changes the host,
@@ -49,8 +52,9 @@ NAME=
 TAR=0
 TLIMIT=20
 DHOST=${DOCKER_HOST:-}
+ENGINE=docker
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
     -n) [ $# -ge 2 ] || usage; NAME=$2; shift 2 ;;
     -H) [ $# -ge 2 ] || usage; DHOST=$2; shift 2 ;;
     -t) [ $# -ge 2 ] || usage; TLIMIT=$2; shift 2 ;;
+    -E) [ $# -ge 2 ] || usage; ENGINE=$2; shift 2 ;;
     --tar) TAR=1; shift ;;
     -h|--help) usage ;;
     *) echo "collect.sh: unknown argument: $1" >&2; usage ;;
@@ -89,8 +94,10 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 TIMEOUT=
 if have timeout; then TIMEOUT="timeout $TLIMIT"; fi
 
-DOCKER="docker"
-if [ -n "$DHOST" ]; then DOCKER="docker -H $DHOST"; fi
+DOCKER=$ENGINE
+if [ -n "$DHOST" ]; then DOCKER="$DOCKER -H $DHOST"; fi
+# file prefix: the engine program's name (docker, podman)
+EN=$(set -- $ENGINE; basename "$1")
 
 # manifest FILE COMMAND EXIT DURATION [STDERRFILE]
 manifest() {
@@ -228,36 +235,36 @@ else
 fi
 
 # --- docker ---
-if have docker; then
+if have "$(set -- $ENGINE; echo "$1")"; then
   # shellcheck disable=SC2086
-  run docker/docker_ps_--no-trunc $DOCKER ps --no-trunc
+  run docker/${EN}_ps_--no-trunc $DOCKER ps --no-trunc
   # shellcheck disable=SC2086
-  run docker/docker_info $DOCKER info
+  run docker/${EN}_info $DOCKER info
   # shellcheck disable=SC2086
-  run docker/docker_version $DOCKER version
+  run docker/${EN}_version $DOCKER version
   # shellcheck disable=SC2086
-  run docker/docker_ps_-q_--no-trunc $DOCKER ps -q --no-trunc
-  ids=$(cat "$B/docker/docker_ps_-q_--no-trunc" 2>/dev/null)
+  run docker/${EN}_ps_-q_--no-trunc $DOCKER ps -q --no-trunc
+  ids=$(cat "$B/docker/${EN}_ps_-q_--no-trunc" 2>/dev/null)
   if [ -n "$ids" ]; then
     # shellcheck disable=SC2086
-    run docker/docker_inspect_containers $DOCKER inspect $ids
+    run docker/${EN}_inspect_containers $DOCKER inspect $ids
     # shellcheck disable=SC2086
     run containers $DOCKER inspect --format '{{.Id}} {{.State.Pid}} {{.Name}}' $ids
   else
-    echo "[]" >"$B/docker/docker_inspect_containers"
-    manifest docker/docker_inspect_containers "(no running containers)" 0 0
+    echo "[]" >"$B/docker/${EN}_inspect_containers"
+    manifest docker/${EN}_inspect_containers "(no running containers)" 0 0
     : >"$B/containers"
   fi
   # shellcheck disable=SC2086
-  run docker/docker_network_ls_-q_--no-trunc $DOCKER network ls -q --no-trunc
-  nets=$(cat "$B/docker/docker_network_ls_-q_--no-trunc" 2>/dev/null)
+  run docker/${EN}_network_ls_-q_--no-trunc $DOCKER network ls -q --no-trunc
+  nets=$(cat "$B/docker/${EN}_network_ls_-q_--no-trunc" 2>/dev/null)
   if [ -n "$nets" ]; then
     # shellcheck disable=SC2086
-    run docker/docker_network_inspect $DOCKER network inspect $nets
+    run docker/${EN}_network_inspect $DOCKER network inspect $nets
   fi
 else
-  for f in docker_ps_--no-trunc docker_info docker_version docker_inspect_containers docker_network_inspect; do
-    manifest "docker/$f" "docker" missing 0
+  for f in ps_--no-trunc info version inspect_containers network_inspect; do
+    manifest "docker/${EN}_$f" "$EN" missing 0
   done
   : >"$B/containers"
 fi
@@ -296,6 +303,7 @@ T_END=$(now)
   echo "duration: $(elapsed "$T_START" "$T_END")"
   echo "started: $TS"
   echo "docker_host: ${DHOST:-(default)}"
+  echo "engine: $ENGINE"
   echo "timeout: ${TIMEOUT:-(none: timeout not found)}"
   echo
 } >>"$M"

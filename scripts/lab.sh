@@ -16,6 +16,7 @@
 #                   client routed straight to a container, everything else via docker-proxy
 #   lab-noiptables-bare  the same on a netns where no netfilter table exists at all
 #                   (empty iptables-save and nft ruleset, no conntrack entries)
+#   lab-podman      Debian podman 4.3.1 rootful (netavark), same containers and clients
 #   lab-nohairpin   20.10, proxy off, hairpin_mode turned back to 0 on web's bridge port:
 #                   web's connection to its own published port hangs, others still work
 #   lab-extra       20.10, proxy on: a port range, a --network host container, a port
@@ -53,7 +54,20 @@ die() { log "ERROR: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root"
 
 DOCKER_BIN=docker
-dk() { "$DOCKER_BIN" -H "$SOCK" "$@"; }
+ENG=docker
+# podman (lab-podman): rootful, its own storage/run/network-config dirs, run in the lab netns
+# (nsenter keeps this machine's mount namespace and cgroup mounts) and in a UTS namespace
+# named natlens-lab; crun refuses this machine's cgroup layout, so the system runc is used
+PMFLAGS="--root $DATA/podman --runroot $LAB/podman-run --tmpdir $LAB/podman-tmp --network-config-dir $LAB/podman-net --cgroup-manager cgroupfs --events-backend file --runtime runc"
+RUNX=
+dk() {
+  if [ "$ENG" = podman ]; then
+    # shellcheck disable=SC2086
+    nsenter --net="/run/netns/$NS" unshare --uts sh -c 'hostname natlens-lab; exec "$@"' pm podman $PMFLAGS "$@"
+  else
+    "$DOCKER_BIN" -H "$SOCK" "$@"
+  fi
+}
 inlab() { ip netns exec "$NS" "$@"; }
 
 # ---------------------------------------------------------------- teardown
@@ -70,6 +84,11 @@ teardown() {
   if [ -S "$LAB/docker.sock" ] && [ -f "$LAB/docker.pid" ]; then
     ids=$(dk ps -aq 2>/dev/null)
     [ -n "$ids" ] && dk rm -f $ids >/dev/null 2>&1
+  fi
+  if [ -d "$DATA/podman" ] && [ -d "/run/netns" ] && [ -e "/run/netns/$NS" ]; then
+    # podman's containers (and their conmon processes) go with rm -f; netavark removes its rules
+    ENG=podman dk rm -f -t 0 -a >/dev/null 2>&1
+    ENG=podman dk network rm -f labnet >/dev/null 2>&1
   fi
   if [ -f "$LAB/docker.pid" ]; then
     p=$(cat "$LAB/docker.pid")
@@ -113,7 +132,7 @@ build_image() {
   echo 'root:x:0:0:root:/:/bin/sh' >"$r/etc/passwd"
   echo 'root:x:0:' >"$r/etc/group"
   tar -C "$r" -cf "$LAB/rootfs.tar" .
-  dk import -c 'ENV PATH=/usr/bin:/bin' "$LAB/rootfs.tar" "$IMG" >/dev/null || die "docker import failed"
+  dk import -c 'ENV PATH=/usr/bin:/bin' "$LAB/rootfs.tar" "$IMG" >/dev/null || die "$ENG import failed"
 }
 
 # ---------------------------------------------------------------- network namespaces
@@ -189,12 +208,12 @@ start_dockerd() {
 start_containers() {
   dk network create --subnet 10.99.0.0/24 --gateway 10.99.0.1 labnet >/dev/null || die "network create"
   # web: TCP echo on 80 (busybox nc, persistent), UDP echo on 5353 (socat)
-  dk run -d --name web -p 8080:80 -p 5353:5353/udp "$IMG" \
+  dk run -d $RUNX --name web -p 8080:80 -p 5353:5353/udp "$IMG" \
      sh -c 'socat UDP-RECVFROM:5353,fork PIPE & exec nc -ll -p 80 -e /bin/cat' >/dev/null || die "run web"
-  dk run -d --name admin -p 127.0.0.1:9090:80 "$IMG" nc -ll -p 80 -e /bin/cat >/dev/null || die "run admin"
-  dk run -d --name cli "$IMG" sleep 100000 >/dev/null || die "run cli"
-  dk run -d --name api --network labnet -p 5000:5000 "$IMG" nc -ll -p 5000 -e /bin/cat >/dev/null || die "run api"
-  dk run -d --name cli2 --network labnet "$IMG" sleep 100000 >/dev/null || die "run cli2"
+  dk run -d $RUNX --name admin -p 127.0.0.1:9090:80 "$IMG" nc -ll -p 80 -e /bin/cat >/dev/null || die "run admin"
+  dk run -d $RUNX --name cli "$IMG" sleep 100000 >/dev/null || die "run cli"
+  dk run -d $RUNX --name api --network labnet -p 5000:5000 "$IMG" nc -ll -p 5000 -e /bin/cat >/dev/null || die "run api"
+  dk run -d $RUNX --name cli2 --network labnet "$IMG" sleep 100000 >/dev/null || die "run cli2"
   names="web admin cli api cli2"
   if [ "$EXTRA" = 1 ]; then
     # a port range: one binding (DNAT rule, docker-proxy) per port
@@ -342,6 +361,31 @@ flows_extra28() {
   flows_extra | grep -v '^ext-to-web-direct '
 }
 
+# Podman 4.3 rootful (netavark): no userland proxy, DNAT in NETAVARK-* chains; netavark marks
+# connections from the network's own subnet and from 127.0.0.1 for masquerade, and
+# POSTROUTING masquerades a network's traffic leaving its subnet (labs.md).  Columns as above;
+# podman has no proxy mode, so only the second ("proxy off") column is used.  netavark leaves
+# hairpin_mode at 0 on every bridge port, so a container's connection to its own published
+# port hangs in SYN_SENT (as in lab-nohairpin).
+flows_podman() {
+cat <<'EOF'
+ext-to-web          tcp external  -    40001 198.51.100.1 8080 web   80   1  -  dnat,0,198.51.100.10
+ext-to-api          tcp external  -    40002 198.51.100.1 5000 api   5000 1  -  dnat,0,198.51.100.10
+ext-to-admin        tcp external  -    40003 198.51.100.1 9090 admin 80   -  -  failed,0,-
+host-lo-to-web      tcp host      -    40011 127.0.0.1    8080 web   80   2  -  dnat,1,@gwweb4
+host-ip-to-web      tcp host      -    40013 198.51.100.1 8080 web   80   4  -  dnat,0,198.51.100.1
+host-lo-to-admin    tcp host      -    40015 127.0.0.1    9090 admin 80   2  -  dnat,1,@gwadmin4
+host-to-web-direct  tcp host      -    40016 @web4        80   web   80   9  -  direct,0,@gwweb4
+cli-to-web          tcp container cli  41001 198.51.100.1 8080 web   80   5  -  dnat,1,@gwweb4
+web-to-self         tcp container web  41002 198.51.100.1 8080 web   80   6  -  failed,0,-
+cli-to-api          tcp container cli  41003 198.51.100.1 5000 api   5000 7  -  dnat,1,@gwapi4
+cli2-to-web         tcp container cli2 41004 198.51.100.1 8080 web   80   7  -  dnat,1,@gwweb4
+cli-to-web-direct   tcp container cli  41005 @web4        80   web   80   9  -  direct,0,@cli4
+ext-udp-to-web      udp external  -    40021 198.51.100.1 5353 web   5353 1  -  dnat,0,198.51.100.10
+host-lo-udp-to-web  udp host      -    40022 127.0.0.1    5353 web   5353 2  -  dnat,1,@gwweb4
+EOF
+}
+
 # start one client; it keeps its connection idle for $HOLD seconds
 start_client() {
   id=$1 proto=$2 kind=$3 from=$4 sport=$5 dip=$6 dport=$7
@@ -356,7 +400,13 @@ start_client() {
   case "$kind" in
     external) set -- ip netns exec "$EXT" sh -c "$cmd" ;;
     host)     set -- ip netns exec "$NS" sh -c "$cmd" ;;
-    container) set -- "$DOCKER_BIN" -H "$SOCK" exec "$from" sh -c "$cmd" ;;
+    container)
+      if [ "$ENG" = podman ]; then
+        # shellcheck disable=SC2086
+        set -- nsenter --net="/run/netns/$NS" podman $PMFLAGS exec "$from" sh -c "$cmd"
+      else
+        set -- "$DOCKER_BIN" -H "$SOCK" exec "$from" sh -c "$cmd"
+      fi ;;
   esac
   setsid sh -c 'echo $$ >"$0"; exec "$@"' "$LAB/clients/$id.pid" "$@" \
     >"$LAB/clients/$id.out" 2>"$LAB/clients/$id.err" </dev/null &
@@ -367,12 +417,12 @@ start_client() {
 # containers (they re-parent to init) and their descendants, and our clients.
 filter_ps() {
   in=$1
-  roots="$(cat "$LAB/docker.pid")"
+  roots="$(cat "$LAB/docker.pid" 2>/dev/null)"
   for f in "$LAB"/clients/*.pid; do [ -f "$f" ] && roots="$roots $(cat "$f")"; done
-  awk -v roots="$roots" -v lab="$LAB" '
+  awk -v roots="$roots" -v lab="$LAB" -v data="$DATA" '
     NR == 1 { hdr = $0; next }
     { line[NR] = $0; pid[NR] = $2; ppid[NR] = $3
-      if ($0 ~ /containerd-shim/ && index($0, lab)) keep[$2] = 1 }
+      if ($0 ~ /containerd-shim|conmon/ && (index($0, lab) || index($0, data))) keep[$2] = 1 }
     END {
       n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1
       do { changed = 0
@@ -437,10 +487,11 @@ filter_ps_m() {
 
 sample_readme() {
   v=$(dk version --format '{{.Server.Version}}' 2>/dev/null)
+  [ "$ENG" = podman ] && v="podman $(dk version --format '{{.Client.Version}}' 2>/dev/null) (rootful, netavark)"
   {
     echo "# $SCEN"
     echo
-    echo "Made with \`sh scripts/lab.sh $SCEN\` on $(date -u +%Y-%m-%d): a real dockerd $v"
+    echo "Made with \`sh scripts/lab.sh $SCEN\` on $(date -u +%Y-%m-%d): a real $( [ "$ENG" = podman ] && echo "$v, no daemon" || echo "dockerd $v")"
     echo "(--userland-proxy=$PROXY$( [ "$V6" = 1 ] && echo ', --experimental --ipv6 --ip6tables --fixed-cidr-v6=fd00:17::/64')$( [ "$IPT" = false ] && echo ', --iptables=false'))"
     [ "$NOHAIRPIN" = 1 ] && echo "with hairpin_mode set back to 0 on web's bridge port after the containers started"
     [ "$EXTRA" = 1 ] && echo "with the extra containers rng (-p 7000-7002:7000-7002), hnet (--network host), tls (-p 198.51.100.2:8443:443) and priv/cli3 on the --internal bridge intnet"
@@ -453,7 +504,7 @@ sample_readme() {
 # ---------------------------------------------------------------- one scenario
 run_scenario() {
   SCEN=$1
-  V6=0; SOS=0; IPT=true; NOHAIRPIN=0; EXTRA=0; EMPTYTABLES=0; DAEMON_JSON='{}'
+  V6=0; SOS=0; IPT=true; NOHAIRPIN=0; EXTRA=0; EMPTYTABLES=0; DAEMON_JSON='{}'; ENG=docker; RUNX=
   case "$SCEN" in
     lab-proxy)     VER=20; PROXY=true ;;
     lab-noproxy)   VER=20; PROXY=false ;;
@@ -462,6 +513,7 @@ run_scenario() {
     lab28-proxy)   VER=28; PROXY=true ;;
     lab28-noproxy) VER=28; PROXY=false ;;
     lab-noiptables) VER=20; PROXY=true; IPT=false; EMPTYTABLES=1 ;;
+    lab-podman)    VER=podman; PROXY=false; ENG=podman; RUNX="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024" ;;
     lab-noiptables-bare) VER=20; PROXY=true; IPT=false ;;
     lab-nohairpin) VER=20; PROXY=false; NOHAIRPIN=1 ;;
     lab-extra)     VER=20; PROXY=true; EXTRA=1 ;;
@@ -476,11 +528,12 @@ run_scenario() {
   teardown
   mkdir -p "$LAB"
   setup_netns
-  start_dockerd
+  if [ "$ENG" = podman ]; then mkdir -p "$LAB/podman-run" "$LAB/podman-tmp" "$LAB/podman-net" "$DATA/podman"; else start_dockerd; fi
   build_image
   start_containers
 
-  if [ "$V6" = 1 ]; then flows_v6
+  if [ "$ENG" = podman ]; then flows_podman
+  elif [ "$V6" = 1 ]; then flows_v6
   elif [ "$IPT" = false ]; then flows_noipt
   elif [ "$NOHAIRPIN" = 1 ]; then flows_nohairpin
   elif [ "$EXTRA" = 1 ] && [ "$VER" = 28 ]; then flows_extra28
@@ -496,8 +549,9 @@ run_scenario() {
   out="$LAB/out"; rm -rf "$out"; mkdir -p "$out"
   # collect.sh runs inside the lab netns (ip netns exec gives it the netns's /sys)
   # (a private mount of cgroup2 only so that `ss -e` can name socket cgroups)
-  inlab unshare --uts --mount sh -c 'mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; hostname natlens-lab; exec sh "$0" -o "$1" -n bundle -H "$2"' \
-    "$HERE/collect.sh" "$out" "$SOCK" >/dev/null || die "collect.sh failed"
+  if [ "$ENG" = podman ]; then set -- -E "podman $PMFLAGS"; else set -- -H "$SOCK"; fi
+  inlab unshare --uts --mount sh -c 'mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; hostname natlens-lab; c=$0; o=$1; shift; exec sh "$c" -o "$o" -n bundle "$@"' \
+    "$HERE/collect.sh" "$out" "$@" >/dev/null || die "collect.sh failed"
   B="$out/bundle"
   filter_ps "$B/commands/ps_-efww" >"$B/commands/ps_-efww.f" && mv "$B/commands/ps_-efww.f" "$B/commands/ps_-efww"
   if [ "$SOS" = 1 ]; then
@@ -528,5 +582,5 @@ case "${1:-}" in
   all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy \
                lab-noiptables lab-noiptables-bare lab-nohairpin lab-extra lab-extra-noproxy; do run_scenario "$s"; done ;;
   lab-*|lab28-*) run_scenario "$1" ;;
-  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-proxy-sos|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|all|teardown>" >&2; exit 2 ;;
+  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-proxy-sos|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|all|teardown>" >&2; exit 2 ;;
 esac

@@ -27,6 +27,13 @@ const NOT_READ = new Set([
   "sysctl_-a",
   "netstat_-W_-agn",
   "daemon.json",
+  "podman_info",
+  "podman_version",
+  "podman_network_ls_-q_--no-trunc",
+  "podman_ps_-q_--no-trunc",
+  // netavark's network JSON (name, network_interface, subnets[].gateway), not Docker's; the
+  // bridges come from the containers' inspect instead
+  "podman_network_inspect",
   "ip_-o_link",
 ]);
 

@@ -63,15 +63,17 @@ const clientErr = {};
 for (const l of (fs.existsSync(args.clients) ? fs.readFileSync(args.clients, 'utf8') : '').split('\n')) {
   const i = l.indexOf('\t'); if (i > 0) clientErr[l.slice(0, i)] = l.slice(i + 1).trim();
 }
-const inspect = JSON.parse(rd('docker/docker_inspect_containers') || '[]');
+// the engine's files are named after it (docker/docker_*, docker/podman_*)
+const engine = fs.existsSync(path.join(B, 'docker/podman_inspect_containers')) ? 'podman' : 'docker';
+const inspect = JSON.parse(rd(`docker/${engine}_inspect_containers`) || '[]');
 const ctr = {};
 for (const c of inspect) {
   const name = c.Name.replace(/^\//, '');
   const [netName, n] = Object.entries(c.NetworkSettings.Networks)[0];
   ctr[name] = { name, id: c.Id, pid: c.State.Pid, network: netName, hostNet: c.HostConfig.NetworkMode === 'host', ip: n.IPAddress, gw: n.Gateway, ip6: n.GlobalIPv6Address ? canon(n.GlobalIPv6Address) : null, gw6: n.IPv6Gateway ? canon(n.IPv6Gateway) : null };
 }
-const ver = rd('docker/docker_version');
-const serverVer = ((ver.split(/^Server:/m)[1] || '').match(/Version:\s*(\S+)/) || [])[1] || null;
+const ver = rd(`docker/${engine}_version`);
+const serverVer = ((ver.split(/^Server:/m)[1] || (engine === 'podman' ? ver : '')).match(/Version:\s*(\S+)/) || [])[1] || null;
 
 // conntrack -L -o extended
 const ct = [];
@@ -273,9 +275,10 @@ for (const f of flows) {
 const out = {
   schema: 'natlens/expected@1',
   scenario: args.scenario,
+  engine,
   docker: serverVer,
   userlandProxy: args.proxy === 'true',
-  ip6tables: /ip6tables/.test(rd('commands/ps_-efww')) || /--ip6tables/.test(rd('docker/docker_info')),
+  ip6tables: /ip6tables/.test(rd('commands/ps_-efww')) || /--ip6tables/.test(rd(`docker/${engine}_info`)),
   iptables: !/--iptables=false/.test(rd('commands/ps_-efww')),
   layout: args.scenario.endsWith('-sos') ? 'sosreport' : 'natlens-collect',
   host: { ip: '198.51.100.1', ip6: '2001:db8:1::1', netns: 'natlens-lab' },
