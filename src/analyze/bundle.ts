@@ -109,6 +109,25 @@ export interface LoadOptions {
   netnsOverrides: Map<string, string>;
 }
 
+/**
+ * Sources in the order of their names, compared path segment by path segment
+ * (the order a directory walk gives): the report does not depend on the order
+ * the inputs were given in. Sources of the same name keep their order.
+ */
+function inNameOrder(sources: readonly ByteSource[]): ByteSource[] {
+  const keyed = sources.map((s) => ({ s, parts: s.name.split("/") }));
+  keyed.sort((a, b) => {
+    const n = Math.min(a.parts.length, b.parts.length);
+    for (let i = 0; i < n; i++) {
+      const x = a.parts[i]!;
+      const y = b.parts[i]!;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return a.parts.length - b.parts.length;
+  });
+  return keyed.map((k) => k.s);
+}
+
 /** The bundle of the inputs named on a command line (files, directories, globs, `-`). */
 export async function loadBundle(inputs: readonly string[], opts: LoadOptions, stdin?: AsyncIterable<Buffer | string>): Promise<Bundle> {
   const { sources, problems } = await expandInputs(inputs, stdin);
@@ -117,8 +136,8 @@ export async function loadBundle(inputs: readonly string[], opts: LoadOptions, s
 }
 
 /**
- * The bundle stage: parse every source once (the same driver as `convert`)
- * and keep the records by kind. `diagnostics` are earlier problems (inputs
+ * The bundle stage: parse every source once (the same driver as `convert`),
+ * in name order, and keep the records by kind. `diagnostics` are earlier problems (inputs
  * that could not be read) to report first.
  */
 export async function loadSources(sources: readonly ByteSource[], opts: Partial<LoadOptions> = {}, diagnostics: Diagnostic[] = []): Promise<Bundle> {
@@ -127,7 +146,7 @@ export async function loadSources(sources: readonly ByteSource[], opts: Partial<
   const overrides = opts.netnsOverrides ?? new Map<string, string>();
   // one set of parse caches for the host's sources, dropped with the bundle (src/context.ts)
   const caches = createParseCaches();
-  for (const source of sources) {
+  for (const source of inNameOrder(sources)) {
     if (!b.sources.has(source.name)) b.sources.set(source.name, source);
     if (/(^|\/)hostname$/.test(source.name)) {
       const name = (await readSmallText(source)).split("\n").find((l) => l.trim() && !l.startsWith("$ "));
