@@ -4,10 +4,12 @@
  */
 import { DEFAULT_PARSE_OPTIONS, DETECT_LINES, type FormatParser, type LineParser, type ParseContext, type ParseOptions } from "./format.js";
 import { createParseCaches } from "./context.js";
-import { detect, formatById, MIN_SCORE } from "./detect.js";
+import { detect, formatById, MIN_SCORE, type Detection } from "./detect.js";
 import { LineReader } from "./input/lines.js";
 import { classifyNoise, isBlank, netnsFromPath } from "./input/noise.js";
 import { textSource, type ByteSource } from "./input/read.js";
+import { commandFormat, mayBeTranscriptLine, posterEdit, promptLine, startsSection, type PosterEdit } from "./input/transcript.js";
+import { FORMATS } from "./registry.js";
 import type { Diagnostic, InputSummary, NatlensRecord } from "./types.js";
 
 export interface ParseSourceOptions {
@@ -45,87 +47,263 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
   };
   const diag = (d: Omit<Diagnostic, "file">) => opts.onDiagnostic({ file, ...d });
   const reader = new LineReader(source);
-  let head: string[];
   try {
-    head = await reader.head(HEAD_LINES);
+    await reader.head(HEAD_LINES);
   } catch (err) {
     diag({ severity: "error", code: "E_READ", line: null, message: `cannot read input: ${(err as Error).message}` });
     summary.skippedBy["unreadable"] = 1;
     return summary;
   }
-
-  let format: FormatParser | undefined;
-  if (opts.type) {
-    format = formatById(opts.type);
-    summary.detectedBy = "type-option";
-    summary.score = 1;
-  } else if (reader.binary) {
-    format = undefined;
-  } else {
-    const d = detect(head);
-    if (d.format) {
-      format = d.format;
-      summary.detectedBy = "content";
-      summary.score = Math.round(d.score * 100) / 100;
-      const runnerUp = d.candidates[1];
-      if (runnerUp && runnerUp.score >= MIN_SCORE && d.score - runnerUp.score < 0.1) {
-        diag({
-          severity: "warning",
-          code: "W_AMBIGUOUS_FORMAT",
-          line: null,
-          message: `content looks like ${d.format.id} (${d.score.toFixed(2)}) but also like ${runnerUp.id} (${runnerUp.score.toFixed(2)})`,
-          hint: `pass --type ${runnerUp.id} if ${d.format.id} is wrong`,
-        });
-      }
-    } else if (d.foreign) {
-      summary.format = null;
-      await countAll(reader, summary, source.explicit);
-      diag({
-        severity: source.explicit ? "error" : "warning",
-        code: "E_FOREIGN_FORMAT",
-        line: null,
-        message: `${d.foreign.what} is not supported`,
-        hint: d.foreign.hint,
-      });
-      return summary;
-    }
-  }
-
-  if (!format && !reader.binary && head.every(isBlank) && head.length < HEAD_LINES) {
-    // Nothing but blank lines: an empty capture (a command with no output) is not an error.
-    await countAll(reader, summary, false, "blank");
-    diag({ severity: "info", code: "I_EMPTY", line: null, message: "empty input: nothing to parse" });
+  const forced = opts.type ? formatById(opts.type) : undefined;
+  if (!forced && reader.binary) {
+    await countAll(reader, summary, source.explicit, "binary");
+    diag({
+      severity: source.explicit ? "error" : "warning",
+      code: "E_BINARY",
+      line: null,
+      message: "binary content, not a text capture",
+      hint: "natlens reads text captures; unpack archives first",
+    });
     return summary;
   }
-  if (!format) {
-    const binary = reader.binary;
-    await countAll(reader, summary, source.explicit, binary ? "binary" : "unrecognised");
-    if (source.explicit || binary) {
-      diag({
-        severity: source.explicit ? "error" : "warning",
-        code: binary ? "E_BINARY" : "E_UNKNOWN_FORMAT",
-        line: null,
-        message: binary ? "binary content, not a text capture" : "format not recognised from its content",
-        hint: binary
-          ? "natlens reads text captures; unpack archives first"
-          : "run `natlens formats` to see what natlens reads, or force one with --type",
-      });
-    } else {
-      diag({
-        severity: "info",
-        code: "I_UNKNOWN_FORMAT",
-        line: null,
-        message: "not a format natlens reads; its lines are ignored",
-      });
-    }
-    return summary;
-  }
-  summary.format = format.id;
-  const handler = createLineHandler(file, format, summary, opts, source.command ?? null);
-  summary.lines = await reader.forEach(handler.line);
-  handler.end(reader.hadBom, reader.hadCr);
+  // one set of caches for every section of the input, as for one capture
+  const shared = opts.options?.caches ? opts : { ...opts, options: { ...opts.options, caches: createParseCaches() } };
+  const paste = new Paste(file, summary, shared, source.explicit, forced, source.command ?? null);
+  summary.lines = await reader.forEach(paste.line);
+  paste.end(reader.hadBom, reader.hadCr);
   return summary;
 }
+
+type Handler = ReturnType<typeof createLineHandler>;
+
+/** One command's output in a pasted transcript (the whole input when it holds no command lines). */
+interface Section {
+  /** The command that printed it: a prompt line's, a leading `$ ` banner's, or the MANIFEST's. */
+  command: string | null;
+  /** Line of the command line, 0 when the section has none. */
+  at: number;
+  /** First line of the section, 0 before it has one. */
+  first: number;
+  /** Lines held until the format is decided: data, and poster edits to account in order. */
+  held: { text: string; no: number; edit: PosterEdit | null }[];
+  /** Non-blank lines held that are not poster edits. */
+  data: number;
+  handler: Handler | null;
+  /** The format its lines are parsed as, once decided. */
+  format: string | null;
+  /** Lines of a section natlens does not read: counted once the section ends. */
+  counted: number;
+  outcome: "pending" | "parse" | "foreign" | "unknown" | "empty";
+  foreign: Detection["foreign"];
+}
+
+/**
+ * The read side of a possibly pasted input: cuts it into one section per
+ * command (src/input/transcript.ts recognises prompt and command lines),
+ * detects each section's format from its first lines with the command as a
+ * hint, and hands its lines to that format's line handler with their original
+ * line numbers. Prompt lines are ignored (reason `prompt`), the poster's
+ * elisions and notes skipped with info diagnostics. An input without command
+ * lines is one section and reads exactly as before transcripts were known.
+ */
+class Paste {
+  private readonly sections: Section[] = [];
+  private cur: Section;
+  private readonly formats = new Set<string>();
+  /** Prompt or bare command lines seen (a `$ ` banner does not make a transcript). */
+  private prompts = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly summary: InputSummary,
+    private readonly opts: ParseSourceOptions,
+    private readonly explicit: boolean,
+    private readonly forced: FormatParser | undefined,
+    manifestCommand: string | null,
+  ) {
+    this.cur = this.open(manifestCommand, 0);
+  }
+
+  private diag(d: Omit<Diagnostic, "file">): void {
+    this.opts.onDiagnostic({ file: this.file, ...d });
+  }
+
+  private open(command: string | null, at: number): Section {
+    const s: Section = { command, at, first: 0, held: [], data: 0, handler: null, format: null, counted: 0, outcome: "pending", foreign: null };
+    this.sections.push(s);
+    return s;
+  }
+
+  readonly line = (text: string, no: number): void => {
+    const s = this.cur;
+    if (mayBeTranscriptLine(text)) {
+      const p = promptLine(text);
+      if (p) {
+        if (p.style === "banner" && s.data === 0 && p.command !== "" && s.at === 0) {
+          // a `$ command` banner on top: the handler reads it as before (ctx.banner)
+          s.command = p.command;
+          s.at = no;
+          return this.feed(s, text, no, null);
+        }
+        if (startsSection(p, p.style === "banner" ? this.formatOf(s) : undefined)) {
+          this.close(s);
+          this.cur = this.open(p.command, no);
+          if (p.style === "banner") return this.feed(this.cur, text, no, null);
+        } else if (p.style === "banner" && p.command !== "") {
+          // a `$ command` banner between concatenated captures of one format: the parser reads it
+          return this.feed(s, text, no, null);
+        }
+        this.prompts++;
+        return this.feed(this.cur, text, no, PROMPT_EDIT[p.style === "bare" ? "bare" : p.command === "" ? "empty" : "prompt"]!);
+      }
+      const e = posterEdit(text);
+      if (e) return this.feed(s, text, no, e);
+    }
+    this.feed(s, text, no, null);
+  };
+
+  private feed(s: Section, text: string, no: number, edit: PosterEdit | null): void {
+    if (s.first === 0) s.first = no;
+    if (s.outcome === "pending") {
+      s.held.push({ text, no, edit });
+      if (!edit && !isBlank(text)) s.data++;
+      if (s.held.length >= HEAD_LINES) this.decide(s, false);
+      return;
+    }
+    this.pass(s, text, no, edit);
+  }
+
+  /** Hand one line to the section's handler, or account it. */
+  private pass(s: Section, text: string, no: number, edit: PosterEdit | null): void {
+    const sum = this.summary;
+    if (edit) {
+      if (edit.kind === "elision" || edit.kind === "note") {
+        sum.skipped++;
+        bump(sum.skippedBy, edit.code);
+      } else {
+        sum.ignored++;
+        bump(sum.ignoredBy, edit.kind === "markup" ? "markup" : "prompt");
+      }
+      this.diag({ severity: "info", code: edit.code, line: no, message: edit.message, text: cut(text) });
+      return;
+    }
+    if (s.handler) s.handler.line(text, no);
+    else s.counted++;
+  }
+
+  /** The section's format: decided, or what its lines so far look like; undefined when unknown. */
+  private formatOf(s: Section): string | undefined {
+    if (s.outcome !== "pending") return s.format ?? undefined;
+    if (this.forced) return this.forced.id;
+    const lines: string[] = [];
+    for (const h of s.held) if (!h.edit) lines.push(h.text);
+    return detect(lines, FORMATS, s.command).format?.id;
+  }
+
+  /** Choose the section's format from its held lines, then release them. */
+  private decide(s: Section, final: boolean): void {
+    const lines: string[] = [];
+    for (const h of s.held) if (!h.edit) lines.push(h.text);
+    let format: FormatParser | undefined = this.forced;
+    let by: InputSummary["detectedBy"] = "type-option";
+    let score = 1;
+    if (!format) {
+      const d = detect(lines, FORMATS, s.command);
+      if (d.format) {
+        format = d.format;
+        by = d.by === "command" ? "command" : "content";
+        score = Math.round(d.score * 100) / 100;
+        const runnerUp = d.candidates.find((c) => c.id !== d.format!.id);
+        if (d.by === "content" && runnerUp && runnerUp.score >= MIN_SCORE && d.score - runnerUp.score < 0.1) {
+          this.diag({
+            severity: "warning",
+            code: "W_AMBIGUOUS_FORMAT",
+            line: null,
+            message: `content looks like ${d.format.id} (${d.score.toFixed(2)}) but also like ${runnerUp.id} (${runnerUp.score.toFixed(2)})`,
+            hint: `pass --type ${runnerUp.id} if ${d.format.id} is wrong`,
+          });
+        }
+      } else if (d.foreign) {
+        s.outcome = "foreign";
+        s.foreign = d.foreign;
+      } else if (lines.every(isBlank) && (final || s.held.length < HEAD_LINES)) {
+        s.outcome = "empty";
+      } else {
+        s.outcome = "unknown";
+      }
+    }
+    if (format) {
+      s.outcome = "parse";
+      this.formats.add(format.id);
+      if (this.summary.format === null) {
+        this.summary.format = format.id;
+        this.summary.detectedBy = by;
+        this.summary.score = score;
+      } else if (this.summary.format !== format.id) this.summary.format = "transcript";
+      s.format = format.id;
+      s.handler = createLineHandler(this.file, format, this.summary, this.opts, s.command);
+    }
+    const held = s.held;
+    s.held = [];
+    for (const h of held) this.pass(s, h.text, h.no, h.edit);
+  }
+
+  private close(s: Section): void {
+    if (s.outcome === "pending") this.decide(s, true);
+    if (s.handler) s.handler.end(false, false);
+  }
+
+  end(hadBom: boolean, hadCr: boolean): void {
+    this.close(this.cur);
+    const transcript = this.prompts > 0 || this.sections.length > 1;
+    for (const s of this.sections) {
+      if (s.outcome === "parse" || s.outcome === "pending") continue;
+      const n = s.counted;
+      const range = n > 0 && transcript ? ` (${n} line${n === 1 ? "" : "s"}${s.at ? ` below line ${s.at}` : ""})` : "";
+      if (s.outcome === "foreign") {
+        this.count(n, this.explicit, "unrecognised");
+        this.diag({ severity: this.explicit ? "error" : "warning", code: "E_FOREIGN_FORMAT", line: transcript && s.at ? s.at : null, message: `${s.foreign!.what} is not supported${range}`, hint: s.foreign!.hint });
+      } else if (s.outcome === "empty") {
+        this.count(n, false, "blank");
+        if (!transcript) this.diag({ severity: "info", code: "I_EMPTY", line: null, message: "empty input: nothing to parse" });
+      } else if (transcript && s.command !== null && commandFormat(s.command) === null) {
+        // `docker run ...` and its container id, `curl ...` and its reply
+        this.count(n, false, "other-command");
+        this.diag({ severity: "info", code: "I_OTHER_COMMAND", line: s.at || null, message: `output of \`${cut(s.command, 60)}\` is not a capture natlens reads; ignored${range}` });
+      } else if (transcript) {
+        this.count(n, false, "unrecognised");
+        this.diag({ severity: "info", code: "I_UNKNOWN_TEXT", line: s.first || null, message: `text of the paste that is no capture natlens reads; ignored${range}`, hint: "natlens reads the output of the commands `natlens formats` lists" });
+      } else {
+        this.count(n, this.explicit, "unrecognised");
+        if (this.explicit) {
+          this.diag({ severity: "error", code: "E_UNKNOWN_FORMAT", line: null, message: "format not recognised from its content", hint: "run `natlens formats` to see what natlens reads, or force one with --type" });
+        } else {
+          this.diag({ severity: "info", code: "I_UNKNOWN_FORMAT", line: null, message: "not a format natlens reads; its lines are ignored" });
+        }
+      }
+    }
+    if (hadBom) this.diag({ severity: "info", code: "I_BOM", line: 1, message: "UTF-8 byte-order mark removed" });
+    if (hadCr) this.diag({ severity: "info", code: "I_CRLF", line: null, message: "CR LF line ends converted" });
+  }
+
+  private count(n: number, asSkipped: boolean, reason: string): void {
+    if (n === 0) return;
+    const sum = this.summary;
+    if (asSkipped) {
+      sum.skipped += n;
+      sum.skippedBy[reason] = (sum.skippedBy[reason] ?? 0) + n;
+    } else {
+      sum.ignored += n;
+      sum.ignoredBy[reason] = (sum.ignoredBy[reason] ?? 0) + n;
+    }
+  }
+}
+
+const PROMPT_EDIT: Record<string, PosterEdit> = {
+  prompt: { kind: "prompt", code: "I_PROMPT", message: "shell prompt and command line of the paste: the command names the capture below it" },
+  empty: { kind: "prompt", code: "I_PROMPT", message: "bare shell prompt of the paste, ignored" },
+  bare: { kind: "prompt", code: "I_COMMAND_LINE", message: "command line of the paste: it names the capture below it" },
+};
 
 /**
  * The per-line half of the driver, for an input whose format is known: blank

@@ -386,8 +386,12 @@ export type KindPlural = (typeof KIND_PLURALS)[RecordKind];
 export interface InputSummary {
   file: string;
   format: string | null;
-  /** How the format was chosen: detected from content, forced by --type, or none. */
-  detectedBy: "content" | "type-option" | "none";
+  /**
+   * How the format was chosen: detected from content, from the command line
+   * above a pasted output (content alone would not have chosen it), forced by
+   * --type, or none.
+   */
+  detectedBy: "content" | "command" | "type-option" | "none";
   /** Detection score (0..1) of the chosen format. */
   score: number;
   lines: number;
