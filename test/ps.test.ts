@@ -103,9 +103,13 @@ test("ps: sniff scores ps headers and refuses look-alikes", () => {
     ["  PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND"],
     ["COMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF NODE NAME"],
     ["Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name"],
-    ["root     11058     1  0 17:05 ?        00:00:00 dockerd"],
+    ["root     11058     1  0 17:05 ?        00:00:00"],
+    ["tcp        0      0 0.0.0.0:8080            0.0.0.0:*               LISTEN      32243/docker-proxy"],
   ];
   for (const head of no) assert.equal(ps.sniff(head), 0, head[0]);
+  // rows without their header (`ps -ef | grep dockerd`) are claimed by their shape, below any header-led listing
+  const headerless = ps.sniff(["root     11058     1  0 17:05 ?        00:00:00 dockerd"]);
+  assert.ok(headerless >= 0.5 && headerless < 0.8, String(headerless));
 });
 
 test("ps: a listing cut at a terminal width is flagged row by row, beyond the first rows too", async () => {

@@ -181,6 +181,38 @@ function scanLead(text: string, layout: Layout): { fields: { at: (string | null)
   return { fields: { at, end: i }, short: false };
 }
 
+/**
+ * Listings without their header (`ps aux | grep docker-proxy` drops it), told
+ * apart by the shape of a row: each entry is the header the command prints
+ * and a test per column before the command. Most specific first.
+ */
+const UINT = /^\d+$/;
+const TTY = /^(\?|-|pts\/\d+|tty[\w/]*|console|hvc\d+)$/;
+const STAT = /^[DIRSTtWXZ][<NLsl+]*$/;
+const CPUTIME = /^(\d+-)?\d+:\d\d(:\d\d)?$/;
+const STIME = /^(\d\d:\d\d|[A-Z][a-z]{2}\d\d|\d{4})$/;
+const USERNAME = /^[A-Za-z_][\w.+-]*\+?$|^\d+$/;
+const HEADERLESS: { command: string; header: string; columns: RegExp[] }[] = [
+  { command: "ps aux", header: "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND", columns: [USERNAME, UINT, /^\d+(\.\d+)?$/, /^\d+(\.\d+)?$/, UINT, UINT, TTY, STAT, STIME, CPUTIME] },
+  { command: "ps -ef", header: "UID PID PPID C STIME TTY TIME CMD", columns: [USERNAME, UINT, UINT, UINT, STIME, TTY, CPUTIME] },
+  { command: "ps ax", header: "PID TTY STAT TIME COMMAND", columns: [UINT, TTY, STAT, CPUTIME] },
+  { command: "ps -e", header: "PID TTY TIME CMD", columns: [UINT, TTY, CPUTIME] },
+  { command: "BusyBox ps", header: "PID USER TIME COMMAND", columns: [UINT, USERNAME, CPUTIME] },
+  { command: "BusyBox ps (old)", header: "PID USER VSZ STAT COMMAND", columns: [UINT, USERNAME, /^\d+[mg]?$/, STAT] },
+];
+
+/** The headerless shape a row has (its columns and a command after them), or null. */
+function headerlessShape(line: string): (typeof HEADERLESS)[number] | null {
+  const w = words(line);
+  for (const h of HEADERLESS) {
+    if (w.length <= h.columns.length) continue;
+    let ok = true;
+    for (let i = 0; i < h.columns.length && ok; i++) ok = h.columns[i]!.test(w[i]!);
+    if (ok) return h;
+  }
+  return null;
+}
+
 interface Pending {
   rec: ProcessRecord;
   pidText: string;
@@ -236,12 +268,25 @@ class PsParser implements LineParser {
       this.ctx.ignore(no, "banner");
       return;
     }
-    const layout = this.layout;
+    let layout = this.layout;
     if (!layout) {
+      const shape = headerlessShape(text);
+      if (shape) {
+        layout = this.layout = headerLayout(shape.header)!;
+        this.ctx.report(
+          "info",
+          no,
+          "I_PS_NO_HEADER",
+          `ps rows without a header line: columns read as \`${shape.command}\` prints them (${shape.header}) from the shape of the rows`,
+          text,
+          "keep the header line of the ps output when you can",
+        );
+        return this.row(text, no, layout);
+      }
       this.ctx.skip(
         no,
         "E_PS_NO_HEADER",
-        "ps row before any header line: the columns are unknown",
+        "ps row before any header line, and not the shape of a known ps listing: the columns are unknown",
         text,
         "keep the header line (`UID PID PPID ... CMD`) of the ps output",
       );
@@ -497,7 +542,11 @@ export const ps: FormatParser = {
       }
       return score;
     }
-    return 0;
+    // rows without a header (`ps aux | grep docker-proxy`): every one of the first rows has one known shape
+    const rows = head.slice(0, 5);
+    const first = rows.length > 0 ? headerlessShape(rows[0]!) : null;
+    if (!first || !rows.every((r) => headerlessShape(r) === first)) return 0;
+    return rows.length >= 2 ? 0.6 : 0.5;
   },
   create: (ctx) => new PsParser(ctx),
 };
