@@ -78,8 +78,13 @@ type Handler = ReturnType<typeof createLineHandler>;
 
 /** One command's output in a pasted transcript (the whole input when it holds no command lines). */
 interface Section {
-  /** The command that printed it: a prompt line's, a leading `$ ` banner's, or the MANIFEST's. */
+  /** The command that printed it: a prompt line's, a leading `$ ` banner's, or the MANIFEST's (ctx.banner). */
   command: string | null;
+  /**
+   * The command written in the input above the output, a hint for detection.
+   * A MANIFEST's command is not one: detection of collected files stays by content.
+   */
+  hint: string | null;
   /** Line of the command line, 0 when the section has none. */
   at: number;
   /** First line of the section, 0 before it has one. */
@@ -129,7 +134,7 @@ class Paste {
   }
 
   private open(command: string | null, at: number): Section {
-    const s: Section = { command, at, first: 0, held: [], data: 0, handler: null, format: null, counted: 0, outcome: "pending", foreign: null };
+    const s: Section = { command, hint: at > 0 ? command : null, at, first: 0, held: [], data: 0, handler: null, format: null, counted: 0, outcome: "pending", foreign: null };
     this.sections.push(s);
     return s;
   }
@@ -141,7 +146,7 @@ class Paste {
       if (p) {
         if (p.style === "banner" && s.data === 0 && p.command !== "" && s.at === 0) {
           // a `$ command` banner on top: the handler reads it as before (ctx.banner)
-          s.command = p.command;
+          s.command = s.hint = p.command;
           s.at = no;
           return this.feed(s, text, no, null);
         }
@@ -175,29 +180,18 @@ class Paste {
 
   /** Hand one line to the section's handler, or account it. */
   private pass(s: Section, text: string, no: number, edit: PosterEdit | null): void {
-    const sum = this.summary;
-    if (edit) {
-      if (edit.kind === "elision" || edit.kind === "note") {
-        sum.skipped++;
-        bump(sum.skippedBy, edit.code);
-      } else {
-        sum.ignored++;
-        bump(sum.ignoredBy, edit.kind === "markup" ? "markup" : "prompt");
-      }
-      this.diag({ severity: "info", code: edit.code, line: no, message: edit.message, text: cut(text) });
-      return;
-    }
-    if (s.handler) s.handler.line(text, no);
+    if (edit) accountEdit(this.summary, this.opts.onDiagnostic, this.file, edit, text, no);
+    else if (s.handler) s.handler.line(text, no);
     else s.counted++;
   }
 
-  /** The section's format: decided, or what its lines so far look like; undefined when unknown. */
-  private formatOf(s: Section): string | undefined {
-    if (s.outcome !== "pending") return s.format ?? undefined;
+  /** The section's format: decided, or what its lines so far look like; null when they are no format natlens reads. */
+  private formatOf(s: Section): string | null {
+    if (s.outcome !== "pending") return s.format;
     if (this.forced) return this.forced.id;
     const lines: string[] = [];
     for (const h of s.held) if (!h.edit) lines.push(h.text);
-    return detect(lines, FORMATS, s.command).format?.id;
+    return detect(lines, FORMATS, s.hint).format?.id ?? null;
   }
 
   /** Choose the section's format from its held lines, then release them. */
@@ -208,7 +202,7 @@ class Paste {
     let by: InputSummary["detectedBy"] = "type-option";
     let score = 1;
     if (!format) {
-      const d = detect(lines, FORMATS, s.command);
+      const d = detect(lines, FORMATS, s.hint);
       if (d.format) {
         format = d.format;
         by = d.by === "command" ? "command" : "content";
@@ -266,10 +260,10 @@ class Paste {
       } else if (s.outcome === "empty") {
         this.count(n, false, "blank");
         if (!transcript) this.diag({ severity: "info", code: "I_EMPTY", line: null, message: "empty input: nothing to parse" });
-      } else if (transcript && s.command !== null && commandFormat(s.command) === null) {
+      } else if (transcript && s.hint !== null && commandFormat(s.hint) === null) {
         // `docker run ...` and its container id, `curl ...` and its reply
         this.count(n, false, "other-command");
-        this.diag({ severity: "info", code: "I_OTHER_COMMAND", line: s.at || null, message: `output of \`${cut(s.command, 60)}\` is not a capture natlens reads; ignored${range}` });
+        this.diag({ severity: "info", code: "I_OTHER_COMMAND", line: s.at || null, message: `output of \`${cut(s.hint, 60)}\` is not a capture natlens reads; ignored${range}` });
       } else if (transcript) {
         this.count(n, false, "unrecognised");
         this.diag({ severity: "info", code: "I_UNKNOWN_TEXT", line: s.first || null, message: `text of the paste that is no capture natlens reads; ignored${range}`, hint: "natlens reads the output of the commands `natlens formats` lists" });
@@ -297,6 +291,33 @@ class Paste {
       sum.ignoredBy[reason] = (sum.ignoredBy[reason] ?? 0) + n;
     }
   }
+}
+
+/** Account a prompt line or a poster's edit: prompts and code fences are ignored, elisions and notes skipped; an info diagnostic each. */
+function accountEdit(summary: InputSummary, onDiagnostic: (d: Diagnostic) => void, file: string, edit: PosterEdit, text: string, no: number): void {
+  if (edit.kind === "elision" || edit.kind === "note") {
+    summary.skipped++;
+    bump(summary.skippedBy, edit.code);
+  } else {
+    summary.ignored++;
+    bump(summary.ignoredBy, edit.kind);
+  }
+  onDiagnostic({ file, severity: "info", code: edit.code, line: no, message: edit.message, text: cut(text) });
+}
+
+/**
+ * The prompt or poster's edit a line is (a `$ command` banner is not: the
+ * format's parser reads those), else null.
+ */
+function pasteEdit(text: string): { edit: PosterEdit; command: string } | null {
+  if (!mayBeTranscriptLine(text)) return null;
+  const p = promptLine(text);
+  if (p) {
+    if (p.style === "banner" && p.command !== "") return null;
+    return { edit: PROMPT_EDIT[p.style === "bare" ? "bare" : p.command === "" ? "empty" : "prompt"]!, command: p.command };
+  }
+  const e = posterEdit(text);
+  return e ? { edit: e, command: "" } : null;
 }
 
 const PROMPT_EDIT: Record<string, PosterEdit> = {
@@ -357,6 +378,14 @@ export function createLineHandler(
     if (isBlank(text)) {
       summary.ignored++;
       bump(summary.ignoredBy, "blank");
+      return;
+    }
+    // Prompt lines and poster's edits that reach a handler directly (the /proc/net fast path's
+    // fallback); the sectioning driver takes them before they get here.
+    const pasted = pasteEdit(text);
+    if (pasted) {
+      if (pasted.command !== "") banner = pasted.command;
+      accountEdit(summary, opts.onDiagnostic, file, pasted.edit, text, no);
       return;
     }
     // Continuation lines (ss -i) start with a tab; they are data, never noise.

@@ -181,7 +181,17 @@ export function commandFormat(command: string): string | null {
       return all.length > 0 && all.every((x) => x !== null && x === all[0]) ? all[0]! : null;
     }
     case "docker": case "podman": {
-      const sub = args.filter((a) => !a.startsWith("-"));
+      const sub: string[] = [];
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        if (/^(-H|--host|-c|--context|--config|-l|--log-level)$/.test(a)) i++; // a global option and its value
+        else if (a === "-q" || a === "--quiet") return null; // ids only
+        else if (a === "-f" || a === "--format" || a.startsWith("--format=")) {
+          // a Go template prints what it likes; only json and table output are captures
+          const v = a.startsWith("--format=") ? a.slice(9) : (args[++i] ?? "");
+          if (!/^(json|table|\{\{\s*json)/.test(v)) return null;
+        } else if (!a.startsWith("-")) sub.push(a);
+      }
       if (sub[0] === "ps" || (sub[0] === "container" && (sub[1] === "ls" || sub[1] === "ps" || sub[1] === "list"))) return "docker-ps";
       if (sub[0] === "inspect" || ((sub[0] === "container" || sub[0] === "network") && sub[1] === "inspect")) return "docker-inspect";
       return null;
@@ -213,7 +223,7 @@ function isBareCommand(t: string): boolean {
   // every capture command and wrapper starts with a lower-case letter
   if (c0 < 97 || c0 > 122) return false;
   // `iptables-save v1.8.9 (nf_tables): Could not fetch ...` is a message, not a command
-  if (t.length > 300 || /:\s|\(|\sv\d+\.\d/.test(t)) return false;
+  if (t.length > 1000 || /:\s|\(|\sv\d+\.\d/.test(t)) return false;
   const w0 = firstWord(t);
   if (!CAPTURE_PROGRAMS.has(w0) && w0 !== "sudo" && w0 !== "doas" && w0 !== "nsenter" && w0 !== "watch") return false;
   return commandFormat(t) !== null;
@@ -324,6 +334,11 @@ export function mayBeTranscriptLine(line: string): boolean {
   if (line.indexOf("@", s) >= 0) return true;
   if (c >= 65 && c <= 90) return line.charCodeAt(s + 1) === 58 || line.startsWith("PS ", s); // C:\> PS C:\>
   if (c >= 97 && c <= 122) {
+    // `sh-5.2# `, `bash-5.1$ `, `host:~ user$ `
+    const sh = line.indexOf("sh-", s);
+    if (sh >= s && sh <= s + 2) return true;
+    const colon = line.indexOf(":", s);
+    if (colon > s && (line.charCodeAt(colon + 1) === 126 || line.charCodeAt(colon + 1) === 47) && /[$#]/.test(line)) return true;
     for (const w of BARE_STARTS) {
       if (line.startsWith(w, s)) {
         const e = s + w.length;
@@ -338,12 +353,14 @@ export function mayBeTranscriptLine(line: string): boolean {
  * Does a command line below data start a new section? A `$ command` banner
  * stays in its section unless it names another format than the section's
  * (`sectionFormat`; undefined when unknown): parsers read such banners
- * between concatenated captures, e.g. to learn the next listing's table. Any
- * other prompt or command line starts one; a bare prompt never does.
+ * between concatenated captures, e.g. to learn the next listing's table;
+ * null means the section is no format natlens reads, so the banner ends it.
+ * Any other prompt or command line starts one; a bare prompt never does.
  */
-export function startsSection(p: PromptLine, sectionFormat: string | undefined): boolean {
+export function startsSection(p: PromptLine, sectionFormat: string | null | undefined): boolean {
   if (p.command === "") return false;
   if (p.style !== "banner") return true;
+  if (sectionFormat === null) return true;
   const f = commandFormat(p.command);
   return f !== null && sectionFormat !== undefined && f !== sectionFormat;
 }

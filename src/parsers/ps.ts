@@ -192,14 +192,17 @@ const STAT = /^[DIRSTtWXZ][<NLsl+]*$/;
 const CPUTIME = /^(\d+-)?\d+:\d\d(:\d\d)?$/;
 const STIME = /^(\d\d:\d\d|[A-Z][a-z]{2}\d\d|\d{4})$/;
 const USERNAME = /^[A-Za-z_][\w.+-]*\+?$|^\d+$/;
-const HEADERLESS: { command: string; header: string; columns: RegExp[] }[] = [
+const HEADERLESS: { command: string; header: string; columns: RegExp[]; weak?: boolean }[] = [
   { command: "ps aux", header: "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND", columns: [USERNAME, UINT, /^\d+(\.\d+)?$/, /^\d+(\.\d+)?$/, UINT, UINT, TTY, STAT, STIME, CPUTIME] },
   { command: "ps -ef", header: "UID PID PPID C STIME TTY TIME CMD", columns: [USERNAME, UINT, UINT, UINT, STIME, TTY, CPUTIME] },
   { command: "ps ax", header: "PID TTY STAT TIME COMMAND", columns: [UINT, TTY, STAT, CPUTIME] },
   { command: "ps -e", header: "PID TTY TIME CMD", columns: [UINT, TTY, CPUTIME] },
   { command: "BusyBox ps", header: "PID USER TIME COMMAND", columns: [UINT, USERNAME, CPUTIME] },
   { command: "BusyBox ps (old)", header: "PID USER VSZ STAT COMMAND", columns: [UINT, USERNAME, /^\d+[mg]?$/, STAT] },
+  // two columns say little: the command must be a path, a `[kernel thread]` or name Docker
+  { command: "BusyBox ps", header: "PID USER COMMAND", columns: [UINT, USERNAME], weak: true },
 ];
+const WEAK_COMMAND = /^(\/|\[|\{)|docker/;
 
 /** The headerless shape a row has (its columns and a command after them), or null. */
 function headerlessShape(line: string): (typeof HEADERLESS)[number] | null {
@@ -208,6 +211,7 @@ function headerlessShape(line: string): (typeof HEADERLESS)[number] | null {
     if (w.length <= h.columns.length) continue;
     let ok = true;
     for (let i = 0; i < h.columns.length && ok; i++) ok = h.columns[i]!.test(w[i]!);
+    if (ok && h.weak && !WEAK_COMMAND.test(w[h.columns.length]!)) ok = false;
     if (ok) return h;
   }
   return null;
@@ -546,6 +550,8 @@ export const ps: FormatParser = {
     const rows = head.slice(0, 5);
     const first = rows.length > 0 ? headerlessShape(rows[0]!) : null;
     if (!first || !rows.every((r) => headerlessShape(r) === first)) return 0;
+    // a weak shape is claimed only with the command line above it naming ps (HINT_SCORE)
+    if (first.weak) return 0.3;
     return rows.length >= 2 ? 0.6 : 0.5;
   },
   create: (ctx) => new PsParser(ctx),
