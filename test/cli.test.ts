@@ -109,6 +109,9 @@ test("formats lists every format with its command", async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^proc-net-tcp\s+/m);
   assert.match(r.stdout, /cat \/proc\/net\/tcp/);
+  // and how pasted terminal text is read
+  assert.match(r.stdout, /^pasted terminal text: /m);
+  assert.match(r.stdout, /\[user@host dir\]\$/);
 });
 
 test("an empty capture is not an error: exit 0, reported with --verbose", async () => {

@@ -12,4 +12,20 @@ export function formats(io: Io, json: boolean): void {
     io.stdout.write(`${f.id.padEnd(w)}  ${f.title}\n`);
     io.stdout.write(`${"".padEnd(w)}  records: ${f.kinds.join(", ") || "-"}; from: ${f.commands.join(" | ") || "-"}\n`);
   }
+  io.stdout.write(PASTED);
 }
+
+/** How pasted terminal text is read (src/input/transcript.ts, the driver in src/parse.ts). */
+const PASTED = `
+pasted terminal text: any of the above copied from a shell, with its prompts and command lines:
+  prompts of bash, zsh, fish, sh and BusyBox as root or user (user@host:~$, [user@host dir]$,
+  ~#, / #, %, >, bash-5.1$, PS C:\\>), \`$ command\` banners, and bare command lines naming a
+  capture command (cat /proc/net/tcp, sudo netstat -tlnp, ps aux | grep docker-proxy), with sudo,
+  nsenter, docker exec, pipes and redirections. Each command starts a section read on its own; the
+  command names the section's format when the content alone does not. Prompt and command lines are
+  ignored (I_PROMPT, I_COMMAND_LINE), the output of other commands (docker run, curl) too
+  (I_OTHER_COMMAND); the poster's elisions (..., 5  ..., [snip]) and notes ((some columns are not
+  shown)) are skipped as info (I_ELISION, I_POSTER_NOTE). Line numbers stay those of the paste.
+  ps rows without their header (ps aux | grep docker-proxy, ps -ef, ps ax, BusyBox ps) are read by
+  their shape.
+`;
