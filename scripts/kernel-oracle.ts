@@ -17,7 +17,7 @@
  * local address:port and peer; UDP datagrams are answered. The sender binds the
  * case's source address and port.
  *
- * Usage: node dist/scripts/kernel-oracle.js [--runs N] [--jobs N] [--only SUBSTR] [--cases DIR]
+ * Usage: node dist/scripts/kernel-oracle.js [--runs N] [--jobs N] [--only SUBSTR[,SUBSTR..]] [--cases DIR]
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
@@ -197,7 +197,7 @@ async function startListener(worker: number, who: Ingress, proto: string, ports:
   const l: Listener = { who, proc, lines: [] };
   let buf = "";
   await new Promise<void>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`listener in ${who} not ready`)), 10000);
+    const t = setTimeout(() => rej(new Error(`listener in ${who} not ready`)), 60000);
     proc.stdout!.on("data", (d: Buffer) => {
       buf += d.toString();
       let i: number;
@@ -370,7 +370,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const names = readdirSync(casesDir)
-    .filter((n) => existsSync(join(casesDir, n, "case.json")) && n.includes(only))
+    .filter((n) => existsSync(join(casesDir, n, "case.json")) && (only === "" || only.split(",").some((o) => n.includes(o))))
     .sort();
   let next = 0;
   let unstable = 0;

@@ -302,7 +302,7 @@ T.push({
   name: "snat",
   category: "snat",
   description: "SNAT and MASQUERADE in POSTROUTING",
-  rules: [["iptables-nft-restore", `${HDR_NAT}-A POSTROUTING -s 172.17.0.0/16 -o eth0 -j SNAT --to-source 198.51.100.1\n-A POSTROUTING -s 10.99.0.0/24 -o eth0 -j MASQUERADE\n-A POSTROUTING -o docker0 -p tcp -m tcp --dport 80 -j SNAT --to-source 172.17.0.1:30000-30010\nCOMMIT\n`]],
+  rules: [["iptables-nft-restore", `${HDR_NAT}-A POSTROUTING -s 172.17.0.0/16 -o eth0 -j SNAT --to-source 198.51.100.1\n-A POSTROUTING -s 10.99.0.0/24 -o eth0 -j MASQUERADE\n-A POSTROUTING -o docker0 -p tcp -m tcp --dport 80 -j SNAT --to-source 172.17.0.1:40000-40010\nCOMMIT\n`]],
   packets: { "c1-out-snat": tcp("c1", C1, CL, 443), "c2-out-masq": tcp("c2", C2, CL, 443), "to-c1-snat-port": tcp("client", CL, C1, 80), "c1-udp-out": udp("c1", C1, CL, 53) },
 });
 T.push({
@@ -472,7 +472,7 @@ T.push({
   description: "DNAT in legacy nat, filter in native nft, and a second DNAT in nft for another port",
   rules: [
     ["iptables-legacy-restore", `${DNAT_8080}`],
-    ["nft", `table inet fw {\n  chain fwd {\n    type filter hook forward priority filter; policy drop;\n    ct state established,related accept\n    ip daddr 172.17.0.2 tcp dport 80 accept\n  }\n}\ntable ip natx {\n  chain pre {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 9090 dnat to 10.99.0.2:90\n  }\n}\n`],
+    ["nft", `table inet fw {\n  chain forward_filter {\n    type filter hook forward priority filter; policy drop;\n    ct state established,related accept\n    ip daddr 172.17.0.2 tcp dport 80 accept\n  }\n}\ntable ip natx {\n  chain pre {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 9090 dnat to 10.99.0.2:90\n  }\n}\n`],
   ],
   packets: { "legacy-dnat-nft-accept": tcp("client", CL, HOST, 8080), "nft-dnat-nft-drop": tcp("client", CL, HOST, 9090), "direct-c1": tcp("client", CL, C1, 80) },
 });
@@ -486,7 +486,7 @@ T.push({
   rules: [
     [
       "nft",
-      `table ip t {\n  set blocked {\n    type ipv4_addr\n    flags interval\n    elements = { 203.0.113.0/28, 192.0.2.1 }\n  }\n  set webports {\n    type inet_service\n    elements = { 80, 443 }\n  }\n  chain input {\n    type filter hook input priority filter; policy accept;\n    ip saddr @blocked tcp dport 8080 drop\n    ip saddr != { 10.0.0.0/8, 192.168.0.0/16 } tcp dport 22 drop\n    tcp dport @webports ip saddr 198.51.100.10 reject with tcp reset\n    tcp dport { 8000-8003, 9090 } drop\n    tcp dport != { 5000, 8080, 8443 } udp dport 53 drop\n  }\n}\n`,
+      `table ip t {\n  set blocked {\n    type ipv4_addr\n    flags interval\n    elements = { 203.0.113.0/28, 192.0.2.1 }\n  }\n  set webports {\n    type inet_service\n    elements = { 80, 443 }\n  }\n  chain input {\n    type filter hook input priority filter; policy accept;\n    ip saddr @blocked tcp dport 8080 drop\n    ip saddr != { 10.0.0.0/8, 192.168.0.0/16 } tcp dport 22 drop\n    tcp dport @webports ip saddr 198.51.100.10 reject with tcp reset\n    tcp dport { 8000-8003, 9090 } drop\n    ip saddr 203.0.113.5 tcp dport != { 8080, 443 } drop\n  }\n}\n`,
     ],
   ],
   packets: {
@@ -533,7 +533,7 @@ T.push({
   rules: [
     [
       "nft",
-      `table inet t {\n  chain fwd {\n    type filter hook forward priority 0; policy drop;\n    ct state established,related accept\n    oifname "docker0" tcp dport 80 accept\n  }\n}\ntable ip6 six {\n  chain in6 {\n    type filter hook input priority 0; policy accept;\n    tcp dport 22 drop\n  }\n}\ntable ip four {\n  chain in4 {\n    type filter hook input priority 0; policy accept;\n    tcp dport 443 drop\n  }\n}\n`,
+      `table inet t {\n  chain forward_filter {\n    type filter hook forward priority 0; policy drop;\n    ct state established,related accept\n    oifname "docker0" tcp dport 80 accept\n  }\n}\ntable ip6 six {\n  chain in6 {\n    type filter hook input priority 0; policy accept;\n    tcp dport 22 drop\n  }\n}\ntable ip four {\n  chain in4 {\n    type filter hook input priority 0; policy accept;\n    tcp dport 443 drop\n  }\n}\n`,
     ],
   ],
   packets: {
@@ -595,7 +595,7 @@ T.push({
   rules: [
     [
       "nft",
-      `table inet m {\n  chain pre {\n    type nat hook prerouting priority dstnat; policy accept;\n    meta nfproto ipv4 fib daddr type local tcp dport 9090 dnat ip to 10.99.0.2:90\n  }\n  chain input {\n    type filter hook input priority filter; policy accept;\n    fib daddr . iif type != local tcp dport 22 drop\n    tcp dport != 1-1024 tcp dport != 8080 tcp dport != 9090 meta l4proto tcp reject with tcp reset\n    meta nfproto ipv6 tcp dport 443 drop\n  }\n  chain fwd {\n    type filter hook forward priority filter; policy accept;\n    ct status dnat oifname "br-lab" accept\n    oifname "br-lab" drop\n  }\n}\n`,
+      `table inet m {\n  chain pre {\n    type nat hook prerouting priority dstnat; policy accept;\n    meta nfproto ipv4 fib daddr type local tcp dport 9090 dnat ip to 10.99.0.2:90\n  }\n  chain input {\n    type filter hook input priority filter; policy accept;\n    fib daddr . iif type != local tcp dport 22 drop\n    tcp dport != 1-1024 tcp dport != 8080 tcp dport != 9090 meta l4proto tcp reject with tcp reset\n    meta nfproto ipv6 tcp dport 443 drop\n  }\n  chain forward_filter {\n    type filter hook forward priority filter; policy accept;\n    ct status dnat oifname "br-lab" accept\n    oifname "br-lab" drop\n  }\n}\n`,
     ],
   ],
   packets: {
@@ -615,7 +615,7 @@ T.push({
   rules: [
     [
       "nft",
-      `table ip docker-bridges {\n  map filter-forward-in-jumps {\n    type ifname : verdict\n    elements = { "docker0" : jump filter-forward-in__docker0 }\n  }\n  map filter-forward-out-jumps {\n    type ifname : verdict\n    elements = { "docker0" : jump filter-forward-out__docker0 }\n  }\n  map nat-postrouting-out-jumps {\n    type ifname : verdict\n    elements = { "docker0" : jump nat-postrouting-out__docker0 }\n  }\n  chain filter-FORWARD {\n    type filter hook forward priority filter; policy accept;\n    oifname vmap @filter-forward-in-jumps\n    iifname vmap @filter-forward-out-jumps\n  }\n  chain nat-OUTPUT {\n    type nat hook output priority dstnat; policy accept;\n    ip daddr != 127.0.0.0/8 fib daddr type local counter jump nat-prerouting-and-output\n  }\n  chain nat-POSTROUTING {\n    type nat hook postrouting priority srcnat; policy accept;\n    iifname vmap @nat-postrouting-out-jumps\n  }\n  chain nat-PREROUTING {\n    type nat hook prerouting priority dstnat; policy accept;\n    fib daddr type local counter jump nat-prerouting-and-output\n  }\n  chain nat-prerouting-and-output {\n    iifname != "docker0" tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"\n  }\n  chain raw-PREROUTING {\n    type filter hook prerouting priority raw; policy accept;\n    ip daddr 172.17.0.2 iifname != "docker0" counter drop comment "DROP DIRECT ACCESS"\n  }\n  chain filter-forward-in__docker0 {\n    ct state established,related counter accept\n    iifname "docker0" counter accept comment "ICC"\n    ip daddr 172.17.0.2 tcp dport 80 counter accept\n    counter drop comment "UNPUBLISHED PORT DROP"\n  }\n  chain filter-forward-out__docker0 {\n    ct state established,related counter accept\n    oifname "docker0" counter accept\n    counter accept comment "OUTGOING"\n  }\n  chain nat-postrouting-out__docker0 {\n    oifname != "docker0" ip saddr 172.17.0.0/16 counter masquerade comment "MASQUERADE"\n  }\n}\n`,
+      `table ip docker-bridges {\n  map filter-forward-in-jumps {\n    type ifname : verdict\n    elements = { "docker0" : jump filter-forward-in__docker0 }\n  }\n  map filter-forward-out-jumps {\n    type ifname : verdict\n    elements = { "docker0" : jump filter-forward-out__docker0 }\n  }\n  map nat-postrouting-out-jumps {\n    type ifname : verdict\n    elements = { "docker0" : jump nat-postrouting-out__docker0 }\n  }\n  chain filter-FORWARD {\n    type filter hook forward priority filter; policy accept;\n    oifname vmap @filter-forward-in-jumps\n    iifname vmap @filter-forward-out-jumps\n  }\n  chain nat-OUTPUT {\n    type nat hook output priority -100; policy accept;\n    ip daddr != 127.0.0.0/8 fib daddr type local counter jump nat-prerouting-and-output\n  }\n  chain nat-POSTROUTING {\n    type nat hook postrouting priority srcnat; policy accept;\n    iifname vmap @nat-postrouting-out-jumps\n  }\n  chain nat-PREROUTING {\n    type nat hook prerouting priority dstnat; policy accept;\n    fib daddr type local counter jump nat-prerouting-and-output\n  }\n  chain nat-prerouting-and-output {\n    iifname != "docker0" tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"\n  }\n  chain raw-PREROUTING {\n    type filter hook prerouting priority raw; policy accept;\n    ip daddr 172.17.0.2 iifname != "docker0" counter drop comment "DROP DIRECT ACCESS"\n  }\n  chain filter-forward-in__docker0 {\n    ct state established,related counter accept\n    iifname "docker0" counter accept comment "ICC"\n    ip daddr 172.17.0.2 tcp dport 80 counter accept\n    counter drop comment "UNPUBLISHED PORT DROP"\n  }\n  chain filter-forward-out__docker0 {\n    ct state established,related counter accept\n    oifname "docker0" counter accept\n    counter accept comment "OUTGOING"\n  }\n  chain nat-postrouting-out__docker0 {\n    oifname != "docker0" ip saddr 172.17.0.0/16 counter masquerade comment "MASQUERADE"\n  }\n}\n`,
     ],
   ],
   packets: {
