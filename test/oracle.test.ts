@@ -39,7 +39,51 @@ const IN_IFACE: Record<CaseJson["packet"]["from"], string | null> = { client: "e
  * Cases on which trace and the kernel disagree today, each with what goes wrong.
  * Keep it exact: remove a case as soon as it agrees.
  */
-export const KNOWN_DISAGREEMENTS: Record<string, string> = {};
+export const KNOWN_DISAGREEMENTS: Record<string, string> = {
+  "addrtype--limit-iface-in-other-addr": "kernel delivered 172.17.0.1:22 from 198.51.100.10:40001 (established); natlens dropped",
+  "ctstate-dnat-orig--direct-no-origport": "kernel dropped; natlens delivered 172.17.0.2:80 from 198.51.100.10:40001 (established)",
+  "dnat-port-range--in-range-8005": "kernel delivered 172.17.0.2:8005 from 198.51.100.10:40001 (established); natlens delivered 172.17.0.2:8000 from 198.51.100.10:40001 (established)",
+  "docker2010-noproxy--host-loopback-published": "kernel dropped; natlens delivered 172.17.0.2:80 from 172.17.0.1:40001 (established)",
+  "docker2010-noproxy--own-bridge-to-published": "kernel dropped; natlens delivered 172.17.0.2:80 from 172.17.0.1:40001 (established)",
+  "docker2010-noproxy-v6--v6-host-loopback": "kernel dropped; natlens delivered [fd00:17::2]:80 from [::1]:40001 (established)",
+  "docker2810-nft-user--published-c2-dropped": "kernel dropped; natlens delivered 10.99.0.2:90 from 198.51.100.10:40001 (established)",
+  "docker2810-nft-user--ssh-dropped": "kernel dropped; natlens delivered 198.51.100.1:22 from 198.51.100.10:40001 (established)",
+  "docker28x-noproxy--host-loopback-published": "kernel dropped; natlens delivered 172.17.0.2:80 from 172.17.0.1:40001 (established)",
+  "docker28x-noproxy--own-bridge-to-published": "kernel dropped; natlens delivered 172.17.0.2:80 from 172.17.0.1:40001 (established)",
+  "docker28x-noproxy-v6--v6-host-loopback": "kernel dropped; natlens delivered [fd00:17::2]:80 from [::1]:40001 (established)",
+  "docker29x-noproxy--host-loopback-published": "kernel dropped; natlens delivered 172.17.0.2:80 from 172.17.0.1:40001 (established)",
+  "docker29x-noproxy--own-bridge-to-published": "kernel dropped; natlens delivered 172.17.0.2:80 from 172.17.0.1:40001 (established)",
+  "loopback-dnat--loopback-to-container": "kernel dropped; natlens delivered 172.17.0.2:80 from 172.17.0.1:40001 (established)",
+  "neg-iface-proto--udp-from-c1": "kernel delivered 198.51.100.10:53 from 172.17.0.2:40001 (reply-lost); natlens delivered 198.51.100.10:53 from 172.17.0.2:40001 (established)",
+  "nft-fib-misc--direct-brlab": "kernel dropped; natlens delivered 10.99.0.2:90 from 198.51.100.10:40001 (established)",
+  "nft-fib-misc--fib-iif-own-addr": "kernel delivered 198.51.100.1:22 from 198.51.100.10:40001 (established); natlens dropped",
+  "nft-nat--dnat-local": "kernel delivered 172.17.0.2:80 from 198.51.100.10:40001 (established); natlens delivered 198.51.100.1:8080 from 198.51.100.10:40001 (established)",
+  "nft-nat--dnat-range": "kernel delivered 172.17.0.2:8007 from 198.51.100.10:40001 (established); natlens delivered 198.51.100.1:8007 from 198.51.100.10:40001 (established)",
+  "nft-nat--masq-c1": "kernel delivered 198.51.100.10:443 from 198.51.100.1:40001 (established); natlens delivered 198.51.100.10:443 from 172.17.0.2:40001 (established)",
+  "nft-nat--redirect": "kernel delivered 198.51.100.1:3128 from 198.51.100.10:40001 (established); natlens delivered 198.51.100.1:80 from 198.51.100.10:40001 (established)",
+  "nft-nat--snat-c2": "kernel delivered 198.51.100.10:443 from 198.51.100.1:40001 (established); natlens delivered 198.51.100.10:443 from 10.99.0.2:40001 (established)",
+  "nft-nat--udp-dnat": "kernel delivered 172.17.0.2:53 from 198.51.100.10:40001 (established); natlens delivered 198.51.100.1:5353 from 198.51.100.10:40001 (established)",
+  "nft-priorities--direct-fwd": "kernel delivered 172.17.0.2:80 from 198.51.100.10:40001 (established); natlens dropped",
+  "nft-sets--anon-miss": "kernel delivered 198.51.100.1:8005 from 198.51.100.10:40001 (established); natlens rejected",
+  "nft-sets--anon-range": "kernel dropped; natlens rejected",
+  "nft-sets--anon-single": "kernel dropped; natlens rejected",
+  "nft-sets--named-set-not-blocked": "kernel delivered 198.51.100.1:8080 from 198.51.100.10:40001 (established); natlens dropped",
+  "nft-sets--neg-set-private-accept": "kernel delivered 10.99.0.1:22 from 10.99.0.2:40001 (established); natlens dropped",
+  "nft-vmaps--ct-new-forward": "kernel delivered 172.17.0.2:80 from 198.51.100.10:40001 (established); natlens dropped",
+  "nft-vmaps--ct-new-from-c1": "kernel delivered 198.51.100.10:443 from 172.17.0.2:40001 (established); natlens dropped",
+  "nft-vmaps--dport-drop": "kernel dropped; natlens delivered 198.51.100.1:80 from 198.51.100.10:40001 (established)",
+  "nft-vmaps--dport-jump-reject": "kernel rejected; natlens delivered 198.51.100.1:443 from 198.51.100.10:40001 (established)",
+  "nft-vmaps--l4proto-udp": "kernel rejected; natlens delivered 198.51.100.1:53 from 198.51.100.10:40001 (established)",
+  "nft-vmaps--saddr-drop": "kernel dropped; natlens delivered 198.51.100.1:5000 from 203.0.113.5:40001 (established)",
+  "nft-vmaps--v6-dport-drop": "kernel dropped; natlens delivered [2001:db8:1::1]:80 from [2001:db8:1::10]:40001 (established)",
+  "notrack--notrack-tcp": "kernel delivered 198.51.100.1:5000 from 203.0.113.5:40001 (established); natlens delivered 172.17.0.2:5000 from 203.0.113.5:40001 (established)",
+  "notrack--notrack-udp": "kernel delivered 198.51.100.1:5353 from 198.51.100.10:40001 (established); natlens delivered 172.17.0.2:53 from 198.51.100.10:40001 (established)",
+  "notrack-ctstate--output-untracked-passes": "kernel delivered 198.51.100.10:443 from 198.51.100.1:40001 (established); natlens dropped",
+  "notrack-ctstate--untracked-drop": "kernel dropped; natlens delivered 198.51.100.1:22 from 198.51.100.10:40001 (established)",
+  "policies--c1-out-reply-dropped": "kernel delivered 198.51.100.10:443 from 172.17.0.2:40001 (reply-lost); natlens delivered 198.51.100.10:443 from 172.17.0.2:40001 (established)",
+  "snat--to-c1-snat-port": "kernel delivered 172.17.0.2:80 from 172.17.0.1:40001 (established); natlens delivered 172.17.0.2:80 from 172.17.0.1:40000 (established)",
+  "wildcard-iface--to-c2": "kernel delivered 10.99.0.2:90 from 198.51.100.10:40001 (reply-lost); natlens delivered 10.99.0.2:90 from 198.51.100.10:40001 (established)",
+};
 
 function ap(addr: string, port: number | null): string {
   return addr.includes(":") ? `[${addr}]:${port}` : `${addr}:${port}`;
