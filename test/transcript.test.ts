@@ -13,7 +13,8 @@ import fc from "fast-check";
 import { commandFormat, posterEdit, promptLine } from "../src/input/transcript.js";
 import { textSource } from "../src/input/read.js";
 import { parse, parseSource } from "../src/parse.js";
-import type { Diagnostic, InputSummary, NatlensRecord } from "../src/types.js";
+import { UNKNOWN_CHAIN } from "../src/parsers/iptables-list.js";
+import type { Diagnostic, InputSummary, NatlensRecord, RuleRecord } from "../src/types.js";
 import { runCli } from "./_io.js";
 
 test("transcript: prompt styles of common shells give the command", () => {
@@ -360,5 +361,57 @@ test("transcript: several commands of a real sample in one paste analyse like th
   } finally {
     rmSync(separate, { recursive: true, force: true });
     rmSync(pasted, { recursive: true, force: true });
+  }
+});
+
+test("iptables -L fragments: rows without a Chain line, a header-first fragment and rows missing columns read as the full listing's rules", async () => {
+  const full = "test/fixtures/iptables-list/docker28-proxy-on/iptables_-t_nat_-L_-n_-v_--line-numbers.txt";
+  const want = (await parse(readFileSync(full), { file: full })).records.filter((r): r is RuleRecord => r.kind === "rule");
+  const shape = (r: RuleRecord) => JSON.stringify([r.family, r.matches, r.target, r.goto, r.nat, r.targetArgs]);
+  const read = async (name: string) => {
+    const file = `test/fixtures/iptables-list/${name}`;
+    return parse(readFileSync(file), { file });
+  };
+
+  // `| grep DNAT`: rows only; the command names the table
+  const grep = await read("pasted-grep-dnat-rows-no-chain-line.txt");
+  const grepRules = grep.records.filter((r): r is RuleRecord => r.kind === "rule");
+  assert.equal(grepRules.length, want.filter((r) => r.target === "DNAT").length);
+  for (const r of grepRules) {
+    assert.equal(r.chain, UNKNOWN_CHAIN);
+    assert.equal(r.table, "nat");
+    const same = want.find((w) => w.text === r.text)!;
+    assert.equal(shape(r), shape(same), r.text);
+  }
+  assert.equal(grep.diagnostics.filter((d) => d.code === "W_IPT_LIST_NO_CHAIN").length, 1);
+  assert.equal(grep.summary.skipped, 0);
+
+  // from the column header of DOCKER, no command: table from the DNAT targets
+  const frag = await read("pasted-header-first-fragment-of-docker-chain.txt");
+  const fragRules = frag.records.filter((r): r is RuleRecord => r.kind === "rule");
+  assert.deepEqual(fragRules.map((r) => shape(r)), want.filter((r) => r.chain === "DOCKER").map((r) => shape(r)));
+  assert.ok(fragRules.every((r) => r.table === "nat" && r.chain === UNKNOWN_CHAIN));
+
+  // pkts/bytes cut from the rows under the full header: every rule read, without counters
+  const cut = await read("pasted-note-columns-removed-from-rows.txt");
+  const cutRules = cut.records.filter((r): r is RuleRecord => r.kind === "rule");
+  assert.deepEqual(cutRules.map((r) => `${r.chain} ${r.position} ${shape(r)}`), want.map((r) => `${r.chain} ${r.position} ${shape(r)}`));
+  assert.ok(cutRules.every((r) => r.packets === null && r.bytes === null));
+  assert.deepEqual(cut.summary.skippedBy, { I_POSTER_NOTE: 1 });
+  assert.equal(cut.diagnostics.filter((d) => d.code === "W_IPT_LIST_COLUMNS").length, 1);
+
+  // interfaces and one address column gone: no reading is sure, so every row is refused with the reason
+  const amb = await read("handwritten-columns-removed-ambiguous.txt");
+  assert.equal(amb.records.filter((r) => r.kind === "rule").length, 0);
+  const errors = amb.diagnostics.filter((d) => d.severity === "error");
+  assert.equal(errors.length, 4);
+  assert.ok(errors.every((d) => d.code === "E_IPT_LIST_ROW" && /columns cannot be told/.test(d.message)));
+
+  // elided rule rows and a listing cut mid-chain: the rows shown are read, the elisions counted
+  const el = await read("pasted-elided-and-cut-mid-listing.txt");
+  assert.deepEqual(el.summary.skippedBy, { I_ELISION: 3 });
+  assert.ok(!el.diagnostics.some((d) => d.severity === "error"));
+  for (const r of el.records.filter((x): x is RuleRecord => x.kind === "rule")) {
+    assert.equal(shape(r), shape(want.find((w) => w.text === r.text)!), r.text);
   }
 });

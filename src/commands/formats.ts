@@ -27,5 +27,6 @@ pasted terminal text: any of the above copied from a shell, with its prompts and
   (I_OTHER_COMMAND); the poster's elisions (..., 5  ..., [snip]) and notes ((some columns are not
   shown)) are skipped as info (I_ELISION, I_POSTER_NOTE). Line numbers stay those of the paste.
   ps rows without their header (ps aux | grep docker-proxy, ps -ef, ps ax, BusyBox ps) are read by
-  their shape.
+  their shape; iptables -L rows without a Chain line go to the chain -L names, else "(unknown)",
+  and rows missing columns are read by their shape when only one reading fits.
 `;

@@ -38,6 +38,63 @@ interface Columns {
   num: boolean;
   counters: boolean;
   ifaces: boolean;
+  /** False when the poster removed the opt column. */
+  opt: boolean;
+}
+
+const BUILTIN_CHAINS = new Set(["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"]);
+/** Name of the chain that rows cut from above their `Chain` line go to, when no command names it. */
+export const UNKNOWN_CHAIN = "(unknown)";
+
+/** An address column: `anywhere`, an address or CIDR, possibly negated. */
+function addrLike(s: string | undefined): boolean {
+  if (s === undefined) return false;
+  const v = s.charCodeAt(0) === 33 ? s.slice(1) : s;
+  if (v === "anywhere" || KNOWN_NAMES[v.split("/")[0]!] !== undefined) return true;
+  return /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(v) || (v.includes(":") && /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v));
+}
+
+/** An interface column: `*`, `any`, or a name (`docker0`, `br-1a2b`, `veth+`), possibly negated. */
+function ifaceLike(s: string | undefined): boolean {
+  if (s === undefined) return false;
+  const v = s.charCodeAt(0) === 33 ? s.slice(1) : s;
+  return v === "*" || v === "any" || /^[\w.+@-]{1,15}$/.test(v);
+}
+
+const PROTO_WORD = /^!?(all|tcp|udp|icmp|icmpv6|ipv6-icmp|sctp|udplite|dccp|gre|esp|ah|\d{1,3})$/;
+
+/**
+ * The columns a rule row has, told from the row alone: for rows of a listing
+ * cut above its header, or whose columns the poster removed. Null when the row
+ * allows more than one reading.
+ */
+function rowColumns(t: string): Columns | null {
+  const f = fields(t, 12).f;
+  let n = 0;
+  while (n < f.length && n < 3 && parseCount(f[n]!) !== null) n++;
+  let k: number;
+  let opt = true;
+  if (isOptColumn(f[n + 1] ?? "") && !isOptColumn(f[n + 2] ?? "")) k = n + 2; // no target: prot opt
+  else if (isOptColumn(f[n + 2] ?? "")) k = n + 3; // target prot opt
+  else if (n > 0 && isOptColumn(f[n] ?? "")) {
+    n--; // a numeric prot of a rule without target was read as a count
+    k = n + 2;
+  } else if (PROTO_WORD.test(f[n + 1] ?? "") && !PROTO_WORD.test(f[n] ?? "")) {
+    opt = false; // target prot, the opt column removed
+    k = n + 2;
+  } else return null;
+  const plain = addrLike(f[k]) && addrLike(f[k + 1]);
+  const withIfaces = ifaceLike(f[k]) && ifaceLike(f[k + 1]) && addrLike(f[k + 2]) && addrLike(f[k + 3]);
+  if (plain === withIfaces) return null;
+  return { num: n === 1 || n === 3, counters: n >= 2, ifaces: withIfaces, opt };
+}
+
+function sameColumns(a: Columns, b: Columns): boolean {
+  return a.num === b.num && a.counters === b.counters && a.ifaces === b.ifaces && a.opt === b.opt;
+}
+
+function describeColumns(c: Columns): string {
+  return [c.num ? "num" : "", c.counters ? "pkts bytes" : "", "target prot", c.opt ? "opt" : "", c.ifaces ? "in out" : "", "source destination"].filter(Boolean).join(" ");
 }
 
 interface Block {
@@ -165,6 +222,9 @@ class IptablesListParser implements LineParser {
   private unresolved = new Set<string>();
   private unknownServices = new Set<string>();
   private noIfacesReported = false;
+  /** The chain a banner's `-L CHAIN` names. */
+  private bannerChain: string | null = null;
+  private columnsReported = false;
 
   constructor(private readonly ctx: ParseContext) {}
 
@@ -251,7 +311,7 @@ class IptablesListParser implements LineParser {
     }
     if (t.startsWith("num ") || t.startsWith("pkts ") || t.startsWith("target ")) {
       const h = t.split(/\s+/);
-      this.cols = { num: h[0] === "num", counters: h.includes("pkts"), ifaces: h.includes("in") };
+      this.cols = { num: h[0] === "num", counters: h.includes("pkts"), ifaces: h.includes("in"), opt: h.includes("opt") };
       if (!this.cols.ifaces && !this.noIfacesReported) {
         this.noIfacesReported = true;
         this.ctx.report("warning", no, "W_NO_INTERFACES", "listing without -v: the in/out interface columns are missing, so rules with -i/-o look broader than they are", text, "list with -v (iptables -L -n -v) or use iptables-save");
@@ -281,6 +341,7 @@ class IptablesListParser implements LineParser {
       this.ctx.ignore(no, "trailer");
       return;
     }
+    if (rowColumns(t)) return this.row(t, text, no);
     this.ctx.skip(no, "E_IPT_LIST_LINE", "not a line of an iptables -L listing", text, "listings consist of `Chain NAME (...)` lines, a column header and rule rows");
   }
 
@@ -293,6 +354,9 @@ class IptablesListParser implements LineParser {
       this.nextTable = m ? m[1]! : /\s-\w*L/.test(t) ? "filter" : null;
       this.nextFamily = /\bip6tables/.test(t) ? 6 : /\biptables/.test(t) ? 4 : null;
       this.chain = null;
+      // `iptables -t nat -L DOCKER -n`: the one chain listed
+      const c = /\s(?:-[a-zA-Z]*L|--list)\s+([^-\s]\S*)/.exec(t);
+      this.bannerChain = c ? c[1]! : null;
     }
   }
 
@@ -352,59 +416,56 @@ class IptablesListParser implements LineParser {
     return { value: v, negated: neg };
   }
 
+  /**
+   * Rows before any `Chain` line (a listing cut above them): they go to the
+   * chain a `-L CHAIN` command names, else to UNKNOWN_CHAIN, with a warning.
+   */
+  private unknownChain(no: number, text: string): Block {
+    const b = this.block ?? this.open(no);
+    const name = this.bannerChain ?? UNKNOWN_CHAIN;
+    const builtin = BUILTIN_CHAINS.has(name);
+    if (builtin) b.builtins.push(name);
+    else b.userChains.add(name);
+    this.chain = name;
+    this.position = 0;
+    this.out(b, { kind: "chain", source: { file: this.ctx.file, line: no }, format: FORMAT, family: 4, table: "", name, builtin, policy: null, packets: null, bytes: null, hook: null, priority: null, type: null });
+    this.ctx.report(
+      "warning",
+      no,
+      "W_IPT_LIST_NO_CHAIN",
+      name === UNKNOWN_CHAIN
+        ? `rule rows before any \`Chain\` line (a fragment of a listing): read into chain "${UNKNOWN_CHAIN}"; its name, its table and the chains that jump to it are not in the input`
+        : `rule rows before any \`Chain\` line: read into chain ${name}, which the command lists; its policy and the chains that jump to it are not in the input`,
+      text,
+      "paste the listing from its `Chain` line, or use iptables-save",
+    );
+    return b;
+  }
+
   private row(t: string, text: string, no: number): void {
-    const cols = this.cols;
-    const b = this.block;
-    if (!b || !cols || this.chain === null) {
-      this.ctx.skip(no, "E_IPT_LIST_ROW", "rule row before any `Chain` line and column header", text, "keep the whole listing, starting at its first `Chain` line");
-      return;
+    let cols = this.cols;
+    if (!cols) {
+      cols = rowColumns(t);
+      if (!cols) {
+        this.ctx.skip(no, "E_IPT_LIST_ROW", "rule row before any `Chain` line and column header, and its columns cannot be told from the row (were columns removed?)", text, "paste the listing as iptables printed it, from its first `Chain` line");
+        return;
+      }
+      this.cols = cols;
     }
-    const lead = (cols.num ? 1 : 0) + (cols.counters ? 2 : 0);
-    const { f, ends } = fields(t, lead + 3 + (cols.ifaces ? 2 : 0) + 2);
-    let k = 0;
-    let num: number | null = null;
-    if (cols.num) {
-      num = parseCount(f[k++] ?? "");
-      if (num === null) return this.bad(no, text, "the first column is not a rule number");
+    const b = this.block && this.chain !== null ? this.block : this.unknownChain(no, text);
+    let h = this.head(t, cols, no, text);
+    if (typeof h === "string") {
+      // the poster may have removed columns: read the row by its own shape when that is unambiguous
+      const own = rowColumns(t);
+      const again = own && !sameColumns(own, cols) ? this.head(t, own, no, text) : null;
+      if (again === null || typeof again === "string") return this.bad(no, text, own && !sameColumns(own, cols) ? h : `${h}; the row's own columns are ambiguous`);
+      if (!this.columnsReported) {
+        this.columnsReported = true;
+        this.ctx.report("warning", no, "W_IPT_LIST_COLUMNS", `row does not have the columns of the header above it (columns removed?): read as \`${describeColumns(own!)}\` from its shape`, text, "paste the listing as iptables printed it");
+      }
+      h = again;
     }
-    let packets: number | null = null;
-    let bytes: number | null = null;
-    if (cols.counters) {
-      packets = parseCount(f[k++] ?? "");
-      bytes = parseCount(f[k++] ?? "");
-      if (packets === null || bytes === null) return this.bad(no, text, "pkts/bytes columns are not counters");
-    }
-    // target may be blank (a rule without -j); opt is `--`, `-f` or `!f`
-    let target: string | null;
-    let prot: string;
-    const at = k;
-    if (isOptColumn(f[at + 1] ?? "")) {
-      target = null;
-      prot = f[at]!;
-      k = at + 2;
-    } else if (isOptColumn(f[at + 2] ?? "")) {
-      target = f[at]!;
-      prot = f[at + 1]!;
-      k = at + 3;
-    } else {
-      return this.bad(no, text, "cannot find the target, prot and opt columns");
-    }
-    const opt = f[k - 1]!;
-    const need = k + (cols.ifaces ? 2 : 0) + 2;
-    if (f.length < need) return this.bad(no, text, `expected ${need} columns, found ${f.length}`);
-    const m: RuleMatches = emptyMatches();
-    if (cols.ifaces) {
-      m.inIface = this.iface(f[k++]!);
-      m.outIface = this.iface(f[k++]!);
-    }
-    m.src = this.addr(f[k++]!, no, text);
-    m.dst = this.addr(f[k++]!, no, text);
-    const fieldsEnd = ends[need - 1]!;
-    const p = negated(prot);
-    const pn = protoName(p.v);
-    m.proto = pn === null ? null : { value: pn, negated: p.neg };
-    if (opt === "-f") m.other.push("-f");
-    else if (opt === "!f") m.other.push("! -f");
+    const { num, packets, bytes, target, m, fieldsEnd } = h;
     const tail = t.slice(fieldsEnd).trim();
     const r = this.tail(tail, m, target, no, text);
     if (r.error !== null) return this.bad(no, text, r.error);
@@ -418,7 +479,7 @@ class IptablesListParser implements LineParser {
       format: FORMAT,
       family: 4,
       table: "",
-      chain: this.chain,
+      chain: this.chain!,
       position: num ?? this.position,
       packets,
       bytes,
@@ -432,6 +493,65 @@ class IptablesListParser implements LineParser {
     };
     this.out(b, rec);
     if (b.pending.length && b.table !== null && b.family !== null) this.settle(b, false);
+  }
+
+  /** The columns before the free-text tail, read as `cols` says; an error text when they do not fit. */
+  private head(t: string, cols: Columns, no: number, text: string): string | { num: number | null; packets: number | null; bytes: number | null; target: string | null; m: RuleMatches; fieldsEnd: number } {
+    const lead = (cols.num ? 1 : 0) + (cols.counters ? 2 : 0);
+    const { f, ends } = fields(t, lead + 3 + (cols.ifaces ? 2 : 0) + 2);
+    let k = 0;
+    let num: number | null = null;
+    if (cols.num) {
+      num = parseCount(f[k++] ?? "");
+      if (num === null) return "the first column is not a rule number";
+    }
+    let packets: number | null = null;
+    let bytes: number | null = null;
+    if (cols.counters) {
+      packets = parseCount(f[k++] ?? "");
+      bytes = parseCount(f[k++] ?? "");
+      if (packets === null || bytes === null) return "pkts/bytes columns are not counters";
+    }
+    // target may be blank (a rule without -j); opt is `--`, `-f` or `!f`
+    let target: string | null;
+    let prot: string;
+    let opt = "--";
+    const at = k;
+    if (!cols.opt) {
+      if (!PROTO_WORD.test(f[at + 1] ?? "")) return "cannot find the target and prot columns";
+      target = f[at]!;
+      prot = f[at + 1]!;
+      k = at + 2;
+    } else if (isOptColumn(f[at + 1] ?? "")) {
+      target = null;
+      prot = f[at]!;
+      k = at + 2;
+      opt = f[k - 1]!;
+    } else if (isOptColumn(f[at + 2] ?? "")) {
+      target = f[at]!;
+      prot = f[at + 1]!;
+      k = at + 3;
+      opt = f[k - 1]!;
+    } else {
+      return "cannot find the target, prot and opt columns";
+    }
+    const need = k + (cols.ifaces ? 2 : 0) + 2;
+    if (f.length < need) return `expected ${need} columns, found ${f.length}`;
+    if (!addrLike(f[need - 2]) && !addrLike(f[need - 1]) && rowColumns(t) !== null && !sameColumns(rowColumns(t)!, cols)) return "the source and destination columns hold no addresses";
+    const m: RuleMatches = emptyMatches();
+    if (cols.ifaces) {
+      m.inIface = this.iface(f[k++]!);
+      m.outIface = this.iface(f[k++]!);
+    }
+    m.src = this.addr(f[k++]!, no, text);
+    m.dst = this.addr(f[k++]!, no, text);
+    const fieldsEnd = ends[need - 1]!;
+    const p = negated(prot);
+    const pn = protoName(p.v);
+    m.proto = pn === null ? null : { value: pn, negated: p.neg };
+    if (opt === "-f") m.other.push("-f");
+    else if (opt === "!f") m.other.push("! -f");
+    return { num, packets, bytes, target, m, fieldsEnd };
   }
 
   private setFamily(f: 4 | 6): void {
@@ -631,6 +751,9 @@ export const iptablesList: FormatParser = {
     if (chain && header) return 0.95;
     if (chain) return 0.85;
     if (header) return 0.7;
+    // rows alone (`iptables -t nat -nvL | grep DNAT`): every one of the first lines reads as a row with an opt column
+    const rows = head.slice(0, 8);
+    if (rows.length >= 2 && rows.every((l) => { const c = rowColumns(l.trim()); return c !== null && c.opt; })) return 0.55;
     return 0;
   },
   create: (ctx) => new IptablesListParser(ctx),
