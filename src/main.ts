@@ -137,14 +137,14 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .option("out", { describe: "output directory (created; per-host reports in DIR/hosts/<host-id>/)", type: "string", demandOption: true })
           .option("jobs", { alias: "j", describe: "worker threads (default: the CPU count)", type: "number" })
           // Not an array option: it would swallow the inputs that follow. Repeat it or give a comma list.
-          .option("format-per-host", { describe: "per-host reports besides analysis.json: json,text,csv", type: "string" })
+          .option("format-per-host", { describe: "per-host reports besides analysis.json and report.html: text,csv", type: "string" })
           .option("resume", { describe: "keep hosts whose outputs are complete and whose input is unchanged; redo the rest", type: "boolean", default: false })
           .option("shard", { describe: "I/N: analyse only share I of N (by a hash of the host id); combine shards with `natlens merge`", type: "string" })
           .option("fail-fast", { describe: "stop at the first failed host", type: "boolean", default: false })
           .example("natlens batch fleet/ --out out", "every host bundle below fleet/")
           .example("parallel natlens batch fleet/ --shard {}/8 --out out/{} ::: $(seq 1 8) && natlens merge out/* --out fleet-out", "eight shards with GNU parallel, then one set of tables")
           .epilogue(
-            `Outputs (docs/fleet.md, docs/schema.md): DIR/hosts/<host-id>/analysis.json (what analyze --format json gives), DIR/flows.csv and flows.ndjson (every flow, host_id and hostname first, then the analyze CSV columns), DIR/hosts.csv and hosts.ndjson (one row per host: host_id, input, hostname, status, error, userland_proxy, firewall_backend, docker_version, containers, published_ports, flows, flows per path, flows_sees_gateway, warnings, errors, findings, seconds), DIR/summary.txt (also printed).
+            `Outputs (docs/fleet.md, docs/schema.md): DIR/hosts/<host-id>/analysis.json (what analyze --format json gives) and report.html (analyze --to html), DIR/index.html (the fleet page: one row per host, linking to each report.html), DIR/flows.csv and flows.ndjson (every flow, host_id and hostname first, then the analyze CSV columns), DIR/hosts.csv and hosts.ndjson (one row per host: host_id, input, hostname, status, error, userland_proxy, firewall_backend, docker_version, containers, published_ports, flows, flows per path, flows_sees_gateway, warnings, errors, findings, seconds), DIR/summary.txt (also printed).
 Progress: a live line on stderr when it is a TTY (not with -q); a one-line result at the end either way.
 Exit status: 0 every host ok; 1 some hosts partial or failed (or --fail-fast stopped); 2 usage error.
 Docs: README.md "Many hosts", docs/fleet.md.`,

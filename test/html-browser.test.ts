@@ -17,6 +17,7 @@ import type { Flow } from "../src/analyze/flows.js";
 import type { Report } from "../src/analyze/report.js";
 import { writeHtml } from "../src/output/html/report.js";
 import { CHROMIUM, haveChromium, launch, open, type Opened } from "./_browser.js";
+import { hostRows, testFleet } from "./_fleet.js";
 import { runCli } from "./_io.js";
 
 // The callbacks given to page.evaluate run in the page; the project compiles without the DOM library.
@@ -266,5 +267,54 @@ test("html in Chromium: a 1,000-flow page pages its table, 200 rows at a time", 
   assert.ok((await visible(page)).includes(777));
   assert.deepEqual(o.errors, []);
   assert.deepEqual(o.requests, []);
+  await page.close();
+});
+
+test("html in Chromium: batch writes index.html, one row per host, each link opening that host's report", async () => {
+  const fleet = testFleet();
+  const out = path.join(tmp, "fleet-out");
+  const r = await runCli(["batch", fleet.dir, "--out", out, "--jobs", "2", "-q"]);
+  assert.equal(r.code, 1, r.stderr); // the generated fleet has a partial and a failed host
+  const rows = hostRows(out);
+  const o = await openReady(path.join(out, "index.html"));
+  const { page } = o;
+  const dom = await page.evaluate(() => ({
+    rows: [...document.querySelectorAll("tr.host")].map((tr: any) => ({
+      id: tr.dataset.hostId,
+      status: tr.dataset.status,
+      proxy: tr.dataset.userlandProxy,
+      href: tr.querySelector("a.report")?.getAttribute("href") ?? null,
+      bar: tr.querySelectorAll("svg.pathbar rect").length,
+    })),
+    chart: document.querySelector("svg.fleetchart")?.getAttribute("data-hosts") ?? null,
+  }));
+  assert.deepEqual(
+    dom.rows.map(({ id, status, proxy, href }) => ({ id, status, proxy, href })),
+    rows.map((h) => ({ id: h.host_id, status: h.status, proxy: h.userland_proxy ?? "unknown", href: h.status === "failed" ? null : `hosts/${h.host_id}/report.html` })),
+  );
+  dom.rows.forEach((d, i) => assert.equal(d.bar, rows[i]!.flows ? [rows[i]!.flows_dnat, rows[i]!.flows_docker_proxy, rows[i]!.flows_direct, rows[i]!.flows_unknown].filter((n) => n).length : 0, `${d.id}: paths bar`));
+  assert.equal(dom.chart, String(Math.min(60, rows.filter((h) => (h.flows ?? 0) > 0).length)));
+
+  await setSelect(page, "data-status", "failed");
+  const shown = await page.evaluate(() => [...document.querySelectorAll("tr.host")].filter((tr: any) => tr.getClientRects().length > 0).map((tr: any) => tr.dataset.hostId));
+  assert.deepEqual(shown, rows.filter((h) => h.status === "failed").map((h) => h.host_id));
+  await setSelect(page, "data-status", "");
+  await page.click('th[data-col="7"] button');
+  const flows = await page.evaluate(() => [...document.querySelectorAll("tr.host")].map((tr: any) => Number(tr.cells[7].getAttribute("data-s"))));
+  assert.deepEqual(flows, [...flows].sort((a, b) => a - b), "sorted by flows");
+  assert.deepEqual(o.errors, []);
+  assert.deepEqual(o.requests, []);
+
+  // every link works: the report it opens is that host's, one row per flow
+  for (const h of rows.filter((x) => x.status !== "failed")) {
+    await page.goto(`file://${path.join(out, "index.html")}`);
+    await page.click(`tr.host[data-host-id="${h.host_id}"] a.report`);
+    await page.waitForSelector("html.nl-ready");
+    const got = await page.evaluate(() => ({ url: window.location.href, rows: document.querySelectorAll("tr.flow").length, h1: document.querySelector("h1").textContent }));
+    assert.equal(got.url, `file://${path.join(out, "hosts", h.host_id, "report.html")}`);
+    assert.equal(got.rows, h.flows, `${h.host_id}: rows`);
+    assert.equal(got.h1, `host ${h.hostname ?? "(unnamed)"}`);
+  }
+  assert.deepEqual(o.errors, []);
   await page.close();
 });

@@ -11,6 +11,8 @@ import fc from "fast-check";
 import { inflateSync } from "node:zlib";
 import { esc } from "../src/output/html/escape.js";
 import { encodeData } from "../src/output/html/page.js";
+import { reportHref, writeFleetIndex } from "../src/output/html/fleet.js";
+import type { HostRow } from "../src/batch/host-row.js";
 import { writeHtml } from "../src/output/html/report.js";
 import type { Report } from "../src/analyze/report.js";
 import { runCli } from "./_io.js";
@@ -72,9 +74,8 @@ test("html: the CSP allows exactly the page's one style and one script, by hash,
   assert.ok(page.indexOf("Content-Security-Policy") < page.indexOf("<style>"));
 });
 
-test("html: the hostile sample's strings never reach markup: no style attribute, no URL, no tag but the writer's own", async () => {
-  const r = await report(HOSTILE);
-  const page = html(r);
+/** Markup rules of every natlens page, checked on its text: the writer's tags only, no handler, style, src or URL. */
+function assertInertMarkup(page: string): void {
   // Text never holds a raw "<" and attribute values never a raw '"', so every "<" opens one of the writer's tags.
   const markup = page.replace(/(<script[^>]*>)[\s\S]*?<\/script>/g, "$1</script>");
   const tags = [...markup.matchAll(/<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s=>]+(?:="[^"]*")?)*)\s*\/?>/g)];
@@ -87,11 +88,17 @@ test("html: the hostile sample's strings never reach markup: no style attribute,
       assert.ok(!name.startsWith("on"), `event handler ${name} on <${t[1]}>`);
       assert.notEqual(name, "style", `style attribute on <${t[1]}>`);
       assert.notEqual(name, "src", `src on <${t[1]}>`);
-      if (name === "href") assert.match(a[2]!, /^#[a-z0-9-]*$/, "only in-page anchors");
+      if (name === "href") assert.match(a[2]!, /^(#[a-z0-9-]*|hosts\/[A-Za-z0-9._%-]+\/report\.html)$/, "only in-page anchors and relative report links");
       if (name === "marker-end") assert.equal(a[2], "url(#nl-arrow)");
     }
   }
   assert.equal([...page.matchAll(/<script\b/g)].length, 2, "the data block and the page's script only");
+}
+
+test("html: the hostile sample's strings never reach markup: no style attribute, no URL, no tag but the writer's own", async () => {
+  const r = await report(HOSTILE);
+  const page = html(r);
+  assertInertMarkup(page);
   // each payload is in the page, escaped
   assert.ok(r.containers.some((c) => c.name.includes("<img")), "the fixture's names are hostile");
   for (const c of r.containers) assert.ok(page.includes(esc(c.name)), c.name);
@@ -122,4 +129,21 @@ test("analyze --to html and --format html write the same page; --help names html
   assert.equal(a.stdout, b.stdout);
   const help = await runCli(["analyze", "--help"]);
   assert.match(help.stdout, /"html"/);
+});
+
+test("fleet page: hostile host names, errors and findings stay text; report links stay relative under hosts/", () => {
+  const evil = '"><img src=x onerror=alert(1)></style><script>alert(2)</script>';
+  const row = (id: string, status: HostRow["status"]): HostRow => ({
+    host_id: id, input: `/in/${evil}`, hostname: `h${evil}`, status, error: status === "failed" ? `e${evil}` : null,
+    userland_proxy: status === "failed" ? null : "on", firewall_backend: status === "failed" ? null : `iptables${evil}`, docker_version: evil,
+    containers: 1, published_ports: 1, flows: 3, flows_dnat: 1, flows_docker_proxy: 1, flows_direct: 1, flows_unknown: 0,
+    flows_sees_gateway: 1, warnings: 0, errors: 0, findings: `x=1;${evil}=2`, seconds: 0.1,
+  });
+  let page = "";
+  writeFleetIndex([row("a", "ok"), row("javascript:alert(3)", "partial"), row("b", "failed")], (t) => (page += t), { hasReport: (r) => r.status !== "failed" });
+  assertInertMarkup(page);
+  assert.ok(page.includes(esc(`h${evil}`)));
+  assert.equal(reportHref("javascript:alert(3)"), "hosts/javascript%3Aalert%283%29/report.html");
+  assert.ok(page.includes('href="hosts/a/report.html"'));
+  assert.ok(!page.includes('href="hosts/b/'), "no link for a failed host");
 });

@@ -31,11 +31,11 @@ export async function analyzeHostInputs(inputs: readonly string[]): Promise<Host
   return { ok: true, report, skipped: report.inputs.some((i) => i.skipped > 0) };
 }
 
-export const PER_HOST_FORMATS = ["json", "text", "csv"] as const;
+export const PER_HOST_FORMATS = ["json", "html", "text", "csv"] as const;
 export type PerHostFormat = (typeof PER_HOST_FORMATS)[number];
 
 /** File name of a per-host report, in DIR/hosts/<host-id>/. */
-export const PER_HOST_FILE: Record<PerHostFormat, string> = { json: "analysis.json", text: "analysis.txt", csv: "analysis.csv" };
+export const PER_HOST_FILE: Record<PerHostFormat, string> = { json: "analysis.json", html: "report.html", text: "analysis.txt", csv: "analysis.csv" };
 
 /** The bytes `analyze --format FORMAT -o FILE` writes for this report (text without colour). */
 export function writeHostReport(report: Report, format: PerHostFormat, write: (text: string) => void): void {

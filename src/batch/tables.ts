@@ -6,12 +6,13 @@
  * object per host) are in memory. `batch` and `merge` both end here, which is
  * why a merge of shards writes the bytes of an unsharded run.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { csvHeader, CsvRowWriter } from "../output/csv.js";
 import { atomicFile, FRAGMENT_CSV, FRAGMENT_NDJSON, RUN_RECORD, writeFileAtomic, type AtomicFile } from "./files.js";
 import { FLEET_FLOW_COLUMNS, FLEET_SCHEMA, HOST_COLUMNS, type HostRow } from "./host-row.js";
 import { renderSummary } from "./summary.js";
+import { writeFleetIndex } from "../output/html/fleet.js";
 
 /** The documented order of every fleet table. */
 export function sortRows(rows: HostRow[]): HostRow[] {
@@ -31,8 +32,8 @@ export interface RunRecord {
 }
 
 /**
- * Writes DIR/flows.csv, flows.ndjson, hosts.csv, hosts.ndjson and summary.txt
- * (each atomically), then DIR/batch.json. `fragmentsOf(row)` is the directory
+ * Writes DIR/flows.csv, flows.ndjson, hosts.csv, hosts.ndjson, summary.txt and
+ * the fleet page index.html (each atomically), then DIR/batch.json. `fragmentsOf(row)` is the directory
  * holding the host's fleet-flows.* fragments. Returns the summary text.
  */
 export function writeFleetTables(outDir: string, rows: readonly HostRow[], fragmentsOf: (row: HostRow) => string, run: RunRecord): string {
@@ -67,6 +68,9 @@ export function writeFleetTables(outDir: string, rows: readonly HostRow[], fragm
   }
   const summary = renderSummary(rows);
   writeFileAtomic(path.join(outDir, "summary.txt"), summary);
+  let page = "";
+  writeFleetIndex(rows, (t) => (page += t), { hasReport: (r) => r.status !== "failed" && existsSync(path.join(fragmentsOf(r), "report.html")) });
+  writeFileAtomic(path.join(outDir, "index.html"), page);
   writeFileAtomic(path.join(outDir, RUN_RECORD), JSON.stringify(run, null, 2) + "\n");
   return summary;
 }

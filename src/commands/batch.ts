@@ -33,7 +33,8 @@ export interface BatchArgs {
 const WORKER_HEAP_MB = 2048;
 
 export function parsePerHostFormats(specs: readonly string[]): PerHostFormat[] {
-  const out: PerHostFormat[] = ["json"];
+  // analysis.json and report.html always: the fleet tables and the fleet page (index.html) link to them
+  const out: PerHostFormat[] = ["json", "html"];
   for (const spec of specs)
     for (const raw of spec.split(",")) {
       const f = raw.trim();

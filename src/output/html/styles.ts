@@ -65,6 +65,8 @@ button.x{width:26px;padding:0 4px}
 tr.detail td{background:var(--card);padding:8px 12px 10px 40px}
 .ev{margin:2px 0;white-space:pre-wrap;word-break:break-all}.ev .src{color:var(--mute)}.ev .note{color:var(--mute);font-style:italic}
 .f-hidden,.pg-hidden{display:none}
+table.hosts svg.pathbar{max-width:none;margin:3px 0}table.hosts td{white-space:nowrap}
+table.hosts td.wrap{white-space:normal;min-width:16em;max-width:300px;font-size:12px;overflow-wrap:anywhere}tr.host.failed td{color:var(--bad)}
 .pager{display:flex;gap:10px;align-items:center;margin:8px 0}
 details.inputs summary{cursor:pointer}
 @media print{body{padding:0;font-size:11px}.controls,.pager,button.x{display:none}.pg-hidden{display:table-row}
