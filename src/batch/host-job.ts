@@ -130,13 +130,13 @@ export async function runHostJob(job: HostJob): Promise<HostOutcome> {
   const base = { host_id: host.id, input: host.input, seconds: 0 };
   let fingerprint = "";
   try {
-    mkdirSync(dir, { recursive: true });
+    const created = mkdirSync(dir, { recursive: true }) !== undefined;
     fingerprint = fingerprintOf(host);
-    if (job.resume) {
+    if (job.resume && !created) {
       const rec = completeRecord(job, dir, fingerprint);
       if (rec) return { row: rec.row, kept: true };
     }
-    clearHost(dir);
+    if (!created) clearHost(dir);
   } catch (err) {
     return { row: failedHostRow({ ...base, seconds: seconds(t0) }, `cannot read or write: ${reasonOf(err)}`), kept: false };
   }
