@@ -15,16 +15,28 @@
  * number (5000->5000), and conntrack's reply side carries the container's, so
  * a text rewrite cannot tell them apart.
  *
- * Hosts go to fleet/dc{1,2,3}/<name> (every 12th name repeats in another dc, to
+ * Hosts go to fleet/dc{1,2,3}/ as a directory <name>/, or (with `archives`) one
+ * in four each as <name>.tar.gz (flat, like `collect.sh --tar`), as
+ * sosreport-<name>-<date>.tar.xz (everything under one top directory, like sos)
+ * and as <name>.zip (every 12th name repeats in another dc, to
  * exercise `-2` ids). Some are broken on purpose: every 10th (from the 8th)
  * gets a garbage row in its /proc/net/tcp (status partial), every 25th (from
- * the 14th) has only binary garbage for captures (status failed).
+ * the 14th) has only binary garbage for captures (status failed); with
+ * archives, every 25th from the 20th is a .tar.gz cut in the middle.
  *
- *   node dist/scripts/gen-fleet.js OUT_DIR N
+ * Archives are written with tar-stream and zlib (gzip), yazl (zip) and the
+ * `xz` program (.ci/run installs xz-utils when missing); every byte of them is
+ * deterministic (fixed mtimes, modes and owners).
+ *
+ *   node dist/scripts/gen-fleet.js OUT_DIR N [--archives]
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import tar from "tar-stream";
+import yazl from "yazl";
 import { rng } from "./_bench.js";
 
 export const SAMPLES = ["lab-proxy", "lab-noproxy", "lab28-proxy", "lab28-noproxy", "lab-ipv6", "lab-proxy-sos"] as const;
@@ -35,7 +47,9 @@ const APPS = ["shop", "crm", "wiki", "ci", "mail", "pay", "search", "maps"];
 /** Files of a sample that are notes about the lab, not captures. */
 const NOT_CAPTURED = new Set(["README.md", "EXPECTED.json"]);
 
-export type Broken = "partial" | "failed" | null;
+/** partial: a bad row, the rest analysed; failed: nothing readable; truncated: an archive cut in the middle. */
+export type Broken = "partial" | "failed" | "truncated" | null;
+export type Form = "directory" | "tar.gz" | "tar.xz" | "zip";
 
 export interface GeneratedHost {
   /** Path of the host bundle. */
@@ -43,6 +57,7 @@ export interface GeneratedHost {
   /** The name inside the bundle (its hostname file). */
   hostname: string;
   sample: (typeof SAMPLES)[number];
+  form: Form;
   broken: Broken;
 }
 
@@ -130,20 +145,58 @@ function containerNames(list: { text: string }[]): string[] {
   return [...names].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
 }
 
-/** The plan of host i: which sample, names, breakage. */
-export function planHost(i: number): { sample: (typeof SAMPLES)[number]; dc: string; name: string; hostname: string; broken: Broken } {
+/** The plan of host i: which sample, names, form, breakage. */
+export function planHost(i: number, archives: boolean): { sample: (typeof SAMPLES)[number]; dc: string; name: string; hostname: string; form: Form; broken: Broken } {
   const sample = SAMPLES[i % SAMPLES.length]!;
   const dc = `dc${(i % 3) + 1}`;
   // every 12th host takes the name of the one before it (in another dc): two hosts, one base id
   const n = i % 12 === 11 ? i - 1 : i;
   const name = `${ROLES[n % ROLES.length]}${String(n + 1).padStart(4, "0")}`;
-  const broken: Broken = i % 25 === 13 ? "failed" : i % 10 === 7 ? "partial" : null;
-  return { sample, dc, name, hostname: `${name}.${dc}.example.net`, broken };
+  const form: Form = archives ? (["directory", "tar.gz", "tar.xz", "zip"] as const)[i % 4]! : "directory";
+  const broken: Broken = i % 25 === 13 ? "failed" : i % 10 === 7 ? "partial" : archives && i % 25 === 19 ? "truncated" : null;
+  return { sample, dc, name, hostname: `${name}.${dc}.example.net`, form: broken === "truncated" ? "tar.gz" : form, broken };
+}
+
+/** A fixed time for every archive entry, so the archives' bytes never change. */
+const MTIME = new Date(Date.UTC(2026, 10, 20, 12, 0, 0));
+
+async function tarOf(files: { rel: string; body: Buffer }[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on("data", (c: unknown) => chunks.push(c as Buffer));
+    pack.on("end", () => resolve());
+    pack.on("error", reject);
+  });
+  const dirs = new Set<string>();
+  for (const f of files) {
+    for (let d = path.posix.dirname(f.rel); d !== "." && !dirs.has(d); d = path.posix.dirname(d)) dirs.add(d);
+  }
+  for (const d of [...dirs].sort()) pack.entry({ name: `${d}/`, type: "directory", mode: 0o755, mtime: MTIME, uid: 0, gid: 0, uname: "root", gname: "root" });
+  for (const f of files) pack.entry({ name: f.rel, size: f.body.length, mode: 0o644, mtime: MTIME, uid: 0, gid: 0, uname: "root", gname: "root" }, f.body);
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+async function zipOf(files: { rel: string; body: Buffer }[]): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  for (const f of files) zip.addBuffer(f.body, f.rel, { mtime: MTIME, mode: 0o100644 });
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const c of zip.outputStream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function xzOf(data: Buffer): Buffer {
+  const r = spawnSync("xz", ["--compress", "--stdout", "-6", "--threads=1"], { input: data, maxBuffer: 1 << 30 });
+  if (r.error || r.status !== 0) throw new Error(`xz failed (${r.error?.message ?? r.stderr.toString()}): install xz-utils`);
+  return r.stdout;
 }
 
 /** Writes host i below `fleetDir`; returns what was made. */
-export function writeHost(samplesDir: string, fleetDir: string, i: number): GeneratedHost {
-  const plan = planHost(i);
+export async function writeHost(samplesDir: string, fleetDir: string, i: number, archives = false): Promise<GeneratedHost> {
+  const plan = planHost(i, archives);
   const next = rng(0x9e3779b9 ^ (i + 1));
   const list = sampleFiles(samplesDir, plan.sample);
   const app = APPS[(i * 7) % APPS.length]!;
@@ -153,7 +206,7 @@ export function writeHost(samplesDir: string, fleetDir: string, i: number): Gene
     containers: new Map(containerNames(list).map((c) => [c, `${app}-${c}`])),
     days: -(next() % 60),
   };
-  const dir = path.join(fleetDir, plan.dc, plan.name);
+  const files: { rel: string; body: Buffer }[] = [];
   for (const f of list) {
     let body: Buffer;
     if (plan.broken === "failed" && f.rel !== "hostname" && f.rel !== "MANIFEST") {
@@ -166,26 +219,53 @@ export function writeHost(samplesDir: string, fleetDir: string, i: number): Gene
       if (plan.broken === "partial" && f.rel === "proc/net/tcp") text += "  99: this row was cut by a bad copy\n";
       body = Buffer.from(text, "latin1");
     }
-    mkdirSync(path.dirname(path.join(dir, f.rel)), { recursive: true });
-    writeFileSync(path.join(dir, f.rel), body);
+    files.push({ rel: f.rel, body });
   }
-  return { path: dir, hostname: plan.hostname, sample: plan.sample, broken: plan.broken };
+  const base = path.join(fleetDir, plan.dc);
+  let where: string;
+  if (plan.form === "directory") {
+    where = path.join(base, plan.name);
+    for (const f of files) {
+      mkdirSync(path.dirname(path.join(where, f.rel)), { recursive: true });
+      writeFileSync(path.join(where, f.rel), f.body);
+    }
+  } else {
+    mkdirSync(base, { recursive: true });
+    let bytes: Buffer;
+    if (plan.form === "zip") {
+      where = path.join(base, `${plan.name}.zip`);
+      bytes = await zipOf(files);
+    } else if (plan.form === "tar.xz") {
+      const day = shiftIso("2026-11-20", rw.days);
+      const top = `sosreport-${plan.name}-${day}`;
+      where = path.join(base, `${top}.tar.xz`);
+      bytes = xzOf(await tarOf(files.map((f) => ({ rel: `${top}/${f.rel}`, body: f.body }))));
+    } else {
+      where = path.join(base, `${plan.name}.tar.gz`);
+      bytes = gzipSync(await tarOf(files), { level: 6 });
+      if (plan.broken === "truncated") bytes = bytes.subarray(0, Math.floor(bytes.length / 2));
+    }
+    writeFileSync(where, bytes);
+  }
+  return { path: where, hostname: plan.hostname, sample: plan.sample, form: plan.form, broken: plan.broken };
 }
 
-/** Writes hosts 0..n-1 of the fleet below `fleetDir`. */
-export function generateFleet(fleetDir: string, n: number, samplesDir = SAMPLES_DIR): GeneratedHost[] {
+/** Writes hosts 0..n-1 of the fleet below `fleetDir` (directories only, or mixed with archives). */
+export async function generateFleet(fleetDir: string, n: number, opts: { archives?: boolean; samplesDir?: string } = {}): Promise<GeneratedHost[]> {
   const out: GeneratedHost[] = [];
-  for (let i = 0; i < n; i++) out.push(writeHost(samplesDir, fleetDir, i));
+  for (let i = 0; i < n; i++) out.push(await writeHost(opts.samplesDir ?? SAMPLES_DIR, fleetDir, i, opts.archives ?? false));
   return out;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const [outDir, count] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const archives = args.includes("--archives");
+  const [outDir, count] = args.filter((a) => a !== "--archives");
   if (!outDir || !count || !/^\d+$/.test(count)) {
-    process.stderr.write("usage: node dist/scripts/gen-fleet.js OUT_DIR N\n");
+    process.stderr.write("usage: node dist/scripts/gen-fleet.js OUT_DIR N [--archives]\n");
     process.exit(2);
   }
-  const hosts = generateFleet(outDir, Number(count));
+  const hosts = await generateFleet(outDir, Number(count), { archives });
   const broken = hosts.filter((h) => h.broken);
-  process.stdout.write(`${hosts.length} hosts in ${outDir} (${broken.filter((h) => h.broken === "partial").length} partial, ${broken.filter((h) => h.broken === "failed").length} failed on purpose)\n`);
+  process.stdout.write(`${hosts.length} hosts in ${outDir} (${broken.filter((h) => h.broken === "partial").length} partial, ${broken.filter((h) => h.broken !== "partial").length} failed on purpose)\n`);
 }

@@ -7,11 +7,11 @@ import type { HostRow } from "../src/batch/host-row.js";
 
 let made: { dir: string; hosts: GeneratedHost[] } | null = null;
 
-/** 14 hosts: every sample, two named alike (ids -2), one partial and one failed on purpose. */
-export function testFleet(): { dir: string; hosts: GeneratedHost[] } {
+/** 14 host directories: every sample, two named alike (ids -2), one partial and one failed on purpose. */
+export async function testFleet(): Promise<{ dir: string; hosts: GeneratedHost[] }> {
   if (!made) {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), "natlens-fleet-")), "fleet");
-    made = { dir, hosts: generateFleet(dir, 14) };
+    made = { dir, hosts: await generateFleet(dir, 14) };
   }
   return made;
 }

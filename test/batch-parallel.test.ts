@@ -20,7 +20,7 @@ const probe = spawnSync("parallel", ["--will-cite", "--version"], { encoding: "u
 const why = probe.error ? `GNU parallel cannot be run here (${probe.error.message}); .ci/run installs the Debian package 'parallel'` : undefined;
 
 test("the GNU parallel recipe in docs/fleet.md gives the unsharded tables", { skip: why }, async () => {
-  const fleet = testFleet();
+  const fleet = await testFleet();
   const work = tmpOut("parallel");
   spawnSync("mkdir", ["-p", path.join(work, "bin")]);
   symlinkSync(fleet.dir, path.join(work, "hosts"));

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { runCli } from "./_io.js";
 import { hostRows, testFleet, tmpOut, withoutSeconds } from "./_fleet.js";
 
-const fleet = testFleet();
+const fleet = await testFleet();
 const TABLES = ["flows.csv", "flows.ndjson", "summary.txt"];
 
 function complete(out: string): number {

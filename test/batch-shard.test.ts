@@ -7,7 +7,7 @@ import { runCli } from "./_io.js";
 import { hostRows, testFleet, tmpOut, withoutSeconds } from "./_fleet.js";
 import { shardOf } from "../src/batch/discover.js";
 
-const fleet = testFleet();
+const fleet = await testFleet();
 const whole = tmpOut("whole");
 const wholeRun = runCli(["batch", fleet.dir, "--out", whole, "-j", "2", "-q"]);
 const shards = [1, 2, 3].map((i) => tmpOut(`shard${i}`));

@@ -9,7 +9,7 @@ import { hostRows, testFleet, tmpOut } from "./_fleet.js";
 import { FLEET_FLOW_COLUMNS, HOST_COLUMNS } from "../src/batch/host-row.js";
 import { FLOW_CSV_COLUMNS } from "../src/api.js";
 
-const fleet = testFleet();
+const fleet = await testFleet();
 const out = tmpOut("out");
 const run = runCli(["batch", fleet.dir, "--out", out, "--jobs", "2", "--format-per-host", "json,csv"]);
 
@@ -136,7 +136,7 @@ test("the hosts table's flow columns add up per host", async () => {
 });
 
 test("usage errors exit 2 before any work", async () => {
-  const dir = testFleet().dir;
+  const dir = fleet.dir;
   for (const argv of [
     ["batch", "no/such/dir", "--out", tmpOut("x")],
     ["batch", dir, "--out", tmpOut("x"), "--shard", "9/8"],
