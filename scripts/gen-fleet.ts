@@ -22,7 +22,7 @@
  * exercise `-2` ids). Some are broken on purpose: every 10th (from the 8th)
  * gets a garbage row in its /proc/net/tcp (status partial), every 25th (from
  * the 14th) has only binary garbage for captures (status failed); with
- * archives, every 25th from the 20th is a .tar.gz cut in the middle.
+ * archives, every 25th from the 10th is a .tar.gz cut in the middle.
  *
  * Archives are written with tar-stream and zlib (gzip), yazl (zip) and the
  * `xz` program (.ci/run installs xz-utils when missing); every byte of them is
@@ -146,15 +146,15 @@ function containerNames(list: { text: string }[]): string[] {
 }
 
 /** The plan of host i: which sample, names, form, breakage. */
-export function planHost(i: number, archives: boolean): { sample: (typeof SAMPLES)[number]; dc: string; name: string; hostname: string; form: Form; broken: Broken } {
+export function planHost(i: number, archives: boolean): { sample: (typeof SAMPLES)[number]; dc: string; name: string; hostname: string; form: Form; broken: Broken; days: number } {
   const sample = SAMPLES[i % SAMPLES.length]!;
   const dc = `dc${(i % 3) + 1}`;
-  // every 12th host takes the name of the one before it (in another dc): two hosts, one base id
-  const n = i % 12 === 11 ? i - 1 : i;
+  // every 12th host takes the name (and form) of the host four before it, in another dc: two hosts, one base id
+  const n = i % 12 === 11 ? i - 4 : i;
   const name = `${ROLES[n % ROLES.length]}${String(n + 1).padStart(4, "0")}`;
   const form: Form = archives ? (["directory", "tar.gz", "tar.xz", "zip"] as const)[i % 4]! : "directory";
-  const broken: Broken = i % 25 === 13 ? "failed" : i % 10 === 7 ? "partial" : archives && i % 25 === 19 ? "truncated" : null;
-  return { sample, dc, name, hostname: `${name}.${dc}.example.net`, form: broken === "truncated" ? "tar.gz" : form, broken };
+  const broken: Broken = i % 25 === 13 ? "failed" : i % 10 === 7 ? "partial" : archives && i % 25 === 9 ? "truncated" : null;
+  return { sample, dc, name, hostname: `${name}.${dc}.example.net`, form: broken === "truncated" ? "tar.gz" : form, broken, days: -((n * 7) % 60) };
 }
 
 /** A fixed time for every archive entry, so the archives' bytes never change. */
@@ -204,7 +204,7 @@ export async function writeHost(samplesDir: string, fleetDir: string, i: number,
     hostname: plan.hostname,
     octets: octetMap(next),
     containers: new Map(containerNames(list).map((c) => [c, `${app}-${c}`])),
-    days: -(next() % 60),
+    days: plan.days,
   };
   const files: { rel: string; body: Buffer }[] = [];
   for (const f of list) {

@@ -7,11 +7,15 @@ import type { HostRow } from "../src/batch/host-row.js";
 
 let made: { dir: string; hosts: GeneratedHost[] } | null = null;
 
-/** 14 host directories: every sample, two named alike (ids -2), one partial and one failed on purpose. */
+/**
+ * 14 hosts: every sample, as directories, .tar.gz, sosreport-style .tar.xz and .zip;
+ * two named alike (ids -2); one with a bad row (partial), one .tar.gz cut short
+ * (partial: what was read before the damage is used), one of binary garbage (failed).
+ */
 export async function testFleet(): Promise<{ dir: string; hosts: GeneratedHost[] }> {
   if (!made) {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), "natlens-fleet-")), "fleet");
-    made = { dir, hosts: await generateFleet(dir, 14) };
+    made = { dir, hosts: await generateFleet(dir, 14, { archives: true }) };
   }
   return made;
 }

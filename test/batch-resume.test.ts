@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, utimesSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { runCli } from "./_io.js";
@@ -60,7 +60,8 @@ test("--resume redoes a host whose input changed, and hosts that failed", async 
   const again = await runCli(["batch", fleet.dir, "--out", out, "-j", "2", "-q", "--resume"]);
   assert.match(again.stderr, new RegExp(`, ${analysed} kept from the earlier run`));
   const touched = rows.find((r) => r.status === "ok")!;
-  utimesSync(path.join(touched.input, "hostname"), new Date(), new Date(Date.UTC(2030, 0, 1)));
+  const file = statSync(touched.input).isDirectory() ? path.join(touched.input, "hostname") : touched.input;
+  utimesSync(file, new Date(), new Date(Date.UTC(2030, 0, 1)));
   const third = await runCli(["batch", fleet.dir, "--out", out, "-j", "2", "-q", "--resume"]);
   assert.match(third.stderr, new RegExp(`, ${analysed - 1} kept from the earlier run`));
   const asked = await runCli(["batch", fleet.dir, "--out", out, "-j", "2", "-q", "--resume", "--format-per-host", "text"]);

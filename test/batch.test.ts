@@ -18,7 +18,7 @@ test("batch writes every table and the summary, and exits 1 when some hosts are 
   assert.equal(r.code, 1, r.stderr);
   for (const f of ["flows.csv", "flows.ndjson", "hosts.csv", "hosts.ndjson", "summary.txt", "batch.json"]) assert.ok(existsSync(path.join(out, f)), f);
   assert.equal(r.stdout, readFileSync(path.join(out, "summary.txt"), "utf8"), "the summary is printed");
-  assert.match(r.stderr, /^natlens batch: 14 hosts in [0-9.]+ s \([0-9.]+ hosts\/s\): 12 ok, 1 partial, 1 failed; tables in /m);
+  assert.match(r.stderr, /^natlens batch: 14 hosts in [0-9.]+ s \([0-9.]+ hosts\/s\): 11 ok, 2 partial, 1 failed; tables in /m);
   assert.ok(!r.stderr.includes("\r"), "no progress line when stderr is not a TTY");
   assert.deepEqual(readdirSync(out).filter((f) => f.endsWith(".natlens-tmp")), [], "no temporary file is left");
 });
@@ -29,6 +29,8 @@ test("one row per host input, ids unique with -2 for a repeated name, hostname i
   assert.equal(rows.length, fleet.hosts.length);
   assert.equal(new Set(rows.map((r) => r.host_id)).size, rows.length);
   assert.deepEqual(rows.map((r) => r.host_id), [...rows.map((r) => r.host_id)].sort(), "sorted by host_id");
+  for (const form of ["directory", "tar.gz", "tar.xz", "zip"]) assert.ok(fleet.hosts.some((h) => h.form === form), `the fleet has a ${form} host`);
+  assert.ok(rows.some((r) => r.host_id.startsWith("sosreport-") && r.input.endsWith(".tar.xz") && !r.host_id.includes(".tar")), "archive extensions are not part of the id");
   const twin = rows.find((r) => r.host_id.endsWith("-2"));
   assert.ok(twin, "the repeated name got -2");
   const first = rows.find((r) => r.host_id === twin.host_id.slice(0, -2))!;
@@ -43,8 +45,9 @@ test("one row per host input, ids unique with -2 for a repeated name, hostname i
       assert.equal(row.flows, null);
     } else {
       assert.equal(row.hostname, h.hostname);
-      assert.equal(row.status, h.broken === "partial" ? "partial" : "ok", `${row.host_id}: ${row.error}`);
+      assert.equal(row.status, h.broken ? "partial" : "ok", `${row.host_id}: ${row.error}`);
       if (h.broken === "partial") assert.match(row.error ?? "", /proc\/net\/tcp:\d+: .*\[E_PROC_NET_ROW\]/);
+      if (h.broken === "truncated") assert.match(row.error ?? "", /archive is truncated or corrupt.*\[E_ARCHIVE_DAMAGED\]/);
     }
   }
   const csv = Papa.parse<string[]>(readFileSync(path.join(out, "hosts.csv"), "utf8"), { skipEmptyLines: true }).data;

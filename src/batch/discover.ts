@@ -9,8 +9,9 @@
  *   directories and archives; files beside them are counted and reported,
  *   never read. An input directory with no host below it is itself one host
  *   (a folder of loose dumps), as `analyze DIR` would take it.
- * - An archive file is one host; any other file named on the command line is
- *   a host of one file.
+ * - An archive file is one host; so is `ARCHIVE!/member` (a host archive or
+ *   folder inside a fleet archive); any other file named on the command line
+ *   is a host of one file.
  *
  * Host id: the base name without archive extensions, characters other than
  * letters, digits and `._+@-` replaced by `_`, made unique in discovery order
@@ -22,7 +23,18 @@ import { closeSync, openSync, readdirSync, readSync, statSync, type Dirent } fro
 import path from "node:path";
 import { createHash } from "node:crypto";
 
-export type HostKind = "directory" | "archive" | "file";
+export type HostKind = "directory" | "archive" | "file" | "member";
+
+/** Separates an archive from a member path in an input name (`fleet.tar!/web01.tar.xz`). */
+export const MEMBER_SEP = "!/";
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
 
 export interface HostInput {
   id: string;
@@ -94,7 +106,8 @@ export function isHostDirectory(dir: string, list: Dirent[] = entries(dir)): boo
 
 /** The host id a path gives before it is made unique. */
 export function baseHostId(input: string): string {
-  let base = path.basename(input.replace(/\/+$/, "")) || "host";
+  const member = input.lastIndexOf(MEMBER_SEP);
+  let base = path.basename((member >= 0 ? input.slice(member + MEMBER_SEP.length) : input).replace(/\/+$/, "")) || "host";
   const stripped = base.replace(ARCHIVE_EXT, "");
   if (stripped) base = stripped;
   base = base.replace(/[^A-Za-z0-9._+@-]/g, "_").replace(/^\.+/, "");
@@ -151,6 +164,13 @@ export async function discoverHosts(inputs: readonly string[], outDir?: string):
       st = statSync(raw);
     } catch {
       st = null;
+    }
+    if (!st && raw.includes(MEMBER_SEP)) {
+      // ARCHIVE!/member: one host inside an archive (read by the archive reader; checked when analysed)
+      const archive = raw.slice(0, raw.indexOf(MEMBER_SEP));
+      if (isFile(archive)) add(raw, "member");
+      else out.problems.push({ input: raw, message: `no such archive: ${archive}`, hint: "ARCHIVE!/path names a member of an archive file" });
+      continue;
     }
     if (!st && /[*?[\]{}]/.test(raw)) {
       const { glob } = await import("glob");

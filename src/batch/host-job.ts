@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { analyzeHostInputs, PER_HOST_FILE, writeHostReport, type PerHostFormat, type Report } from "./analyze-host.js";
-import type { HostInput } from "./discover.js";
+import { MEMBER_SEP, type HostInput } from "./discover.js";
 import { FLEET_FLOW_COLUMNS, FLEET_SCHEMA, failedHostRow, fleetFlowObject, hostRowOf, type FleetFlow, type HostRow } from "./host-row.js";
 import { atomicFile, FRAGMENT_CSV, FRAGMENT_NDJSON, HOST_RECORD, hostDir, removeLeftovers, writeFileAtomic } from "./files.js";
 import { CsvRowWriter } from "../output/csv.js";
@@ -59,7 +59,9 @@ export function fingerprintOf(host: HostInput): string {
       h.update(`${f}\0${st.size}\0${st.mtimeMs}\n`);
     }
   } else {
-    const st = statSync(host.input);
+    // a member of an archive changes with its archive
+    const file = host.kind === "member" ? host.input.slice(0, host.input.indexOf(MEMBER_SEP)) : host.input;
+    const st = statSync(file);
     h.update(`${st.size}\0${st.mtimeMs}\n`);
   }
   return `size+mtime:${h.digest("hex")}`;
