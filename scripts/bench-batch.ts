@@ -9,6 +9,7 @@
  *   node dist/scripts/bench-batch.js                  # 100 and 1,000 hosts
  *   BENCH_HOSTS=100,1000,10000 node ...               # growth up to 10,000
  *   NATLENS_CLI=.build-x/src/cli.js node ...          # run another build
+ *   BENCH_ARCHIVES=0 node ...                         # every host a directory
  *
  * The fleet (a quarter each directories, .tar.gz, .tar.xz and .zip) is
  * generated once into bench-out/batch-fleet/ (git-ignored) with
@@ -30,7 +31,9 @@ const CLI = path.resolve(process.env["NATLENS_CLI"] ?? "dist/src/cli.js");
 const SIZES = (process.env["BENCH_HOSTS"] ?? "100,1000").split(",").map(Number).filter((n) => n > 0).sort((a, b) => a - b);
 const NAIVE = Math.max(1, Number(process.env["BENCH_NAIVE"] ?? 20));
 const ROOT = path.resolve("bench-out");
-const FLEET = path.join(ROOT, "batch-fleet");
+/** BENCH_ARCHIVES=0: every host a directory (the fleet is then generated into another folder). */
+const ARCHIVES = process.env["BENCH_ARCHIVES"] !== "0";
+const FLEET = path.join(ROOT, ARCHIVES ? "batch-fleet" : "batch-fleet-dirs");
 const TARGET_RATIO = 0.1;
 const TARGET_SECONDS = 60;
 const TARGET_RSS_MB = 1024;
@@ -59,7 +62,7 @@ async function fleet(n: number): Promise<GeneratedHost[]> {
   }
   rmSync(FLEET, { recursive: true, force: true });
   const t0 = Date.now();
-  const hosts = await generateFleet(FLEET, n, { archives: true });
+  const hosts = await generateFleet(FLEET, n, { archives: ARCHIVES });
   writeFileSync(marker, JSON.stringify(hosts));
   console.log(`generated ${n} hosts in ${FLEET} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   return hosts;
@@ -67,7 +70,7 @@ async function fleet(n: number): Promise<GeneratedHost[]> {
 
 const mb = (x: number) => `${x.toFixed(0)} MB`;
 const all = await fleet(SIZES[SIZES.length - 1]!);
-console.log(`natlens batch benchmark: ${SIZES.join(", ")} hosts, ${availableParallelism()} CPUs (--jobs default), cli ${CLI}`);
+console.log(`natlens batch benchmark: ${SIZES.join(", ")} hosts (${ARCHIVES ? "a quarter each directories, .tar.gz, .tar.xz, .zip" : "directories"}), ${availableParallelism()} CPUs (--jobs default), cli ${CLI}`);
 
 const results = new Map<number, Timed>();
 for (const n of SIZES) {
