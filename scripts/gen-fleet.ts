@@ -35,8 +35,6 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import tar from "tar-stream";
-import yazl from "yazl";
 import { rng } from "./_bench.js";
 
 export const SAMPLES = ["lab-proxy", "lab-noproxy", "lab28-proxy", "lab28-noproxy", "lab-ipv6", "lab-proxy-sos"] as const;
@@ -157,17 +155,30 @@ export function planHost(i: number, archives: boolean): { sample: (typeof SAMPLE
   return { sample, dc, name, hostname: `${name}.${dc}.example.net`, form: broken === "truncated" ? "tar.gz" : form, broken, days: -((n * 7) % 60) };
 }
 
+/** The archive writers, loaded only for --archives (tar-stream and yazl come with the archive readers' dependencies). */
+interface TarPack extends AsyncIterable<unknown> {
+  entry(header: Record<string, unknown>, body?: Buffer): unknown;
+  finalize(): void;
+}
+interface Archivers {
+  tar: { pack(): TarPack };
+  yazl: { ZipFile: new () => { addBuffer(b: Buffer, name: string, o: Record<string, unknown>): void; end(): void; outputStream: AsyncIterable<unknown> } };
+}
+let archivers: Archivers | null = null;
+async function loadArchivers(): Promise<Archivers> {
+  if (!archivers) {
+    const names = ["tar-stream", "yazl"];
+    const [tar, yazl] = (await Promise.all(names.map((n) => import(n)))) as [{ default: Archivers["tar"] }, { default: Archivers["yazl"] }];
+    archivers = { tar: tar.default, yazl: yazl.default };
+  }
+  return archivers;
+}
+
 /** A fixed time for every archive entry, so the archives' bytes never change. */
 const MTIME = new Date(Date.UTC(2026, 10, 20, 12, 0, 0));
 
 async function tarOf(files: { rel: string; body: Buffer }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on("data", (c: unknown) => chunks.push(c as Buffer));
-    pack.on("end", () => resolve());
-    pack.on("error", reject);
-  });
+  const pack = (await loadArchivers()).tar.pack();
   const dirs = new Set<string>();
   for (const f of files) {
     for (let d = path.posix.dirname(f.rel); d !== "." && !dirs.has(d); d = path.posix.dirname(d)) dirs.add(d);
@@ -175,12 +186,13 @@ async function tarOf(files: { rel: string; body: Buffer }[]): Promise<Buffer> {
   for (const d of [...dirs].sort()) pack.entry({ name: `${d}/`, type: "directory", mode: 0o755, mtime: MTIME, uid: 0, gid: 0, uname: "root", gname: "root" });
   for (const f of files) pack.entry({ name: f.rel, size: f.body.length, mode: 0o644, mtime: MTIME, uid: 0, gid: 0, uname: "root", gname: "root" }, f.body);
   pack.finalize();
-  await done;
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 
 async function zipOf(files: { rel: string; body: Buffer }[]): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
+  const zip = new (await loadArchivers()).yazl.ZipFile();
   for (const f of files) zip.addBuffer(f.body, f.rel, { mtime: MTIME, mode: 0o100644 });
   zip.end();
   const chunks: Buffer[] = [];
