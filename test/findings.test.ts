@@ -22,8 +22,7 @@ async function stages(sample: string, reduce?: (b: Bundle) => void): Promise<{ m
   const copy: Bundle = { ...structuredClone({ ...b, sources: new Map() }), sources: b.sources };
   reduce?.(copy);
   const model = buildModel(copy);
-  const flows = attribute(model);
-  explainFlows(model, flows);
+  const flows = explainFlows(model, attribute(model));
   return { model, flows };
 }
 

@@ -6,7 +6,8 @@
  */
 import { flatten } from "../strings.js";
 import { RuleSet, type Packet } from "../engine/index.js";
-import type { Flow } from "./flows.js";
+import type { AttributedFlow, Flow } from "./flow-types.js";
+import { reasonText } from "./explain-text.js";
 import { bridgeOf, ev, type HostModel } from "./model.js";
 import { endpoint as fmt, familyOf, inCidr } from "../net/index.js";
 import type { RuleRecord } from "../types.js";
@@ -48,7 +49,7 @@ export class Explainer {
   }
 
   /** The interface a client's packet arrives on; null for the host itself. */
-  private inIface(f: Flow, family: 4 | 6): string | null {
+  private inIface(f: AttributedFlow, family: 4 | 6): string | null {
     if (f.client.kind === "host") return null;
     const ip = f.client.ip;
     let name = this.inIfaceMemo.get(ip);
@@ -63,43 +64,70 @@ export class Explainer {
   /** inIface by client address (the family follows from the address). */
   private readonly inIfaceMemo = new Map<string, string>();
 
-  explain(flows: Flow[]): void {
-    if (!this.ruleset) return;
-    for (const f of flows) {
-      if (!f.published || f.published.port === null || f.client.port === null || f.client.kind === "unknown") continue;
-      if (!["dnat", "docker-proxy"].includes(f.path) && f.outcome !== "failed") continue;
-      const family = familyOf(f.published.ip);
-      if (familyOf(f.client.ip) !== family) continue;
-      const packet: Packet = { family, proto: f.proto, src: f.client.ip, sport: f.client.port, dst: f.published.ip, dport: f.published.port, inIface: this.inIface(f, family) };
-      const t = this.trace(packet);
-      if (!t) continue;
-      if (f.outcome === "failed" && t.verdict !== "accept") {
-        const r = t.dropBy?.rule;
+  /** One flow's explanation: its reasons as text, then what the rules say about its packet. */
+  explain(a: AttributedFlow): Flow {
+    let text = a.reasons.map(reasonText).join("");
+    const evidence = [...a.evidence];
+    let { path, pathDetail } = a;
+    const t = this.ruleset ? this.traceOf(a) : null;
+    if (t) {
+      const { packet, result } = t;
+      if (a.outcome === "failed" && result.verdict !== "accept") {
+        const r = result.dropBy?.rule;
         if (r) {
-          f.explanation += `. The rules ${t.dnat ? `DNAT it to ${fmt(t.dnat.addr, t.dnat.port)} and then ` : ""}drop it: ${t.dropBy!.table} ${t.dropBy!.chain} rule ${where(r)} \`${r.text}\``;
-          f.evidence.push(ev(r.source, "rule that drops this packet", r.text));
-        } else if (t.dropBy) f.explanation += `. The rules drop it by the policy of ${t.dropBy.table} ${t.dropBy.chain}`;
-        if (t.dnat && f.path === "unknown") {
-          f.path = "dnat";
-          f.pathDetail = "dnat";
+          text += `. The rules ${result.dnat ? `DNAT it to ${fmt(result.dnat.addr, result.dnat.port)} and then ` : ""}drop it: ${result.dropBy!.table} ${result.dropBy!.chain} rule ${where(r)} \`${r.text}\``;
+          evidence.push(ev(r.source, "rule that drops this packet", r.text));
+        } else if (result.dropBy) text += `. The rules drop it by the policy of ${result.dropBy.table} ${result.dropBy.chain}`;
+        // The path from the rules: a failed flow the attribution could not place, which the saved rules DNAT.
+        if (result.dnat && path === "unknown") {
+          path = "dnat";
+          pathDetail = "dnat";
         }
-        continue;
-      }
-      if (f.path === "dnat" && t.dnat) {
-        f.evidence.push(ev(t.dnat.rule.source, "the DNAT rule this packet matches", t.dnat.rule.text));
-        if (f.snat && t.snat) f.evidence.push(ev(t.snat.rule.source, "the source NAT rule", t.snat.rule.text));
-        continue;
-      }
-      if (f.path === "docker-proxy") {
-        const why = this.whyNoDnat(packet, t);
+      } else if (a.path === "dnat" && result.dnat) {
+        evidence.push(ev(result.dnat.rule.source, "the DNAT rule this packet matches", result.dnat.rule.text));
+        if (a.snat && result.snat) evidence.push(ev(result.snat.rule.source, "the source NAT rule", result.snat.rule.text));
+      } else if (a.path === "docker-proxy") {
+        const why = this.whyNoDnat(packet, result);
         if (why) {
-          f.explanation += `. Not DNATed because ${why.text}`;
-          if (why.rule) f.evidence.push(ev(why.rule.source, "why the packet was not DNATed", why.rule.text));
-        } else if (t.dnat) {
-          f.explanation += `. Note: the saved rules would DNAT this packet to ${fmt(t.dnat.addr, t.dnat.port)} (${where(t.dnat.rule)}); the connection may predate those rules`;
+          text += `. Not DNATed because ${why.text}`;
+          if (why.rule) evidence.push(ev(why.rule.source, "why the packet was not DNATed", why.rule.text));
+        } else if (result.dnat) {
+          text += `. Note: the saved rules would DNAT this packet to ${fmt(result.dnat.addr, result.dnat.port)} (${where(result.dnat.rule)}); the connection may predate those rules`;
         }
       }
     }
+    // Explanations and notes are built from many pieces; each is held until the
+    // report is written, so flatten them (measured: 100 MB less on 108,000 flows).
+    for (const e of evidence) if (e.note) flatten(e.note);
+    if (a.proxy) flatten(a.proxy.pairing);
+    // The report's key order (natlens/analysis@1 as first published).
+    return {
+      outcome: a.outcome,
+      path,
+      pathDetail,
+      snat: a.snat,
+      published: a.published,
+      proxy: a.proxy,
+      container: a.container,
+      containerSees: a.containerSees,
+      confidence: a.confidence,
+      explanation: flatten(text),
+      evidence,
+      proto: a.proto,
+      state: a.state,
+      client: a.client,
+    };
+  }
+
+  /** The packet of a flow the rules can say something about, traced; null for the others. */
+  private traceOf(f: AttributedFlow): { packet: Packet; result: ReturnType<RuleSet["trace"]> } | null {
+    if (!f.published || f.published.port === null || f.client.port === null || f.client.kind === "unknown") return null;
+    if (!["dnat", "docker-proxy"].includes(f.path) && f.outcome !== "failed") return null;
+    const family = familyOf(f.published.ip);
+    if (familyOf(f.client.ip) !== family) return null;
+    const packet: Packet = { family, proto: f.proto, src: f.client.ip, sport: f.client.port, dst: f.published.ip, dport: f.published.port, inIface: this.inIface(f, family) };
+    const result = this.trace(packet);
+    return result ? { packet, result } : null;
   }
 
   /** RuleSet.trace, or null when it throws; shared between packets that differ only in source port when traceCache allows. */
@@ -142,13 +170,15 @@ export class Explainer {
   }
 }
 
-export function explainFlows(m: HostModel, flows: Flow[]): void {
-  new Explainer(m).explain(flows);
-  // Explanations and notes are built from many pieces; each is held until the
-  // report is written, so flatten them (measured: 100 MB less on 108,000 flows).
-  for (const f of flows) {
-    flatten(f.explanation);
-    for (const e of f.evidence) if (e.note) flatten(e.note);
-    if (f.proxy) flatten(f.proxy.pairing);
-  }
+/**
+ * The explanation stage: each attributed flow as the report's Flow, a new
+ * object, its reasons turned into text and the rule engine's answer added
+ * (which rule DNATed it, why a docker-proxy flow was not DNATed, which rule
+ * dropped a failed one). One explicit change of a decision happens here: a
+ * failed flow whose path the attribution left `unknown` becomes `dnat` when
+ * the saved rules DNAT its packet.
+ */
+export function explainFlows(m: HostModel, flows: readonly AttributedFlow[]): Flow[] {
+  const explainer = new Explainer(m);
+  return flows.map((f) => explainer.explain(f));
 }

@@ -30,3 +30,66 @@ export interface Flow {
   evidence: Evidence[];
 }
 
+
+/** Who dialled, as a reason tells it: the client at the time the reason was decided. */
+export interface Who {
+  kind: ClientKind;
+  container: string | null;
+  ip: string;
+}
+
+/**
+ * Why the attribution decided a flow's path: data only, no English (the
+ * explanation stage, explain-text.ts, writes the sentence). Each kind is one
+ * pattern of evidence; values are as they stood when the decision was made.
+ */
+export type Reason =
+  /** A host process whose owner is known connected to the container's own address. */
+  | { kind: "host-direct"; program: string | null; pid: number | null; container: string; dst: Endpoint }
+  /** A host socket to the container's address, owner unknown (no -p). */
+  | { kind: "host-socket-owner-unknown"; local: Endpoint; container: string }
+  /** A host socket to the container's address, owner unknown, and no docker-proxy frontend waiting for it. */
+  | { kind: "host-socket-no-frontend"; peer: Endpoint; container: string }
+  /** Conntrack's reply tuple proves DNAT (and SNAT when the reply goes to another address). */
+  | { kind: "dnat-conntrack"; who: Who; published: Endpoint | null; replySrc: Endpoint; replyDst: Endpoint; container: string | undefined; snat: boolean | null; pathDetail: PathDetail; failed: boolean; ctState: string | null; unreplied: boolean }
+  /** The host's client socket dialled a published port and the container sees another peer: NAT without conntrack proof. */
+  | { kind: "dnat-host-no-conntrack"; snat: boolean; client: Endpoint; published: Endpoint | null; peer: Endpoint }
+  /** The container dialled its own published port. */
+  | { kind: "hairpin-self"; container: string; published: Endpoint | null; peer: Endpoint }
+  /** The peer is a host address, nothing explains the connection. */
+  | { kind: "host-peer-unexplained"; peer: Endpoint }
+  /** The bridge gateway dialled the container and the host's socket table is missing. */
+  | { kind: "gateway-no-host-table"; container: string; peer: Endpoint; conntrackProof: boolean; proxied: boolean }
+  /** Another container dialled this container's own address. */
+  | { kind: "container-direct"; client: string; container: string; dst: Endpoint }
+  /** A client dialled a published port and the container sees its real address. */
+  | { kind: "dnat-no-snat"; client: string; published: Endpoint | null; container: string; hairpin: boolean }
+  /** Conntrack shows the peer dialled the container's address itself. */
+  | { kind: "direct-conntrack"; peer: Endpoint; container: string; dst: Endpoint }
+  /** An outside peer reached a container that publishes this port: most likely DNAT. */
+  | { kind: "dnat-guess-external"; peerIp: string; container: string; port: number | null }
+  /** The peer reached the container's own address; no NAT seen. */
+  | { kind: "direct-no-nat-seen"; peer: Endpoint; container: string }
+  /** docker-proxy's frontend and backend legs paired. */
+  | { kind: "proxy-paired"; who: Who; published: Endpoint | null; pid: number | null; backendLocal: Endpoint; backendRemote: Endpoint; container: string; pairing: string }
+  /** docker-proxy relays UDP for the only un-NATed sender to the port. */
+  | { kind: "proxy-udp"; who: Who; published: Endpoint | null; pid: number | null; backendLocal: Endpoint; container: string }
+  /** docker-proxy's backend leg without its client side. */
+  | { kind: "proxy-client-unknown"; pid: number | null; backendLocal: Endpoint; container: string }
+  /** Added to a proxy reason decided without socket owners. */
+  | { kind: "owners-unknown" }
+  /** docker-proxy's frontend without its backend leg. */
+  | { kind: "proxy-frontend-only"; pid: number | null; remote: Endpoint; published: Endpoint | null; ownerInferred: boolean; container: string | null; closed: boolean }
+  /** Conntrack entries alone pair a client leg and a gateway-to-container leg: docker-proxy. */
+  | { kind: "conntrack-proxy-paired"; clientKind: ClientKind; clientIp: string; published: Endpoint | null; gateway: Endpoint; container: string }
+  /** Conntrack shows the gateway-to-container leg of docker-proxy, client unknown. */
+  | { kind: "conntrack-proxy-unpaired"; gateway: Endpoint; container: string; candidates: number }
+  /** Conntrack shows a connection to the container's own address. */
+  | { kind: "conntrack-direct"; src: Endpoint; container: string; dst: Endpoint }
+  /** Only the client's socket to a published port: the path follows from the daemon's mode. */
+  | { kind: "client-only"; clientContainer: string | null; local: Endpoint; published: Endpoint | null; mode: "on" | "off" | "unknown" }
+  /** A client socket stuck in SYN_SENT. */
+  | { kind: "stalled"; clientContainer: string | null; local: Endpoint; remote: Endpoint; conntrack: boolean };
+
+/** A flow as the attribution stage hands it on: the report's fields but the explanation, and the reasons for it. */
+export type AttributedFlow = Omit<Flow, "explanation"> & { reasons: Reason[] };

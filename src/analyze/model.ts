@@ -8,6 +8,7 @@ import type { Bundle } from "./bundle.js";
 import type { HostFacts, InterfaceFacts } from "../engine/index.js";
 import { buildFacts, dedupeRules, isHostAddress } from "./facts.js";
 import { TupleMap } from "./tuple-map.js";
+import { dnatRules, fingerprintBackend, fingerprintProxy, fingerprintVersion } from "./fingerprint.js";
 import type { ByteSource } from "../input/read.js";
 import type {
   ChainRecord,
@@ -113,6 +114,8 @@ export interface HostModel {
   inputs: InputSummary[];
   diagnostics: Diagnostic[];
   sources: ReadonlyMap<string, ByteSource>;
+  /** Answers the stages after the model ask again and again, kept with the model (and dropped with it). */
+  memo: { bridgeOf: Map<string, HostModel["bridges"][number] | null> };
   /** Which kinds of evidence the bundle has. */
   present: {
     conntrack: boolean;
@@ -263,14 +266,15 @@ function mergeSockets(
   return out;
 }
 
-/** Bindings of a list by (proto, host ip, host port, container port), in list order: addBinding's lookup without a scan. */
-const bindingIndex = new WeakMap<Binding[], Map<string, Binding[]>>();
+/**
+ * `list`'s bindings by (proto, host ip, host port, container port), in list
+ * order: addBinding's lookup without a scan. One per list, made with it.
+ */
+type BindingIndex = Map<string, Binding[]>;
 
-function addBinding(list: Binding[], b: Omit<Binding, "proxyPids" | "evidence" | "from">, from: Binding["from"] extends Set<infer F> ? F : never, evidence: Evidence, proxyPid?: number): void {
+function addBinding(list: Binding[], index: BindingIndex, b: Omit<Binding, "proxyPids" | "evidence" | "from">, from: Binding["from"] extends Set<infer F> ? F : never, evidence: Evidence, proxyPid?: number): void {
   const hostIp = b.hostIp === "0.0.0.0" || b.hostIp === "::" || b.hostIp === "" ? null : b.hostIp;
   const hostFamily: 4 | 6 | null = b.hostIp === "0.0.0.0" ? 4 : b.hostIp === "::" ? 6 : hostIp ? familyOf(hostIp) : b.hostFamily;
-  let index = bindingIndex.get(list);
-  if (!index) bindingIndex.set(list, (index = new Map()));
   const key = `${b.proto}|${b.hostPort}|${hostIp}|${b.containerPort}`;
   let same = index.get(key);
   if (!same) index.set(key, (same = []));
@@ -288,9 +292,6 @@ function addBinding(list: Binding[], b: Omit<Binding, "proxyPids" | "evidence" |
   if (proxyPid !== undefined && !found.proxyPids.includes(proxyPid)) found.proxyPids.push(proxyPid);
 }
 
-function dnatRules(rules: RuleRecord[]): RuleRecord[] {
-  return rules.filter((r) => r.target === "DNAT" && r.nat && r.nat.addr && (r.table === "nat" || r.format === "nft"));
-}
 
 export function buildModel(b: Bundle): HostModel {
   // Containers: docker inspect first, docker ps fills gaps.
@@ -333,12 +334,14 @@ export function buildModel(b: Bundle): HostModel {
 
   // Published ports from every source.
   const bindings: Binding[] = [];
+  const bindingIndex: BindingIndex = new Map();
   for (const c of b.containers) {
     for (const p of c.ports) {
       if (p.hostPort === null) continue;
       const addr = byName.get(c.name)?.addrs.find((a) => (p.hostIp && familyOf(p.hostIp) === 6 ? a.family === 6 : a.family === 4)) ?? byName.get(c.name)?.addrs[0];
       addBinding(
         bindings,
+        bindingIndex,
         { proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, hostFamily: null, container: c.name, containerIp: addr?.ip ?? null, containerPort: p.containerPort },
         c.format === "docker-ps" ? "docker-ps" : "inspect",
         ev(c.source, `${c.name} publishes ${p.hostIp ?? ""}:${p.hostPort}->${p.containerPort}/${p.proto}`),
@@ -350,6 +353,7 @@ export function buildModel(b: Bundle): HostModel {
     if (!d || d.hostPort === null || d.containerPort === null || !d.proto) continue;
     addBinding(
       bindings,
+      bindingIndex,
       { proto: d.proto, hostIp: d.hostIp, hostPort: d.hostPort, hostFamily: null, container: d.containerIp ? (byIp.get(d.containerIp)?.container.name ?? null) : null, containerIp: d.containerIp, containerPort: d.containerPort },
       "docker-proxy",
       ev(p.source, `docker-proxy pid ${p.pid}`),
@@ -363,6 +367,7 @@ export function buildModel(b: Bundle): HostModel {
     const cip = r.nat!.addr!;
     addBinding(
       bindings,
+      bindingIndex,
       {
         proto,
         hostIp: r.matches.dst && !r.matches.dst.negated ? r.matches.dst.value.replace(/\/(32|128)$/, "") : null,
@@ -439,6 +444,7 @@ export function buildModel(b: Bundle): HostModel {
     inputs: b.inputs,
     diagnostics: b.diagnostics,
     sources: b.sources,
+    memo: { bridgeOf: new Map() },
     userlandProxy: { value: "unknown", evidence: [], how: "" },
     firewallBackend: { value: "unknown", evidence: [], how: "" },
     dockerVersion: { value: "unknown", evidence: [], how: "" },
@@ -448,88 +454,6 @@ export function buildModel(b: Bundle): HostModel {
   model.firewallBackend = fingerprintBackend(b);
   model.dockerVersion = fingerprintVersion(b);
   return model;
-}
-
-function fingerprintProxy(b: Bundle, m: HostModel): Fact<"on" | "off" | "unknown"> {
-  const on: Evidence[] = [];
-  const off: Evidence[] = [];
-  const hows: string[] = [];
-  for (const p of b.processes) {
-    if (p.dockerd?.userlandProxy === false) {
-      off.push(ev(p.source, "dockerd --userland-proxy=false"));
-      hows.push("dockerd was started with --userland-proxy=false");
-    } else if (p.dockerd?.userlandProxy === true) {
-      on.push(ev(p.source, "dockerd --userland-proxy=true"));
-      hows.push("dockerd was started with --userland-proxy=true");
-    }
-  }
-  const proxies = b.processes.filter((p) => p.dockerProxy);
-  if (proxies.length) {
-    on.push(ev(proxies[0]!.source, `${proxies.length} docker-proxy processes`));
-    hows.push(`${proxies.length} docker-proxy processes run`);
-  }
-  const published = new Set(m.bindings.map((x) => `${x.proto}|${x.hostPort}`));
-  const listeners = m.sockets.filter((s) => s.netns === "host" && (s.state === "LISTEN" || s.state === "UNCONN") && published.has(`${s.proto}|${s.localPort}`));
-  const byDockerd = listeners.filter((s) => isDockerdName(s.program));
-  const byProxy = listeners.filter((s) => isDockerProxyName(s.program));
-  if (byDockerd.length) {
-    off.push(ev(byDockerd[0]!.source, "published port held by dockerd"));
-    hows.push(`dockerd itself holds ${byDockerd.length} published-port sockets (placeholders)`);
-  }
-  if (byProxy.length) {
-    on.push(ev(byProxy[0]!.source, "published port held by docker-proxy"));
-    hows.push(`docker-proxy holds ${byProxy.length} published-port sockets`);
-  }
-  // Rules: OUTPUT jump without the loopback exclusion, DNAT without `! -i <bridge>`.
-  const natOutput = b.rules.filter((r) => r.family === 4 && r.chain === "OUTPUT" && r.table === "nat" && r.target === "DOCKER");
-  for (const r of natOutput) {
-    if (r.matches.dst?.negated && r.matches.dst.value.startsWith("127.0.0.0/8")) {
-      on.push(ev(r.source, "OUTPUT excludes 127.0.0.0/8", r.text));
-    } else {
-      off.push(ev(r.source, "OUTPUT jumps to DOCKER for loopback too", r.text));
-      hows.push("nat OUTPUT sends loopback traffic to DOCKER (no ! -d 127.0.0.0/8)");
-    }
-  }
-  if (natOutput.some((r) => r.matches.dst?.negated)) hows.push("nat OUTPUT excludes 127.0.0.0/8 from DOCKER");
-  const dnats = dnatRules(b.rules).filter((r) => r.family === 4);
-  if (dnats.length) {
-    const withIn = dnats.filter((r) => r.matches.inIface?.negated);
-    if (withIn.length === dnats.length) on.push(ev(dnats[0]!.source, "DNAT rules carry ! -i <bridge>", dnats[0]!.text));
-    else if (withIn.length === 0) {
-      off.push(ev(dnats[0]!.source, "DNAT rules have no ! -i <bridge>", dnats[0]!.text));
-      hows.push("DNAT rules have no `! -i <bridge>` qualifier");
-    }
-  }
-  const value = on.length && !off.length ? "on" : off.length && !on.length ? "off" : "unknown";
-  const how = value === "unknown" && on.length && off.length ? `conflicting evidence: ${hows.join("; ")}` : hows.join("; ") || "no evidence in the bundle";
-  return { value, evidence: value === "off" ? off : value === "on" ? on : [...on, ...off], how };
-}
-
-function fingerprintBackend(b: Bundle): Fact<"iptables" | "nftables" | "unknown"> {
-  const dockerNft = b.chains.find((c) => c.format === "nft" && c.table === "docker-bridges");
-  if (dockerNft) return { value: "nftables", evidence: [ev(dockerNft.source, "nft table docker-bridges")], how: "nft table `docker-bridges` exists (Docker 29 nftables backend)" };
-  const docker = b.chains.find((c) => c.name === "DOCKER") ?? b.rules.find((r) => r.chain === "DOCKER");
-  if (docker) return { value: "iptables", evidence: [ev(docker.source, "DOCKER chain")], how: "iptables chain DOCKER exists" };
-  return { value: "unknown", evidence: [], how: "no Docker firewall rules in the bundle" };
-}
-
-function fingerprintVersion(b: Bundle): Fact<string> {
-  const chainNames = new Set([...b.chains.map((c) => c.name), ...b.rules.map((r) => r.chain)]);
-  const has = (n: string) => chainNames.has(n);
-  const first = (n: string) => {
-    const c = b.chains.find((x) => x.name === n) ?? b.rules.find((x) => x.chain === n);
-    return c ? [ev(c.source, `chain ${n}`)] : [];
-  };
-  if (b.chains.some((c) => c.table === "docker-bridges")) return { value: ">= 29.0 (nftables backend)", evidence: [], how: "nft table docker-bridges" };
-  if (has("DOCKER-FORWARD")) {
-    if (has("DOCKER-ISOLATION-STAGE-1")) return { value: "28.0.1 - 28.x", evidence: first("DOCKER-FORWARD"), how: "DOCKER-FORWARD with DOCKER-ISOLATION-STAGE-1/2 chains" };
-    return { value: ">= 29.0", evidence: first("DOCKER-FORWARD"), how: "DOCKER-FORWARD without isolation chains" };
-  }
-  if (has("DOCKER-ISOLATION-STAGE-1")) {
-    return { value: has("DOCKER-USER") ? "18.05 - 28.0.0" : "18.03.1 - 28.0.0", evidence: first("DOCKER-ISOLATION-STAGE-1"), how: "DOCKER-ISOLATION-STAGE-1/2 chains, no DOCKER-FORWARD" };
-  }
-  if (has("DOCKER-ISOLATION")) return { value: "1.13 - 18.04", evidence: first("DOCKER-ISOLATION"), how: "single DOCKER-ISOLATION chain" };
-  return { value: "unknown", evidence: [], how: "no version-specific chains" };
 }
 
 export function isLocal(m: HostModel, ip: string): boolean {
@@ -543,12 +467,10 @@ export function containerOf(m: HostModel, ip: string): { container: ContainerInf
 
 
 type Bridge = HostModel["bridges"][number];
-/** bridgeOf answers per model and address: every flow asks it of its client, most of them external. */
-const bridgeMemo = new WeakMap<HostModel, Map<string, Bridge | null>>();
 
+/** The bridge whose subnet holds `ip` (memoised on the model: every flow asks it of its client, most of them external). */
 export function bridgeOf(m: HostModel, ip: string): Bridge | undefined {
-  let memo = bridgeMemo.get(m);
-  if (!memo) bridgeMemo.set(m, (memo = new Map()));
+  const memo = m.memo.bridgeOf;
   let b = memo.get(ip);
   if (b === undefined) {
     b = m.bridges.find((br) => br.subnets.some((s) => inCidr(ip, s))) ?? null;

@@ -103,8 +103,7 @@ export async function analyzeBundle(b: Bundle, opts: { release?: boolean; collec
     b.processes = [];
     if (gc) collectGarbage(); // the socket records, merged into the model
   }
-  const flows = attribute(m);
-  explainFlows(m, flows);
+  const flows = explainFlows(m, attribute(m));
   if (gc) collectGarbage(); // the attributor's and the explainer's indexes
   const report = buildReport(m, flows, runFindings(m, flows));
   await resolveEvidenceText(citedEvidence(report), m.sources);

@@ -1,0 +1,73 @@
+/** The explanation stage's sentences: one per kind of attribution reason (flow-types.ts Reason). */
+import { endpoint } from "../net/index.js";
+import type { Endpoint, Reason, Who } from "./flow-types.js";
+
+const fmt = (e: Endpoint | null): string => (e ? endpoint(e.ip, e.port) : "?");
+const program = (pid: number | null) => (pid !== null ? `docker-proxy (pid ${pid})` : "docker-proxy");
+/** The client as proxy reasons name it. */
+const client = (w: Who) => (w.kind === "container" ? `container ${w.container ?? w.ip}` : w.kind === "host" ? "a host process" : `client ${w.ip}`);
+/** The client of a start of a sentence about one of its own sockets. */
+const clientOf = (container: string | null, local: Endpoint) => (container ? `container ${container}` : fmt(local));
+
+/** The text of one reason; a flow's explanation is the text of its reasons in order. */
+export function reasonText(r: Reason): string {
+  switch (r.kind) {
+    case "host-direct":
+      return `a host process (${r.program ?? `pid ${r.pid}`}) connected straight to ${r.container} at ${fmt(r.dst)}; no NAT, no docker-proxy`;
+    case "host-socket-owner-unknown":
+      return `a host socket ${fmt(r.local)} is connected straight to ${r.container}; its owner is unknown (no -p), so it may also be a docker-proxy backend`;
+    case "host-socket-no-frontend":
+      return `a host socket ${fmt(r.peer)} connected straight to ${r.container}; its owner is unknown (no -p in the bundle) and no docker-proxy frontend is waiting for it`;
+    case "dnat-conntrack": {
+      const who = r.who.kind === "container" ? `container ${r.who.container ?? r.who.ip}` : r.who.kind === "host" ? "a host process" : `external client ${r.who.ip}`;
+      let text = `${who} dialled ${fmt(r.published)}; conntrack shows the reply coming from ${fmt(r.replySrc)}, so the kernel DNATed it to ${r.container}`;
+      if (r.snat) text += ` and rewrote the source to ${fmt(r.replyDst)} (${r.pathDetail === "host-nat" ? "MASQUERADE of host traffic, userland-proxy off" : "MASQUERADE"})`;
+      if (r.failed) text += `, but the connection never completed (${r.ctState ?? "no state"}${r.unreplied ? ", UNREPLIED" : ""})`;
+      else if (!r.snat) text += "; the container sees the real client";
+      if (r.pathDetail === "hairpin") text += " (hairpin NAT on the bridge)";
+      return text + ".";
+    }
+    case "dnat-host-no-conntrack":
+      return `${r.snat ? "DNAT + MASQUERADE" : "DNAT in nat OUTPUT"}: the host process ${fmt(r.client)} dialled ${fmt(r.published)}; no host socket ${fmt(r.peer)} exists, so the kernel rewrote the connection (no conntrack entry to prove it)`;
+    case "hairpin-self":
+      return `hairpin NAT: ${r.container} dialled its own published port ${fmt(r.published)}; DNAT plus the per-port MASQUERADE made it arrive from ${fmt(r.peer)}`;
+    case "host-peer-unexplained":
+      return `peer ${fmt(r.peer)} is a host address but no host socket or conntrack entry explains the connection`;
+    case "gateway-no-host-table":
+      return `${r.container} was dialled from its bridge gateway ${fmt(r.peer)}${r.conntrackProof ? " without NAT (conntrack)" : ""}: ${r.proxied ? "the pattern of a docker-proxy backend, " : ""}or a host process dialling it directly; the host's socket table is not in the bundle to tell which, or who the client was`;
+    case "container-direct":
+      return `${r.client} dialled ${r.container}'s own address ${fmt(r.dst)}: no NAT, no proxy`;
+    case "dnat-no-snat":
+      return `${r.client} dialled ${fmt(r.published)} and ${r.container} sees its real address: DNAT without SNAT${r.hairpin ? " (hairpin NAT on the bridge)" : ""}`;
+    case "direct-conntrack":
+      return `conntrack shows ${fmt(r.peer)} dialled ${r.container} at ${fmt(r.dst)} itself: no NAT`;
+    case "dnat-guess-external":
+      return `${r.peerIp} is outside the host and ${r.container} publishes port ${r.port}: most likely DNATed from a published port (no conntrack entry to prove it)`;
+    case "direct-no-nat-seen":
+      return `${fmt(r.peer)} reached ${r.container} at its own address; nothing shows a NAT (no conntrack entry)`;
+    case "proxy-paired":
+      return `${client(r.who)} dialled ${fmt(r.published)}, which no DNAT rule rewrote, so ${program(r.pid)} accepted it and opened a second connection ${fmt(r.backendLocal)} -> ${fmt(r.backendRemote)}; ${r.container} sees the gateway, not the client (pairing: ${r.pairing})`;
+    case "proxy-udp":
+      return `${client(r.who)} sends to ${fmt(r.published)}, which no DNAT rule rewrote, so ${program(r.pid)} relays its datagrams from ${fmt(r.backendLocal)}; ${r.container} sees the gateway (UDP has no accepted socket: paired as the only un-NATed sender to this port)`;
+    case "proxy-client-unknown":
+      return `${program(r.pid)} connected ${fmt(r.backendLocal)} -> ${r.container}; its client-side socket is not in the bundle (or could not be paired), so the real client is unknown`;
+    case "owners-unknown":
+      return " (socket owners are not in the bundle: a host process dialling the container directly would look the same)";
+    case "proxy-frontend-only":
+      return `docker-proxy${r.pid !== null ? ` (pid ${r.pid})` : ""} accepted ${fmt(r.remote)} on ${fmt(r.published)}${r.ownerInferred ? " (owner inferred from the published port)" : ""}; its connection to ${r.container ?? "the container"} was not found in the bundle${r.closed ? "; the connection is closed" : ""}`;
+    case "conntrack-proxy-paired":
+      return `${r.clientKind === "host" ? "a host process" : `client ${r.clientIp}`} sent to ${fmt(r.published)} without NAT (conntrack), and the bridge gateway ${fmt(r.gateway)} talks to ${r.container} without NAT: docker-proxy relayed it (paired as the only such entries; ${r.container} sees the gateway)`;
+    case "conntrack-proxy-unpaired":
+      return `conntrack shows ${fmt(r.gateway)} (the bridge gateway) dialling ${r.container} without NAT: the pattern of a docker-proxy backend; ${r.candidates ? `${r.candidates} client entries could match` : "no entry in the bundle shows which client it serves"}`;
+    case "conntrack-direct":
+      return `conntrack shows ${fmt(r.src)} dialling ${r.container} at its own address ${fmt(r.dst)}: no NAT`;
+    case "client-only":
+      return `${clientOf(r.clientContainer, r.local)} is connected to the published port ${fmt(r.published)}; nothing else in the bundle shows this connection (no container socket table, conntrack entry or docker-proxy socket for it), so the path follows only from the daemon's mode (userland-proxy ${r.mode})`;
+    case "stalled":
+      return `${clientOf(r.clientContainer, r.local)} is still waiting for an answer from ${fmt(r.remote)} (SYN_SENT): the connection never completed${r.conntrack ? "" : "; no conntrack entry exists, which is what a packet dropped in FORWARD leaves behind (the entry is never confirmed)"}`;
+    default: {
+      const never: never = r;
+      throw new Error(`unknown reason ${JSON.stringify(never)}`);
+    }
+  }
+}

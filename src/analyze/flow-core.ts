@@ -1,0 +1,73 @@
+/**
+ * The attribution's state: the flows made so far, and which sockets and
+ * conntrack entries (legs) they already cite, so that each leg is part of one
+ * flow. The passes (flow-proxy.ts, flow-server.ts, flows.ts) build on it.
+ */
+import { ev, type HostModel, type Sock } from "./model.js";
+import type { ConntrackRecord } from "../types.js";
+import { endpoint } from "../net/index.js";
+import { FlowIndex } from "./flow-index.js";
+import type { AttributedFlow, Endpoint } from "./flow-types.js";
+
+export const OPEN_STATES = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "SYN_RECV"]);
+
+export function ep(ip: string, port: number | null): Endpoint {
+  return { ip, port };
+}
+
+export class AttributionCore {
+  protected readonly ix: FlowIndex;
+
+  constructor(protected readonly m: HostModel) {
+    this.ix = new FlowIndex(m);
+  }
+
+  readonly flows: AttributedFlow[] = [];
+
+  protected readonly used = new Set<Sock | ConntrackRecord>();
+
+  /** The sockets and entries each flow already cites (a handful per flow). */
+  protected readonly legs = new Map<AttributedFlow, (Sock | ConntrackRecord)[]>();
+
+  protected newFlow(partial: Partial<AttributedFlow> & Pick<AttributedFlow, "proto" | "state" | "client">): AttributedFlow {
+    const f: AttributedFlow = {
+      outcome: OPEN_STATES.has(partial.state) || partial.state === "ASSURED" || partial.state === "UNCONN" ? "open" : partial.state === "TIME_WAIT" ? "closed" : "failed",
+      path: "unknown",
+      pathDetail: "unknown",
+      snat: null,
+      published: null,
+      proxy: null,
+      container: null,
+      containerSees: null,
+      confidence: "possible",
+      reasons: [],
+      evidence: [],
+      ...partial,
+    };
+    this.flows.push(f);
+    return f;
+  }
+
+  protected use(f: AttributedFlow, leg: Sock | ConntrackRecord, note: string): void {
+    let legs = this.legs.get(f);
+    if (!legs) this.legs.set(f, (legs = []));
+    if (legs.includes(leg)) return;
+    legs.push(leg);
+    this.used.add(leg);
+    f.evidence.push(ev(leg.source, note));
+  }
+
+  /** Attach the client's own socket (in any netns) for a connection from `client` to `dialled`. */
+  protected attachClient(f: AttributedFlow, dialled: Endpoint): void {
+    if (f.client.port === null) return;
+    for (const s of this.ix.find(f.proto, ep(f.client.ip, f.client.port), dialled)) {
+      if (this.used.has(s)) continue;
+      this.use(f, s, `client socket (${s.netns})`);
+      if (s.netns.startsWith("container:") && f.client.kind !== "container") {
+        f.client.kind = "container";
+        f.client.container = s.netns.slice("container:".length);
+      } else if (s.netns === "host" && f.client.kind === "unknown") f.client.kind = "host";
+      if (s.netns.startsWith("container:") && !f.client.container) f.client.container = s.netns.slice("container:".length);
+    }
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The attribution's indexes over the host model: sockets, bindings and
+ * conntrack entries by the keys the passes look them up by, so that no
+ * per-flow step scans every socket, binding or conntrack entry. Lookups only;
+ * the attribution state (which legs are used) lives in flow-core.ts.
+ */
+import { bridgeOf, isDockerProxyName, isLocal, type Binding, type ContainerInfo, type HostModel, type Sock } from "./model.js";
+import type { ConntrackRecord } from "../types.js";
+import { familyOf } from "../net/index.js";
+import { TupleMap } from "./tuple-map.js";
+import type { ClientKind, Endpoint } from "./flow-types.js";
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The lists of several index keys merged back into their original order (`order()` gives each item's position; built only when needed). */
+function merged<V>(lists: (V[] | undefined)[], order: () => Map<V, number>): V[] {
+  const present = lists.filter((l): l is V[] => !!l && l.length > 0);
+  if (present.length === 0) return [];
+  if (present.length === 1) return present[0]!;
+  const pos = order();
+  return present.flat().sort((a, b) => pos.get(a)! - pos.get(b)!);
+}
+
+export class FlowIndex {
+  /*
+   * Indexes, so that no per-flow step scans every socket, binding or conntrack
+   * entry. Every list keeps the order of m.sockets / m.bindings / m.ct.originals(),
+   * so a lookup followed by the rest of the original predicate gives the same
+   * first match (or the same filtered list) as the full scan. The ones only
+   * rare paths need are built on first use.
+   */
+  /** Sockets by (proto, local end, remote end), in any netns. */
+  private readonly byLocal = new TupleMap<Sock[]>();
+
+  /** `container:<name>` -> the first container of that name. */
+  private readonly netnsContainer = new Map<string, ContainerInfo>();
+
+  /** Host sockets that are neither LISTEN nor UNCONN, by proto|localPort. */
+  private readonly hostConnByLocalPort = new Map<string, Sock[]>();
+
+  /** Bindings by proto|hostPort. */
+  private readonly bindingsByHostPort = new Map<string, Binding[]>();
+
+  /** Bindings by containerIp|containerPort. */
+  private readonly bindingsByContainer = new Map<string, Binding[]>();
+
+  private lazy: {
+    /** Position of each socket in m.sockets. */
+    sockOrder?: Map<Sock, number>;
+    /** Host sockets by proto|localPort. */
+    hostByLocalPort?: Map<string, Sock[]>;
+    /** Sockets by netns|proto|localPort. */
+    byNetnsLocalPort?: Map<string, Sock[]>;
+    /** Sockets by proto|localIp|localPort. */
+    byLocalEnd?: Map<string, Sock[]>;
+    /** Sockets by proto|remotePort. */
+    byRemotePort?: Map<string, Sock[]>;
+    /** Conntrack entries of m.ct.originals() (in its order) by proto|original dport, and their positions. */
+    ctByOrigDport?: Map<string, ConntrackRecord[]>;
+    ctOrder?: Map<ConntrackRecord, number>;
+  } = {};
+
+  constructor(private readonly m: HostModel) {
+    for (const s of m.sockets) {
+      const same = this.byLocal.get(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort);
+      if (same) same.push(s);
+      else this.byLocal.add(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort, [s]);
+      if (s.netns === "host" && s.state !== "LISTEN" && s.state !== "UNCONN") push(this.hostConnByLocalPort, `${s.proto}|${s.localPort}`, s);
+    }
+    for (const c of m.containers) if (!this.netnsContainer.has(`container:${c.name}`)) this.netnsContainer.set(`container:${c.name}`, c);
+    for (const b of m.bindings) {
+      push(this.bindingsByHostPort, `${b.proto}|${b.hostPort}`, b);
+      push(this.bindingsByContainer, `${b.containerIp}|${b.containerPort}`, b);
+    }
+  }
+
+  private socketIndex(key: (s: Sock) => string | null): Map<string, Sock[]> {
+    const map = new Map<string, Sock[]>();
+    for (const s of this.m.sockets) {
+      const k = key(s);
+      if (k !== null) push(map, k, s);
+    }
+    return map;
+  }
+
+  get sockOrder(): Map<Sock, number> {
+    return (this.lazy.sockOrder ??= new Map(this.m.sockets.map((s, i) => [s, i])));
+  }
+
+  get hostByLocalPort(): Map<string, Sock[]> {
+    return (this.lazy.hostByLocalPort ??= this.socketIndex((s) => (s.netns === "host" ? `${s.proto}|${s.localPort}` : null)));
+  }
+
+  get byNetnsLocalPort(): Map<string, Sock[]> {
+    return (this.lazy.byNetnsLocalPort ??= this.socketIndex((s) => `${s.netns}|${s.proto}|${s.localPort}`));
+  }
+
+  get byLocalEnd(): Map<string, Sock[]> {
+    return (this.lazy.byLocalEnd ??= this.socketIndex((s) => `${s.proto}|${s.localIp}|${s.localPort}`));
+  }
+
+  get byRemotePort(): Map<string, Sock[]> {
+    return (this.lazy.byRemotePort ??= this.socketIndex((s) => `${s.proto}|${s.remotePort}`));
+  }
+
+  /** Conntrack entries by (proto, original destination port), and each entry's position in the dump. */
+  private ctIndex(): { byOrigDport: Map<string, ConntrackRecord[]>; order: Map<ConntrackRecord, number> } {
+    if (!this.lazy.ctByOrigDport || !this.lazy.ctOrder) {
+      const map = new Map<string, ConntrackRecord[]>();
+      const order = new Map<ConntrackRecord, number>();
+      let i = 0;
+      for (const c of this.m.ct.originals()) {
+        if (!order.has(c)) order.set(c, i++);
+        push(map, `${c.proto}|${c.original.dport}`, c);
+      }
+      this.lazy.ctByOrigDport = map;
+      this.lazy.ctOrder = order;
+    }
+    return { byOrigDport: this.lazy.ctByOrigDport, order: this.lazy.ctOrder };
+  }
+
+  get ctByOrigDport(): Map<string, ConntrackRecord[]> {
+    return this.ctIndex().byOrigDport;
+  }
+
+  get ctOrder(): Map<ConntrackRecord, number> {
+    return this.ctIndex().order;
+  }
+
+  /** Sockets (in any netns, or one) whose local end is `l` and remote end is `r`. */
+  find(proto: string, l: Endpoint, r: Endpoint, netns?: string): Sock[] {
+    const list = this.byLocal.get(proto, l.ip, l.port, r.ip, r.port) ?? [];
+    return netns ? list.filter((s) => s.netns === netns) : list;
+  }
+
+  containerOfNetns(netns: string): ContainerInfo | undefined {
+    return netns.startsWith("container:") ? this.netnsContainer.get(netns) : undefined;
+  }
+
+  clientKind(ip: string, netnsHint?: string): { kind: ClientKind; container: string | null } {
+    const c = this.m.byIp.get(ip);
+    if (c) return { kind: "container", container: c.container.name };
+    if (netnsHint?.startsWith("container:")) return { kind: "container", container: netnsHint.slice("container:".length) };
+    if (isLocal(this.m, ip)) return { kind: "host", container: null };
+    if (bridgeOf(this.m, ip)) return { kind: "container", container: null };
+    return { kind: "external", container: null };
+  }
+
+  bindingFor(proto: string, hostIp: string, hostPort: number | null): Binding | undefined {
+    const fam = familyOf(hostIp);
+    const list = this.bindingsByHostPort.get(`${proto}|${hostPort}`);
+    if (!list) return undefined;
+    return list.find((b) => b.hostIp === hostIp) ?? list.find((b) => b.hostIp === null && (b.hostFamily === null || b.hostFamily === fam)) ?? list.find((b) => b.hostIp === null);
+  }
+
+  isProxySock(s: Sock): boolean | null {
+    if (s.pid === null && !s.program) return null;
+    if (isDockerProxyName(s.program)) return true;
+    const p = s.pid !== null ? this.m.processes.get(s.pid) : undefined;
+    if (p?.dockerProxy) return true;
+    return false;
+  }
+
+  sameBridge(ip: string, c: ContainerInfo): boolean {
+    const b = bridgeOf(this.m, ip);
+    return !!b && c.addrs.some((a) => b.subnets.some((sn) => bridgeOf(this.m, a.ip) === b && sn));
+  }
+
+  bindingsForContainer(ip: string, port: number | null): Binding[] {
+    if (port === null) return [];
+    return this.bindingsByContainer.get(`${ip}|${port}`) ?? [];
+  }
+
+  /** docker-proxy frontends (accepted sockets on a proxied host port) for a container port. */
+  frontendsFor(proto: string, cip: string, cport: number | null): Sock[] {
+    const ports = new Set(this.bindingsForContainer(cip, cport).map((b) => b.hostPort));
+    const socks = merged(
+      [...ports].map((p) => this.hostConnByLocalPort.get(`${proto}|${p}`)),
+      () => this.sockOrder,
+    );
+    return socks.filter((s) => isLocal(this.m, s.localIp) && this.isProxySock(s) !== false && s.remotePort !== null);
+  }
+
+  /** Entries of m.ct.originals() (in its order) with this proto and an original dport in `ports`. */
+  ctWithDport(proto: string, ports: Set<number>): ConntrackRecord[] {
+    return merged(
+      [...ports].map((p) => this.ctByOrigDport.get(`${proto}|${p}`)),
+      () => this.ctOrder,
+    );
+  }
+
+  /** Sockets (in m.sockets order) with this proto and a remote port in `ports`. */
+  socketsToPorts(proto: string, ports: Set<number>): Sock[] {
+    return merged(
+      [...ports].map((p) => this.byRemotePort.get(`${proto}|${p}`)),
+      () => this.sockOrder,
+    );
+  }
+}
