@@ -46,6 +46,17 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
     skippedBy: {},
   };
   const diag = (d: Omit<Diagnostic, "file">) => opts.onDiagnostic({ file, ...d });
+  if (source.notes) {
+    // An archive or bundle directory itself: what reading it found. An error (damage, a limit) skips part of the input.
+    for (const n of source.notes) {
+      diag({ severity: n.severity, code: n.code, line: null, message: n.message, ...(n.hint ? { hint: n.hint } : {}) });
+      if (n.severity === "error") {
+        summary.skipped++;
+        bump(summary.skippedBy, n.code);
+      }
+    }
+    return summary;
+  }
   const reader = new LineReader(source);
   try {
     await reader.head(HEAD_LINES);
@@ -62,7 +73,7 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
       code: "E_BINARY",
       line: null,
       message: "binary content, not a text capture",
-      hint: "natlens reads text captures; unpack archives first",
+      hint: "natlens reads text captures and tar or zip archives of them (plain, gzip, xz, bzip2, zstd); this is neither",
     });
     return summary;
   }

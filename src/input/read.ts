@@ -1,11 +1,17 @@
 /**
  * Named byte streams. An input is a name (what diagnostics print) and a way to
- * open its bytes: a file, standard input, and later an archive member. Nothing
- * else in natlens touches the file system to read inputs.
+ * open its bytes: a file, standard input, or an archive member
+ * (`ARCHIVE!/path`, src/input/archive/). Nothing else in natlens touches the
+ * file system to read inputs.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
+import { DEFAULT_LIMITS, fileHead, peek, readArchiveFile, readArchiveStream, type ReadLimits } from "./archive/read-archive.js";
+import { sniffArchive } from "./archive/magic.js";
+import { MEMBER_SEP } from "./archive/names.js";
+import { LayoutFilter } from "./layouts/index.js";
+import { parseManifest } from "./manifest.js";
 
 export interface ByteSource {
   /** Display name: the path as given (or below a given directory), `-` for stdin. */
@@ -16,7 +22,28 @@ export interface ByteSource {
   path?: string;
   /** The command that produced it, when a bundle's MANIFEST says so (parsers see it as ctx.banner). */
   command?: string;
+  /**
+   * Set on the source that stands for an archive or a bundle directory itself
+   * rather than a capture: what reading it found (members skipped by the
+   * layout, damage, limits). It has no lines; the parse driver reports the
+   * notes as this input's diagnostics, and an error counts as a skipped input.
+   */
+  notes?: SourceNote[];
   open(): AsyncIterable<Buffer>;
+}
+
+export interface SourceNote {
+  severity: "error" | "warning" | "info";
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export interface ExpandOptions {
+  /** Decompression limits for archive inputs (`--max-bytes`, `--max-member-bytes`). */
+  limits?: Partial<ReadLimits>;
+  /** Keep standard input's chunks so its source can be opened again (default true; see stdinSource). */
+  replayableStdin?: boolean;
 }
 
 export interface ExpandResult {
@@ -122,61 +149,118 @@ export function textSource(name: string, text: string | Buffer): ByteSource {
   };
 }
 
-/**
- * A natlens collector bundle (scripts/collect.sh) has a MANIFEST naming each
- * file's command: `file: commands/iptables_-t_nat_-nvL` then `command: ...`.
- * Returns path (relative to the bundle) -> command; empty for other directories.
- */
-async function readManifest(dir: string): Promise<Map<string, string>> {
-  const map = new Map<string, string>();
+function readManifestFile(dir: string): Map<string, string> {
   let text: string;
   try {
-    text = await readFile(path.join(dir, "MANIFEST"), "utf8");
+    text = readFileSync(path.join(dir, "MANIFEST"), "utf8");
   } catch {
-    return map;
+    return new Map();
   }
-  if (!text.startsWith("# natlens collect manifest")) return map;
-  let file: string | null = null;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("file: ")) file = line.slice(6).trim();
-    else if (line.startsWith("command: ") && file) map.set(file, line.slice(9).trim());
+  return parseManifest(text, "")?.commands ?? new Map();
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** Files below `dir` (for the skip count of a directory the layout leaves out). */
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) n += countFiles(path.join(dir, e.name));
+    else if (e.isFile()) n++;
   }
-  return map;
+  return n;
 }
 
 /**
- * Regular files below `dir`, in name order. Synchronous, like the reads: a
- * bundle of 1,000 containers has 2,000 directories, and 2,000 trips through
- * the thread pool cost 0.2 s of waiting (measured).
+ * Regular files below `dir` that the layout reads, in name order (`rel` is the
+ * path below the input). Synchronous, like the reads: a bundle of 1,000
+ * containers has 2,000 directories, and 2,000 trips through the thread pool
+ * cost 0.2 s of waiting (measured).
  */
-function walk(dir: string, out: string[]): void {
+function walk(dir: string, rel: string, layout: LayoutFilter, out: { file: string; rel: string }[]): void {
   const entries = readdirSync(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort(byName);
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile()) out.push(p);
-    else if (e.isSymbolicLink()) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) {
+      if (layout.classifyDir(r) === "skip") layout.skipped += countFiles(p);
+      else walk(p, r, layout, out);
+    } else if (e.isFile()) {
+      if (layout.classify(r) === "read") out.push({ file: p, rel: r });
+    } else if (e.isSymbolicLink()) {
       // sosreport puts symlinks such as `ps` -> sos_commands/process/ps_auxwwwm at its
       // root; following them would read the same file twice, so they are left out.
     }
   }
 }
 
+/** A directory holding a sosreport (at its top or in its single wrapping directory). */
+function isSosTree(dir: string): boolean {
+  if (existsSync(path.join(dir, "sos_commands")) || existsSync(path.join(dir, "sos_reports"))) return true;
+  try {
+    const subdirs = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
+    return subdirs.length === 1 && existsSync(path.join(dir, subdirs[0]!.name, "sos_commands"));
+  } catch {
+    return false;
+  }
+}
+
+function archiveKindOf(file: string) {
+  try {
+    return sniffArchive(fileHead(file));
+  } catch {
+    return null;
+  }
+}
+
+async function* buffers(stream: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+}
+
 /**
- * Turn command-line inputs into byte sources: files, `-` (stdin), globs and
- * directories (every regular file below, in name order).
+ * Turn command-line inputs into byte sources: files, `-` (stdin), globs,
+ * directories (every file below that the layout reads, in name order),
+ * archives (recognised by their first bytes, wherever they appear) and
+ * `ARCHIVE!/member` names.
  */
 export async function expandInputs(
   inputs: readonly string[],
   stdin?: AsyncIterable<Buffer | string>,
-  opts: { replayableStdin?: boolean } = {},
+  opts: ExpandOptions = {},
 ): Promise<ExpandResult> {
+  const limits: ReadLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const sources: ByteSource[] = [];
   const problems: ExpandResult["problems"] = [];
+  /** A file named on the command line or matched by a glob: an archive is read, anything else is a capture. */
+  const addFile = async (file: string, command?: string, explicit = true) => {
+    const kind = archiveKindOf(file);
+    if (kind) {
+      const r = await readArchiveFile(file, file, kind, { limits, select: null });
+      sources.push(...r.sources);
+      problems.push(...r.missing);
+      return;
+    }
+    const source = fileSource(file, explicit);
+    if (command) source.command = command;
+    sources.push(source);
+  };
+  const readStdin = async (select: string[] | null) => {
+    const { head, stream } = await peek(buffers(stdin ?? process.stdin));
+    const kind = sniffArchive(head);
+    if (kind) {
+      const r = await readArchiveStream("-", stream, kind, { limits, select, depth: 0 });
+      sources.push(...r.sources);
+      problems.push(...r.missing);
+    } else if (select) {
+      problems.push({ input: `-${MEMBER_SEP}${select.join(MEMBER_SEP)}`, message: "standard input is not an archive" });
+    } else sources.push(stdinSource(stream, { replayable: opts.replayableStdin ?? true }));
+  };
   for (const input of inputs) {
     if (input === "-") {
-      sources.push(stdinSource(stdin, { replayable: opts.replayableStdin ?? true }));
+      await readStdin(null);
       continue;
     }
     let st;
@@ -185,25 +269,42 @@ export async function expandInputs(
     } catch {
       st = null;
     }
-    if (st?.isDirectory()) {
-      const files: string[] = [];
-      walk(input, files);
-      if (files.length === 0) problems.push({ input, message: "directory holds no files" });
-      const commands = await readManifest(input);
-      for (const f of files) {
-        const source = fileSource(f, false);
-        const command = commands.get(path.relative(input, f));
-        if (command) source.command = command;
-        sources.push(source);
+    if (!st && input.includes(MEMBER_SEP)) {
+      // ARCHIVE!/path/in/archive (nested: a.tar!/h1.tar.xz!/path)
+      const [archive, ...select] = input.split(MEMBER_SEP);
+      if (archive === "-") {
+        await readStdin(select);
+        continue;
       }
+      const ast = await stat(archive!).catch(() => null);
+      const kind = ast?.isFile() ? archiveKindOf(archive!) : null;
+      if (!ast) problems.push({ input, message: `no such archive: ${archive}`, hint: "ARCHIVE!/path names a member of an archive file" });
+      else if (!kind) problems.push({ input, message: `${archive} is not an archive natlens reads`, hint: "tar (plain, gzip, xz, bzip2, zstd) and zip are recognised by their first bytes" });
+      else {
+        const r = await readArchiveFile(archive!, archive!, kind, { limits, select });
+        sources.push(...r.sources);
+        problems.push(...r.missing);
+      }
+      continue;
+    }
+    if (st?.isDirectory()) {
+      const files: { file: string; rel: string }[] = [];
+      const layout = new LayoutFilter({ sos: isSosTree(input) });
+      walk(input, "", layout, files);
+      const drop = layout.redundant(files.map((f) => f.rel));
+      if (files.length === 0 && layout.skipped === 0) problems.push({ input, message: "directory holds no files" });
+      const summary = layout.summary();
+      if (summary) sources.push({ name: input, explicit: false, notes: [summary], async *open() {} });
+      const commands = readManifestFile(input);
+      for (const f of files) if (!drop.has(f.rel)) await addFile(f.file, commands.get(f.rel), false);
     } else if (st?.isFile()) {
-      sources.push(fileSource(input));
+      await addFile(input);
     } else if (!st && /[*?[\]{}]/.test(input) && (await import("glob")).hasMagic(input)) {
       // glob is loaded only for inputs that are not files: most runs never need it.
       const { glob } = await import("glob");
       const matches = (await glob(input, { nodir: true, dot: false })).sort();
       if (matches.length === 0) problems.push({ input, message: "pattern matched no files", hint: "quote the pattern or check the path" });
-      for (const m of matches) sources.push(fileSource(m));
+      for (const m of matches) await addFile(m);
     } else if (st) {
       problems.push({ input, message: "not a regular file or directory" });
     } else {

@@ -164,6 +164,12 @@ class IpRouteParser implements LineParser {
 /** `[TYPE] DST ...` where DST is default / an address, followed by a route keyword. */
 const ROW_RE = /^(?:(?:unicast|local|broadcast|multicast|anycast|blackhole|unreachable|prohibit|throw|nat) )?(?:default|[0-9a-fA-F.:]+(?:\/\d{1,3})?)(?: +(?:via|dev|proto|scope|src|metric|table|nhid)\b| *$| +(?:onlink|linkdown))/;
 const TYPED_RE = /^(?:local|broadcast|multicast|anycast|blackhole|unreachable|prohibit|throw) /;
+/**
+ * Lines of look-alike `ip`/`bridge` listings: `ip neigh` (`ADDR dev IF lladdr MAC STATE`),
+ * `bridge fdb show` (`MAC dev IF master BR permanent`). One of them and the input is not a route table.
+ */
+const NEIGH_RE = /\blladdr\b|\b(?:REACHABLE|STALE|PERMANENT|FAILED|DELAY|PROBE|INCOMPLETE|NOARP|NONE)\s*$/;
+const FDB_RE = /^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5} /;
 
 export const ipRoute: FormatParser = {
   id: "ip-route",
@@ -179,6 +185,7 @@ export const ipRoute: FormatParser = {
         nexthop++;
         continue;
       }
+      if (NEIGH_RE.test(l) || FDB_RE.test(l)) return 0;
       if (!ROW_RE.test(l)) continue;
       // a bare address alone on a line is a route only in multipath listings
       if (!/\s/.test(l.trim()) && !TYPED_RE.test(l)) continue;

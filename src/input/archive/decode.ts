@@ -1,0 +1,132 @@
+/**
+ * Decompression of one stream, chunk by chunk, with a budget: gzip through
+ * Node's zlib, xz through xz-decompress (xz-embedded compiled to WebAssembly,
+ * shipped inside the package), bzip2 through unbzip2-stream, zstd through
+ * fzstd (pure JS; Node 20's zlib has no zstd). Nothing is written to disk.
+ */
+import { PassThrough, Readable, type Duplex, pipeline } from "node:stream";
+import { createGunzip } from "node:zlib";
+import type { CompressionKind } from "./magic.js";
+import type { XzReadableStream as XzStream } from "xz-decompress";
+
+/** Thrown when a stream inflates past its budget (a decompression bomb, or a limit set too low). */
+export class LimitError extends Error {
+  constructor(
+    readonly limit: number,
+    readonly what: "archive" | "member",
+    /** The budget that ran out (an enclosing archive's error passes through a nested one). */
+    readonly budget: Budget | null = null,
+  ) {
+    super(`more than ${formatBytes(limit)} uncompressed`);
+  }
+}
+
+export function formatBytes(n: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1 && Number.isInteger(v / 1024)) {
+    v /= 1024;
+    i++;
+  }
+  if (i === 0 && n >= 1024) return `${n.toLocaleString("en-US")} bytes`;
+  return `${v.toLocaleString("en-US")} ${units[i]}`;
+}
+
+/** Bytes decompressed so far from one archive, against its limit. */
+export class Budget {
+  used = 0;
+  constructor(readonly limit: number) {}
+}
+
+async function* counted(src: AsyncIterable<Uint8Array>, budget: Budget): AsyncGenerator<Buffer> {
+  for await (const c of src) {
+    budget.used += c.byteLength;
+    if (budget.used > budget.limit) throw new LimitError(budget.limit, "archive", budget);
+    yield Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+  }
+}
+
+/** Run a Node transform over an async source; errors of either side end the iteration. */
+function through(src: AsyncIterable<Buffer>, t: Duplex): AsyncIterable<Buffer> {
+  pipeline(Readable.from(src), t, () => {});
+  return t;
+}
+
+/** The same for an old-style (`through`) stream, which is not async-iterable itself. */
+function throughLegacy(src: AsyncIterable<Buffer>, t: Duplex): AsyncIterable<Buffer> {
+  const out = new PassThrough();
+  const input = Readable.from(src);
+  input.on("error", (err) => out.destroy(err));
+  t.on("error", (err) => out.destroy(err));
+  out.on("close", () => input.destroy());
+  input.pipe(t).pipe(out);
+  return out;
+}
+
+async function* unzstd(src: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
+  const { Decompress } = await import("fzstd");
+  const out: Uint8Array[] = [];
+  const d = new Decompress((chunk) => {
+    out.push(chunk);
+  });
+  for await (const chunk of src) {
+    d.push(chunk);
+    while (out.length) yield out.shift()!;
+  }
+  d.push(new Uint8Array(0), true);
+  while (out.length) yield out.shift()!;
+}
+
+async function* unxz(src: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
+  // a CommonJS (webpack) bundle: the class sits on the default export under ESM
+  const mod = (await import("xz-decompress")) as unknown as { XzReadableStream?: typeof XzStream; default?: { XzReadableStream: typeof XzStream } };
+  const XzReadableStream = mod.XzReadableStream ?? mod.default!.XzReadableStream;
+  const it = src[Symbol.asyncIterator]();
+  const input = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await it.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      } catch (err) {
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+  const reader = new XzReadableStream(input).getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** The decompressed bytes of `src`, counted against `budget`. */
+export async function* decompress(kind: CompressionKind, src: AsyncIterable<Buffer>, budget: Budget): AsyncGenerator<Buffer> {
+  let plain: AsyncIterable<Uint8Array>;
+  switch (kind) {
+    case "gzip":
+      plain = through(src, createGunzip());
+      break;
+    case "bzip2": {
+      const { default: unbzip2 } = await import("unbzip2-stream");
+      plain = throughLegacy(src, unbzip2());
+      break;
+    }
+    case "zstd":
+      plain = unzstd(src);
+      break;
+    case "xz":
+      plain = unxz(src);
+      break;
+  }
+  yield* counted(plain, budget);
+}

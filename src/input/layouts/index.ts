@@ -1,0 +1,163 @@
+/**
+ * Layouts: which files of a support bundle natlens reads. A sosreport holds
+ * thousands of files natlens has no business opening (firmware tables, /etc,
+ * logs, sysfs); they are skipped without being read and counted in one summary
+ * line. The rules look at one relative path at a time, so they work the same
+ * for a directory walk and for a tar stream whose members come in any order.
+ *
+ * The bundle root is the input itself or a single wrapping directory
+ * (`sosreport-web01/...`, `bundle/...`): the rules look at the first or second
+ * path component. Paths not covered by a rule are read (a user's zip of
+ * captures, our collector bundle).
+ */
+
+/** sosreport plugin directories natlens reads, and what it reads in them. */
+const NET_COMMAND = /^(?:ip_netns_exec_.+?_)?(?:(?:netstat|ss|ip6?tables|ip6?tables-save|nft|conntrack)(?:_|$)|ip(?:_-[a-z0-9]+)*_(?:addr|address|route)(?:_|$))/;
+const DOCKER_COMMAND = /^docker_(?:ps|inspect|network_inspect|info|version)(?:_|$)/;
+const PLUGIN_RULES: Record<string, (rest: readonly string[]) => boolean> = {
+  networking: (rest) => NET_COMMAND.test(rest[rest.length - 1]!) && (rest.length === 1 || (rest[0] === "namespaces" && rest.length === 3)),
+  firewall_tables: () => true,
+  iptables: () => true,
+  nftables: () => true,
+  conntrack: (rest) => rest.length <= 3,
+  process: (rest) => rest.length === 1 && rest[0]!.startsWith("ps_"),
+  docker: (rest) => (rest.length === 1 ? DOCKER_COMMAND.test(rest[0]!) : rest.length === 2 && (rest[0] === "containers" || rest[0] === "networks")),
+  host: (rest) => rest.length === 1 && rest[0] === "hostname",
+};
+
+/** sosreport plugins that show another container engine (kept for the report; their files are not read). */
+export const ENGINE_PLUGINS = ["crio", "containerd", "podman", "kubernetes", "openshift"] as const;
+
+/** Directories of a system copy, never a capture natlens reads. */
+const SYSTEM_DIRS = new Set(["etc", "sys", "usr", "lib", "lib64", "boot", "dev", "sos_reports", "sos_logs", "sos_strings"]);
+/** Further system directories, skipped only in a bundle known to be a sosreport (a user may wrap captures in `tmp/`). */
+const SOS_ONLY_DIRS = new Set(["var", "run", "opt", "root", "home", "srv", "mnt", "tmp", "sos_commands"]);
+const PROC_PID = /^(?:\d+|self)$/;
+const PROC_NET_FILES = new Set(["tcp", "tcp6", "udp", "udp6", "raw", "raw6", "udplite", "udplite6", "nf_conntrack", "ip_conntrack"]);
+/** A sosreport's wrapping directory, by the names sos gives it. */
+const SOS_WRAPPER = /^(?:secured-)?sosreport-|^sos-collector-/;
+/** Preference among several `ps` views of one sosreport: one is read, the others hold the same processes. */
+const PS_PREFERENCE = ["ps_auxwwwm", "ps_auxwww", "ps_auxfwww", "ps_alxwww", "ps_-elfL"];
+
+export type Verdict = "read" | "skip";
+
+export class LayoutFilter {
+  /** Files skipped by the rules. */
+  skipped = 0;
+  /** Container-engine plugins seen in a sosreport (`crio`, `podman`, ...). */
+  readonly engines = new Set<string>();
+  /** True once the bundle is known to be a sosreport. */
+  sos: boolean;
+
+  constructor(opts: { sos?: boolean } = {}) {
+    this.sos = opts.sos ?? false;
+  }
+
+  private isMarker(name: string): boolean {
+    return name === "proc" || name === "sos_commands" || SYSTEM_DIRS.has(name) || (this.sos && SOS_ONLY_DIRS.has(name));
+  }
+
+  /** Index of the bundle root's first component in `parts`, or -1 when no rule applies. */
+  private rootIndex(parts: readonly string[]): number {
+    if (parts.length >= 2 && this.isMarker(parts[0]!)) return 0;
+    if (parts.length >= 3) {
+      if (SOS_WRAPPER.test(parts[0]!)) this.sos = true;
+      if (this.isMarker(parts[1]!)) return 1;
+    }
+    return -1;
+  }
+
+  /** Whether the file at `path` (relative, `/`-separated) is read; "skip" counts it. */
+  classify(path: string): Verdict {
+    const verdict = this.verdict(path.split("/"), false);
+    if (verdict === "skip") this.skipped++;
+    return verdict;
+  }
+
+  /** The verdict for a file, without counting it. */
+  verdictOf(path: string): Verdict {
+    return this.verdict(path.split("/"), false);
+  }
+
+  /**
+   * For a directory walk: "skip" when nothing below `path` is ever read, so the
+   * walk only counts its files. Does not count anything itself.
+   */
+  classifyDir(path: string): Verdict {
+    return this.verdict([...path.split("/"), "\0"], true);
+  }
+
+  private verdict(parts: readonly string[], dir: boolean): Verdict {
+    const k = this.rootIndex(parts);
+    if (k < 0) return "read";
+    const top = parts[k]!;
+    const rest = parts.slice(k + 1);
+    if (dir) return this.dirVerdict(top, rest.slice(0, -1));
+    if (top === "proc") {
+      // proc/net/tcp, proc/<pid>/net/tcp: the kernel's socket and conntrack tables.
+      if (rest.length === 2 && rest[0] === "net") return PROC_NET_FILES.has(rest[1]!) ? "read" : "skip";
+      if (rest.length === 3 && rest[1] === "net" && PROC_PID.test(rest[0]!)) return PROC_NET_FILES.has(rest[2]!) ? "read" : "skip";
+      return "skip";
+    }
+    if (top === "sos_commands") {
+      this.sos = true;
+      const plugin = rest[0]!;
+      if ((ENGINE_PLUGINS as readonly string[]).includes(plugin)) this.engines.add(plugin);
+      const rule = PLUGIN_RULES[plugin];
+      return rule && rest.length >= 2 && rule(rest.slice(1)) ? "read" : "skip";
+    }
+    return "skip";
+  }
+
+  private dirVerdict(top: string, r: readonly string[]): Verdict {
+    if (top === "proc") {
+      if (r.length === 0) return "read";
+      if (r[0] === "net") return r.length === 1 ? "read" : "skip";
+      return PROC_PID.test(r[0]!) && (r.length === 1 || (r.length === 2 && r[1] === "net")) ? "read" : "skip";
+    }
+    if (top === "sos_commands") {
+      this.sos = true;
+      if (r.length === 0) return "read";
+      if ((ENGINE_PLUGINS as readonly string[]).includes(r[0]!)) this.engines.add(r[0]!);
+      return PLUGIN_RULES[r[0]!] ? "read" : "skip";
+    }
+    return "skip";
+  }
+
+  /**
+   * Of the files read, those that repeat another: a sosreport holds several
+   * `ps` views of the same processes; only the preferred one is read. Returns
+   * the paths to drop (and counts them as skipped).
+   */
+  redundant(paths: readonly string[]): Set<string> {
+    const drop = new Set<string>();
+    const byDir = new Map<string, string[]>();
+    for (const p of paths) {
+      const m = /^(.*\/)?sos_commands\/process\/(ps_[^/]*)$/.exec(p);
+      if (!m) continue;
+      const dir = m[1] ?? "";
+      (byDir.get(dir) ?? byDir.set(dir, []).get(dir)!).push(m[2]!);
+    }
+    for (const [dir, names] of byDir) {
+      if (names.length < 2) continue;
+      const rank = (n: string) => {
+        const i = PS_PREFERENCE.indexOf(n);
+        return i < 0 ? PS_PREFERENCE.length : i;
+      };
+      const keep = [...names].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1))[0];
+      for (const n of names) if (n !== keep) drop.add(`${dir}sos_commands/process/${n}`);
+    }
+    this.skipped += drop.size;
+    return drop;
+  }
+
+  /** The one summary line for what was skipped, or null. */
+  summary(): { severity: "info"; code: string; message: string } | null {
+    if (this.skipped === 0) return null;
+    return {
+      severity: "info",
+      code: "I_LAYOUT_SKIPPED",
+      message: `${this.skipped.toLocaleString("en-US")} file${this.skipped === 1 ? "" : "s"} outside the networking/process/container paths skipped${this.sos ? " (sosreport layout)" : ""}`,
+    };
+  }
+}
