@@ -15,12 +15,14 @@ const EPILOGUE = `Exit status: 0 all input parsed; 1 some lines or files skipped
 Environment: NO_COLOR (non-empty: no colour), TERM=dumb (no colour).
 Docs: README.md, docs/schema.md.`;
 
-/** yargs drops a lone `-` positional, so it travels under this name. */
+/** yargs drops a lone `-` positional (and reads `-!/member` as flags), so they travel under this name. */
 const STDIN_TOKEN = "\u0000stdin";
+const toToken = (a: string) => (a === "-" || a.startsWith("-!/") ? STDIN_TOKEN + a.slice(1) : a);
+const fromToken = (i: string) => (i.startsWith(STDIN_TOKEN) ? "-" + i.slice(STDIN_TOKEN.length) : i);
 
 export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
   let code: ExitCode = ExitCode.Ok;
-  const argv = rawArgv.map((a) => (a === "-" ? STDIN_TOKEN : a));
+  const argv = rawArgv.map(toToken);
   const parser = yargs(argv)
     .scriptName("natlens")
     .usage("natlens <command> [options]\n\nExplain Docker port-publishing paths from saved socket, process, firewall and conntrack dumps.")
@@ -46,7 +48,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
         const { convert } = await import("./commands/convert.js");
         code = await convert(
           {
-            inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
+            inputs: (a.inputs as string[]).map(fromToken),
             to: a.to as OutputFormat,
             type: a.type,
             kind: a.kind,
@@ -80,7 +82,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
         const { analyze } = await import("./commands/analyze.js");
         code = await analyze(
           {
-            inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
+            inputs: (a.inputs as string[]).map(fromToken),
             to: a.to as AnalyzeFormat,
             output: a.output,
             netns: a.netns === undefined ? [] : ([] as string[]).concat(a.netns),
@@ -113,7 +115,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
         const { trace } = await import("./commands/trace.js");
         code = await trace(
           {
-            inputs: (a.inputs as string[]).map((i) => (i === STDIN_TOKEN ? "-" : i)),
+            inputs: (a.inputs as string[]).map(fromToken),
             src: a.src,
             dst: a.dst,
             proto: a.proto,

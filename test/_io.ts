@@ -8,7 +8,7 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function runCli(argv: string[], opts: { stdin?: string; env?: Record<string, string>; tty?: boolean } = {}): Promise<RunResult> {
+export async function runCli(argv: string[], opts: { stdin?: string | Buffer; env?: Record<string, string>; tty?: boolean } = {}): Promise<RunResult> {
   let stdout = "";
   let stderr = "";
   const io: Io = {
