@@ -2,7 +2,8 @@
  * The command line: yargs wiring only. `run` returns the exit code and never
  * touches `process`, so tests drive it with a fake Io.
  */
-import yargs from "yargs";
+import yargs, { type Argv } from "yargs";
+import { parseByteSize, type ReadLimits } from "./input/archive/limits.js";
 import { ExitCode, type Io, UsageError } from "./io.js";
 import { ANALYZE_FORMATS, OUTPUT_FORMATS, TRACE_FORMATS, type AnalyzeFormat, type OutputFormat } from "./output/formats.js";
 import { FORMATS } from "./registry.js";
@@ -20,6 +21,27 @@ const STDIN_TOKEN = "\u0000stdin";
 const toToken = (a: string) => (a === "-" || a.startsWith("-!/") ? STDIN_TOKEN + a.slice(1) : a);
 const fromToken = (i: string) => (i.startsWith(STDIN_TOKEN) ? "-" + i.slice(STDIN_TOKEN.length) : i);
 
+function byteSize(flag: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = parseByteSize(String(v));
+  if (n === null) throw new UsageError(`--${flag} ${JSON.stringify(v)} is not a size`, "write bytes or a size such as 64k, 512M, 2G (powers of 1024)");
+  return n;
+}
+
+/** Archive limits, for every command that reads inputs. */
+function withLimits<T>(y: Argv<T>) {
+  return y
+    .option("max-bytes", { type: "string", describe: "stop reading an archive after this much uncompressed data (default 2G): a guard against decompression bombs" })
+    .option("max-member-bytes", { type: "string", describe: "skip archive members bigger than this (default 512M)" });
+}
+
+/** The limits given on the command line (a UsageError for a size that is not one). */
+function limitsOf(a: { "max-bytes"?: unknown; "max-member-bytes"?: unknown }): Partial<ReadLimits> {
+  const maxBytes = byteSize("max-bytes", a["max-bytes"]);
+  const maxMemberBytes = byteSize("max-member-bytes", a["max-member-bytes"]);
+  return { ...(maxBytes ? { maxBytes } : {}), ...(maxMemberBytes ? { maxMemberBytes } : {}) };
+}
+
 export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
   let code: ExitCode = ExitCode.Ok;
   const argv = rawArgv.map(toToken);
@@ -30,8 +52,8 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
       "convert <inputs..>",
       "Parse dumps into normalised records (CSV, JSON, NDJSON or a text table)",
       (y) =>
-        y
-          .positional("inputs", { describe: "files, directories, globs, or - for stdin", type: "string", array: true, demandOption: true })
+        withLimits(y)
+          .positional("inputs", { describe: "files, directories, archives, ARCHIVE!/member, globs, or - for stdin", type: "string", array: true, demandOption: true })
           .option("to", { describe: "output format", choices: OUTPUT_FORMATS, default: "text" as OutputFormat })
           .option("type", { alias: "t", describe: "force an input format instead of detecting it", choices: FORMATS.map((f) => f.id), type: "string" })
           .option("kind", { alias: "k", describe: "record kind to write", choices: Object.values(KIND_PLURALS), type: "string" })
@@ -56,6 +78,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             color: a.color as ColorChoice,
             strict: a.strict,
             byteOrder: a["byte-order"],
+            limits: limitsOf(a),
             verbose: a.verbose as boolean,
             quiet: a.quiet as boolean,
           },
@@ -67,8 +90,8 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
       "analyze <inputs..>",
       "Explain every connection to a container: DNAT, docker-proxy, hairpin or direct, with evidence",
       (y) =>
-        y
-          .positional("inputs", { describe: "a bundle directory (natlens collect.sh or sosreport), files, or globs", type: "string", array: true, demandOption: true })
+        withLimits(y)
+          .positional("inputs", { describe: "a bundle directory or archive (natlens collect.sh or sosreport), files, globs, ARCHIVE!/member", type: "string", array: true, demandOption: true })
           // --format and -f: the spelling before every command took --to; kept so existing scripts work
           .option("to", { alias: ["format", "f"], describe: "output format (html: one self-contained page with a path diagram per container, docs/html.md)", choices: ANALYZE_FORMATS, default: "text" as AnalyzeFormat })
           .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
@@ -77,6 +100,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .example("natlens analyze samples/lab-proxy", "explain every flow of a captured host")
           .example("natlens analyze --to csv -o flows.csv samples/lab28-noproxy", "one row per flow")
           .example("natlens analyze --to html -o report.html samples/lab-proxy", "a page with a path diagram per container")
+          .example("natlens analyze sosreport-web01-2026-11-27-abcdefg.tar.xz", "a sosreport (or a collect.sh --tar bundle) read in place")
           .epilogue(EPILOGUE),
       async (a) => {
         const { analyze } = await import("./commands/analyze.js");
@@ -86,6 +110,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             to: a.to as AnalyzeFormat,
             output: a.output,
             netns: a.netns === undefined ? [] : ([] as string[]).concat(a.netns),
+            limits: limitsOf(a),
             color: a.color as ColorChoice,
             verbose: a.verbose as boolean,
             quiet: a.quiet as boolean,
@@ -98,7 +123,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
       "trace <inputs..>",
       "Follow one hypothetical packet through the saved firewall rules (iptables-save, -S, -L listings, nft)",
       (y) =>
-        y
+        withLimits(y)
           .positional("inputs", { describe: "rule dumps, plus optional ip addr / docker network inspect / ip route files", type: "string", array: true, demandOption: true })
           .option("src", { type: "string", demandOption: true, describe: "source of the packet: IP or IP:PORT ([v6]:PORT)" })
           .option("dst", { type: "string", demandOption: true, describe: "destination the client dialled: IP:PORT ([v6]:PORT)" })
@@ -125,6 +150,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             to: a.to,
             output: a.output,
             color: a.color as ColorChoice,
+            limits: limitsOf(a),
           },
           io,
         );

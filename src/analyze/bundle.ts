@@ -4,6 +4,7 @@
  */
 import { expandInputs, type ByteSource } from "../input/read.js";
 import { createParseCaches } from "../context.js";
+import type { ReadLimits } from "../input/archive/limits.js";
 import { parseSource } from "../parse.js";
 import type {
   AddressRecord,
@@ -107,6 +108,8 @@ async function readSmallText(source: ByteSource): Promise<string> {
 export interface LoadOptions {
   /** `--netns NAME=FILE`: sockets of FILE belong to network namespace NAME. */
   netnsOverrides: Map<string, string>;
+  /** Archive limits (`--max-bytes`, `--max-member-bytes`). */
+  limits?: Partial<ReadLimits>;
 }
 
 /**
@@ -130,7 +133,7 @@ function inNameOrder(sources: readonly ByteSource[]): ByteSource[] {
 
 /** The bundle of the inputs named on a command line (files, directories, globs, `-`). */
 export async function loadBundle(inputs: readonly string[], opts: LoadOptions, stdin?: AsyncIterable<Buffer | string>): Promise<Bundle> {
-  const { sources, problems } = await expandInputs(inputs, stdin);
+  const { sources, problems } = await expandInputs(inputs, stdin, { ...(opts.limits ? { limits: opts.limits } : {}) });
   const diagnostics: Diagnostic[] = problems.map((p) => ({ severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
   return loadSources(sources, opts, diagnostics);
 }

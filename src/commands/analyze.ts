@@ -5,6 +5,7 @@
 import { analyzeHost, openOutput, writeAnalysis, type AnalyzeFormat } from "../api.js";
 import { ExitCode, type Io, UsageError } from "../io.js";
 import { expandInputs } from "../input/read.js";
+import type { ReadLimits } from "../input/archive/limits.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { DiagnosticPrinter } from "../diagnostics.js";
 import type { Diagnostic } from "../types.js";
@@ -15,6 +16,8 @@ export interface AnalyzeArgs {
   to: AnalyzeFormat;
   output?: string | undefined;
   netns: string[];
+  /** Archive limits (`--max-bytes`, `--max-member-bytes`). */
+  limits?: Partial<ReadLimits>;
   color: ColorChoice;
   verbose: boolean;
   quiet: boolean;
@@ -33,7 +36,7 @@ function parseNetns(specs: string[]): Map<string, string> {
 
 export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   const netns = parseNetns(args.netns);
-  const { sources, problems } = await expandInputs(args.inputs, io.stdin);
+  const { sources, problems } = await expandInputs(args.inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
   const diagnostics: Diagnostic[] = problems.map((p) => ({ severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
   const report = await analyzeHost(sources, { netns, diagnostics });
   const stderrChalk = await makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));

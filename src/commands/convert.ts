@@ -5,6 +5,7 @@
 import { DiagnosticPrinter } from "../diagnostics.js";
 import { ExitCode, type Io, UsageError } from "../io.js";
 import { expandInputs, type ByteSource } from "../input/read.js";
+import type { ReadLimits } from "../input/archive/limits.js";
 import { LineReader } from "../input/lines.js";
 import { detect, formatById, MIN_SCORE, type Detection } from "../detect.js";
 import { fastPathApplies, procNetTcpToCsv } from "../fast/proc-net-tcp-csv.js";
@@ -23,6 +24,8 @@ export interface ConvertArgs {
   color: ColorChoice;
   strict: boolean;
   byteOrder: "little" | "big";
+  /** Archive limits (`--max-bytes`, `--max-member-bytes`). */
+  limits?: Partial<ReadLimits>;
   verbose: boolean;
   quiet: boolean;
 }
@@ -49,15 +52,16 @@ async function sniff(source: ByteSource, cache: Sniffed): Promise<{ detection: D
 }
 
 /** The main record kind (a format's first) of each input, found by detecting each input first. */
-async function plannedKinds(inputs: string[], io: Io, type: string | undefined, cache: Sniffed): Promise<Set<RecordKind>> {
+async function plannedKinds(sources: readonly ByteSource[], type: string | undefined, cache: Sniffed): Promise<Set<RecordKind>> {
   const kinds = new Set<RecordKind>();
   if (type) {
     const k = formatById(type)?.kinds[0];
     if (k) kinds.add(k);
     return kinds;
   }
-  const { sources } = await expandInputs(inputs.filter((i) => i !== "-"), io.stdin);
+  // Plain standard input can be read only once: it is left to the parse.
   for (const s of sources) {
+    if (s.name === "-") continue;
     const k = (await sniff(s, cache)).detection.format?.kinds[0];
     if (k) kinds.add(k);
   }
@@ -93,11 +97,13 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
   }
   let kind: RecordKind | null = null;
   const sniffed: Sniffed = new Map();
+  // Inputs are expanded once: an archive is decompressed once, for the kind planning and the parse alike.
+  const { sources, problems } = await expandInputs(args.inputs, io.stdin, { replayableStdin: false, ...(args.limits ? { limits: args.limits } : {}) });
   if (args.kind) {
     kind = kindFromName(args.kind);
     if (!kind) throw new UsageError(`unknown --kind ${JSON.stringify(args.kind)}`, `one of: ${Object.values(KIND_PLURALS).join(", ")}`);
   } else if (args.to === "csv" || args.to === "text") {
-    const kinds = await plannedKinds(args.inputs, io, args.type, sniffed);
+    const kinds = await plannedKinds(sources, args.type, sniffed);
     if (args.inputs.includes("-") && !args.type) kinds.add("socket");
     if (kinds.size === 1) kind = [...kinds][0]!;
     else if (kinds.size === 0) kind = "socket";
@@ -110,7 +116,6 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
   }
 
   // stdin is streamed, not kept: convert reads each source once
-  const { sources, problems } = await expandInputs(args.inputs, io.stdin, { replayableStdin: false });
   const stderrChalk = await makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
   const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 20 });
   if (sources.length === 0) {

@@ -9,6 +9,7 @@ import { openOutput, parseTraceQuery, TraceInputError, traceRules, writeTraceJso
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { ExitCode, type Io, UsageError } from "../io.js";
 import { expandInputs } from "../input/read.js";
+import type { ReadLimits } from "../input/archive/limits.js";
 import type { Diagnostic } from "../types.js";
 
 export interface TraceArgs {
@@ -26,6 +27,8 @@ export interface TraceArgs {
   /** An `ip -o addr` / `ip addr` / `ip -br addr` capture. */
   addrs?: string | undefined;
   to?: "text" | "json" | undefined;
+  /** Archive limits (`--max-bytes`, `--max-member-bytes`). */
+  limits?: Partial<ReadLimits>;
   /** Write to FILE instead of stdout. */
   output?: string | undefined;
   color?: ColorChoice | boolean | undefined;
@@ -41,7 +44,7 @@ export async function trace(args: TraceArgs, io: Io): Promise<ExitCode> {
   if (args.inputs.length === 0) throw new UsageError("no rule files given", "pass iptables-save / nft list ruleset / iptables -L captures, e.g. samples/lab-proxy/commands/iptables-save_-c");
 
   const inputs = [...args.inputs, ...(args.addrs ? [args.addrs] : [])];
-  const { sources, problems } = await expandInputs(inputs, io.stdin);
+  const { sources, problems } = await expandInputs(inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
   for (const p of problems) io.stderr.write(`natlens: ${p.input}: error: ${p.message}${p.hint ? `\n    hint: ${p.hint}` : ""}\n`);
   if (problems.length > 0 && sources.length === 0) return ExitCode.Usage;
 

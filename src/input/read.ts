@@ -7,7 +7,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { DEFAULT_LIMITS, fileHead, peek, readArchiveFile, readArchiveStream, type ReadLimits } from "./archive/read-archive.js";
+import { fileHead, peek, readArchiveFile, readArchiveStream } from "./archive/read-archive.js";
+import { DEFAULT_LIMITS, type ReadLimits } from "./archive/limits.js";
 import { sniffArchive } from "./archive/magic.js";
 import { MEMBER_SEP } from "./archive/names.js";
 import { LayoutFilter } from "./layouts/index.js";

@@ -19,18 +19,11 @@ import type { Entry as ZipEntry, ZipFile } from "yauzl";
 import type { ByteSource, SourceNote } from "../read.js";
 import { LayoutFilter } from "../layouts/index.js";
 import { parseManifest, type Manifest } from "../manifest.js";
+import type { ReadLimits } from "./limits.js";
 import { Budget, decompress, formatBytes, LimitError } from "./decode.js";
 import { isCompression, MAGIC_BYTES, sniffArchive, type ArchiveKind } from "./magic.js";
 import { comparePaths, memberName, normaliseMemberName, resolveLinkTarget } from "./names.js";
 
-export interface ReadLimits {
-  /** Uncompressed bytes one archive may produce (`--max-bytes`). */
-  maxBytes: number;
-  /** Bytes one member may hold to be read (`--max-member-bytes`). */
-  maxMemberBytes: number;
-}
-
-export const DEFAULT_LIMITS: ReadLimits = { maxBytes: 2 * 1024 ** 3, maxMemberBytes: 512 * 1024 ** 2 };
 
 /** Archives inside archives are followed this deep (a fleet .tar of host .tar.xz is depth 2). */
 const MAX_DEPTH = 4;
@@ -300,11 +293,12 @@ class Level {
         const r = this.resolve(path);
         if (r === "outside" || r === "loop") badLinks.push(`${path} -> ${l.target} (${r === "loop" ? "a loop" : "outside the archive"})`);
       }
+      badLinks.sort();
       if (badLinks.length) {
         this.notes.push({
           severity: "warning",
           code: "W_LINK_NOT_FOLLOWED",
-          message: `${badLinks.length} link member${badLinks.length === 1 ? "" : "s"} not followed: ${badLinks.slice(0, 3).join("; ")}${badLinks.length > 3 ? "; ..." : ""}`,
+          message: `${badLinks.length} link member${badLinks.length === 1 ? "" : "s"} not followed: ${badLinks.slice(0, 5).join("; ")}${badLinks.length > 5 ? "; ..." : ""}`,
           hint: "links are resolved only inside their archive",
         });
       }

@@ -97,8 +97,12 @@ export class LayoutFilter {
       // proc/net/tcp, proc/<pid>/net/tcp: the kernel's socket and conntrack tables.
       if (rest.length === 2 && rest[0] === "net") return PROC_NET_FILES.has(rest[1]!) ? "read" : "skip";
       if (rest.length === 3 && rest[1] === "net" && PROC_PID.test(rest[0]!)) return PROC_NET_FILES.has(rest[2]!) ? "read" : "skip";
+      // the collector's per-container `ip -o link` (proc/<pid>/ip_-o_link)
+      if (rest.length === 2 && PROC_PID.test(rest[0]!) && rest[1]!.startsWith("ip_")) return "read";
       return "skip";
     }
+    // dockerd's configuration (the collector and sosreport's docker plugin both copy it)
+    if (top === "etc") return rest.length === 2 && rest[0] === "docker" && rest[1] === "daemon.json" ? "read" : "skip";
     if (top === "sos_commands") {
       this.sos = true;
       const plugin = rest[0]!;
@@ -115,6 +119,7 @@ export class LayoutFilter {
       if (r[0] === "net") return r.length === 1 ? "read" : "skip";
       return PROC_PID.test(r[0]!) && (r.length === 1 || (r.length === 2 && r[1] === "net")) ? "read" : "skip";
     }
+    if (top === "etc") return r.length === 0 || (r.length === 1 && r[0] === "docker") ? "read" : "skip";
     if (top === "sos_commands") {
       this.sos = true;
       if (r.length === 0) return "read";
