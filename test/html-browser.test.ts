@@ -271,7 +271,7 @@ test("html in Chromium: a 1,000-flow page pages its table, 200 rows at a time", 
 });
 
 test("html in Chromium: batch writes index.html, one row per host, each link opening that host's report", async () => {
-  const fleet = testFleet();
+  const fleet = await testFleet();
   const out = path.join(tmp, "fleet-out");
   const r = await runCli(["batch", fleet.dir, "--out", out, "--jobs", "2", "-q"]);
   assert.equal(r.code, 1, r.stderr); // the generated fleet has a partial and a failed host
