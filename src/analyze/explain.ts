@@ -6,6 +6,7 @@
  */
 import { flatten } from "../strings.js";
 import { RuleSet, type Packet } from "../engine/index.js";
+import { reachUnreachedChains } from "../engine/unreached.js";
 import type { AttributedFlow, Flow } from "./flow-types.js";
 import { reasonText } from "./explain-text.js";
 import { bridgeOf, ev, type HostModel } from "./model.js";
@@ -18,6 +19,8 @@ export class Explainer {
   private readonly ruleset: RuleSet | null;
   private readonly rules: RuleRecord[];
   private readonly facts: HostModel["engineFacts"];
+  /** The partial-dump assumption appended to every answer the rules give; "" for a complete dump. */
+  private readonly assumed: string;
   /** whyNoDnat's rule lookups, precomputed: nat jumps to DOCKER with a negated -d, by family|hook chain. */
   private readonly dockerJumps = new Map<string, RuleRecord[]>();
   /** DNAT rules with a --dport, by family; and the answer per family|port. */
@@ -43,7 +46,10 @@ export class Explainer {
       }
       if (r.target === "DNAT" && r.matches.dport) (this.dnatWithDport.get(r.family) ?? this.dnatWithDport.set(r.family, []).get(r.family)!).push(r);
     }
-    this.ruleset = rules.length ? new RuleSet(rules, chains) : null;
+    // a dump of one chain (`iptables -t nat -S DOCKER`): entered as Docker enters it, said in each answer
+    const reach = reachUnreachedChains(rules);
+    this.assumed = reach.assumed.length ? ` (assumed: ${reach.assumed.join("; ")})` : "";
+    this.ruleset = rules.length ? new RuleSet(reach.rules, chains) : null;
     this.traceCache = rules.some((r) => r.matches.sport) ? null : new Map();
     this.facts = m.engineFacts;
   }
@@ -95,6 +101,8 @@ export class Explainer {
           text += `. Note: the saved rules would DNAT this packet to ${fmt(result.dnat.addr, result.dnat.port)} (${where(result.dnat.rule)}); the connection may predate those rules`;
         }
       }
+      // the rules' answer rests on the entered chain: never a plain "not NATed"
+      text += this.assumed;
     }
     // Explanations and notes are built from many pieces; each is held until the
     // report is written, so flatten them (measured: 100 MB less on 108,000 flows).

@@ -8,6 +8,7 @@ import type { ByteSource } from "../input/read.js";
 import { parseSource } from "../parse.js";
 import type { ChainRecord, Diagnostic, NatlensRecord, RuleRecord } from "../types.js";
 import { isLocal, route, RuleSet, type Packet } from "../engine/index.js";
+import { reachUnreachedChains } from "../engine/unreached.js";
 import { familyOf, inCidr, normalizeAddr } from "../net/index.js";
 import { buildFacts, dedupeRules } from "./facts.js";
 import type { TraceReport } from "../output/trace.js";
@@ -134,6 +135,9 @@ export async function traceRules(sources: readonly ByteSource[], spec: TraceSpec
   }
 
   const packet: Packet = { family, proto, src: src.addr, sport: src.port, dst: dst.addr, dport: dst.port, inIface };
-  const result = new RuleSet(rules, chains).trace(packet, facts);
+  // a dump of one chain (`iptables -t nat -S DOCKER`): enter it as Docker does, and say so
+  const reach = reachUnreachedChains(rules);
+  assumed.push(...reach.assumed);
+  const result = new RuleSet(reach.rules, chains).trace(packet, facts);
   return { packet, assumed, notes, result, errors };
 }
