@@ -214,10 +214,14 @@ Exit status: 0 every host ok; 1 some hosts partial or failed, or a shard of the 
     .command(
       "formats",
       "List the input formats natlens reads and the commands that produce them",
-      (y) => y.option("json", { type: "boolean", default: false, describe: "as JSON" }),
+      (y) =>
+        y
+          .option("to", { choices: TRACE_FORMATS, default: "text" as const, describe: "output format" })
+          .option("json", { type: "boolean", default: false, describe: "as JSON (the same as --to json)" })
+          .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" }),
       async (a) => {
         const { formats } = await import("./commands/formats.js");
-        formats(io, a.json);
+        formats(io, a.json || a.to === "json", a.output);
       },
     )
     .option("color", { describe: "colour output", choices: ["auto", "always", "never"] as const, default: "auto" as const, global: true })

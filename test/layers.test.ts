@@ -33,3 +33,14 @@ test("no analysis stage re-reads an input by path", () => {
   const bad = [...files("src/analyze"), ...files("src/output"), ...files("src/findings")].filter((f) => /pickLines|LineWalker|readFileSync|readSync|createReadStream|fs\/promises/.test(readFileSync(f, "utf8")));
   assert.deepEqual(bad, []);
 });
+
+test("every command spells the output format --to and the output file -o/--output", async () => {
+  const { runCli } = await import("./_io.js");
+  for (const cmd of ["analyze", "convert", "trace", "formats"]) {
+    const help = (await runCli([cmd, "--help"])).stdout;
+    assert.match(help, /--to\b/, `${cmd} --help has no --to`);
+    assert.match(help, /-o, --output\b/, `${cmd} --help has no -o/--output`);
+  }
+  const analyze = (await runCli(["analyze", "--help"])).stdout;
+  assert.match(analyze, /--to, --format, -f|--format/, "analyze keeps --format as an alias");
+});

@@ -1,18 +1,23 @@
 /** `natlens formats`: every input format natlens reads, with the command that produces it. */
+import { openOutput } from "../api.js";
 import type { Io } from "../io.js";
 import { FORMATS } from "../registry.js";
 
-export function formats(io: Io, json: boolean): void {
+/** The list as text or JSON, to stdout or to `output` (-o FILE). */
+export function formats(io: Io, json: boolean, output?: string): void {
+  const out = openOutput(io, output, false);
+  const write = (t: string) => out.sink.write(t);
   if (json) {
-    io.stdout.write(JSON.stringify(FORMATS.map((f) => ({ id: f.id, title: f.title, kinds: f.kinds, commands: f.commands })), null, 2) + "\n");
-    return;
+    write(JSON.stringify(FORMATS.map((f) => ({ id: f.id, title: f.title, kinds: f.kinds, commands: f.commands })), null, 2) + "\n");
+  } else {
+    const w = Math.max(...FORMATS.map((f) => f.id.length));
+    for (const f of FORMATS) {
+      write(`${f.id.padEnd(w)}  ${f.title}\n`);
+      write(`${"".padEnd(w)}  records: ${f.kinds.join(", ") || "-"}; from: ${f.commands.join(" | ") || "-"}\n`);
+    }
+    write(PASTED);
   }
-  const w = Math.max(...FORMATS.map((f) => f.id.length));
-  for (const f of FORMATS) {
-    io.stdout.write(`${f.id.padEnd(w)}  ${f.title}\n`);
-    io.stdout.write(`${"".padEnd(w)}  records: ${f.kinds.join(", ") || "-"}; from: ${f.commands.join(" | ") || "-"}\n`);
-  }
-  io.stdout.write(PASTED);
+  out.close();
 }
 
 /** How pasted terminal text is read (src/input/transcript.ts, the driver in src/parse.ts). */
