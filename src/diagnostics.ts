@@ -1,13 +1,15 @@
 /** Printing diagnostics: `natlens: file:line: severity: message [CODE]`, one per line, to stderr. */
 import type { ChalkInstance } from "chalk";
 import type { Diagnostic } from "./types.js";
+import { visible } from "./output/safe-text.js";
 
 export function formatDiagnostic(d: Diagnostic, chalk: ChalkInstance | null): string {
-  const where = d.line === null ? d.file : `${d.file}:${d.line}`;
+  // file names, messages and echoed lines carry input text: never let it reach the terminal raw
+  const where = visible(d.line === null ? d.file : `${d.file}:${d.line}`);
   const sev = chalk ? (d.severity === "error" ? chalk.red(d.severity) : d.severity === "warning" ? chalk.yellow(d.severity) : chalk.dim(d.severity)) : d.severity;
-  let out = `natlens: ${where}: ${sev}: ${d.message} [${d.code}]`;
-  if (d.text !== undefined && d.text !== "") out += `\n    | ${d.text}`;
-  if (d.hint) out += `\n    hint: ${d.hint}`;
+  let out = `natlens: ${where}: ${sev}: ${visible(d.message)} [${d.code}]`;
+  if (d.text !== undefined && d.text !== "") out += `\n    | ${visible(d.text)}`;
+  if (d.hint) out += `\n    hint: ${visible(d.hint)}`;
   return out;
 }
 
@@ -41,7 +43,7 @@ export class DiagnosticPrinter {
   flush(): void {
     for (const [key, n] of this.hidden) {
       const [file, code] = key.split("\0");
-      this.write(`natlens: ${file}: ...and ${n} more [${code}] (use --verbose to see all)\n`);
+      this.write(`natlens: ${visible(file!)}: ...and ${n} more [${code}] (use --verbose to see all)\n`);
     }
     this.hidden.clear();
   }

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import Papa from "papaparse";
 import { decodeHexIpv4, decodeHexIpv6, encodeProcHex } from "../src/net/index.js";
 import { csvCell, csvHeader, csvRow } from "../src/output/csv.js";
+import { visible } from "../src/output/safe-text.js";
 import { COLUMNS } from "../src/output/columns.js";
 import { parse } from "../src/parse.js";
 import { FORMATS } from "../src/registry.js";
@@ -32,10 +33,11 @@ test("kernel hex -> IPv6 -> kernel hex is the identity (mapped addresses include
   );
 });
 
-test("a CSV cell is exactly what papaparse writes for it", () => {
+test("a CSV cell is exactly what papaparse writes for it once controls are made visible; --csv-raw keeps every character", () => {
   fc.assert(
     fc.property(fc.string({ unit: "binary" }), (s) => {
-      assert.equal(csvCell(s), Papa.unparse([[s]], { header: false, newline: "\r\n", escapeFormulae: true }));
+      assert.equal(csvCell(s), Papa.unparse([[visible(s)]], { header: false, newline: "\r\n", escapeFormulae: true }));
+      assert.equal(csvCell(s, true), Papa.unparse([[s]], { header: false, newline: "\r\n", escapeFormulae: false }));
     }),
   );
 });
@@ -65,20 +67,22 @@ const socketArb: fc.Arbitrary<SocketRecord> = fc.record({
   flags: fc.constant([]),
 });
 
-test("CSV written then read back with papaparse gives the records' cells", () => {
+test("CSV written then read back with papaparse gives the records' cells (controls made visible); --csv-raw gives them exactly", () => {
   const columns = COLUMNS.socket;
   fc.assert(
-    fc.property(fc.array(socketArb, { maxLength: 20 }), (records) => {
-      const text = csvHeader(columns as never) + records.map((r) => csvRow(columns, r)).join("");
+    fc.property(fc.array(socketArb, { maxLength: 20 }), fc.boolean(), (records, raw) => {
+      const text = csvHeader(columns as never) + records.map((r) => csvRow(columns, r, raw)).join("");
       const back = Papa.parse<string[]>(text, { header: false, delimiter: ",", newline: "\r\n", skipEmptyLines: false }).data;
       assert.deepEqual(back[0], columns.map((c) => c.name));
       records.forEach((r, i) => {
         const row = back[i + 1]!;
         columns.forEach((c, j) => {
           const v = c.get(r);
-          const expected = v === null ? "" : String(v);
-          // formula-like text is neutralised with a leading quote, nothing else changes
+          const cell = v === null ? "" : String(v);
           const got = row[j]!;
+          if (raw) return assert.equal(got, cell, c.name);
+          // formula-like text is neutralised with a leading quote, controls are escaped, nothing else changes
+          const expected = visible(cell);
           assert.ok(got === expected || got === `'${expected}`, `${c.name}: ${JSON.stringify(got)} vs ${JSON.stringify(expected)}`);
           if (got !== expected) assert.match(expected, /^[=+\-@\t\r]/);
         });

@@ -11,20 +11,35 @@
 import { createRequire } from "node:module";
 import type Papa from "papaparse";
 import type { Cell, Column } from "./columns.js";
+import { visible } from "./safe-text.js";
 
 const UNPARSE: Papa.UnparseConfig = { header: false, newline: "\r\n", escapeFormulae: true };
+/** `--csv-raw`: RFC 4180 quoting only, for pandas/DuckDB; unsafe to open in a spreadsheet. */
+const UNPARSE_RAW: Papa.UnparseConfig = { header: false, newline: "\r\n", escapeFormulae: false };
 
 /**
  * papaparse, loaded on first use: a conversion whose cells are all plain never
  * needs it, and loading it is 15 ms of a command's start-up (measured).
  */
 let papa: typeof Papa | null = null;
-function unparse(cells: string[]): string {
+function unparse(cells: string[], raw = false): string {
   papa ??= createRequire(import.meta.url)("papaparse") as typeof Papa;
-  return papa.unparse([cells], UNPARSE);
+  return papa.unparse([cells], raw ? UNPARSE_RAW : UNPARSE);
 }
 
-/** True when papaparse would write `s` unchanged (no quoting, no formula escape). */
+/**
+ * The cell for a string that is not plain: control, C1 and bidi characters
+ * made visible (safe-text.ts), then quoted and formula-neutralised by
+ * papaparse; with `raw`, quoted only and every character kept.
+ */
+function quoted(s: string, raw: boolean): string {
+  return raw ? unparse([s], true) : unparse([visible(s)]);
+}
+
+/**
+ * True when `s` can be written as it is: papaparse would neither quote nor
+ * formula-escape it, and it holds no character safe-text.ts makes visible.
+ */
 function plain(s: string): boolean {
   if (s.length === 0) return true;
   const c0 = s.charCodeAt(0);
@@ -33,17 +48,17 @@ function plain(s: string): boolean {
   if (s.charCodeAt(s.length - 1) === 32) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    // , " CR LF and the byte-order mark
-    if (c === 44 || c === 34 || c === 13 || c === 10 || c === 0xfeff) return false;
+    // , " and the byte-order mark; controls but tab (CR LF among them), DEL, C1, bidi controls
+    if (c === 44 || c === 34 || c === 0xfeff || (c < 32 && c !== 9) || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return false;
   }
   return true;
 }
 
-export function csvCell(value: Cell): string {
+export function csvCell(value: Cell, raw = false): string {
   if (value === null) return "";
   if (typeof value === "number") return String(value);
   if (typeof value === "boolean") return value ? "true" : "false";
-  return plain(value) ? value : unparse([value]);
+  return plain(value) ? value : quoted(value, raw);
 }
 
 export function csvHeader(columns: readonly Column<never>[]): string {
@@ -51,11 +66,11 @@ export function csvHeader(columns: readonly Column<never>[]): string {
   return (names.every(plain) ? names.join(",") : unparse(names)) + "\r\n";
 }
 
-export function csvRow<R>(columns: readonly Column<R>[], record: R): string {
+export function csvRow<R>(columns: readonly Column<R>[], record: R, raw = false): string {
   let line = "";
   for (let i = 0; i < columns.length; i++) {
     if (i > 0) line += ",";
-    line += csvCell(columns[i]!.get(record));
+    line += csvCell(columns[i]!.get(record), raw);
   }
   return line + "\r\n";
 }
@@ -77,7 +92,10 @@ export class CsvRowWriter<R> {
   /** Reused for every row: join() builds the row as one flat string. */
   private readonly cells: string[];
 
-  constructor(private readonly columns: readonly Column<R>[]) {
+  constructor(
+    private readonly columns: readonly Column<R>[],
+    private readonly raw = false,
+  ) {
     this.last = columns.map(() => null);
     this.lastCell = columns.map(() => "");
     this.cells = columns.map(() => "");
@@ -94,7 +112,7 @@ export class CsvRowWriter<R> {
       else if (typeof v === "string") {
         if (v === this.last[i]) cell = this.lastCell[i]!;
         else {
-          cell = plain(v) ? v : unparse([v]);
+          cell = plain(v) ? v : quoted(v, this.raw);
           this.last[i] = v;
           this.lastCell[i] = cell;
         }

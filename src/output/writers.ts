@@ -14,6 +14,7 @@ import {
 } from "../types.js";
 import { COLUMNS, TEXT_COLUMNS, type Column } from "./columns.js";
 import { csvHeader, CsvRowWriter } from "./csv.js";
+import { jsonSafe, visible } from "./safe-text.js";
 
 import type { OutputFormat } from "./formats.js";
 
@@ -33,16 +34,18 @@ export interface WriterOptions {
   /** Only records of this kind are written (required for csv and text when inputs hold several kinds). */
   kind: RecordKind | null;
   chalk: ChalkInstance | null;
+  /** `--csv-raw`: no formula neutralisation and no escaping of control characters (not for spreadsheets). */
+  csvRaw?: boolean;
 }
 
 function cols(kind: RecordKind): Column<NatlensRecord>[] {
   return COLUMNS[kind] as unknown as Column<NatlensRecord>[];
 }
 
-function csvWriter(sink: Sink, kind: RecordKind): RecordWriter {
+function csvWriter(sink: Sink, kind: RecordKind, raw: boolean): RecordWriter {
   const columns = cols(kind);
   sink.write(csvHeader(columns as Column<never>[]));
-  const rows = new CsvRowWriter(columns);
+  const rows = new CsvRowWriter(columns, raw);
   return {
     write(record) {
       if (record.kind === kind) sink.write(rows.row(record));
@@ -54,11 +57,11 @@ function csvWriter(sink: Sink, kind: RecordKind): RecordWriter {
 function ndjsonWriter(sink: Sink, kind: RecordKind | null): RecordWriter {
   return {
     write(record) {
-      if (!kind || record.kind === kind) sink.write(JSON.stringify(record) + "\n");
+      if (!kind || record.kind === kind) sink.write(jsonSafe(JSON.stringify(record)) + "\n");
     },
     finish(inputs, diagnostics) {
-      for (const i of inputs) sink.write(JSON.stringify({ kind: "input", ...i }) + "\n");
-      for (const d of diagnostics) sink.write(JSON.stringify({ kind: "diagnostic", ...d }) + "\n");
+      for (const i of inputs) sink.write(jsonSafe(JSON.stringify({ kind: "input", ...i })) + "\n");
+      for (const d of diagnostics) sink.write(jsonSafe(JSON.stringify({ kind: "diagnostic", ...d })) + "\n");
     },
   };
 }
@@ -74,11 +77,11 @@ function jsonWriter(sink: Sink, kind: RecordKind | null): RecordWriter {
       sink.write(`{\n  "schema": ${JSON.stringify(RECORDS_SCHEMA)}`);
       for (const [plural, records] of Object.entries(groups)) {
         sink.write(`,\n  ${JSON.stringify(plural)}: [`);
-        records.forEach((r, i) => sink.write(`${i ? "," : ""}\n    ${JSON.stringify(r)}`));
+        records.forEach((r, i) => sink.write(`${i ? "," : ""}\n    ${jsonSafe(JSON.stringify(r))}`));
         sink.write(records.length ? "\n  ]" : "]");
       }
-      sink.write(`,\n  "inputs": ${JSON.stringify(inputs, null, 2).replace(/\n/g, "\n  ")}`);
-      sink.write(`,\n  "diagnostics": ${JSON.stringify(diagnostics, null, 2).replace(/\n/g, "\n  ")}\n}\n`);
+      sink.write(`,\n  "inputs": ${jsonSafe(JSON.stringify(inputs, null, 2)).replace(/\n/g, "\n  ")}`);
+      sink.write(`,\n  "diagnostics": ${jsonSafe(JSON.stringify(diagnostics, null, 2)).replace(/\n/g, "\n  ")}\n}\n`);
     },
   };
 }
@@ -116,7 +119,7 @@ function textWriter(sink: Sink, kind: RecordKind, chalk: ChalkInstance | null): 
       if (record.kind !== kind) return;
       rows.push(columns.map((c) => {
         const v = c.get(record);
-        return v === null ? "-" : String(v);
+        return v === null ? "-" : visible(String(v));
       }));
     },
     finish() {
@@ -145,7 +148,7 @@ export function createWriter(format: OutputFormat, sink: Sink, opts: WriterOptio
   switch (format) {
     case "csv":
       if (!opts.kind) throw new Error("csv output needs a record kind");
-      return csvWriter(sink, opts.kind);
+      return csvWriter(sink, opts.kind, opts.csvRaw === true);
     case "text":
       if (!opts.kind) throw new Error("text output needs a record kind");
       return textWriter(sink, opts.kind, opts.chalk);
