@@ -60,6 +60,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
           .option("byte-order", { describe: "byte order of the host that wrote /proc/net files", choices: ["little", "big"] as const, default: "little" as const })
           .option("strict", { describe: "stop with exit 2 at the first error, writing nothing", type: "boolean", default: false })
+          .option("csv-raw", { describe: "CSV for pandas/DuckDB: no formula neutralisation, control characters kept as they are (unsafe to open in a spreadsheet or print to a terminal)", type: "boolean", default: false })
           .example("natlens convert samples/lab-proxy/proc/net/tcp", "decode a kernel socket table")
           .example("natlens convert --to csv --kind sockets -o sockets.csv samples/lab-proxy/", "every socket of a bundle as CSV")
           .example("natlens convert --to json ss.txt ps.txt", "sockets and processes as one JSON document")
@@ -79,6 +80,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             strict: a.strict,
             byteOrder: a["byte-order"],
             limits: limitsOf(a),
+            csvRaw: a["csv-raw"],
             verbose: a.verbose as boolean,
             quiet: a.quiet as boolean,
           },

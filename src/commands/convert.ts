@@ -8,7 +8,7 @@ import { expandInputs, type ByteSource } from "../input/read.js";
 import type { ReadLimits } from "../input/archive/limits.js";
 import { LineReader } from "../input/lines.js";
 import { detect, formatById, MIN_SCORE, type Detection } from "../detect.js";
-import { fastPathApplies, procNetTcpToCsv } from "../fast/proc-net-tcp-csv.js";
+import { fastPathApplies, procNetTcpToCsv, type FastScratch } from "../fast/proc-net-tcp-csv.js";
 import { parseSource } from "../parse.js";
 import { FORMATS } from "../registry.js";
 import { KIND_PLURALS, type Diagnostic, type InputSummary, type RecordKind } from "../types.js";
@@ -28,6 +28,8 @@ export interface ConvertArgs {
   limits?: Partial<ReadLimits>;
   verbose: boolean;
   quiet: boolean;
+  /** CSV without formula neutralisation or control-character escapes (pandas, DuckDB; unsafe for spreadsheets). */
+  csvRaw?: boolean;
 }
 
 class StrictStop extends Error {}
@@ -72,7 +74,7 @@ async function plannedKinds(sources: readonly ByteSource[], type: string | undef
  * /proc/net/{tcp,udp} to socket CSV through the byte-level fast path, when the
  * input is a file detected (or forced) as proc-net-tcp; null otherwise.
  */
-async function fastSocketCsv(source: ByteSource, args: ConvertArgs, sink: Output["sink"], onDiagnostic: (d: Diagnostic) => void, cache: Sniffed): Promise<InputSummary | null> {
+async function fastSocketCsv(source: ByteSource, args: ConvertArgs, sink: Output["sink"], onDiagnostic: (d: Diagnostic) => void, cache: Sniffed, scratch: FastScratch): Promise<InputSummary | null> {
   if (!source.path || !fastPathApplies()) return null;
   let detectedBy: InputSummary["detectedBy"] = "type-option";
   let score = 1;
@@ -87,7 +89,7 @@ async function fastSocketCsv(source: ByteSource, args: ConvertArgs, sink: Output
     score = Math.round(d.score * 100) / 100;
   }
   const summary: InputSummary = { file: source.name, format: "proc-net-tcp", detectedBy, score, lines: 0, records: 0, ignored: 0, skipped: 0, ignoredBy: {}, skippedBy: {} };
-  procNetTcpToCsv(source.path, summary, sink, { options: { byteOrder: args.byteOrder }, onDiagnostic });
+  procNetTcpToCsv(source.path, summary, sink, { options: { byteOrder: args.byteOrder }, onDiagnostic, scratch, csvRaw: args.csvRaw === true });
   return summary;
 }
 
@@ -125,7 +127,8 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
 
   const stdoutColor = args.to === "text" && !args.output && resolveColor(args.color, io.env, io.stdoutIsTTY);
   const out = openOutput(io, args.output, args.strict);
-  const writer = createWriter(args.to, out.sink, { kind, chalk: await makeChalk(stdoutColor) });
+  const writer = createWriter(args.to, out.sink, { kind, chalk: await makeChalk(stdoutColor), csvRaw: args.csvRaw === true });
+  const scratch: FastScratch = { out: null };
 
   const diagnostics: Diagnostic[] = [];
   const inputs: InputSummary[] = [];
@@ -142,7 +145,7 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
   }
   try {
     for (const source of sources) {
-      const fast = args.to === "csv" && kind === "socket" ? await fastSocketCsv(source, args, out.sink, onDiagnostic, sniffed) : null;
+      const fast = args.to === "csv" && kind === "socket" ? await fastSocketCsv(source, args, out.sink, onDiagnostic, sniffed, scratch) : null;
       if (fast) {
         inputs.push(fast);
         continue;

@@ -31,8 +31,17 @@ export function fastPathApplies(): boolean {
 
 export interface ByteSink {
   write(text: string): void;
-  /** The bytes are handed over: the fast path never writes to them again. */
+  /** The bytes are valid only during the call: the fast path reuses its buffer (a sink that keeps them copies them). */
   writeBytes(bytes: Uint8Array): void;
+}
+
+/**
+ * The output buffer of a conversion run, shared by every file of the run:
+ * allocating 2 MB per file (and per flush) made 10,000 small files a 39 s
+ * conversion to CSV against 17 s to JSON (measured).
+ */
+export interface FastScratch {
+  out: Buffer | null;
 }
 
 const HEX = new Int8Array(256).fill(-1);
@@ -240,7 +249,7 @@ class Transcoder {
   hadBom = false;
   readonly parser: ProcNetParser;
   private readonly handler: ReturnType<typeof createLineHandler>;
-  private readonly rows = new CsvRowWriter(COLUMNS.socket);
+  private readonly rows: CsvRowWriter<SocketRecord>;
   private readonly fileCell: Words;
   /** Bytes a fast row may need at the end of `out`. */
   private readonly room: number;
@@ -252,29 +261,32 @@ class Transcoder {
     private readonly summary: InputSummary,
     options: Partial<ParseOptions>,
     onDiagnostic: (d: Diagnostic) => void,
-    /** Receives finished output, which it then owns. */
+    /** Receives finished output, valid during the call only. */
     private readonly emitBytes: (bytes: Uint8Array) => void,
+    scratch: FastScratch,
+    raw: boolean,
   ) {
+    this.rows = new CsvRowWriter(COLUMNS.socket, raw);
     this.handler = createLineHandler(file, procNetTcp, summary, {
       options,
       onRecord: (r) => this.text(this.rows.row(r as SocketRecord)),
       onDiagnostic,
     });
     this.parser = this.handler.parser as ProcNetParser;
-    this.fileCell = toWords(ascii(csvCell(file) + ","));
+    this.fileCell = toWords(ascii(csvCell(file, raw) + ","));
     // a row is its file cell and at most ~200 bytes more; a quoted file name can be 8 KB
     this.room = this.fileCell.len + 4096;
-    this.out = Buffer.allocUnsafe(Math.max(OUT_SIZE, 4 * this.room));
+    const size = Math.max(OUT_SIZE, 4 * this.room);
+    if (!scratch.out || scratch.out.length < size) scratch.out = Buffer.allocUnsafe(size);
+    this.out = scratch.out;
     this.dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.byteLength);
-    const netnsCell = csvCell(netnsFromPath(file));
+    const netnsCell = csvCell(netnsFromPath(file), raw);
     this.midCells = { tcp: toWords(ascii(`proc-net-tcp,${netnsCell},tcp,4,`)), udp: toWords(ascii(`proc-net-tcp,${netnsCell},udp,4,`)) };
   }
 
   flush(): void {
     if (this.o === 0) return;
     this.emitBytes(this.out.subarray(0, this.o));
-    this.out = Buffer.allocUnsafe(this.out.length); // every byte handed on is written first
-    this.dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.byteLength);
     this.o = 0;
   }
 
@@ -354,9 +366,9 @@ export function procNetTcpToCsv(
   file: string,
   summary: InputSummary,
   sink: ByteSink,
-  opts: { options: Partial<ParseOptions>; onDiagnostic(d: Diagnostic): void },
+  opts: { options: Partial<ParseOptions>; onDiagnostic(d: Diagnostic): void; scratch?: FastScratch; csvRaw?: boolean },
 ): void {
-  const t = new Transcoder(file, summary, opts.options, opts.onDiagnostic, (bytes) => sink.writeBytes(bytes));
+  const t = new Transcoder(file, summary, opts.options, opts.onDiagnostic, (bytes) => sink.writeBytes(bytes), opts.scratch ?? { out: null }, opts.csvRaw === true);
   const walker = new LineWalker(file, (b, s, e, no) => t.line(b, s, e, no));
   try {
     while (walker.step()) t.flush();

@@ -36,7 +36,7 @@ export function openOutput(io: Io, file: string | undefined, holdBack: boolean):
     isRegular = true; // does not exist yet
   }
   const tmp = file ? (isRegular ? `${file}.natlens-tmp` : file) : null;
-  /** `data` is not kept past this call unless `owned` (bytes given to writeBytes belong to the sink). */
+  /** `data` is not kept past this call unless `owned` (text the sink built itself, or strings). */
   const emit = (data: string | Uint8Array, owned: boolean) => {
     if (holdBack) held.push(owned || typeof data === "string" ? data : Uint8Array.prototype.slice.call(data));
     else if (tmp !== null) {
@@ -61,8 +61,9 @@ export function openOutput(io: Io, file: string | undefined, holdBack: boolean):
         used += pending.write(text, used);
       },
       writeBytes(bytes) {
+        // the caller reuses `bytes` after this call: held-back output keeps a copy
         flush();
-        emit(bytes, true);
+        emit(bytes, false);
       },
     },
     close() {
