@@ -1,7 +1,7 @@
 /** Printing diagnostics: `natlens: file:line: severity: message [CODE]`, one per line, to stderr. */
 import type { ChalkInstance } from "chalk";
 import type { Diagnostic } from "./types.js";
-import { visible } from "./output/safe-text.js";
+import { visible } from "./safe-text.js";
 
 export function formatDiagnostic(d: Diagnostic, chalk: ChalkInstance | null): string {
   // file names, messages and echoed lines carry input text: never let it reach the terminal raw

@@ -9,6 +9,7 @@ import { ANALYZE_FORMATS, OUTPUT_FORMATS, TRACE_FORMATS, type AnalyzeFormat, typ
 import { FORMATS } from "./registry.js";
 import { KIND_PLURALS } from "./types.js";
 import type { ColorChoice } from "./_color.js";
+import { visible } from "./safe-text.js";
 
 export const VERSION = "0.1.0";
 
@@ -250,7 +251,7 @@ Exit status: 0 every host ok; 1 some hosts partial or failed, or a shard of the 
     });
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`natlens: error: ${err.message}\n${err.hint ? `    hint: ${err.hint}\n` : ""}try 'natlens --help'\n`);
+    io.stderr.write(`natlens: error: ${visible(err.message)}\n${err.hint ? `    hint: ${visible(err.hint)}\n` : ""}try 'natlens --help'\n`);
     return ExitCode.Usage;
   }
   if (helpText) io.stdout.write(helpText + "\n");

@@ -20,13 +20,15 @@ import { runCli } from "./_io.js";
 const HOSTILE = "test/fixtures/_bundles/handwritten-hostile-lab";
 
 const unescape = (s: string) =>
-  s.replace(/&(amp|lt|gt|quot|#39|#13);/g, (_, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", "#13": "\r" })[e]!);
+  s.replace(/&(amp|lt|gt|quot|#39|#x[0-9a-f]+);/g, (_, e: string) =>
+    e.startsWith("#x") ? String.fromCharCode(parseInt(e.slice(2), 16)) : ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" } as Record<string, string>)[e]!,
+  );
 
-test("esc: no markup character survives, and the entities decode back to the input (NUL shown as U+FFFD)", () => {
+test("esc: no markup or terminal control character survives, and the references decode back to the input (NUL shown as U+FFFD)", () => {
   fc.assert(
     fc.property(fc.oneof(fc.string({ unit: "binary" }), fc.constantFrom("<script>", '"><img src=x onerror=a()>', "</style>", "&lt;", "\r\n", "\u0000")), (s) => {
       const out = esc(s);
-      assert.doesNotMatch(out, /[<>"'\r\u0000]/);
+      assert.doesNotMatch(out, /[<>"'\r\u0000\u001b\u0007\u007f\u202e]/);
       assert.equal(unescape(out), s.replace(/\u0000/g, "\ufffd"));
     }),
     { numRuns: 500 },

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import Papa from "papaparse";
 import { decodeHexIpv4, decodeHexIpv6, encodeProcHex } from "../src/net/index.js";
 import { csvCell, csvHeader, csvRow } from "../src/output/csv.js";
-import { visible } from "../src/output/safe-text.js";
+import { visible } from "../src/safe-text.js";
 import { COLUMNS } from "../src/output/columns.js";
 import { parse } from "../src/parse.js";
 import { FORMATS } from "../src/registry.js";

@@ -17,6 +17,7 @@ import { runPool } from "../batch/pool.js";
 import { ProgressLine } from "../batch/progress.js";
 import { sortRows, writeFleetTables } from "../batch/tables.js";
 import { VERSION } from "../main.js";
+import { visible } from "../safe-text.js";
 
 export interface BatchArgs {
   inputs: string[];
@@ -62,9 +63,9 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
   if (typeof shard === "string") throw new UsageError(shard, "e.g. --shard 3/8 takes the third of eight shares");
 
   const found = await discoverHosts(args.inputs, args.out);
-  for (const p of found.problems) io.stderr.write(`natlens: error: ${p.input}: ${p.message}\n${p.hint ? `    hint: ${p.hint}\n` : ""}`);
+  for (const p of found.problems) io.stderr.write(`natlens: error: ${visible(p.input)}: ${visible(p.message)}\n${p.hint ? `    hint: ${visible(p.hint)}\n` : ""}`);
   if (found.problems.length) return ExitCode.Usage;
-  if (!args.quiet) for (const note of found.notes) io.stderr.write(`natlens: note: ${note}\n`);
+  if (!args.quiet) for (const note of found.notes) io.stderr.write(`natlens: note: ${visible(note)}\n`);
   if (found.hosts.length === 0) throw new UsageError("no host bundles found in the inputs", "name bundle directories or archives, or a directory holding them");
   const hosts = shard ? found.hosts.filter((h) => shardOf(h.id, shard.count) === shard.index) : found.hosts;
 
@@ -73,7 +74,7 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
     rmSync(path.join(args.out, RUN_RECORD), { force: true }); // the run is complete again only when this is rewritten
     removeLeftovers(args.out);
   } catch (err) {
-    io.stderr.write(`natlens: error: ${args.out}: cannot write the output directory: ${(err as Error).message}\n`);
+    io.stderr.write(`natlens: error: ${visible(args.out)}: cannot write the output directory: ${visible((err as Error).message)}\n`);
     return ExitCode.Usage;
   }
 
@@ -111,7 +112,7 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
       discovered: found.hosts.length,
     });
   } catch (err) {
-    io.stderr.write(`natlens: error: ${args.out}: cannot write the fleet tables: ${(err as Error).message}\n`);
+    io.stderr.write(`natlens: error: ${visible(args.out)}: cannot write the fleet tables: ${visible((err as Error).message)}\n`);
     return ExitCode.Usage;
   }
   io.stdout.write(summary);

@@ -14,6 +14,7 @@ import { FORMATS } from "../registry.js";
 import { KIND_PLURALS, type Diagnostic, type InputSummary, type RecordKind } from "../types.js";
 import { createWriter, openOutput, type OutputFormat, type Output } from "../api.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
+import { visible } from "../safe-text.js";
 
 export interface ConvertArgs {
   inputs: string[];
@@ -121,7 +122,7 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
   const stderrChalk = await makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
   const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 20 });
   if (sources.length === 0) {
-    for (const p of problems) io.stderr.write(`natlens: ${p.input}: error: ${p.message}${p.hint ? `\n    hint: ${p.hint}` : ""}\n`);
+    for (const p of problems) io.stderr.write(`natlens: ${visible(p.input)}: error: ${visible(p.message)}${p.hint ? `\n    hint: ${visible(p.hint)}` : ""}\n`);
     return ExitCode.Usage;
   }
 
@@ -171,7 +172,7 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
   printer.flush();
   if (args.verbose) {
     for (const i of inputs) {
-      io.stderr.write(`natlens: ${i.file}: ${i.format ?? "unrecognised"}: ${i.lines} lines, ${i.records} records, ${i.ignored} ignored, ${i.skipped} skipped\n`);
+      io.stderr.write(`natlens: ${visible(i.file)}: ${i.format ?? "unrecognised"}: ${i.lines} lines, ${i.records} records, ${i.ignored} ignored, ${i.skipped} skipped\n`);
     }
   }
   if (unreadable) return ExitCode.Usage;

@@ -11,6 +11,7 @@ import { ExitCode, type Io, UsageError } from "../io.js";
 import { expandInputs } from "../input/read.js";
 import type { ReadLimits } from "../input/archive/limits.js";
 import type { Diagnostic } from "../types.js";
+import { visible } from "../safe-text.js";
 
 export interface TraceArgs {
   /** Rule dumps plus optional address, route and docker network files (files, directories, globs). */
@@ -35,7 +36,7 @@ export interface TraceArgs {
 }
 
 function printErrors(io: Io, errors: Diagnostic[]): void {
-  for (const d of errors.slice(0, 20)) io.stderr.write(`natlens: ${d.file}${d.line !== null ? `:${d.line}` : ""}: error: ${d.message} [${d.code}]\n`);
+  for (const d of errors.slice(0, 20)) io.stderr.write(visible(`natlens: ${d.file}${d.line !== null ? `:${d.line}` : ""}: error: ${d.message} [${d.code}]`) + "\n");
 }
 
 export async function trace(args: TraceArgs, io: Io): Promise<ExitCode> {
@@ -45,7 +46,7 @@ export async function trace(args: TraceArgs, io: Io): Promise<ExitCode> {
 
   const inputs = [...args.inputs, ...(args.addrs ? [args.addrs] : [])];
   const { sources, problems } = await expandInputs(inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
-  for (const p of problems) io.stderr.write(`natlens: ${p.input}: error: ${p.message}${p.hint ? `\n    hint: ${p.hint}` : ""}\n`);
+  for (const p of problems) io.stderr.write(`natlens: ${visible(p.input)}: error: ${visible(p.message)}${p.hint ? `\n    hint: ${visible(p.hint)}` : ""}\n`);
   if (problems.length > 0 && sources.length === 0) return ExitCode.Usage;
 
   let t: TraceOutcome;

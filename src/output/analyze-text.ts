@@ -6,6 +6,7 @@ import type { ChalkInstance } from "chalk";
 import type { Flow, PathDetail } from "../analyze/flow-types.js";
 import type { Report } from "../analyze/report.js";
 import { endpoint } from "../net/index.js";
+import { visible as v } from "../safe-text.js";
 
 const LABEL: Record<PathDetail, string> = {
   dnat: "DNAT",
@@ -25,7 +26,12 @@ export function renderText(r: Report, chalk: ChalkInstance | null): string {
   return out;
 }
 
-/** The text report, written line by line (each line ends in "\n"). `chalk` null: no colour. */
+/**
+ * The text report, written line by line (each line ends in "\n"). `chalk` null: no colour.
+ * Every string that comes from the inputs (names, addresses, explanations that
+ * quote them, evidence lines, file names) goes through `v` (safe-text.ts) before
+ * any colour is added, so input text can never act on the terminal.
+ */
 export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: string) => void): void {
   const c = chalk;
   const bold = (s: string) => (c ? c.bold(s) : s);
@@ -38,9 +44,9 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
   };
   const lines = { push: (l: string) => write(l + "\n") };
   const h = r.host;
-  lines.push(bold(`host ${h.name ?? "(unnamed)"}`) + `  userland-proxy: ${h.userlandProxy}  firewall: ${h.firewallBackend}  docker: ${h.dockerVersion}`);
-  lines.push(dim(`  userland-proxy: ${h.userlandProxyHow}`));
-  lines.push(dim(`  local addresses${h.localAddressesInferred ? " (inferred)" : ""}: ${h.localAddresses.join(", ")}`));
+  lines.push(bold(`host ${v(h.name ?? "(unnamed)")}`) + v(`  userland-proxy: ${h.userlandProxy}  firewall: ${h.firewallBackend}  docker: ${h.dockerVersion}`));
+  lines.push(dim(`  userland-proxy: ${v(h.userlandProxyHow)}`));
+  lines.push(dim(`  local addresses${h.localAddressesInferred ? " (inferred)" : ""}: ${v(h.localAddresses.join(", "))}`));
   lines.push("");
   const groups = new Map<string, Flow[]>();
   for (const f of r.flows) {
@@ -48,24 +54,24 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
     (groups.get(key) ?? groups.set(key, []).get(key)!).push(f);
   }
   for (const [key, flows] of [...groups.entries()].sort()) {
-    lines.push(bold(key));
+    lines.push(bold(v(key)));
     flows.sort((a, b) => (a.published?.port ?? 0) - (b.published?.port ?? 0) || a.path.localeCompare(b.path));
     for (const f of flows) {
       const client = `${ep({ ip: f.client.ip, port: f.client.port })}${f.client.container ? ` (${f.client.container})` : ` (${f.client.kind})`}`;
       const via = f.path === "docker-proxy" ? ` -> docker-proxy${f.proxy?.pid ? ` ${f.proxy.pid}` : ""}` : "";
       const chain = `${client} -> ${f.published ? ep(f.published) : ep(f.container ? { ip: f.container.ip, port: f.container.port } : null)}${via} -> ${f.container?.name ?? "?"}`;
       const tag = `${LABEL[f.pathDetail]}${f.outcome !== "open" ? ` ${f.outcome.toUpperCase()}` : ""}`;
-      lines.push(`  ${pathColor(f, tag.padEnd(16))} ${f.proto} ${chain}  ${dim(`[${f.confidence}${f.snat ? ", source NATed" : ""}; ${f.state}]`)}`);
-      lines.push(`      ${f.explanation}`);
-      for (const e of f.evidence.slice(0, 4)) lines.push(dim(`      ${e.file}:${e.line}: ${e.text ?? ""}${e.note ? `  (${e.note})` : ""}`));
+      lines.push(`  ${pathColor(f, tag.padEnd(16))} ${v(f.proto)} ${v(chain)}  ${dim(v(`[${f.confidence}${f.snat ? ", source NATed" : ""}; ${f.state}]`))}`);
+      lines.push(`      ${v(f.explanation)}`);
+      for (const e of f.evidence.slice(0, 4)) lines.push(dim(v(`      ${e.file}:${e.line}: ${e.text ?? ""}${e.note ? `  (${e.note})` : ""}`)));
     }
     lines.push("");
   }
   lines.push(bold("findings"));
   for (const f of r.findings) {
-    lines.push(`  ${f.severity === "warning" ? (c ? c.yellow("!") : "!") : "*"} ${f.message}`);
-    for (const e of f.evidence.slice(0, 3)) lines.push(dim(`      ${e.file}:${e.line}: ${e.text ?? ""}`));
+    lines.push(`  ${f.severity === "warning" ? (c ? c.yellow("!") : "!") : "*"} ${v(f.message)}`);
+    for (const e of f.evidence.slice(0, 3)) lines.push(dim(v(`      ${e.file}:${e.line}: ${e.text ?? ""}`)));
   }
   lines.push("");
-  lines.push(bold("flows by path: ") + Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(", "));
+  lines.push(bold("flows by path: ") + (Object.entries(r.counts).map(([k, n]) => `${k} ${n}`).join(", ") || "none"));
 }

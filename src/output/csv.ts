@@ -11,7 +11,7 @@
 import { createRequire } from "node:module";
 import type Papa from "papaparse";
 import type { Cell, Column } from "./columns.js";
-import { visible } from "./safe-text.js";
+import { visible } from "../safe-text.js";
 
 const UNPARSE: Papa.UnparseConfig = { header: false, newline: "\r\n", escapeFormulae: true };
 /** `--csv-raw`: RFC 4180 quoting only, for pandas/DuckDB; unsafe to open in a spreadsheet. */

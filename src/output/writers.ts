@@ -14,7 +14,7 @@ import {
 } from "../types.js";
 import { COLUMNS, TEXT_COLUMNS, type Column } from "./columns.js";
 import { csvHeader, CsvRowWriter } from "./csv.js";
-import { jsonSafe, visible } from "./safe-text.js";
+import { jsonSafe, visible } from "../safe-text.js";
 
 import type { OutputFormat } from "./formats.js";
 
