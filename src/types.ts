@@ -214,6 +214,12 @@ export interface RuleRecord {
   handle: number | null;
   /** The rule as written in the input. */
   text: string;
+  /** nft: the table's family (`ip`, `ip6`, `inet`, `bridge`, `netdev`, `arp`). */
+  tableFamily?: string;
+  /** iptables-save: the backend that printed the dump (`legacy` or `nf_tables`), when its header says. */
+  backend?: "legacy" | "nf_tables";
+  /** nft: elements of the named sets the rule refers to (`@name`), by name, when the set was listed before the rule. */
+  sets?: Record<string, string[]>;
 }
 
 export interface ChainRecord {
@@ -232,6 +238,10 @@ export interface ChainRecord {
   hook: string | null;
   priority: string | null;
   type: string | null;
+  /** nft: the table's family (`ip`, `ip6`, `inet`, `bridge`, `netdev`, `arp`). */
+  tableFamily?: string;
+  /** iptables-save: the backend that printed the dump (`legacy` or `nf_tables`), when its header says. */
+  backend?: "legacy" | "nf_tables";
 }
 
 // -------------------------------------------------------------- conntrack --

@@ -12,7 +12,7 @@
  *   routing.ts      local / broadcast addresses, the routing decision
  *   state.ts        the packet and trace a walk carries
  */
-export type { EngineTraceResult, EngineTraceStep, HostFacts, Hook, InterfaceFacts, Packet, TraceResult, TraceStep } from "./types.js";
+export type { EngineTraceResult, EngineTraceStep, HostFacts, HostState, Hook, InterfaceFacts, Packet, ReplyTrace, TraceOptions, TraceResult, TraceStep } from "./types.js";
 export { parsePriority } from "./chains.js";
 export { ifaceMatches } from "./matches.js";
 export { isLocal, route } from "./routing.js";

@@ -6,7 +6,8 @@ import { inCidr, isMulticast, parseAddr } from "../net/index.js";
 import type { RuleRecord } from "../types.js";
 import { NON_IP_FAMILIES } from "./chains.js";
 import { isBroadcast, isLocal } from "./routing.js";
-import type { Ctx } from "./state.js";
+import { where, type Ctx } from "./state.js";
+import { otherMatch } from "./other-matches.js";
 import type { HostFacts } from "./types.js";
 
 const PROTO_NUMBERS: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "ipv6-icmp", "132": "sctp", "136": "udplite", "33": "dccp", "47": "gre", "50": "esp", "51": "ah" };
@@ -29,8 +30,11 @@ export function ifaceMatches(pattern: string, iface: string): boolean {
   return pattern === iface;
 }
 
-/** An nft verdict-map match on the interface (`oifname vmap @m`): its elements are the rule's targetArgs. */
-export const VMAP_MATCH = /^(iifname|oifname|iif|oif) vmap /;
+/** nft statements the parser keeps among the matches: they act, they do not match. */
+export const NFT_STATEMENTS = new Set(["notrack"]);
+
+/** An nft verdict map (`oifname vmap @m`, `tcp dport vmap { 80 : drop }`): its elements are the rule's targetArgs. */
+export const VMAP_MATCH = /^(iifname|oifname|iif|oif|(?:tcp|udp|sctp|dccp|udplite|th) (?:dport|sport)|ip6? (?:saddr|daddr)|meta l4proto|ct state) vmap /;
 
 export function addrTypeMatches(types: string, addr: string, facts: HostFacts): { hit: boolean; note: string | null } {
   const list = types.split(",").map((t) => t.trim().toUpperCase()).filter(Boolean);
@@ -116,7 +120,7 @@ export function ruleMatches(rule: RuleRecord, ctx: Ctx, unknown: string[]): bool
   }
   if (m.ctstate) {
     const states = m.ctstate.value.map((s) => s.trim().toUpperCase());
-    const hit = states.some((s) => s === "NEW" || (s === "DNAT" && p.dnatDone) || (s === "SNAT" && p.snatDone));
+    const hit = states.some((s) => s === p.ct.toUpperCase() || (s === "DNAT" && p.conn.dnat) || (s === "SNAT" && p.conn.snat));
     if (hit === m.ctstate.negated) return false;
   }
   if (m.mark) {
@@ -132,6 +136,11 @@ export function ruleMatches(rule: RuleRecord, ctx: Ctx, unknown: string[]): bool
   for (const o of m.other) {
     if (rule.format === "nft" && (o === "inet" || NON_IP_FAMILIES.has(o))) continue;
     if (VMAP_MATCH.test(o)) continue;
+    if (rule.format === "nft" && NFT_STATEMENTS.has(o)) continue;
+    const r = otherMatch(o, rule, ctx);
+    if (r === true) continue;
+    if (r === false) return false;
+    if (!ctx.chooser.choose(`${where(rule)}: match not evaluated: ${o}`, rule)) return false;
     unknown.push(`match not evaluated, assumed to match: ${o}`);
   }
   return true;

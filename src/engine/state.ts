@@ -6,11 +6,43 @@ import type { RuleRecord } from "../types.js";
 import type { BaseChain, Chain } from "./chains.js";
 import type { EngineTraceResult, EngineTraceStep, HostFacts, Hook, Packet, TraceStep } from "./types.js";
 
+/** What conntrack makes of a packet: the `ct state` / `--ctstate` it matches. */
+export type CtState = "new" | "established" | "untracked" | "invalid";
+
 /** The packet as it moves through the hooks: NAT rewrites src/dst, MARK sets mark. */
 export interface PacketState extends Packet {
   mark: number;
+  /** This direction's NAT is set up (a nat chain translated it, or it is a reply). */
   dnatDone: boolean;
   snatDone: boolean;
+  ct: CtState;
+  /** The reply direction of a connection: conntrack reverses its NAT, nat chains do not run. */
+  reply: boolean;
+  /** The connection: its original tuple and whether it was DNATed / SNATed (ctstate DNAT, ct status, ctorig*). */
+  conn: { src: string; sport: number | null; dst: string; dport: number | null; dnat: boolean; snat: boolean };
+}
+
+/** One assumption a walk made where a match or a host fact is not known: its value in this walk. */
+export interface Assumption {
+  what: string;
+  rule: RuleRecord | null;
+  assumed: boolean;
+}
+
+/**
+ * Decides unknown matches and host facts: the first ones from a script (the
+ * branch being explored), then `true` (the match holds / the fact is as
+ * assumed); every decision is recorded.
+ */
+export class Chooser {
+  readonly points: Assumption[] = [];
+  constructor(private readonly script: readonly boolean[] = []) {}
+  choose(what: string, rule: RuleRecord | null): boolean {
+    const i = this.points.length;
+    const v = i < this.script.length ? this.script[i]! : true;
+    this.points.push({ what, rule, assumed: v });
+    return v;
+  }
 }
 
 export interface Ctx {
@@ -21,6 +53,7 @@ export interface Ctx {
   outIface: string | null;
   result: EngineTraceResult;
   base: BaseChain;
+  chooser: Chooser;
 }
 
 export type ChainVerdict = "accept" | "drop" | "reject";

@@ -3,10 +3,10 @@
  * walk (ACCEPT/DROP/REJECT, RETURN, jump/goto, DNAT/REDIRECT/SNAT/MASQUERADE,
  * MARK, nft verdict maps, and the targets that just continue).
  */
-import { addrWithPort, normalizeAddr } from "../net/index.js";
+import { addrWithPort, inCidr, normalizeAddr } from "../net/index.js";
 import type { RuleRecord } from "../types.js";
 import { chainKey, type BaseChain, type Chain } from "./chains.js";
-import { ifaceMatches, parseNum, VMAP_MATCH } from "./matches.js";
+import { ifaceMatches, normProto, parseNum, VMAP_MATCH } from "./matches.js";
 import { primaryAddr } from "./routing.js";
 import type { Hook } from "./types.js";
 import { step, where, type ChainVerdict, type Ctx, type Frame, type PacketState } from "./state.js";
@@ -101,8 +101,14 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
           return "accept";
         }
         const addr = nat.addr !== null ? (normalizeAddr(nat.addr) ?? nat.addr) : p.dst;
-        const port = nat.port ?? p.dport;
-        if (nat.addrTo !== null || nat.portTo !== null) result.uncertain.push(`${where(rule)}: DNAT to a range; the first address/port was taken`);
+        let port = nat.port ?? p.dport;
+        if (nat.port !== null && nat.portTo !== null && p.dport !== null && p.dport >= nat.port && p.dport <= nat.portTo) {
+          // a port already in the range is kept (the tuple is unique: this is the connection's first packet)
+          port = p.dport;
+        }
+        if (nat.addrTo !== null && nat.addrTo !== nat.addr) {
+          ctx.chooser.choose(`${where(rule)}: DNAT to an address range: the kernel picks one by hash (assumed the first, ${addr})`, rule);
+        }
         return rewriteDst("DNAT", addr, port, rule, ctx, st);
       }
       // REDIRECT
@@ -121,9 +127,14 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
     case "MASQUERADE": {
       if (misplacedNat(target, ["postrouting", "input"], rule, base, ctx, st)) return null;
       p.snatDone = true;
+      p.conn.snat = true;
       if (target === "MASQUERADE") {
         const port = rule.nat?.port ?? null;
         result.snat = { addr: null, port, masquerade: true, rule };
+        // the source becomes the out-interface's address (its primary one, as the kernel picks for the route)
+        const m = ctx.outIface ? primaryAddr(ctx.facts, ctx.outIface, p.family) : null;
+        if (m) p.src = m;
+        if (port !== null) p.sport = snatPort(p.sport, port, rule.nat?.portTo ?? null, rule, ctx);
         st(`MASQUERADE${ctx.outIface ? ` (to the address of ${ctx.outIface})` : ""}`);
         return "accept";
       }
@@ -135,10 +146,12 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
         return "accept";
       }
       const addr = normalizeAddr(nat.addr) ?? nat.addr;
-      if (nat.addrTo !== null || nat.portTo !== null) result.uncertain.push(`${where(rule)}: SNAT to a range; the first address/port was taken`);
+      if (nat.addrTo !== null && nat.addrTo !== nat.addr) {
+        ctx.chooser.choose(`${where(rule)}: SNAT to an address range: the kernel picks one by hash (assumed the first, ${addr})`, rule);
+      }
       result.snat = { addr, port: nat.port, masquerade: false, rule };
       p.src = addr;
-      if (nat.port !== null) p.sport = nat.port;
+      if (nat.port !== null) p.sport = snatPort(p.sport, nat.port, nat.portTo, rule, ctx);
       st(`SNAT to ${addrWithPort(addr, nat.port)}`);
       return "accept";
     }
@@ -149,6 +162,12 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
       result.uncertain.push(`${where(rule)}: ${target} is not modelled; assumed ACCEPT`);
       st(`${target} (not modelled, assumed ACCEPT)`);
       return "accept";
+    case "CT":
+    case "NOTRACK": {
+      if (target === "NOTRACK" || rule.targetArgs.some((a) => /--notrack\b/.test(a))) return notrack(rule, base, ctx, st);
+      st(`${target}${rule.targetArgs.length ? ` ${rule.targetArgs.join(" ")}` : ""}, continue`);
+      return null;
+    }
     case "MARK":
     case "CONNMARK": {
       if (target === "MARK") applyMark(p, rule.targetArgs);
@@ -159,6 +178,28 @@ export function applyTarget(target: string, rule: RuleRecord, base: BaseChain, c
       st(`${target}, continue`);
       return null;
   }
+}
+
+/** The source port after SNAT/MASQUERADE to a port (range): kept when in the range, else one the kernel picks at random. */
+function snatPort(sport: number | null, from: number, to: number | null, rule: RuleRecord, ctx: Ctx): number | null {
+  const hi = to ?? from;
+  if (sport !== null && sport >= from && sport <= hi) return sport;
+  if (hi === from) return from;
+  ctx.result.uncertain.push(`${where(rule)}: source port ${sport} is outside ${from}-${hi}: the kernel picks one of them at random`);
+  return null;
+}
+
+/**
+ * NOTRACK (`-j CT --notrack`, `-j NOTRACK`, nft `notrack`): before conntrack
+ * (priority below -200, the raw table) the packet stays untracked: no NAT, `ct
+ * state untracked`. Later it does nothing.
+ */
+export function notrack(rule: RuleRecord, base: BaseChain, ctx: Ctx, st: StepWriter): null {
+  if (base.priority < -200 && (ctx.hook === "prerouting" || ctx.hook === "output")) {
+    ctx.p.ct = "untracked";
+    st("NOTRACK: the packet skips conntrack (no NAT), continue");
+  } else st("NOTRACK (after conntrack: no effect), continue");
+  return null;
 }
 
 /** True (and noted: the rule is ignored) when a NAT target is outside a nat base chain of its hooks. */
@@ -175,6 +216,7 @@ function rewriteDst(target: "DNAT" | "REDIRECT", addr: string, port: number | nu
   p.dst = addr;
   p.dport = port;
   p.dnatDone = true;
+  p.conn.dnat = true;
   ctx.result.dnat = { addr, port, rule };
   st(`${target} to ${addrWithPort(addr, port)}`);
   return "accept";
@@ -185,11 +227,29 @@ export function vmapTarget(rule: RuleRecord, ctx: Ctx): { verdict: string; targe
   if (rule.target !== null) return undefined;
   const vm = rule.matches.other.find((o) => VMAP_MATCH.test(o));
   if (!vm) return undefined;
-  const key = vm.startsWith("iif") ? (ctx.p.inIface ?? "") : (ctx.outIface ?? "");
+  const keyExpr = vm.slice(0, vm.indexOf(" vmap "));
+  const { p } = ctx;
+  const keyMatches = (el: string): boolean | null => {
+    if (/^(iifname|iif|oifname|oif)$/.test(keyExpr)) return ifaceMatches(el, keyExpr.startsWith("i") ? (p.inIface ?? "") : (ctx.outIface ?? ""));
+    if (keyExpr === "meta l4proto") return normProto(el) === p.proto;
+    if (keyExpr === "ct state") return el.toLowerCase() === p.ct;
+    const port = / sport$/.test(keyExpr) ? p.sport : / dport$/.test(keyExpr) ? p.dport : undefined;
+    if (port !== undefined) {
+      if (port === null) return false;
+      const r = /^(\d+)(?:-(\d+))?$/.exec(el);
+      return r ? port >= Number(r[1]) && port <= Number(r[2] ?? r[1]) : null;
+    }
+    const m = /^ip6? (saddr|daddr)$/.exec(keyExpr);
+    if (m) return inCidr(m[1] === "saddr" ? p.src : p.dst, el);
+    return null;
+  };
   for (const el of rule.targetArgs) {
     const m = /^"?([^"]*)"?\s*:\s*(jump|goto)\s+(\S+)$/.exec(el) ?? /^"?([^"]*)"?\s*:\s*(accept|drop|return|continue)$/.exec(el);
     if (!m) continue;
-    if (!ifaceMatches(m[1]!, key)) continue;
+    const hit = keyMatches(m[1]!.trim());
+    if (hit === null) {
+      if (!ctx.chooser.choose(`${where(rule)}: verdict map element ${m[1]} of \`${keyExpr}\` not evaluated`, rule)) continue;
+    } else if (!hit) continue;
     if (m[2] === "jump" || m[2] === "goto") return { verdict: "jump", target: m[3]!, goto: m[2] === "goto" };
     return { verdict: m[2]!, target: null, goto: false };
   }

@@ -20,12 +20,22 @@ import type { ChainRecord, RuleRecord } from "../types.js";
 import { hostAddrKey, nextCandidate } from "./chain-index.js";
 import { assembleChains, type BaseChain, type Chain } from "./chains.js";
 import { addrTypeMatches, normProto, ruleMatches } from "./matches.js";
-import { route } from "./routing.js";
-import { step, where, type ChainVerdict, type Ctx, type Frame, type PacketState } from "./state.js";
-import { applyTarget, applyVerdict, CONTINUE_TARGETS, FINAL_TARGETS, vmapTarget } from "./targets.js";
-import type { EngineTraceResult, HostFacts, Hook, Packet } from "./types.js";
+import { isLoopback } from "../net/addr.js";
+import { primaryAddr, route } from "./routing.js";
+import { Chooser, step, where, type Assumption, type ChainVerdict, type Ctx, type Frame, type PacketState } from "./state.js";
+import { applyTarget, applyVerdict, CONTINUE_TARGETS, FINAL_TARGETS, notrack, vmapTarget } from "./targets.js";
+import type { EngineTraceResult, HostFacts, HostState, Hook, Packet, TraceOptions } from "./types.js";
 
 const MAX_STEPS = 20000;
+
+/** Most walks one trace makes to explore unknown matches and host facts. */
+export const MAX_BRANCHES = 64;
+
+function outcomeText(r: EngineTraceResult): string {
+  if (r.verdict !== "accept") return r.verdict;
+  const to = r.finalDst.addr.includes(":") ? `[${r.finalDst.addr}]:${r.finalDst.port}` : `${r.finalDst.addr}:${r.finalDst.port}`;
+  return `accept to ${to}${r.reply && r.reply.verdict !== "accept" ? `, reply ${r.reply.verdict}` : ""}`;
+}
 
 export interface RuleSetOptions {
   /**
@@ -106,9 +116,60 @@ export class RuleSet {
     return this.bases.filter((b) => b.hook === hook && b.families.has(family));
   }
 
-  trace(packet: Packet, facts: HostFacts): EngineTraceResult {
+  /**
+   * Walk `packet` (and, by default, its reply) through the hooks. Where a match
+   * cannot be evaluated or a host fact is not known, both values are explored
+   * (up to MAX_BRANCHES walks): when the outcomes differ, the verdict is
+   * `unknown` and `unknownBy` names the assumption; otherwise the walk that
+   * assumed every unknown match holds is reported.
+   */
+  trace(packet: Packet, facts: HostFacts, options: TraceOptions = {}): EngineTraceResult {
+    const base = this.traceOnce(packet, facts, options, []);
+    if (options.explore === false || base.chooser.points.length === 0) return base.result;
+    const firstSig = (r: EngineTraceResult): string => `${r.verdict}|${r.finalDst.addr}|${r.finalDst.port}|${r.finalSrc.addr}|${r.finalSrc.port}|${r.route}|${r.outIface}`;
+    const baseFirst = firstSig(base.result);
+    const baseReply = base.result.reply?.verdict ?? "-";
+    let runs = 1;
+    let capped = false;
+    let firstDecider: { point: Assumption; flipped: EngineTraceResult } | null = null;
+    let replyDecider: { point: Assumption; flipped: EngineTraceResult } | null = null;
+    // depth-first over the decisions: each walk flips one decision after the prefix it shares with its parent
+    const explore = (prefix: boolean[], points: Assumption[], from: number): void => {
+      for (let i = from; i < points.length; i++) {
+        if (runs >= MAX_BRANCHES) {
+          capped = true;
+          return;
+        }
+        const script = [...prefix, ...points.slice(prefix.length, i).map((p) => p.assumed), !points[i]!.assumed];
+        runs++;
+        const t = this.traceOnce(packet, facts, options, script);
+        if (firstSig(t.result) !== baseFirst) firstDecider ??= { point: points[i]!, flipped: t.result };
+        else if ((t.result.reply?.verdict ?? "-") !== baseReply) replyDecider ??= { point: points[i]!, flipped: t.result };
+        explore(script, t.chooser.points, i + 1);
+      }
+    };
+    explore([], base.chooser.points, 0);
+    const r = base.result;
+    if (capped) r.branchesCapped = runs;
+    const d = (firstDecider ?? replyDecider) as { point: Assumption; flipped: EngineTraceResult } | null;
+    if (d !== null) {
+      if (firstDecider !== null) r.verdict = "unknown";
+      else if (r.reply) r.reply.verdict = "unknown";
+      r.unknownBy = {
+        what: d.point.what,
+        rule: d.point.rule,
+        ifTrue: outcomeText(d.point.assumed ? base.result : d.flipped),
+        ifFalse: outcomeText(d.point.assumed ? d.flipped : base.result),
+      };
+    }
+    return r;
+  }
+
+  private traceOnce(packet: Packet, facts: HostFacts, options: TraceOptions, script: boolean[]): { result: EngineTraceResult; chooser: Chooser } {
+    const chooser = new Chooser(script);
     const src = normalizeAddr(packet.src) ?? packet.src;
     const dst = normalizeAddr(packet.dst) ?? packet.dst;
+    const local = packet.inIface === null;
     const p: PacketState = {
       family: packet.family,
       proto: normProto(packet.proto),
@@ -120,8 +181,10 @@ export class RuleSet {
       mark: 0,
       dnatDone: false,
       snatDone: false,
+      ct: "new",
+      reply: false,
+      conn: { src, sport: packet.sport, dst, dport: packet.dport, dnat: false, snat: false },
     };
-    const local = packet.inIface === null;
     const result: EngineTraceResult = {
       steps: [],
       dnat: null,
@@ -134,69 +197,184 @@ export class RuleSet {
       locallyGenerated: local,
       finalDst: { addr: dst, port: packet.dport },
       finalSrc: { addr: src, port: packet.sport },
+      untracked: false,
+      reply: null,
+      assumptions: chooser.points,
+      unknownBy: null,
+      branchesCapped: null,
     };
-    const finish = (): EngineTraceResult => {
-      result.finalDst = { addr: p.dst, port: p.dport };
-      result.finalSrc = { addr: p.src, port: p.sport };
-      return result;
+    const walk = this.walk(p, facts, result, chooser, options.host ?? {});
+    result.route = walk.local ? "local" : "forward";
+    result.outIface = walk.outIface;
+    result.finalDst = { addr: p.dst, port: p.dport };
+    result.finalSrc = { addr: p.src, port: p.sport };
+    result.untracked = p.ct === "untracked";
+    if (walk.verdict !== "accept") {
+      result.verdict = walk.verdict;
+      return { result, chooser };
+    }
+    if (options.reply === false) return { result, chooser };
+
+    // the reply: from where the first packet went back to where it came from
+    let replyDst = p.src;
+    if (result.snat?.masquerade) {
+      const m = walk.outIface ? primaryAddr(facts, walk.outIface, p.family) : null;
+      if (m) replyDst = m;
+    }
+    const untracked = p.ct === "untracked";
+    const q: PacketState = {
+      family: p.family,
+      proto: p.proto,
+      src: p.dst,
+      sport: p.dport,
+      dst: replyDst,
+      dport: p.sport,
+      // delivered locally: the host answers; otherwise the reply comes back in the way the packet went out
+      inIface: walk.local ? (local ? "lo" : null) : (walk.outIface ?? ""),
+      mark: 0,
+      dnatDone: !untracked,
+      snatDone: !untracked,
+      // an untracked first packet leaves nothing for the reply to match: UDP starts a new entry, a lone SYN-ACK is invalid
+      ct: untracked ? (p.proto === "udp" ? "new" : "invalid") : "established",
+      reply: !untracked,
+      conn: { ...p.conn, src, sport: packet.sport, dnat: p.conn.dnat, snat: p.conn.snat },
     };
-    const runHook = (hook: Hook, fixedOut: string | null, natAllowed = true): boolean => {
+    if (walk.local && local) {
+      // both ends are on the host: the reply is sent by the host and loops back on lo
+      q.inIface = null;
+    }
+    const rr: EngineTraceResult = {
+      ...result,
+      steps: [],
+      dnat: null,
+      snat: null,
+      dropBy: null,
+      verdict: "accept",
+      uncertain: result.uncertain,
+      locallyGenerated: q.inIface === null,
+      assumptions: chooser.points,
+    };
+    const back = this.walk(q, facts, rr, chooser, options.host ?? {});
+    result.reply = {
+      steps: rr.steps,
+      verdict: back.verdict,
+      dropBy: rr.dropBy,
+      src: { addr: q.src, port: q.sport },
+      dst: { addr: q.dst, port: q.dport },
+      inIface: q.inIface === null ? null : q.inIface,
+      outIface: back.local ? null : back.outIface,
+    };
+    return { result, chooser };
+  }
+
+  /** One packet through the hooks: arriving (inIface set) or generated by the host (inIface null). */
+  private walk(p: PacketState, facts: HostFacts, result: EngineTraceResult, chooser: Chooser, host: HostState): { verdict: ChainVerdict; local: boolean; outIface: string | null } {
+    const runHook = (hook: Hook, fixedOut: string | null, natAllowed = true): ChainVerdict => {
+      let denatDone = false;
+      const natPoint = hook === "prerouting" || hook === "output" ? -100 : 100;
+      const denat = (): void => {
+        if (denatDone || !p.reply) return;
+        denatDone = true;
+        if (natPoint < 0 && p.conn.snat) {
+          // de-SNAT: the reply goes back to the original source
+          p.dst = p.conn.src;
+          p.dport = p.conn.sport;
+        } else if (natPoint > 0 && p.conn.dnat) {
+          // de-DNAT: the reply comes from the address the client dialled
+          p.src = p.conn.dst;
+          p.sport = p.conn.dport;
+        }
+      };
       for (const base of this.baseChains(hook, p.family)) {
+        if (base.priority >= natPoint) denat();
         // OUTPUT: the route (and so the out-interface) is looked up again after a nat OUTPUT rewrite
         const outIface = hook === "output" ? (route(p.dst, p.family, facts, true).iface ?? "") : fixedOut;
         if (base.type === "nat") {
-          if (!natAllowed) continue;
+          if (!natAllowed || p.reply) continue;
+          if (p.ct === "untracked" || p.ct === "invalid") {
+            result.steps.push(step(base, hook, null, `skipped: nat chains do not see ${p.ct} packets`));
+            continue;
+          }
           const dstHook = hook === "prerouting" || hook === "output";
           if ((dstHook && p.dnatDone) || (!dstHook && p.snatDone)) {
             result.steps.push(step(base, hook, null, "skipped: NAT already set up for this connection by an earlier nat chain"));
             continue;
           }
         }
-        const v = this.runBase(base, { p, facts, hook, outIface, result, base });
-        if (v !== "accept") {
-          result.verdict = v;
-          return false;
-        }
+        const v = this.runBase(base, { p, facts, hook, outIface, result, base, chooser });
+        if (v !== "accept") return v;
       }
-      return true;
+      denat();
+      return "accept";
+    };
+    const drop = (what: string, why: string): ChainVerdict => {
+      result.uncertain.push(why);
+      result.steps.push({ hook: "other", table: "-", chain: "routing", rule: null, action: `dropped: ${what}`, netfilterHook: "routing" });
+      result.dropBy = { rule: null, table: "routing", chain: what };
+      return "drop";
+    };
+    /** A fact the captures may not show: its captured value, or an assumption. */
+    const hostFact = (map: Record<string, boolean> | undefined, key: string, what: string, assumed: string): boolean => {
+      // route_localnet counts when on for the interface or for `all`
+      if (map) return (map[key] ?? false) || (map["all"] ?? false);
+      return chooser.choose(`${what} (not captured; ${assumed})`, null);
     };
 
-    if (!local) {
-      if (!runHook("prerouting", "")) return finish();
+    if (p.inIface !== null) {
+      const arrivedOn = p.inIface;
+      const v = runHook("prerouting", "");
+      if (v !== "accept") return { verdict: v, local: false, outIface: null };
       const r = route(p.dst, p.family, facts, false);
-      if (r.local) {
-        result.route = "local";
-        result.outIface = null;
-        if (!runHook("input", "")) return finish();
-        return finish();
+      if (p.family === 4 && isLoopback(p.dst) && arrivedOn !== "lo") {
+        // a packet from outside for 127/8 (e.g. DNAT to a loopback address) is a martian unless route_localnet is on
+        if (!hostFact(host.routeLocalnet, arrivedOn, `net.ipv4.conf.${arrivedOn}.route_localnet=1`, "assumed 1")) {
+          return { verdict: drop("martian destination", `${p.dst} arrived on ${arrivedOn}: a martian destination, dropped with route_localnet=0`), local: r.local, outIface: null };
+        }
       }
-      result.route = "forward";
-      result.outIface = r.iface;
+      if (r.local) {
+        const vi = runHook("input", "");
+        return { verdict: vi, local: true, outIface: null };
+      }
       if (r.iface === null) result.uncertain.push(`no route known for ${p.dst} (no default route in the inputs): out-interface unknown`);
-      if (!runHook("forward", r.iface ?? "")) return finish();
-      if (!runHook("postrouting", r.iface ?? "")) return finish();
-      return finish();
+      const vf = runHook("forward", r.iface ?? "");
+      if (vf !== "accept") return { verdict: vf, local: false, outIface: r.iface };
+      const vp = runHook("postrouting", r.iface ?? "");
+      if (vp !== "accept") return { verdict: vp, local: false, outIface: r.iface };
+      if (!p.reply && r.iface !== null && r.iface === arrivedOn && p.dst === p.conn.src) {
+        // back out of the bridge port it came in by: only with hairpin_mode on that port
+        if (!hostFact(host.hairpin, r.iface, `hairpin_mode on the ${r.iface} port of ${p.conn.src}`, "Docker sets it with the userland proxy off")) {
+          return { verdict: drop("hairpin", `${p.conn.src} reaches itself through ${r.iface}: dropped by the bridge with hairpin_mode=0`), local: false, outIface: r.iface };
+        }
+      }
+      return { verdict: "accept", local: false, outIface: r.iface };
     }
 
     // locally generated
     const before = route(p.dst, p.family, facts, true);
-    if (!runHook("output", before.iface ?? "")) {
-      result.outIface = before.iface;
-      result.route = before.local ? "local" : "forward";
-      return finish();
-    }
+    const vo = runHook("output", before.iface ?? "");
+    if (vo !== "accept") return { verdict: vo, local: before.local, outIface: before.iface };
     const r = route(p.dst, p.family, facts, true);
-    result.outIface = r.iface;
-    result.route = r.local ? "local" : "forward";
     if (!r.local && r.iface === null) result.uncertain.push(`no route known for ${p.dst} (no default route in the inputs): out-interface unknown`);
-    if (!runHook("postrouting", r.iface ?? "")) return finish();
+    if (!r.local && r.iface !== null && r.iface !== "lo" && p.family === 4 && isLoopback(p.src)) {
+      // a loopback source may leave the host only where route_localnet is on
+      if (!hostFact(host.routeLocalnet, r.iface, `net.ipv4.conf.${r.iface}.route_localnet=1`, "assumed 1, as Docker sets it with the userland proxy off")) {
+        return { verdict: drop("martian source", `${p.src} cannot leave by ${r.iface} with route_localnet=0`), local: false, outIface: r.iface };
+      }
+    }
+    if (!r.local && r.iface !== null && r.iface !== "lo" && p.family === 6 && isLoopback(p.src)) {
+      return { verdict: drop("martian source", `${p.src} never leaves the host (IPv6 has no route_localnet)`), local: false, outIface: r.iface };
+    }
+    const vp = runHook("postrouting", r.iface ?? "");
+    if (vp !== "accept") return { verdict: vp, local: r.local, outIface: r.iface };
     if (r.local) {
       // looped back on lo: PREROUTING and INPUT again, nat already decided
       p.inIface = r.iface ?? "lo";
-      if (!runHook("prerouting", "", false)) return finish();
-      if (!runHook("input", "", false)) return finish();
+      const v1 = runHook("prerouting", "", false);
+      if (v1 !== "accept") return { verdict: v1, local: true, outIface: r.iface };
+      const v2 = runHook("input", "", false);
+      return { verdict: v2, local: true, outIface: r.iface };
     }
-    return finish();
+    return { verdict: "accept", local: false, outIface: r.iface };
   }
 
   private runBase(base: BaseChain, ctx: Ctx): ChainVerdict {
@@ -245,6 +423,7 @@ export class RuleSet {
       const st = (action: string): void => {
         result.steps.push({ ...step(base, ctx.hook, rule, action), chain: rule.chain });
       };
+      if (rule.format === "nft" && rule.matches.other.includes("notrack")) notrack(rule, base, ctx, st);
       const target = rule.target;
       const vmap = vmapTarget(rule, ctx);
       if (vmap !== undefined) {

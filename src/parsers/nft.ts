@@ -31,6 +31,9 @@ import { servicePort } from "./_services.js";
 import { emptyMatches, parseNatSpec } from "./_iptables-rule.js";
 
 const FAMILIES: Record<string, 4 | 6> = { ip: 4, ip6: 6, inet: 4, arp: 4, bridge: 4, netdev: 4 };
+/** Heads of two-word keys a verdict map can be keyed on (`tcp dport vmap`, `ip saddr vmap`, `ct state vmap`, `meta l4proto vmap`). */
+const VMAP_KEY_HEADS = new Set(["tcp", "udp", "sctp", "dccp", "udplite", "th", "ip", "ip6", "meta", "ct"]);
+const L4_PROTOS = new Set(["tcp", "udp", "sctp", "dccp", "udplite"]);
 const BLOCKS = new Set(["set", "map", "flowtable", "counter", "quota", "limit", "secmark", "synproxy"]);
 const CT_OBJECTS = new Set(["helper", "timeout", "expectation"]);
 const REL_OPS = new Set(["!=", "==", "<", ">", "<=", ">=", "eq", "ne", "lt", "gt", "le", "ge"]);
@@ -248,8 +251,15 @@ class RuleWalker {
     while (this.k < t.length) {
       const from = this.k;
       const w = t[this.k]!;
-      if (t[this.k + 1] === "." || t[this.k + 2] === ".") {
+      if (w !== "fib" && (t[this.k + 1] === "." || t[this.k + 2] === ".")) {
         if (this.concat(from)) continue;
+      }
+      if (t[this.k + 2] === "vmap" && VMAP_KEY_HEADS.has(w)) {
+        // `tcp dport vmap { 80 : drop }`, `ct state vmap { ... }`, `meta l4proto vmap { ... }`: the key is kept with the map
+        if (L4_PROTOS.has(w)) this.setProto(w);
+        this.k += 3;
+        this.vmapStmt(from);
+        continue;
       }
       switch (w) {
         case "iifname":
@@ -583,6 +593,14 @@ class RuleWalker {
   private fib(from: number): void {
     const t = this.t;
     const dir = t[this.k + 1];
+    if (dir === "daddr" && t[this.k + 2] === "." && t[this.k + 3] === "iif" && t[this.k + 4] === "type") {
+      // `fib daddr . iif type local` (iptables-nft's `--dst-type LOCAL --limit-iface-in`): kept whole
+      this.k += 5;
+      this.op();
+      if (this.k < t.length) this.k++;
+      this.other(from, false);
+      return;
+    }
     if ((dir === "daddr" || dir === "saddr") && t[this.k + 2] === "type") {
       this.k += 3;
       const negated = this.op();
@@ -745,6 +763,8 @@ class NftParser implements LineParser {
   private chain: { name: string; position: number; rec: ChainRecord | null } | null = null;
   private block: Block | null = null;
   private readonly maps = new Map<string, string[]>();
+  /** Elements of named sets (and non-verdict maps) listed so far, by `family table\0name`. */
+  private readonly namedSets = new Map<string, string[]>();
   private pending: PendingRule | null = null;
   private readonly counts = new Map<string, number>();
 
@@ -868,6 +888,7 @@ class NftParser implements LineParser {
           hook: null,
           priority: null,
           type: null,
+          tableFamily: this.table!.family,
         },
       };
       return;
@@ -902,7 +923,7 @@ class NftParser implements LineParser {
   private blockLine(text: string): void {
     const b = this.block!;
     if (b.depth === 1 && text.startsWith("type ") && text.includes(": verdict")) b.verdict = true;
-    if (b.verdict && b.depth === 1 && text.startsWith("elements = ")) {
+    if (b.depth === 1 && text.startsWith("elements = ")) {
       b.collecting = true;
       b.elements = "";
     }
@@ -919,7 +940,7 @@ class NftParser implements LineParser {
       if (b.depth <= 1) {
         b.collecting = false;
         const els = setElements(b.elements!);
-        if (this.table) this.maps.set(`${this.table.family} ${this.table.name}\u0000${b.name}`, els);
+        if (this.table) (b.verdict ? this.maps : this.namedSets).set(`${this.table.family} ${this.table.name}\u0000${b.name}`, els);
       }
     }
     if (b.depth <= 0) this.block = null;
@@ -1010,7 +1031,14 @@ class NftParser implements LineParser {
       targetArgs: w.targetArgs,
       handle,
       text,
+      tableFamily: table.family,
     };
+    const sets: Record<string, string[]> = {};
+    for (const ref of w.sets) {
+      const els = this.namedSets.get(`${table.family} ${table.name}\u0000${ref.slice(1)}`);
+      if (els) sets[ref.slice(1)] = els;
+    }
+    if (Object.keys(sets).length > 0) rec.sets = sets;
     const notes: PendingRule["notes"] = [];
     if (w.xtLost) {
       notes.push({
@@ -1034,7 +1062,7 @@ class NftParser implements LineParser {
       });
     }
     if (w.sets.length) {
-      notes.push({ severity: "info", code: "I_NFT_SET", message: `named set ${w.sets.join(", ")} kept verbatim in other matches` });
+      notes.push({ severity: "info", code: "I_NFT_SET", message: `named set ${w.sets.join(", ")} kept verbatim in other matches${rec.sets ? "; its elements are in sets" : "; its elements were not listed before the rule"}` });
     }
     if (w.unmodelled.length) {
       notes.push({ severity: "info", code: "I_NFT_OTHER", message: `kept verbatim: ${w.unmodelled.join("; ")}` });
