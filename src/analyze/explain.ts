@@ -78,7 +78,13 @@ export class Explainer {
     const t = this.ruleset ? this.traceOf(a) : null;
     if (t) {
       const { packet, result } = t;
-      if (a.outcome === "failed" && result.verdict !== "accept") {
+      if (a.outcome === "failed" && result.verdict === "unknown" && result.unknownBy) {
+        // never state a drop that rests on an assumption: pass the doubt on
+        const u = result.unknownBy;
+        text += `. Whether the rules drop it depends on ${u.what} (if it holds: ${u.ifTrue}; if not: ${u.ifFalse})`;
+        if (u.rule) evidence.push(ev(u.rule.source, "the rule whose match decides the outcome", u.rule.text));
+        if (result.dnat) evidence.push(ev(result.dnat.rule.source, "the DNAT rule this packet matches", result.dnat.rule.text));
+      } else if (a.outcome === "failed" && result.verdict !== "accept") {
         const r = result.dropBy?.rule;
         if (r) {
           text += `. The rules ${result.dnat ? `DNAT it to ${fmt(result.dnat.addr, result.dnat.port)} and then ` : ""}drop it: ${result.dropBy!.table} ${result.dropBy!.chain} rule ${where(r)} \`${r.text}\``;
@@ -149,7 +155,8 @@ export class Explainer {
     }
     let t: ReturnType<RuleSet["trace"]> | null;
     try {
-      t = this.ruleset!.trace(packet, this.facts[packet.family]);
+      // the first packet only: analyze explains DNAT and drops; the reply is trace's
+      t = this.ruleset!.trace(packet, this.facts[packet.family], { reply: false });
     } catch {
       t = null;
     }

@@ -13,7 +13,11 @@ const XT_TABLES = new Set(["raw", "mangle", "nat", "filter", "security"]);
 /**
  * Drop rule sources that repeat others: an iptables -L listing of a table that
  * iptables-save also gave, and the nft view of iptables-nft tables that an
- * iptables dump also gave.
+ * iptables dump also gave. An nft table repeats an iptables table only when it
+ * is an `ip`/`ip6` table of the same name whose chains all appear in an
+ * iptables dump that is not iptables-legacy's (legacy tables are not in nft's
+ * view; a native `table inet filter`, or a `table ip nat` with its own chain
+ * names, is a table of its own and runs besides the iptables one).
  */
 export function dedupeRules(rules: RuleRecord[], chains: ChainRecord[]): { rules: RuleRecord[]; chains: ChainRecord[]; notes: string[] } {
   const notes: string[] = [];
@@ -23,14 +27,37 @@ export function dedupeRules(rules: RuleRecord[], chains: ChainRecord[]): { rules
     return s;
   };
   const save = have("iptables-save");
-  const list = have("iptables-list");
-  const xt = new Set([...save, ...list]);
+  // chain names per family and table of iptables dumps that nft also lists (not legacy)
+  const xtChains = new Map<string, Set<string>>();
+  for (const r of [...rules, ...chains]) {
+    if ((r.format !== "iptables-save" && r.format !== "iptables-list") || r.backend === "legacy") continue;
+    const k = `${r.family} ${r.table}`;
+    let set = xtChains.get(k);
+    if (!set) xtChains.set(k, (set = new Set()));
+    set.add(r.kind === "rule" ? r.chain : r.name);
+  }
+  // nft tables (by family and name) whose every chain is one of the iptables dump's
+  const nftChains = new Map<string, Set<string>>();
+  for (const r of [...rules, ...chains]) {
+    if (r.format !== "nft") continue;
+    const k = `${r.tableFamily ?? (r.family === 6 ? "ip6" : "ip")} ${r.table}`;
+    let set = nftChains.get(k);
+    if (!set) nftChains.set(k, (set = new Set()));
+    set.add(r.kind === "rule" ? r.chain : r.name);
+  }
+  const repeatsXt = (r: RuleRecord | ChainRecord): boolean => {
+    const tf = r.tableFamily ?? (r.family === 6 ? "ip6" : "ip");
+    if ((tf !== "ip" && tf !== "ip6") || !XT_TABLES.has(r.table)) return false;
+    const xt = xtChains.get(`${tf === "ip6" ? 6 : 4} ${r.table}`);
+    const own = nftChains.get(`${tf} ${r.table}`);
+    return xt !== undefined && own !== undefined && [...own].every((c) => xt.has(c));
+  };
   const dropped = new Map<string, number>();
   const keep = <T extends RuleRecord | ChainRecord>(r: T): boolean => {
     const k = `${r.family} ${r.table}`;
     let drop = false;
     if (r.format === "iptables-list" && save.has(k)) drop = true;
-    if (r.format === "nft" && XT_TABLES.has(r.table) && xt.has(k) && !(r.kind === "rule" && (r as RuleRecord).matches.other[0] === "inet")) drop = true;
+    if (r.format === "nft" && repeatsXt(r)) drop = true;
     if (drop) {
       const why = `${r.format} ${r.family === 6 ? "ip6" : "ip"} ${r.table}`;
       dropped.set(why, (dropped.get(why) ?? 0) + 1);
@@ -39,7 +66,7 @@ export function dedupeRules(rules: RuleRecord[], chains: ChainRecord[]): { rules
   };
   const outRules = rules.filter(keep);
   const outChains = chains.filter(keep);
-  for (const [why, n] of dropped) notes.push(`${why}: ${n} records left out, the same table came from ${why.startsWith("nft") ? "an iptables dump" : "iptables-save"}`);
+  for (const [why, n] of [...dropped].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) notes.push(`${why}: ${n} records left out, the same table came from ${why.startsWith("nft") ? "an iptables dump" : "iptables-save"}`);
   return { rules: outRules, chains: outChains, notes };
 }
 

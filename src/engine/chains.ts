@@ -39,7 +39,7 @@ export function parsePriority(text: string | null): number {
 export interface Chain {
   key: string;
   kind: "xt" | "nft";
-  /** `iptables`, `ip6tables`, or the nft table family (`ip`, `ip6`, `inet`). */
+  /** `iptables`, `ip6tables` (`-legacy` appended for legacy dumps), or the nft table family (`ip`, `ip6`, `inet`). */
   family: string;
   table: string;
   name: string;
@@ -64,9 +64,19 @@ export function chainKey(kind: string, family: string, table: string, name: stri
 }
 
 function nftFamilyOfRule(r: RuleRecord): string {
+  if (r.tableFamily) return r.tableFamily;
   const first = r.matches.other[0];
   if (first === "inet" || (first !== undefined && NON_IP_FAMILIES.has(first))) return first;
   return r.family === 6 ? "ip6" : "ip";
+}
+
+/**
+ * The family label of an iptables chain: `iptables`/`ip6tables`, with
+ * `-legacy` for a legacy dump. Legacy tables and iptables-nft tables are apart
+ * in the kernel (both run), so their chains are never merged.
+ */
+function xtFamily(r: RuleRecord | ChainRecord): string {
+  return `${r.family === 6 ? "ip6tables" : "iptables"}${r.backend === "legacy" ? "-legacy" : ""}`;
 }
 
 export interface AssembledChains {
@@ -92,6 +102,7 @@ export function assembleChains(rules: RuleRecord[], records: ChainRecord[], inde
     nftChainFamily.set(`${r.table}\u0000${r.chain}\u0000${fam === "ip6" ? "ip" : fam}`, fam);
   }
   const famOfNftChain = (c: ChainRecord): string => {
+    if (c.tableFamily) return c.tableFamily;
     const plain = c.family === 6 ? "ip6" : "ip";
     if (c.family === 6) return plain;
     const fams = nftTableFamilies.get(c.table);
@@ -118,18 +129,18 @@ export function assembleChains(rules: RuleRecord[], records: ChainRecord[], inde
 
   for (const c of records) {
     const xt = XT_FORMATS.has(c.format);
-    const fam = xt ? (c.family === 6 ? "ip6tables" : "iptables") : famOfNftChain(c);
+    const fam = xt ? xtFamily(c) : famOfNftChain(c);
     const ch = get(xt ? "xt" : "nft", fam, c.table, c.name);
     if (!ch.record) ch.record = c;
   }
   for (const r of rules) {
     const xt = XT_FORMATS.has(r.format);
     let fam: string;
-    if (xt) fam = r.family === 6 ? "ip6tables" : "iptables";
+    if (xt) fam = xtFamily(r);
     else {
       fam = nftFamilyOfRule(r);
       // an inet rule that names an IPv6 address gets family 6 from the parser; it still lives in the inet table
-      if (fam === "ip6" && nftTableFamilies.get(r.table)?.has("inet") && !chains.has(chainKey("nft", "ip6", r.table, r.chain)) && chains.has(chainKey("nft", "inet", r.table, r.chain))) fam = "inet";
+      if (!r.tableFamily && fam === "ip6" && nftTableFamilies.get(r.table)?.has("inet") && !chains.has(chainKey("nft", "ip6", r.table, r.chain)) && chains.has(chainKey("nft", "inet", r.table, r.chain))) fam = "inet";
     }
     get(xt ? "xt" : "nft", fam, r.table, r.chain).rules.push(r);
   }
@@ -147,7 +158,7 @@ export function assembleChains(rules: RuleRecord[], records: ChainRecord[], inde
         priority: prio,
         type: c.table === "nat" ? "nat" : "filter",
         policy,
-        families: new Set([c.family === "ip6tables" ? 6 : 4]),
+        families: new Set([c.family.startsWith("ip6tables") ? 6 : 4]),
       });
     } else {
       const rec = c.record;
@@ -166,6 +177,17 @@ export function assembleChains(rules: RuleRecord[], records: ChainRecord[], inde
   }
   // stable: priority, then iptables before nft, then input order
   const order = new Map(bases.map((b, i) => [b, i]));
-  bases.sort((a, b) => a.priority - b.priority || (a.chain.kind === b.chain.kind ? 0 : a.chain.kind === "xt" ? -1 : 1) || order.get(a)! - order.get(b)!);
+  // at one priority: iptables before nft, then by family, table and chain name, so that the order of
+  // the input files never changes a trace (the kernel's order there is registration order, which no capture shows)
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  bases.sort(
+    (a, b) =>
+      a.priority - b.priority ||
+      (a.chain.kind === b.chain.kind ? 0 : a.chain.kind === "xt" ? -1 : 1) ||
+      cmp(a.chain.family, b.chain.family) ||
+      cmp(a.chain.table, b.chain.table) ||
+      cmp(a.chain.name, b.chain.name) ||
+      order.get(a)! - order.get(b)!,
+  );
   return { chains, bases };
 }

@@ -93,7 +93,8 @@ export function ruleMatches(rule: RuleRecord, ctx: Ctx, unknown: string[]): bool
     const a = parseAddr(rule.nat.addr);
     if (a && (a.kind() === "ipv6" ? 6 : 4) !== p.family) return false;
   }
-  if (rule.format === "nft" && rule.matches.other[0] === "inet" && rule.family === 6 && p.family === 4) return false;
+  // an inet rule whose matches name IPv6 (the parser gives it family 6) holds for IPv6 packets only, and the other way round
+  if (rule.format === "nft" && (rule.tableFamily ?? rule.matches.other[0]) === "inet" && rule.family === 6 && p.family === 4) return false;
   if (m.proto) {
     const want = normProto(m.proto.value);
     const any = want === "all" || want === "0" || want === "ip";

@@ -88,6 +88,11 @@ export class RuleSet {
       for (const c of this.chains.values()) {
         for (const r of c.rules) {
           if (r.matches.srcType) types.add(r.matches.srcType.value);
+          // a source that is a DNAT target may reach itself (hairpin): it has a class of its own
+          if (r.nat?.addr && (r.target === "DNAT" || r.target === null)) {
+            const n = normalizeAddr(r.nat.addr);
+            if (n !== null) hosts.add(n);
+          }
           if (!r.matches.src) continue;
           const host = hostAddrKey({ value: r.matches.src.value, negated: false });
           if (host !== null) hosts.add(host);
@@ -99,7 +104,8 @@ export class RuleSet {
     const { hosts, nets, types } = this.srcMatches;
     const a = normalizeAddr(src) ?? src;
     // the host address (or nothing), then one mark per CIDR, then per address type: "|" ends each part
-    let key = (hosts.has(a) ? a : "") + "|";
+    // a loopback source may not leave the host (route_localnet): its own mark
+    let key = (hosts.has(a) ? a : "") + (isLoopback(a) ? "|lo|" : "|");
     for (let i = 0; i < nets.length; i++) {
       const r = inCidr(a, nets[i]!);
       key += r === null ? "?" : r ? "1" : "0";
@@ -153,14 +159,14 @@ export class RuleSet {
     if (capped) r.branchesCapped = runs;
     const d = (firstDecider ?? replyDecider) as { point: Assumption; flipped: EngineTraceResult } | null;
     if (d !== null) {
-      if (firstDecider !== null) r.verdict = "unknown";
-      else if (r.reply) r.reply.verdict = "unknown";
       r.unknownBy = {
         what: d.point.what,
         rule: d.point.rule,
         ifTrue: outcomeText(d.point.assumed ? base.result : d.flipped),
         ifFalse: outcomeText(d.point.assumed ? d.flipped : base.result),
       };
+      if (firstDecider !== null) r.verdict = "unknown";
+      else if (r.reply) r.reply.verdict = "unknown";
     }
     return r;
   }
@@ -254,13 +260,14 @@ export class RuleSet {
       locallyGenerated: q.inIface === null,
       assumptions: chooser.points,
     };
+    const start = { src: { addr: q.src, port: q.sport }, dst: { addr: q.dst, port: q.dport } };
     const back = this.walk(q, facts, rr, chooser, options.host ?? {});
     result.reply = {
       steps: rr.steps,
       verdict: back.verdict,
       dropBy: rr.dropBy,
-      src: { addr: q.src, port: q.sport },
-      dst: { addr: q.dst, port: q.dport },
+      src: start.src,
+      dst: start.dst,
       inIface: q.inIface === null ? null : q.inIface,
       outIface: back.local ? null : back.outIface,
     };
