@@ -274,7 +274,14 @@ function compress6(full: string): string {
 async function sendOnce(worker: number, c: OracleCase): Promise<Outcome> {
   const p = c.packet;
   const all: Ingress[] = ["client", "host", "c1", "c2"];
-  const listeners = await Promise.all(all.map((w) => startListener(worker, w, p.proto, c.listen)));
+  const started = await Promise.allSettled(all.map((w) => startListener(worker, w, p.proto, c.listen)));
+  const listeners = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed) {
+    // never leave a listener behind when another one did not start
+    listeners.forEach(stopListener);
+    throw (failed as PromiseRejectedResult).reason;
+  }
   try {
     const out = await nsExec(nsName(worker, p.from), [process.execPath, PROBE, "send", p.proto, p.src, String(p.sport), p.dst, String(p.dport), "2500"]);
     const sender = JSON.parse(out.stdout.trim().split("\n").pop() ?? "{}") as Outcome["sender"];
