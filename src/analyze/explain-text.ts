@@ -43,6 +43,10 @@ export function reasonText(r: Reason): string {
       return `conntrack shows ${fmt(r.peer)} dialled ${r.container} at ${fmt(r.dst)} itself: no NAT`;
     case "dnat-guess-external":
       return `${r.peerIp} is outside the host and ${r.container} publishes port ${r.port}: most likely DNATed from a published port (no conntrack entry to prove it)`;
+    case "direct-no-dnat-rule":
+      return `${fmt(r.peer)} reached ${r.container} at its own address ${fmt(r.dst)}, routed to the bridge with no NAT: ${r.why}, so nothing DNATed it (no conntrack entry ${r.conntrackInBundle ? "for it" : "in the bundle"})`;
+    case "host-network":
+      return `${r.who} dialled ${fmt(r.dst)}, where ${r.container} (--network host) listens in the host's own network namespace: no NAT, no docker-proxy${r.conntrack === "none" ? "" : r.conntrack === "nat" ? "; but conntrack shows a NAT on it" : "; conntrack shows no NAT"}; ${r.container} sees ${fmt(r.peer)}`;
     case "direct-no-nat-seen":
       return `${fmt(r.peer)} reached ${r.container} at its own address; nothing shows a NAT (no conntrack entry)`;
     case "proxy-paired":

@@ -63,7 +63,9 @@ export function fingerprintProxy(b: Bundle, m: HostModel): Fact<"on" | "off" | "
     }
   }
   const value = on.length && !off.length ? "on" : off.length && !on.length ? "off" : "unknown";
-  const how = value === "unknown" && on.length && off.length ? `conflicting evidence: ${hows.join("; ")}` : hows.join("; ") || "no evidence in the bundle";
+  // the same rule listed by several dumps (iptables-save and iptables -L) is one reason, said once
+  const said = [...new Set(hows)].join("; ");
+  const how = value === "unknown" && on.length && off.length ? `conflicting evidence: ${said}` : said || "no evidence in the bundle";
   return { value, evidence: value === "off" ? off : value === "on" ? on : [...on, ...off], how };
 }
 

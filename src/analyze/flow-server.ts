@@ -3,7 +3,8 @@
  * classified by its conntrack entry (NAT proven), or by the sockets of its
  * peer (docker-proxy backend, host process, another container).
  */
-import { isLocal, type ContainerInfo, type Sock } from "./model.js";
+import { ev, isLocal, type ContainerInfo, type Evidence, type Sock } from "./model.js";
+import { endpoint, familyOf } from "../net/index.js";
 import type { ConntrackRecord } from "../types.js";
 import { ep } from "./flow-core.js";
 import { ProxyPasses } from "./flow-proxy.js";
@@ -101,6 +102,27 @@ export class ServerPasses extends ProxyPasses {
     this.peerDialledContainer(f, s, c, gateway, false);
   }
 
+  /** DNAT rules of the dump that rewrite to `ip:port`. */
+  protected dnatRulesTo(ip: string, port: number | null) {
+    return this.m.rules.filter((r) => r.target === "DNAT" && r.nat?.addr === ip && (r.nat.port ?? r.matches.dport?.value[0]?.from ?? null) === port);
+  }
+
+  /**
+   * The rule dump proves nothing was DNATed to `ip:port`: the dump has tables
+   * but no rule (--iptables=false, flushed), rules but none of Docker's, or
+   * every DNAT rule to it has matched no packet (`iptables-save -c` counters).
+   * Returns the reason and what to cite, or null when the dump cannot tell.
+   */
+  protected noDnatProof(ip: string, port: number | null): { why: string; cite: Evidence[] } | null {
+    const fw = this.m.firewall.byFamily[familyOf(ip) === 6 ? 6 : 4];
+    if (fw.value === "empty") return { why: `the rule dump has no rule at all (${fw.how})`, cite: fw.evidence.slice(0, 1) };
+    const rules = this.dnatRulesTo(ip, port);
+    if (fw.value === "no-docker" && rules.length === 0) return { why: "the rule dump has no DNAT rule for it (none of Docker's chains)", cite: fw.evidence.slice(0, 1) };
+    if (rules.length && rules.every((r) => r.packets === 0))
+      return { why: `${rules.length === 1 ? "the DNAT rule" : `all ${rules.length} DNAT rules`} to ${endpoint(ip, port)} matched no packet (counter 0)`, cite: rules.map((r) => ev(r.source, "DNAT rule, packet counter 0", r.text)) };
+    return null;
+  }
+
   protected dnatDetail(f: AttributedFlow, c: ContainerInfo): PathDetail {
     if (f.client.container === c.name && f.client.ip !== f.published?.ip) return "hairpin-self";
     if (f.snat && f.client.kind === "host") return "host-nat";
@@ -183,13 +205,18 @@ export class ServerPasses extends ProxyPasses {
       f.reasons = [{ kind: "dnat-no-snat", client: f.client.container ?? peer.ip, published: f.published, container: c.name, hairpin: f.pathDetail === "hairpin" }];
       return;
     }
-    f.path = ctProof ? "direct" : k.kind === "external" && this.ix.bindingsForContainer(s.localIp, s.localPort).length ? "dnat" : "direct";
+    // Absence is evidence: a present rule dump with no DNAT to this port proves none happened.
+    const noDnat = ctProof ? null : this.noDnatProof(s.localIp, s.localPort);
+    f.path = ctProof || noDnat ? "direct" : k.kind === "external" && this.ix.bindingsForContainer(s.localIp, s.localPort).length ? "dnat" : "direct";
     f.pathDetail = f.path;
     f.snat = false;
-    f.confidence = ctProof ? "certain" : "possible";
+    f.confidence = ctProof ? "certain" : noDnat ? "likely" : "possible";
+    if (noDnat) for (const e of noDnat.cite) f.evidence.push(e);
     f.reasons = [
       ctProof
         ? { kind: "direct-conntrack", peer, container: c.name, dst: ep(s.localIp, s.localPort) }
+        : noDnat
+        ? { kind: "direct-no-dnat-rule", peer, container: c.name, dst: ep(s.localIp, s.localPort), why: noDnat.why, conntrackInBundle: this.m.present.conntrack }
         : f.path === "dnat"
           ? { kind: "dnat-guess-external", peerIp: peer.ip, container: c.name, port: s.localPort }
           : { kind: "direct-no-nat-seen", peer, container: c.name },

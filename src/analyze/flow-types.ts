@@ -70,6 +70,10 @@ export type Reason =
   | { kind: "dnat-guess-external"; peerIp: string; container: string; port: number | null }
   /** The peer reached the container's own address; no NAT seen. */
   | { kind: "direct-no-nat-seen"; peer: Endpoint; container: string }
+  /** The peer reached the container's own address and the rule dump proves nothing DNATed it (why: empty tables, zero counters). */
+  | { kind: "direct-no-dnat-rule"; peer: Endpoint; container: string; dst: Endpoint; why: string; conntrackInBundle: boolean }
+  /** A --network host container answered in the host's own namespace. */
+  | { kind: "host-network"; who: string; dst: Endpoint; container: string; peer: Endpoint; conntrack: "none" | "no-nat" | "nat" }
   /** docker-proxy's frontend and backend legs paired. */
   | { kind: "proxy-paired"; who: Who; published: Endpoint | null; pid: number | null; backendLocal: Endpoint; backendRemote: Endpoint; container: string; pairing: string }
   /** docker-proxy relays UDP for the only un-NATed sender to the port. */

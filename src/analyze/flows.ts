@@ -25,6 +25,7 @@ export type { ClientKind, Confidence, Endpoint, Flow, Path, PathDetail } from ".
 
 export class Attributor extends ServerPasses {
   run(): AttributedFlow[] {
+    this.hostNetworkLegs();
     this.serverLegs();
     this.hostLegs();
     this.conntrackOnly();
@@ -32,6 +33,44 @@ export class Attributor extends ServerPasses {
     this.stalledClients();
     this.clientLegs();
     return this.flows;
+  }
+
+  /**
+   * `--network host` containers: their server sockets sit in the host's table,
+   * owned by the container's processes (docker-paths §4.5 caveats). No NAT, no
+   * proxy: the client dialled a host address and the container answered.
+   */
+  protected hostNetworkLegs(): void {
+    if (this.m.hostNetPids.size === 0) return;
+    const listens = new Set<string>();
+    for (const s of this.m.sockets) {
+      if (s.netns !== "host" || (s.state !== "LISTEN" && !(s.proto === "udp" && s.state === "UNCONN")) || s.pid === null) continue;
+      if (this.m.hostNetPids.has(s.pid)) listens.add(`${s.proto}|${s.localPort}`);
+    }
+    for (const s of this.m.sockets) {
+      if (this.used.has(s) || s.netns !== "host" || s.remotePort === null || s.state === "LISTEN" || s.state === "UNCONN" || s.pid === null) continue;
+      const c = this.m.hostNetPids.get(s.pid);
+      if (!c || !listens.has(`${s.proto}|${s.localPort}`)) continue;
+      const peer = ep(s.remoteIp, s.remotePort);
+      const local = ep(s.localIp, s.localPort);
+      const f = this.newFlow({
+        proto: s.proto,
+        state: s.state,
+        client: { ip: peer.ip, port: peer.port, ...this.ix.clientKind(peer.ip) },
+        container: { name: c.name, ip: s.localIp, port: s.localPort },
+        containerSees: peer,
+      });
+      this.use(f, s, `server socket of ${c.name} (--network host: the host's table, pid ${s.pid})`);
+      const ct = this.m.ct.byOriginal(s.proto, peer.ip, peer.port, local.ip, local.port);
+      if (ct) this.use(f, ct, "conntrack entry");
+      f.path = "direct";
+      f.pathDetail = "direct";
+      f.snat = ct ? ct.snat : false;
+      f.confidence = !ct || (!ct.dnat && !ct.snat) ? "certain" : "possible";
+      this.attachClient(f, local);
+      const who = f.client.kind === "container" ? `container ${f.client.container ?? f.client.ip}` : f.client.kind === "host" ? "a host process" : `${f.client.kind} client ${f.client.ip}`;
+      f.reasons = [{ kind: "host-network", who, dst: local, container: c.name, peer, conntrack: !ct ? "none" : ct.dnat || ct.snat ? "nat" : "no-nat" }];
+    }
   }
 
   /**
@@ -44,6 +83,8 @@ export class Attributor extends ServerPasses {
       if (this.used.has(s) || s.netns !== "host" || s.remotePort === null || s.state === "LISTEN" || s.state === "UNCONN") continue;
       const target = this.m.byIp.get(s.remoteIp);
       if (!target || !isLocal(this.m, s.localIp)) continue;
+      // A container's connection to a host service (accepted on a port the host listens on) is not the host dialling it.
+      if ((this.ix.hostByLocalPort.get(`${s.proto}|${s.localPort}`) ?? []).some((l) => l.state === "LISTEN" && (l.localIp === s.localIp || l.localIp === "0.0.0.0" || l.localIp === "::"))) continue;
       // A socket on a published host port is an accepted one (a docker-proxy frontend whose
       // client is a container), not a connection to that container: proxyFrontends() takes it.
       if (this.ix.bindingFor(s.proto, s.localIp, s.localPort)) continue;

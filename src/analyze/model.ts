@@ -51,6 +51,8 @@ export interface ContainerInfo {
   pid: number | null;
   addrs: ContainerAddr[];
   source: SourceRef;
+  /** `--network host`: no address of its own; its sockets are the host's, owned by its processes. */
+  hostNetwork: boolean;
 }
 
 /** A published port: (proto, host ip, host port) -> (container ip, container port). */
@@ -104,6 +106,12 @@ export interface HostModel {
   ct: ConntrackIndex;
   userlandProxy: Fact<"on" | "off" | "unknown">;
   firewallBackend: Fact<"iptables" | "nftables" | "unknown">;
+  /** What the rule dumps show of the host's firewall as a whole (docker-paths §1.10: absence is evidence). */
+  firewall: Fact<FirewallState> & { backend: FirewallDumpBackend; byFamily: Record<4 | 6, Fact<FirewallState>> };
+  /** The container engine the bundle names (docker inspect vs podman's files and processes). */
+  engine: Fact<"docker" | "podman" | "unknown">;
+  /** Processes of `--network host` containers (State.Pid and its descendants in ps), by pid. */
+  hostNetPids: Map<number, ContainerInfo>;
   dockerVersion: Fact<string>;
   /** The rule tables, each once (dedupeRules): what the rule engine walks. */
   rules: RuleRecord[];
@@ -131,6 +139,15 @@ export interface HostModel {
 }
 
 export type EngineFacts = HostFacts & { interfaces: InterfaceFacts[] };
+
+/**
+ * `none`: no rule dump in the bundle (nothing is known); `empty`: dumps that hold
+ * tables or chains but not one rule (dockerd --iptables=false, or rules flushed);
+ * `no-docker`: rules, but none of Docker's chains or tables; `docker`: Docker's rules.
+ */
+export type FirewallState = "none" | "empty" | "no-docker" | "docker";
+/** The tool that printed the dump: iptables-save's header (`legacy`, `nf_tables`) or `nft list ruleset`. */
+export type FirewallDumpBackend = "legacy" | "nf_tables" | "nft" | "unknown";
 
 /**
  * Conntrack entries by their reply tuple and by their original tuple. The same
@@ -306,19 +323,25 @@ export function buildModel(b: Bundle): HostModel {
   for (const c of b.containers) {
     let info = byName.get(c.name);
     if (!info) {
-      info = { name: c.name, id: c.id, pid: c.pid, addrs: [], source: c.source };
+      info = { name: c.name, id: c.id, pid: c.pid, addrs: [], source: c.source, hostNetwork: c.networkMode === "host" };
       byName.set(c.name, info);
       containers.push(info);
     }
     if (info.pid === null && c.pid !== null) info.pid = c.pid;
+    if (c.networkMode === "host") info.hostNetwork = true;
     for (const n of c.networks) {
       const bridge = bridgeOfNetwork(n.name);
       if (n.ip && !info.addrs.some((a) => a.ip === n.ip)) info.addrs.push({ ip: n.ip, family: 4, network: n.name, gateway: n.gateway, bridge });
       if (n.ipv6 && !info.addrs.some((a) => a.ip === n.ipv6)) info.addrs.push({ ip: n.ipv6, family: 6, network: n.name, gateway: n.ipv6Gateway, bridge });
-      // A bridge we know only from a container's gateway (no network inspect).
+      // A bridge we know only from a container's gateway (no network inspect), or a gateway the
+      // network inspect left out (20.10's default bridge): each bridge is listed once.
       if (n.ip && n.gateway && n.prefixLen !== null && !bridges.some((x) => x.gateways.includes(n.gateway!))) {
         const net = ipaddr.IPv4.networkAddressFromCIDR(`${n.ip}/${n.prefixLen}`).toString();
-        bridges.push({ name: bridge ?? `(${n.name})`, subnets: [`${net}/${n.prefixLen}`], gateways: [n.gateway], network: n.name });
+        const known = bridges.find((x) => x.network === n.name || (bridge !== null && x.name === bridge));
+        if (known) {
+          known.gateways.push(n.gateway);
+          if (!known.subnets.includes(`${net}/${n.prefixLen}`)) known.subnets.push(`${net}/${n.prefixLen}`);
+        } else bridges.push({ name: bridge ?? `(${n.name})`, subnets: [`${net}/${n.prefixLen}`], gateways: [n.gateway], network: n.name });
       }
     }
   }
@@ -326,7 +349,8 @@ export function buildModel(b: Bundle): HostModel {
   const byPid = new Map<number, ContainerInfo>();
   for (const c of containers) {
     for (const a of c.addrs) byIp.set(a.ip, { container: c, addr: a });
-    if (c.pid !== null) byPid.set(c.pid, c);
+    // a host-network container's /proc/<pid>/net files would be the host's own tables
+    if (c.pid !== null && !c.hostNetwork) byPid.set(c.pid, c);
   }
 
   const processes = new Map<number, ProcessRecord>();
@@ -394,7 +418,26 @@ export function buildModel(b: Bundle): HostModel {
     for (const c of b.conntrack) if (c.dnat && byIp.has(c.reply.src)) localAddrs.add(c.original.dst);
   }
 
+  // --network host containers: their processes (State.Pid and descendants) own host sockets, and
+  // the ports they listen on are as relevant as published ones
+  const hostNetPids = new Map<number, ContainerInfo>();
+  for (const c of containers) {
+    if (!c.hostNetwork || c.pid === null) continue;
+    hostNetPids.set(c.pid, c);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of processes.values()) {
+        if (p.ppid !== null && !hostNetPids.has(p.pid) && hostNetPids.get(p.ppid) === c) {
+          hostNetPids.set(p.pid, c);
+          grew = true;
+        }
+      }
+    }
+  }
   const published = new Set(bindings.map((x) => protoPortCode(x.proto, x.hostPort)));
+  for (const r of b.sockets) {
+    if ((r.state === "LISTEN" || r.state === "UNCONN") && r.pid !== null && hostNetPids.has(r.pid) && (r.netns === null || r.netns === "host")) published.add(protoPortCode(r.proto, r.localPort));
+  }
   const sockets = mergeSockets(b.sockets, byPid, new Set(containers.map((c) => c.name)), processes, (r) => touchesDocker(r, byIp, published, processes));
   if (localAddrsInferred) {
     for (const s of sockets) if (s.netns === "host" && s.state === "LISTEN" && s.localIp !== "0.0.0.0" && s.localIp !== "::") localAddrs.add(s.localIp);
@@ -447,6 +490,9 @@ export function buildModel(b: Bundle): HostModel {
     memo: { bridgeOf: new Map() },
     userlandProxy: { value: "unknown", evidence: [], how: "" },
     firewallBackend: { value: "unknown", evidence: [], how: "" },
+    firewall: firewallState(b),
+    engine: fingerprintEngine(b),
+    hostNetPids,
     dockerVersion: { value: "unknown", evidence: [], how: "" },
     present,
   };
@@ -456,6 +502,61 @@ export function buildModel(b: Bundle): HostModel {
   return model;
 }
 
+/** What the rule dumps hold: nothing, tables without one rule, rules without Docker's, or Docker's. */
+function firewallState(b: Bundle): HostModel["firewall"] {
+  const backends = new Set<FirewallDumpBackend>();
+  for (const c of b.chains) backends.add(c.format === "nft" ? "nft" : (c.backend ?? "unknown"));
+  for (const r of b.rules) backends.add(r.format === "nft" ? "nft" : (r.backend ?? "unknown"));
+  // iptables-nft's rules show in `nft list ruleset` too: the iptables-save header names the backend
+  // when there is one; a ruleset with no iptables-save header is native nft
+  const backend: FirewallDumpBackend = backends.has("legacy") && !backends.has("nf_tables") ? "legacy" : backends.has("nf_tables") && !backends.has("legacy") ? "nf_tables" : backends.has("nft") && !backends.has("legacy") ? "nft" : "unknown";
+  // nft `inet` tables hold both families; iptables dumps are one family each
+  const of = (f: 4 | 6) => firewallStateOf(b.chains.filter((c) => c.family === f), b.rules.filter((r) => r.family === f), b.processes);
+  const byFamily = { 4: of(4), 6: of(6) };
+  const all = firewallStateOf(b.chains, b.rules, b.processes);
+  // the host's state is IPv4's when IPv4 rules were dumped (the usual case), else the whole dump's
+  const main = byFamily[4].value !== "none" ? byFamily[4] : all;
+  return { ...main, backend, byFamily };
+}
+
+function firewallStateOf(chains: ChainRecord[], rules: RuleRecord[], processes: ProcessRecord[]): Fact<FirewallState> {
+  if (chains.length === 0 && rules.length === 0) return { value: "none", evidence: [], how: "no firewall rule dump in the bundle" };
+  const iptablesFalse = processes.find((p) => p.dockerd?.iptables === false);
+  const b = { chains, rules };
+  if (b.rules.length === 0) {
+    const nat = b.chains.find((c) => c.table === "nat") ?? b.chains[0]!;
+    const why = iptablesFalse
+      ? "dockerd runs with --iptables=false, so it adds no rule"
+      : "no dockerd --iptables=false in the bundle's process list: the rules were flushed, or dockerd was started with --iptables=false (daemon.json)";
+    const evidence = [ev(nat.source, `${nat.table} ${nat.name}: no rules`)];
+    if (iptablesFalse) evidence.push(ev(iptablesFalse.source, "dockerd --iptables=false"));
+    return { value: "empty", evidence, how: `the rule dumps hold no rule at all (nat table empty, every policy ${[...new Set(b.chains.map((c) => c.policy).filter(Boolean))].join("/") || "unset"}): ${why}` };
+  }
+  const dockerChain = b.chains.find((c) => /^DOCKER/.test(c.name) || c.table === "docker-bridges") ?? b.rules.find((r) => /^DOCKER/.test(r.chain) || r.table === "docker-bridges");
+  if (dockerChain) return { value: "docker", evidence: [ev(dockerChain.source, "Docker's chains")], how: "Docker's chains are in the rule dump" };
+  const first = b.rules.find((r) => /^NETAVARK/.test(r.chain)) ?? b.rules[0]!;
+  const nftOnly = b.rules.every((r) => r.format === "nft");
+  const netavark = /^NETAVARK/.test(first.chain);
+  return {
+    value: "no-docker",
+    evidence: [ev(first.source, netavark ? "netavark's rules" : "a rule, none of them Docker's", first.text)],
+    how: `${netavark ? "netavark's rules (NETAVARK-* chains), none of Docker's" : `rules, none of them in Docker's ${nftOnly ? "nft tables" : "chains (DOCKER, DOCKER-USER, ...)"}`}${iptablesFalse ? "; dockerd runs with --iptables=false" : ""}`,
+  };
+}
+
+/** Docker or Podman: podman's own files and processes name it. */
+function fingerprintEngine(b: Bundle): Fact<"docker" | "podman" | "unknown"> {
+  const podmanInput = b.inputs.find((i) => /(^|\/)podman_[^/]*$/.test(i.file));
+  const conmon = b.processes.find((p) => p.command === "conmon");
+  if (podmanInput || conmon) {
+    const evidence = conmon ? [ev(conmon.source, "conmon (podman's container monitor)")] : [];
+    return { value: "podman", evidence, how: podmanInput ? `podman's own files (${podmanInput.file.replace(/^.*\//, "")})` : "conmon processes (podman)" };
+  }
+  const dockerd = b.processes.find((p) => p.dockerd);
+  if (dockerd) return { value: "docker", evidence: [ev(dockerd.source, "dockerd")], how: "dockerd runs" };
+  if (b.containers.length) return { value: "docker", evidence: [], how: "docker inspect / docker ps" };
+  return { value: "unknown", evidence: [], how: "no container engine in the bundle" };
+}
 export function isLocal(m: HostModel, ip: string): boolean {
   return isLocalAddr(ip, m.localAddrs);
 }

@@ -9,7 +9,7 @@ import type { Flow } from "./flow-types.js";
 import { explainFlows } from "./explain.js";
 import { resolveEvidenceText } from "./evidence.js";
 import { collectGarbage } from "./memory.js";
-import { buildModel, type HostModel } from "./model.js";
+import { buildModel, type FirewallDumpBackend, type FirewallState, type HostModel } from "./model.js";
 import { runFindings } from "../findings/registry.js";
 import type { Finding } from "../findings/types.js";
 import type { Diagnostic, InputSummary } from "../types.js";
@@ -25,6 +25,10 @@ export interface Report {
     userlandProxy: "on" | "off" | "unknown";
     userlandProxyHow: string;
     firewallBackend: string;
+    /** What the rule dumps hold (IPv4's, when dumped): none (no dump), empty, no-docker, docker; the dump's backend; how it was decided; IPv6's state. */
+    firewall: { state: FirewallState; backend: FirewallDumpBackend; how: string; ipv6: FirewallState };
+    engine: "docker" | "podman" | "unknown";
+    engineHow: string;
     dockerVersion: string;
     dockerVersionHow: string;
     localAddresses: string[];
@@ -32,7 +36,7 @@ export interface Report {
     bridges: HostModel["bridges"];
     evidencePresent: HostModel["present"];
   };
-  containers: { name: string; id: string; pid: number | null; addresses: { ip: string; network: string; gateway: string | null; bridge: string | null }[] }[];
+  containers: { name: string; id: string; pid: number | null; hostNetwork: boolean; addresses: { ip: string; network: string; gateway: string | null; bridge: string | null }[] }[];
   published: { proto: string; hostIp: string | null; hostPort: number; container: string | null; containerIp: string | null; containerPort: number; proxyPids: number[]; sources: string[] }[];
   flows: Flow[];
   findings: Finding[];
@@ -55,6 +59,9 @@ export function buildReport(m: HostModel, flows: Flow[], findings: Finding[]): R
       userlandProxy: m.userlandProxy.value,
       userlandProxyHow: m.userlandProxy.how,
       firewallBackend: m.firewallBackend.value,
+      firewall: { state: m.firewall.value, backend: m.firewall.backend, how: m.firewall.how, ipv6: m.firewall.byFamily[6].value },
+      engine: m.engine.value,
+      engineHow: m.engine.how,
       dockerVersion: m.dockerVersion.value,
       dockerVersionHow: m.dockerVersion.how,
       localAddresses: [...m.localAddrs].sort(),
@@ -62,7 +69,7 @@ export function buildReport(m: HostModel, flows: Flow[], findings: Finding[]): R
       bridges: m.bridges,
       evidencePresent: m.present,
     },
-    containers: m.containers.map((c) => ({ name: c.name, id: c.id, pid: c.pid, addresses: c.addrs.map((a) => ({ ip: a.ip, network: a.network, gateway: a.gateway, bridge: a.bridge })) })),
+    containers: m.containers.map((c) => ({ name: c.name, id: c.id, pid: c.pid, hostNetwork: c.hostNetwork, addresses: c.addrs.map((a) => ({ ip: a.ip, network: a.network, gateway: a.gateway, bridge: a.bridge })) })),
     published: m.bindings.map((x) => ({
       proto: x.proto,
       hostIp: x.hostIp,

@@ -10,11 +10,18 @@ export const meta = {
 
 export const check: FindingModule["check"] = (m) => {
   const missing: string[] = [];
-  if (!m.present.conntrack) missing.push("no conntrack dump: NAT cannot be proven, paths are at best likely");
+  const noRules = m.firewall.value === "empty";
+  if (!m.present.conntrack)
+    missing.push(
+      noRules
+        ? "no conntrack entries: with no firewall rule loaded the kernel tracks no connection, so none are expected; the empty rule tables rule NAT out instead"
+        : "no conntrack dump: NAT cannot be proven, paths are at best likely",
+    );
   if (!m.present.socketOwners) missing.push("no socket owners (ss -p / netstat -p): docker-proxy legs cannot be told from direct host connections");
   if (!m.present.containerNetns) missing.push("no container socket tables (proc/<pid>/net/tcp*): the container side of every flow is unseen");
   if (!m.present.inspect) missing.push("no docker inspect: container names and published ports are inferred");
-  if (!m.present.rules) missing.push("no firewall rules: the rule engine cannot say why a flow was or was not NATed");
+  // tables with no rule in them are evidence (nothing was NATed), not a gap
+  if (!m.present.rules && !noRules) missing.push("no firewall rules: the rule engine cannot say why a flow was or was not NATed");
   if (m.localAddrsInferred) missing.push("no ip addr: the host's local addresses were inferred from gateways, listeners and conntrack");
   return missing.map((message, order) => ({ order, id: meta.id, severity: meta.severity, message, evidence: [] }));
 };

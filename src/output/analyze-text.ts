@@ -44,8 +44,18 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
   };
   const lines = { push: (l: string) => write(l + "\n") };
   const h = r.host;
-  lines.push(bold(`host ${v(h.name ?? "(unnamed)")}`) + v(`  userland-proxy: ${h.userlandProxy}  firewall: ${h.firewallBackend}  docker: ${h.dockerVersion}`));
+  const fw = h.firewall;
+  const dump = fw.backend === "unknown" ? "" : fw.backend === "nft" ? "nft ruleset" : fw.backend;
+  const fwText =
+    fw.state === "none" ? "unknown (no rule dump)"
+    : fw.state === "empty" ? `no rules${dump ? ` (${dump}): nat table empty` : ": nat table empty"}`
+    : fw.state === "no-docker" ? `no Docker rules${dump ? ` (${dump})` : ""}`
+    : `${h.firewallBackend}${dump ? ` (${dump})` : ""}`;
+  const engine = h.engine === "podman" ? "  engine: podman" : "";
+  lines.push(bold(`host ${v(h.name ?? "(unnamed)")}`) + v(`${engine}  userland-proxy: ${h.userlandProxy}  firewall: ${fwText}  docker: ${h.dockerVersion}`));
   lines.push(dim(`  userland-proxy: ${v(h.userlandProxyHow)}`));
+  if (fw.state === "empty" || fw.state === "no-docker") lines.push(dim(`  firewall: ${v(fw.how)}`));
+  if (h.engine === "podman") lines.push(dim(`  engine: podman (${v(h.engineHow)}): no docker-proxy; published ports are DNATed by netavark's NETAVARK-* rules`));
   lines.push(dim(`  local addresses${h.localAddressesInferred ? " (inferred)" : ""}: ${v(h.localAddresses.join(", "))}`));
   lines.push("");
   const groups = new Map<string, Flow[]>();
