@@ -69,7 +69,10 @@ export class LayoutFilter {
 
   /** Whether the file at `path` (relative, `/`-separated) is read; "skip" counts it. */
   classify(path: string): Verdict {
-    const verdict = this.verdict(path.split("/"), false);
+    const parts = path.split("/");
+    let verdict = this.verdict(parts, false);
+    // sos's own note at the top (`version.txt`), not a capture
+    if (verdict === "read" && this.sos && parts[parts.length - 1] === "version.txt" && parts.length <= 2) verdict = "skip";
     if (verdict === "skip") this.skipped++;
     return verdict;
   }
