@@ -8,7 +8,7 @@ import type { HostRow } from "../src/batch/host-row.js";
 let made: { dir: string; hosts: GeneratedHost[] } | null = null;
 
 /** Whether the test fleet mixes in archives: only once natlens reads them (the archives issue). */
-export const FLEET_ARCHIVES = false;
+export const FLEET_ARCHIVES = true;
 
 /**
  * 14 hosts: every sample (with FLEET_ARCHIVES as directories, .tar.gz, sosreport-style

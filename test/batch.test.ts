@@ -46,7 +46,8 @@ test("one row per host input, ids unique with -2 for a repeated name, hostname i
       assert.match(row.error ?? "", /none of the inputs is a capture natlens reads/);
       assert.equal(row.flows, null);
     } else {
-      assert.equal(row.hostname, h.hostname);
+      // an archive cut short may lose its hostname file with the rest after the damage
+      if (h.broken !== "truncated") assert.equal(row.hostname, h.hostname);
       assert.equal(row.status, h.broken ? "partial" : "ok", `${row.host_id}: ${row.error}`);
       if (h.broken === "partial") assert.match(row.error ?? "", /proc\/net\/tcp:\d+: .*\[E_PROC_NET_ROW\]/);
       if (h.broken === "truncated") assert.match(row.error ?? "", /archive is truncated or corrupt.*\[E_ARCHIVE_DAMAGED\]/);

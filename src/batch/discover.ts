@@ -22,11 +22,13 @@
 import { closeSync, openSync, readdirSync, readSync, statSync, type Dirent } from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
+import { sniffArchive } from "../input/archive/magic.js";
+import { fileHead } from "../input/archive/read-archive.js";
+import { MEMBER_SEP } from "../input/archive/names.js";
 
 export type HostKind = "directory" | "archive" | "file" | "member";
 
-/** Separates an archive from a member path in an input name (`fleet.tar!/web01.tar.xz`). */
-export const MEMBER_SEP = "!/";
+export { MEMBER_SEP };
 
 function isFile(p: string): boolean {
   try {
@@ -54,25 +56,12 @@ export interface Discovery {
 const ARCHIVE_EXT = /(\.tar\.gz|\.tgz|\.tar\.xz|\.txz|\.tar\.bz2|\.tbz2?|\.tar\.zst|\.tzst|\.tar|\.zip|\.gz|\.xz|\.bz2|\.zst)$/i;
 const MAX_DEPTH = 8;
 
-/** Magic bytes of the archive and compression formats natlens reads (not the name). */
+/** An archive or compressed file natlens reads, by its first bytes (not its name). */
 export function isArchiveFile(file: string): boolean {
-  let fd: number | null = null;
   try {
-    fd = openSync(file, "r");
-    const head = Buffer.alloc(512);
-    const n = readSync(fd, head, 0, 512, 0);
-    const b = head.subarray(0, n);
-    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true; // gzip
-    if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true; // xz
-    if (b.length >= 3 && b.toString("latin1", 0, 3) === "BZh") return true; // bzip2
-    if (b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return true; // zstd
-    if (b.length >= 4 && b.toString("latin1", 0, 4) === "PK\u0003\u0004") return true; // zip
-    if (b.length >= 262 && b.toString("latin1", 257, 262) === "ustar") return true; // tar
-    return false;
+    return sniffArchive(fileHead(file)) !== null;
   } catch {
     return false;
-  } finally {
-    if (fd !== null) closeSync(fd);
   }
 }
 
