@@ -37,6 +37,7 @@
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { mulberry32 } from "./_bench.js";
 
 /** BENCH_SCALE=0.05 makes a small bundle of the same shape (for checking output identity against an older build). */
 const SCALE = Number(process.env["BENCH_SCALE"] ?? 1);
@@ -63,18 +64,7 @@ const N_BLOCKLIST = Math.round(5_400 * SCALE); // DOCKER-USER -s x/32 -j DROP
 
 // ----------------------------------------------------------- helpers --
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(20261127);
+const rand = mulberry32(20261127);
 const pick = (n: number) => Math.floor(rand() * n);
 
 const ip4 = (a: number, b: number, c: number, d: number) => (((a << 24) | (b << 16) | (c << 8) | d) >>> 0);
