@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addrWithPort, endpoint, familyOf, inCidr, isLocalAddr, isLoopback, isMulticast, normalizeAddr, normalizeCidr, normalizeIp, parseCidr } from "../src/net/index.js";
+import { addrWithPort, endpoint, familyOf, inCidr, isLocalAddr, isLoopback, isMulticast, normalizeAddr, normalizeCidr, normalizeIp, parseCidr, subnetOf } from "../src/net/index.js";
 import { addRecord, emptyBundle } from "../src/analyze/bundle.js";
 import { buildFacts } from "../src/analyze/facts.js";
 import { buildModel, isLocal } from "../src/analyze/model.js";
@@ -51,6 +51,10 @@ test("CIDRs: prefix or netmask, membership across the ways an address is written
   ];
   for (const [text, want] of cidrs) assert.equal(normalizeCidr(text), want, `normalizeCidr(${text})`);
   assert.deepEqual(parseCidr("10.0.0.0/8")?.[1], 8);
+  assert.equal(subnetOf("172.18.0.5", 16), "172.18.0.0/16");
+  assert.equal(subnetOf("fd00:ab::5", 64), "fd00:ab::/64");
+  assert.equal(subnetOf("172.18.0.5", 33), null);
+  assert.equal(subnetOf("bridge", 16), null);
 
   const member: [string, string, boolean | null, string?][] = [
     ["172.17.0.2", "172.17.0.0/16", true],

@@ -2,8 +2,7 @@
  * The host model: what the bundle says about the Docker host, each fact with
  * the evidence behind it. Built once from a Bundle; pure.
  */
-import ipaddr from "ipaddr.js";
-import { CACHE_MAX, familyOf, inCidr, isLocalAddr } from "../net/index.js";
+import { CACHE_MAX, familyOf, inCidr, isLocalAddr, subnetOf } from "../net/index.js";
 import type { Bundle } from "./bundle.js";
 import type { HostFacts, InterfaceFacts } from "../engine/index.js";
 import { buildFacts, dedupeRules, isHostAddress } from "./facts.js";
@@ -335,13 +334,13 @@ export function buildModel(b: Bundle): HostModel {
       if (n.ipv6 && !info.addrs.some((a) => a.ip === n.ipv6)) info.addrs.push({ ip: n.ipv6, family: 6, network: n.name, gateway: n.ipv6Gateway, bridge });
       // A bridge we know only from a container's gateway (no network inspect), or a gateway the
       // network inspect left out (20.10's default bridge): each bridge is listed once.
-      if (n.ip && n.gateway && n.prefixLen !== null && !bridges.some((x) => x.gateways.includes(n.gateway!))) {
-        const net = ipaddr.IPv4.networkAddressFromCIDR(`${n.ip}/${n.prefixLen}`).toString();
+      const subnet = n.ip && n.gateway && n.prefixLen !== null ? subnetOf(n.ip, n.prefixLen) : null;
+      if (subnet !== null && !bridges.some((x) => x.gateways.includes(n.gateway!))) {
         const known = bridges.find((x) => x.network === n.name || (bridge !== null && x.name === bridge));
         if (known) {
-          known.gateways.push(n.gateway);
-          if (!known.subnets.includes(`${net}/${n.prefixLen}`)) known.subnets.push(`${net}/${n.prefixLen}`);
-        } else bridges.push({ name: bridge ?? `(${n.name})`, subnets: [`${net}/${n.prefixLen}`], gateways: [n.gateway], network: n.name });
+          known.gateways.push(n.gateway!);
+          if (!known.subnets.includes(subnet)) known.subnets.push(subnet);
+        } else bridges.push({ name: bridge ?? `(${n.name})`, subnets: [subnet], gateways: [n.gateway!], network: n.name });
       }
     }
   }

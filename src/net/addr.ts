@@ -4,7 +4,7 @@
  * every address), CIDR membership, family, loopback, multicast, and "is this
  * address local" for a set of local addresses.
  */
-import type ipaddr from "ipaddr.js";
+import ipaddr from "ipaddr.js";
 import { cachedIn } from "../context.js";
 import { canonicalIpv4Value, ipText, parseCidrText, parseIp } from "./ip.js";
 
@@ -54,6 +54,14 @@ export function inCidr(addr: string, cidr: string): boolean | null {
   if (!a || !c) return null;
   if (a.kind() !== c[0].kind()) return null;
   return (a as ipaddr.IPv4).match(c as [ipaddr.IPv4, number]);
+}
+
+/** The subnet `ip/prefixLen` lies in, as `network/prefixLen` (host bits cleared); null when not an address or too long a prefix. */
+export function subnetOf(ip: string, prefixLen: number): string | null {
+  const a = parseAddr(ip);
+  if (!a || prefixLen > (a.kind() === "ipv6" ? 128 : 32)) return null;
+  const net = a.kind() === "ipv6" ? ipaddr.IPv6.networkAddressFromCIDR(`${ipText(a)}/${prefixLen}`) : ipaddr.IPv4.networkAddressFromCIDR(`${ipText(a)}/${prefixLen}`);
+  return `${ipText(net)}/${prefixLen}`;
 }
 
 /** 4 or 6 for normal address text (as parsers and normalizeAddr write it). */
