@@ -9,7 +9,7 @@ import { ss } from "./parsers/ss.js";
 import { ps } from "./parsers/ps.js";
 import { iptablesSave } from "./parsers/iptables-save.js";
 import { iptablesList } from "./parsers/iptables-list.js";
-import { nft } from "./parsers/nft.js";
+import { nft } from "./parsers/nft/index.js";
 import { conntrack } from "./parsers/conntrack.js";
 import { dockerInspect } from "./parsers/docker-inspect.js";
 import { dockerPs } from "./parsers/docker-ps.js";

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "../src/parse.js";
-import { LOST_XT, nft, tokenize } from "../src/parsers/nft.js";
+import { LOST_XT, nft, tokenize } from "../src/parsers/nft/index.js";
 import { parseNatSpec } from "../src/parsers/_iptables-rule.js";
 import { createParseCaches } from "../src/context.js";
 import type { ChainRecord, RuleRecord } from "../src/types.js";
