@@ -5,6 +5,7 @@
  * (`ruleToSave`) that rebuilds `-A CHAIN ...` text from a RuleRecord.
  */
 import type { ParseCaches } from "../context.js";
+import type { ParseContext } from "../format.js";
 import type { NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
 import { normalizeCidrCached, normalizeIp } from "../net/index.js";
 import { isDigits } from "./_text.js";
@@ -54,6 +55,61 @@ export function protoName(text: string): string | null {
   const t = text.toLowerCase();
   if (t === "all" || t === "0") return null;
   return PROTO_NAMES[t] ?? t;
+}
+
+// -------------------------------------------------------------- banners --
+
+/** What a `$ iptables ...` / `$ ip6tables ...` command banner says about the dump after it. */
+export interface IptablesBanner {
+  /** `-t X` / `--table X`; `filter` for a dump command without -t (iptables -S, iptables -L); else null. */
+  table: string | null;
+  /** 6 for ip6tables, 4 for iptables, null when the command names neither. */
+  family: 4 | 6 | null;
+  /** `iptables-legacy ...` / `iptables-nft ...` name the backend; null for plain `iptables`. */
+  backend: "legacy" | "nf_tables" | null;
+  /** The one chain `-L CHAIN` lists (read for -L only); null for all chains. */
+  chain: string | null;
+}
+
+/** Read a banner (`$ ...`) of an iptables `-S` (`dump` "S") or `-L` ("L") command. */
+export function readBanner(text: string, dump: "S" | "L"): IptablesBanner {
+  const m = /\s-t\s*(\S+)/.exec(text) ?? /\s--table[= ](\S+)/.exec(text);
+  const plain = dump === "S" ? /\s-\w*S\b/.test(text) : /\s-\w*L/.test(text);
+  const c = dump === "L" ? /\s(?:-[a-zA-Z]*L|--list)\s+([^-\s]\S*)/.exec(text) : null;
+  return {
+    table: m ? m[1]! : plain ? "filter" : null,
+    family: /\bip6tables/.test(text) ? 6 : /\biptables/.test(text) ? 4 : null,
+    backend: /\bip6?tables-legacy/.test(text) ? "legacy" : /\bip6?tables-nft/.test(text) ? "nf_tables" : null,
+    chain: c ? c[1]! : null,
+  };
+}
+
+/**
+ * The command banners of an iptables dump, for both iptables parsers: the one
+ * the driver removed from the top (ctx.banner, read before the first line) and
+ * `$ ` lines between concatenated dumps. `on` gets each one, read.
+ */
+export class BannerLines {
+  private first = true;
+
+  constructor(
+    private readonly ctx: ParseContext,
+    private readonly dump: "S" | "L",
+    private readonly on: (banner: IptablesBanner) => void,
+  ) {}
+
+  /** Call first for every line (`t` trimmed); true when it was a banner (then accounted as ignored). */
+  line(t: string, no: number): boolean {
+    if (this.first) {
+      this.first = false;
+      const top = this.ctx.banner;
+      if (top) this.on(readBanner(`$ ${top}`, this.dump));
+    }
+    if (t.charCodeAt(0) !== 36 /* $ */ || !t.startsWith("$ ")) return false;
+    this.on(readBanner(t, this.dump));
+    this.ctx.ignore(no, "banner");
+    return true;
+  }
 }
 
 // ------------------------------------------------------------- tokeniser --

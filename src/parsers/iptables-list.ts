@@ -15,7 +15,7 @@
  */
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ChainRecord, Negatable, NatlensRecord, PortRange, RuleMatches, RuleRecord } from "../types.js";
-import { emptyMatches, NAT_TARGETS, parseNatSpec, parsePorts, parsePortSpec, protoName } from "./_iptables-rule.js";
+import { BannerLines, emptyMatches, NAT_TARGETS, parseNatSpec, parsePorts, parsePortSpec, protoName } from "./_iptables-rule.js";
 import { normalizeCidrCached } from "../net/index.js";
 import { servicePort } from "./_services.js";
 
@@ -226,7 +226,18 @@ class IptablesListParser implements LineParser {
   private bannerChain: string | null = null;
   private columnsReported = false;
 
-  constructor(private readonly ctx: ParseContext) {}
+  /** `$ iptables -t nat -L -n` banners (the top one and those between listings) name the table, family and chain of what follows. */
+  private readonly banners: BannerLines;
+
+  constructor(private readonly ctx: ParseContext) {
+    this.banners = new BannerLines(ctx, "L", (b) => {
+      this.close();
+      this.nextTable = b.table;
+      this.nextFamily = b.family;
+      this.chain = null;
+      this.bannerChain = b.chain;
+    });
+  }
 
   private open(no: number): Block {
     this.close();
@@ -294,16 +305,10 @@ class IptablesListParser implements LineParser {
     this.settle(b, true);
   }
 
-  private first = true;
 
   line(text: string, no: number): void {
-    if (this.first) {
-      this.first = false;
-      // the driver removes a leading `$ command` banner and hands it over as ctx.banner
-      const top = this.ctx.banner;
-      if (top) this.banner(`$ ${top}`);
-    }
     const t = text.trim();
+    if (this.banners.line(t, no)) return;
     if (t.startsWith("Chain ")) return this.chainLine(t, text, no);
     const c0 = t.charCodeAt(0);
     if ((c0 >= 48 && c0 <= 57) || (this.cols && !this.cols.counters && !this.cols.num && c0 !== 35 && c0 !== 36 && !t.startsWith("target ") && !t.startsWith("===") && !t.startsWith("Total Number"))) {
@@ -332,32 +337,12 @@ class IptablesListParser implements LineParser {
       this.ctx.ignore(no, w ? "legacy-tables warning" : "comment");
       return;
     }
-    if (t.startsWith("$ ")) {
-      this.banner(t);
-      this.ctx.ignore(no, "banner");
-      return;
-    }
     if (t.startsWith("===") || /^Total Number of Rules: \d+$/.test(t)) {
       this.ctx.ignore(no, "trailer");
       return;
     }
     if (rowColumns(t)) return this.row(t, text, no);
     this.ctx.skip(no, "E_IPT_LIST_LINE", "not a line of an iptables -L listing", text, "listings consist of `Chain NAME (...)` lines, a column header and rule rows");
-  }
-
-  /** A `$ iptables -t nat -L -n` banner names the table (and family) of the listing that follows. */
-  private banner(t: string): void {
-    {
-      this.close();
-      const m = /\s-t\s*(\S+)/.exec(t) ?? /\s--table[= ](\S+)/.exec(t);
-      // without -t, iptables lists the filter table
-      this.nextTable = m ? m[1]! : /\s-\w*L/.test(t) ? "filter" : null;
-      this.nextFamily = /\bip6tables/.test(t) ? 6 : /\biptables/.test(t) ? 4 : null;
-      this.chain = null;
-      // `iptables -t nat -L DOCKER -n`: the one chain listed
-      const c = /\s(?:-[a-zA-Z]*L|--list)\s+([^-\s]\S*)/.exec(t);
-      this.bannerChain = c ? c[1]! : null;
-    }
   }
 
   private chainLine(t: string, text: string, no: number): void {

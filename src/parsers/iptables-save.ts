@@ -18,6 +18,7 @@ import { ownCopy } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { ChainRecord, Negatable, NatlensRecord, PortRange, RuleMatches, RuleRecord } from "../types.js";
 import {
+  BannerLines,
   cidrOf,
   emptyMatches,
   NAT_TARGETS,
@@ -411,7 +412,17 @@ class IptablesSaveParser implements LineParser {
   private backend: "legacy" | "nf_tables" | null = null;
   private unresolvedReported = new Set<string>();
 
-  constructor(private readonly ctx: ParseContext) {}
+  /** `$ iptables -t nat -S` banners (the top one and those between dumps) name the table and family of what follows. */
+  private readonly banners: BannerLines;
+
+  constructor(private readonly ctx: ParseContext) {
+    this.banners = new BannerLines(ctx, "S", (b) => {
+      this.close();
+      if (b.family !== null) this.headerFamily = b.family;
+      if (b.backend !== null) this.backend = b.backend;
+      if (b.table !== null) this.open(b.table, 0, "banner");
+    });
+  }
 
   private open(table: string | null, no: number, namedBy: Section["namedBy"] = null): Section {
     this.close();
@@ -482,17 +493,11 @@ class IptablesSaveParser implements LineParser {
     return s;
   }
 
-  private first = true;
 
   line(text: string, no: number): void {
-    if (this.first) {
-      this.first = false;
-      // the driver removes a leading `$ command` banner and hands it over as ctx.banner
-      const top = this.ctx.banner;
-      if (top) this.banner(`$ ${top}`);
-    }
     let t = text;
     if (t.charCodeAt(0) === 32 || t.charCodeAt(0) === 9) t = t.trimStart();
+    if (this.banners.line(t, no)) return;
     const c = t.charCodeAt(0);
     if (c === 35 /* # */) return this.comment(t, no);
     if (c === 42 /* * */) {
@@ -511,27 +516,8 @@ class IptablesSaveParser implements LineParser {
       return;
     }
     if (c === 58 /* : */) return this.chainDecl(t, text, no);
-    if (c === 36 /* $ */ && t.startsWith("$ ")) {
-      // a command banner between two dumps
-      this.banner(t);
-      this.ctx.ignore(no, "banner");
-      return;
-    }
     if (c === 91 /* [ */ || c === 45 /* - */) return this.command(t, text, no);
     this.ctx.skip(no, "E_IPT_SAVE_LINE", "not an iptables-save or iptables -S line", text, RULE_HINT);
-  }
-
-  /** A `$ iptables -t nat -S` banner names the table (and family) of what follows. */
-  private banner(t: string): void {
-    const m = /\s-t\s*(\S+)/.exec(t) ?? /\s--table[= ](\S+)/.exec(t);
-    this.close();
-    if (/\bip6tables/.test(t)) this.headerFamily = 6;
-    else if (/\biptables/.test(t)) this.headerFamily = 4;
-    if (/\bip6?tables-legacy/.test(t)) this.backend = "legacy";
-    else if (/\bip6?tables-nft/.test(t)) this.backend = "nf_tables";
-    // `iptables -S` without -t lists the filter table
-    if (m) this.open(m[1]!, 0, "banner");
-    else if (/\s-\w*S\b/.test(t)) this.open("filter", 0, "banner");
   }
 
   private comment(t: string, no: number): void {
