@@ -7,7 +7,7 @@ import { procNetTcp } from "./parsers/proc-net-tcp.js";
 import { netstat } from "./parsers/netstat.js";
 import { ss } from "./parsers/ss.js";
 import { ps } from "./parsers/ps.js";
-import { iptablesSave } from "./parsers/iptables-save.js";
+import { iptablesSave } from "./parsers/iptables-save/index.js";
 import { iptablesList } from "./parsers/iptables-list.js";
 import { nft } from "./parsers/nft/index.js";
 import { conntrack } from "./parsers/conntrack.js";

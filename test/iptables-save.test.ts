@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse } from "../src/parse.js";
-import { ruleToSave } from "../src/parsers/iptables-save.js";
+import { ruleToSave } from "../src/parsers/iptables-save/index.js";
 import { parseNatSpec, parsePorts, tokenize } from "../src/parsers/_iptables-rule.js";
 import { createParseCaches } from "../src/context.js";
 import { parseCount } from "../src/parsers/iptables-list.js";
