@@ -8,7 +8,7 @@ import { netstat } from "./parsers/netstat.js";
 import { ss } from "./parsers/ss.js";
 import { ps } from "./parsers/ps.js";
 import { iptablesSave } from "./parsers/iptables-save/index.js";
-import { iptablesList } from "./parsers/iptables-list.js";
+import { iptablesList } from "./parsers/iptables-list/index.js";
 import { nft } from "./parsers/nft/index.js";
 import { conntrack } from "./parsers/conntrack.js";
 import { dockerInspect } from "./parsers/docker-inspect.js";

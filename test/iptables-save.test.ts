@@ -11,7 +11,7 @@ import { parse } from "../src/parse.js";
 import { ruleToSave } from "../src/parsers/iptables-save/index.js";
 import { parseNatSpec, parsePorts, tokenize } from "../src/parsers/_iptables-rule.js";
 import { createParseCaches } from "../src/context.js";
-import { parseCount } from "../src/parsers/iptables-list.js";
+import { parseCount } from "../src/parsers/iptables-list/index.js";
 import type { RuleRecord } from "../src/types.js";
 
 const DIR = "test/fixtures/iptables-save";

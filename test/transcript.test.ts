@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { commandFormat, posterEdit, promptLine } from "../src/input/transcript.js";
 import { textSource } from "../src/input/read.js";
 import { parse, parseSource } from "../src/parse.js";
-import { UNKNOWN_CHAIN } from "../src/parsers/iptables-list.js";
+import { UNKNOWN_CHAIN } from "../src/parsers/iptables-list/index.js";
 import type { Diagnostic, InputSummary, NatlensRecord, RuleRecord } from "../src/types.js";
 import { runCli } from "./_io.js";
 

@@ -1,101 +1,23 @@
 /**
- * `iptables -L` / `ip6tables -L` listings: with or without `-n`, `-v`, `-x`,
- * `--line-numbers`, one table or several concatenated (sosreport's
- * `iptables -vnxL` then `-t nat`). Format: input-formats.md §5.3.
- *
- * Rows are split on blanks, not columns (interface names overflow their
- * column), and the free-text tail (`tcp dpt:8080 to:172.17.0.2:80`) is read
- * into the same structured matches as `iptables-save`. A listing does not name
- * its table, so the table is inferred per block of chains (built-in chain
- * set, NAT-only targets) and reported with W_TABLE_ASSUMED; the records of a
- * block wait until the block ends.
- *
- * Counters without `-x` are rounded by iptables to K/M/G/T units of 1000
- * (`6047K` = 6047000); they are read as those numbers.
+ * The `iptables -L` LineParser: blocks of chains (one table each, inferred
+ * from the built-in chain set or NAT-only targets when no banner names it),
+ * `Chain` lines, the column header, rule rows (rows above any `Chain` line go
+ * to an unknown chain), and line accounting.
  */
-import type { FormatParser, LineParser, ParseContext } from "../format.js";
-import type { ChainRecord, Negatable, NatlensRecord, PortRange, RuleMatches, RuleRecord } from "../types.js";
-import { BannerLines, emptyMatches, NAT_TARGETS, parseNatSpec, parsePorts, parsePortSpec, protoName } from "./_iptables-rule.js";
-import { normalizeCidrCached } from "../net/index.js";
-import { servicePort } from "./_services.js";
+import type { LineParser, ParseContext } from "../../format.js";
+import type { ChainRecord, Negatable, PortRange, RuleMatches, RuleRecord } from "../../types.js";
+import { BannerLines, emptyMatches, NAT_TARGETS, parsePorts, protoName } from "../_iptables-rule.js";
+import { normalizeCidrCached } from "../../net/index.js";
+import { servicePort } from "../_services.js";
+import { addrLike, CHAIN_RE, type Columns, describeColumns, fields, isOptColumn, KNOWN_NAMES, negated, parseCount, PROTO_WORD, rowColumns, sameColumns } from "./columns.js";
+import { readTail, type TailResult } from "./tail.js";
 
-const FORMAT = "iptables-list";
-const CHAIN_RE = /^Chain (\S+) \((?:policy (\S+)(?: (\d+[KMGT]?) packets, (\d+[KMGT]?) bytes)?|(\d+) references)\)\s*$/;
+export const FORMAT = "iptables-list";
 const ROW_HINT = "rows look like `    0     0 DNAT  tcp  --  !docker0 *  0.0.0.0/0  0.0.0.0/0  tcp dpt:8080 to:172.17.0.2:80`";
-const PORT_PROTOS = new Set(["tcp", "udp", "sctp", "dccp", "udplite"]);
-
-/** Host names iptables prints without -n for well-known addresses (/etc/hosts, /etc/networks). */
-const KNOWN_NAMES: Record<string, string> = {
-  localhost: "127.0.0.1",
-  "localhost.localdomain": "127.0.0.1",
-  loopback: "127.0.0.0",
-  "link-local": "169.254.0.0",
-  "ip6-localhost": "::1",
-  "ip6-loopback": "::1",
-};
-
-interface Columns {
-  num: boolean;
-  counters: boolean;
-  ifaces: boolean;
-  /** False when the poster removed the opt column. */
-  opt: boolean;
-}
 
 const BUILTIN_CHAINS = new Set(["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"]);
 /** Name of the chain that rows cut from above their `Chain` line go to, when no command names it. */
 export const UNKNOWN_CHAIN = "(unknown)";
-
-/** An address column: `anywhere`, an address or CIDR, possibly negated. */
-function addrLike(s: string | undefined): boolean {
-  if (s === undefined) return false;
-  const v = s.charCodeAt(0) === 33 ? s.slice(1) : s;
-  if (v === "anywhere" || KNOWN_NAMES[v.split("/")[0]!] !== undefined) return true;
-  return /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(v) || (v.includes(":") && /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v));
-}
-
-/** An interface column: `*`, `any`, or a name (`docker0`, `br-1a2b`, `veth+`), possibly negated. */
-function ifaceLike(s: string | undefined): boolean {
-  if (s === undefined) return false;
-  const v = s.charCodeAt(0) === 33 ? s.slice(1) : s;
-  return v === "*" || v === "any" || /^[\w.+@-]{1,15}$/.test(v);
-}
-
-const PROTO_WORD = /^!?(all|tcp|udp|icmp|icmpv6|ipv6-icmp|sctp|udplite|dccp|gre|esp|ah|\d{1,3})$/;
-
-/**
- * The columns a rule row has, told from the row alone: for rows of a listing
- * cut above its header, or whose columns the poster removed. Null when the row
- * allows more than one reading.
- */
-function rowColumns(t: string): Columns | null {
-  const f = fields(t, 12).f;
-  let n = 0;
-  while (n < f.length && n < 3 && parseCount(f[n]!) !== null) n++;
-  let k: number;
-  let opt = true;
-  if (isOptColumn(f[n + 1] ?? "") && !isOptColumn(f[n + 2] ?? "")) k = n + 2; // no target: prot opt
-  else if (isOptColumn(f[n + 2] ?? "")) k = n + 3; // target prot opt
-  else if (n > 0 && isOptColumn(f[n] ?? "")) {
-    n--; // a numeric prot of a rule without target was read as a count
-    k = n + 2;
-  } else if (PROTO_WORD.test(f[n + 1] ?? "") && !PROTO_WORD.test(f[n] ?? "")) {
-    opt = false; // target prot, the opt column removed
-    k = n + 2;
-  } else return null;
-  const plain = addrLike(f[k]) && addrLike(f[k + 1]);
-  const withIfaces = ifaceLike(f[k]) && ifaceLike(f[k + 1]) && addrLike(f[k + 2]) && addrLike(f[k + 3]);
-  if (plain === withIfaces) return null;
-  return { num: n === 1 || n === 3, counters: n >= 2, ifaces: withIfaces, opt };
-}
-
-function sameColumns(a: Columns, b: Columns): boolean {
-  return a.num === b.num && a.counters === b.counters && a.ifaces === b.ifaces && a.opt === b.opt;
-}
-
-function describeColumns(c: Columns): string {
-  return [c.num ? "num" : "", c.counters ? "pkts bytes" : "", "target prot", c.opt ? "opt" : "", c.ifaces ? "in out" : "", "source destination"].filter(Boolean).join(" ");
-}
 
 interface Block {
   /** Table named by a `$ iptables -t X -L` banner between blocks. */
@@ -108,110 +30,7 @@ interface Block {
   firstLine: number;
 }
 
-const MULT: Record<string, number> = { K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-
-/** `597`, `597K`, `12M` (units of 1000, as iptables prints them) to a number; null if not a count. */
-export function parseCount(s: string): number | null {
-  const n = s.length;
-  if (n === 0 || n > 21) return null;
-  const last = s[n - 1]!;
-  const unit = MULT[last];
-  const digits = unit ? s.slice(0, -1) : s;
-  if (digits.length === 0) return null;
-  for (let i = 0; i < digits.length; i++) {
-    const c = digits.charCodeAt(i);
-    if (c < 48 || c > 57) return null;
-  }
-  return Number(digits) * (unit ?? 1);
-}
-
-function isOptColumn(s: string): boolean {
-  return s === "--" || s === "-f" || s === "!f";
-}
-
-/** Whitespace-separated fields with their end offsets, up to `max` fields. */
-function fields(line: string, max: number): { f: string[]; ends: number[] } {
-  const f: string[] = [];
-  const ends: number[] = [];
-  let i = 0;
-  const n = line.length;
-  while (i < n && f.length < max) {
-    let c = line.charCodeAt(i);
-    while (c === 32 || c === 9) c = line.charCodeAt(++i);
-    if (i >= n) break;
-    let e = line.indexOf(" ", i);
-    if (e < 0) e = n;
-    const tab = line.indexOf("\t", i);
-    if (tab >= 0 && tab < e) e = tab;
-    f.push(line.slice(i, e));
-    ends.push(e);
-    i = e;
-  }
-  return { f, ends };
-}
-
-function negated(text: string): { v: string; neg: boolean } {
-  return text.charCodeAt(0) === 33 && text.length > 1 ? { v: text.slice(1), neg: true } : { v: text, neg: false };
-}
-
-interface TailResult {
-  goto: boolean;
-  nat: RuleRecord["nat"];
-  targetArgs: string[];
-  error: string | null;
-}
-
-/** Words of the tail with `/* comment *\/` kept whole (as one word starting with `/*`). */
-function tailWords(tail: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  const n = tail.length;
-  while (i < n) {
-    while (i < n && tail.charCodeAt(i) === 32) i++;
-    if (i >= n) break;
-    if (tail.startsWith("/* ", i)) {
-      const e = tail.indexOf(" */", i + 3);
-      if (e >= 0) {
-        out.push(tail.slice(i, e + 3));
-        i = e + 3;
-        continue;
-      }
-    }
-    const s = i;
-    while (i < n && tail.charCodeAt(i) !== 32) i++;
-    out.push(tail.slice(s, i));
-  }
-  return out;
-}
-
-/**
- * The save syntax of a target printout where it is unambiguous, so both
- * formats give the same targetArgs: MARK (`MARK or 0x4000` is
- * `--set-xmark 0x4000/0x4000`, as libxt_MARK prints them) and CHECKSUM.
- * Null keeps the listing text.
- */
-function targetPrintout(target: string, args: string[]): string | null {
-  if (target === "CHECKSUM" && args.length === 1 && args[0] === "fill") return "--checksum-fill";
-  if (target !== "MARK" || args.length !== 2) return null;
-  const [op, val] = args as [string, string];
-  const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
-  const num = (t: string) => (/^0x[0-9a-f]+$/i.test(t) || /^\d+$/.test(t) ? Number(t) : null);
-  if (op === "xset") {
-    const [v, m] = val.split("/");
-    const a = num(v ?? "");
-    const b = num(m ?? "");
-    return a === null || b === null ? null : `--set-xmark ${hex(a)}/${hex(b)}`;
-  }
-  const v = num(val);
-  if (v === null) return null;
-  if (op === "set") return `--set-xmark ${hex(v)}/0xffffffff`;
-  if (op === "or") return `--set-xmark ${hex(v)}/${hex(v)}`;
-  if (op === "and") return `--set-xmark 0x0/${hex(~v)}`;
-  if (op === "xor") return `--set-xmark ${hex(v)}/0x0`;
-  return null;
-}
-
-class IptablesListParser implements LineParser {
+export class IptablesListParser implements LineParser {
   private block: Block | null = null;
   private cols: Columns | null = null;
   private chain: string | null = null;
@@ -452,7 +271,7 @@ class IptablesListParser implements LineParser {
     }
     const { num, packets, bytes, target, m, fieldsEnd } = h;
     const tail = t.slice(fieldsEnd).trim();
-    const r = this.tail(tail, m, target, no, text);
+    const r: TailResult = readTail(tail, m, target, (spec, proto) => this.ports(spec, proto, no, text), this.ctx.caches);
     if (r.error !== null) return this.bad(no, text, r.error);
     if (target !== null && NAT_TARGETS.has(target) && target !== "MASQUERADE" && !b.natTarget) b.natTarget = { target, line: no };
     if (target === "MASQUERADE" && !b.natTarget) b.natTarget = { target, line: no };
@@ -565,181 +384,8 @@ class IptablesListParser implements LineParser {
   }
 
   /** Read the free-text tail into matches and target details. */
-  private tail(tail: string, m: RuleMatches, target: string | null, no: number, line: string): TailResult {
-    const r: TailResult = { goto: false, nat: null, targetArgs: [], error: null };
-    if (tail === "") return r;
-    const w = tailWords(tail);
-    let run: string[] = [];
-    const flush = () => {
-      if (run.length) m.other.push(run.join(" "));
-      run = [];
-    };
-    let neg = false;
-    const setNeg = <T>(field: keyof RuleMatches, v: T, n: boolean): boolean => {
-      if (m[field] !== null) return false;
-      (m as unknown as Record<string, Negatable<T>>)[field] = { value: v, negated: n };
-      return true;
-    };
-    let i = 0;
-    while (i < w.length) {
-      const x = w[i]!;
-      if (x === "!" && i + 1 < w.length) {
-        neg = true;
-        i++;
-        continue;
-      }
-      const bang = neg ? "! " : "";
-      const wasNeg = neg;
-      neg = false;
-      if (x.startsWith("/* ") && x.endsWith(" */")) {
-        flush();
-        const c = x.slice(3, -3);
-        if (m.comment === null) m.comment = c;
-        else m.other.push(x);
-        i++;
-        continue;
-      }
-      if (x === "[goto]") {
-        flush();
-        r.goto = true;
-        i++;
-        continue;
-      }
-      if (PORT_PROTOS.has(x) && i + 1 < w.length && /^(s|d)pts?:|^flags:|^!?option=|^\[/.test(w[i + 1]!)) {
-        flush();
-        i++;
-        const extra: string[] = [];
-        while (i < w.length) {
-          const y = w[i]!;
-          const pm = /^(s|d)pts?:(!?)(.*)$/.exec(y);
-          if (pm) {
-            const field = pm[1] === "s" ? "sport" : "dport";
-            const ports = this.ports(pm[3]!, x, no, line);
-            if (!ports || !setNeg(field, ports, pm[2] === "!")) extra.push(y);
-            i++;
-            continue;
-          }
-          if (/^flags:|^!?option=|^\[|^!?(syn|ECE|CWR)$/.test(y)) {
-            extra.push(y);
-            i++;
-            continue;
-          }
-          break;
-        }
-        if (extra.length) m.other.push(`${x} ${extra.join(" ")}`);
-        continue;
-      }
-      if (x === "multiport" && i + 2 < w.length && /^(dports|sports|ports)$/.test(w[i + 1]!)) {
-        flush();
-        const kind = w[i + 1]!;
-        const spec = negated(w[i + 2]!);
-        const proto = m.proto?.value ?? "tcp";
-        const ports = kind === "ports" ? null : this.ports(spec.v, proto, no, line);
-        if (!ports || !setNeg(kind === "dports" ? "dport" : "sport", ports, spec.neg)) m.other.push(`multiport ${kind} ${w[i + 2]}`);
-        i += 3;
-        continue;
-      }
-      if (x === "ADDRTYPE" && w[i + 1] === "match") {
-        flush();
-        i += 2;
-        const extra: string[] = [];
-        while (i + 1 < w.length && /^(src-type|dst-type)$/.test(w[i]!)) {
-          const v = negated(w[i + 1]!);
-          if (!setNeg(w[i] === "src-type" ? "srcType" : "dstType", v.v, v.neg)) extra.push(`${w[i]} ${w[i + 1]}`);
-          i += 2;
-        }
-        while (i < w.length && /^limit-(in|out)$/.test(w[i]!)) extra.push(w[i++]!);
-        if (extra.length) m.other.push(`ADDRTYPE match ${extra.join(" ")}`);
-        continue;
-      }
-      if ((x === "ctstate" || x === "state") && i + 1 < w.length && /^[A-Z,]+$/.test(w[i + 1]!)) {
-        flush();
-        if (!setNeg("ctstate", w[i + 1]!.split(","), wasNeg)) m.other.push(`${bang}${x} ${w[i + 1]}`);
-        i += 2;
-        continue;
-      }
-      if (x === "mark" && w[i + 1] === "match" && i + 2 < w.length) {
-        flush();
-        let j = i + 2;
-        let n = false;
-        if (w[j] === "!" && j + 1 < w.length) {
-          n = true;
-          j++;
-        }
-        if (!setNeg("mark", w[j]!, n)) m.other.push(`mark match ${n ? "! " : ""}${w[j]}`);
-        i = j + 1;
-        continue;
-      }
-      // target details (they come last)
-      if (target !== null) {
-        if (x.startsWith("to:") && (target === "DNAT" || target === "SNAT") && r.nat === null) {
-          flush();
-          const n = parseNatSpec(x.slice(3), this.ctx.caches);
-          if (n) r.nat = n;
-          else r.targetArgs.push(x);
-          i++;
-          continue;
-        }
-        if ((x === "masq" || x === "redir") && w[i + 1] === (x === "masq" ? "ports:" : "ports") && i + 2 < w.length) {
-          flush();
-          const n = parsePortSpec(w[i + 2]!);
-          if (n && r.nat === null) r.nat = n;
-          else r.targetArgs.push(`${x} ${w[i + 1]} ${w[i + 2]}`);
-          i += 3;
-          continue;
-        }
-        if ((x === "random" || x === "random-fully" || x === "persistent") && NAT_TARGETS.has(target)) {
-          flush();
-          r.targetArgs.push(`--${x}`);
-          i++;
-          continue;
-        }
-        if (x === "reject-with" && i + 1 < w.length) {
-          flush();
-          r.targetArgs.push(`--reject-with ${w[i + 1]}`);
-          i += 2;
-          continue;
-        }
-        if (x === target && x !== x.toLowerCase()) {
-          // a target's own printout, e.g. `MARK or 0x4000`, `CHECKSUM fill`, `LOG flags 0 level 4`
-          flush();
-          const own = w.slice(i).join(" ");
-          r.targetArgs.push(targetPrintout(x, w.slice(i + 1)) ?? own);
-          break;
-        }
-      }
-      run.push(`${bang}${x}`);
-      i++;
-    }
-    if (neg) run.push("!");
-    flush();
-    return r;
-  }
 
   end(): void {
     this.close();
   }
 }
-
-export const iptablesList: FormatParser = {
-  id: FORMAT,
-  title: "iptables -L / ip6tables -L listings (-n, -v, -x, --line-numbers; tables concatenated)",
-  kinds: ["rule", "chain"],
-  commands: ["iptables -t nat -L -n -v --line-numbers", "iptables -L -n -v -x", "iptables -vnxL", "ip6tables -t nat -L -n -v", "iptables -t nat -L"],
-  sniff(head) {
-    let chain = 0;
-    let header = 0;
-    for (const l of head) {
-      if (l.startsWith("Chain ") && CHAIN_RE.test(l.trim())) chain++;
-      else if (/^\s*(num\s+)?(pkts\s+bytes\s+)?target\s+prot\s+opt\s+/.test(l)) header++;
-    }
-    if (chain && header) return 0.95;
-    if (chain) return 0.85;
-    if (header) return 0.7;
-    // rows alone (`iptables -t nat -nvL | grep DNAT`): every one of the first lines reads as a row with an opt column
-    const rows = head.slice(0, 8);
-    if (rows.length >= 2 && rows.every((l) => { const c = rowColumns(l.trim()); return c !== null && c.opt; })) return 0.55;
-    return 0;
-  },
-  create: (ctx) => new IptablesListParser(ctx),
-};
