@@ -6,7 +6,7 @@
  */
 import type { ParseCaches } from "../context.js";
 import type { ParseContext } from "../format.js";
-import type { NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
+import type { ChainRecord, NatTarget, Negatable, PortRange, RuleMatches, RuleRecord } from "../types.js";
 import { normalizeCidrCached, normalizeIp } from "../net/index.js";
 import { isDigits } from "./_text.js";
 
@@ -55,6 +55,39 @@ export function protoName(text: string): string | null {
   const t = text.toLowerCase();
   if (t === "all" || t === "0") return null;
   return PROTO_NAMES[t] ?? t;
+}
+
+/**
+ * A chain record of an iptables dump (iptables-save, -S, -L), before its table
+ * and family are known (the parsers set them when the section settles).
+ */
+export function iptablesChain(format: string, file: string, no: number, name: string, builtin: boolean, policy: string | null, packets: number | null, bytes: number | null): ChainRecord {
+  return { kind: "chain", source: { file, line: no }, format, family: 4, table: "", name, builtin, policy, packets, bytes, hook: null, priority: null, type: null };
+}
+
+/** What a rule line of an iptables dump says (the rest of its RuleRecord is the same for every dump). */
+export type IptablesRuleParts = Pick<RuleRecord, "chain" | "position" | "packets" | "bytes" | "matches" | "target" | "goto" | "nat" | "targetArgs" | "text">;
+
+/** A rule record of an iptables dump, before its table and family are known (as iptablesChain). */
+export function iptablesRule(format: string, file: string, no: number, p: IptablesRuleParts): RuleRecord {
+  return {
+    kind: "rule",
+    source: { file, line: no },
+    format,
+    family: 4,
+    table: "",
+    chain: p.chain,
+    position: p.position,
+    packets: p.packets,
+    bytes: p.bytes,
+    matches: p.matches,
+    target: p.target,
+    goto: p.goto,
+    nat: p.nat,
+    targetArgs: p.targetArgs,
+    handle: null,
+    text: p.text,
+  };
 }
 
 // -------------------------------------------------------------- banners --

@@ -6,7 +6,7 @@
  */
 import type { LineParser, ParseContext } from "../../format.js";
 import type { ChainRecord, Negatable, PortRange, RuleMatches, RuleRecord } from "../../types.js";
-import { BannerLines, emptyMatches, NAT_TARGETS, parsePorts, protoName } from "../_iptables-rule.js";
+import { BannerLines, emptyMatches, iptablesChain, iptablesRule, NAT_TARGETS, parsePorts, protoName } from "../_iptables-rule.js";
 import { normalizeCidrCached } from "../../net/index.js";
 import { servicePort } from "../_services.js";
 import { addrLike, CHAIN_RE, type Columns, describeColumns, fields, isOptColumn, KNOWN_NAMES, negated, parseCount, PROTO_WORD, rowColumns, sameColumns } from "./columns.js";
@@ -179,22 +179,7 @@ export class IptablesListParser implements LineParser {
     this.chain = name;
     this.position = 0;
     this.cols = null;
-    const rec: ChainRecord = {
-      kind: "chain",
-      source: { file: this.ctx.file, line: no },
-      format: FORMAT,
-      family: 4,
-      table: "",
-      name,
-      builtin,
-      policy: builtin ? m[2]! : null,
-      packets: m[3] !== undefined ? parseCount(m[3]) : null,
-      bytes: m[4] !== undefined ? parseCount(m[4]) : null,
-      hook: null,
-      priority: null,
-      type: null,
-    };
-    this.out(b, rec);
+    this.out(b, iptablesChain(FORMAT, this.ctx.file, no, name, builtin, builtin ? m[2]! : null, m[3] !== undefined ? parseCount(m[3]) : null, m[4] !== undefined ? parseCount(m[4]) : null));
     if (b.table === null) this.settle(b, false);
   }
 
@@ -232,7 +217,7 @@ export class IptablesListParser implements LineParser {
     else b.userChains.add(name);
     this.chain = name;
     this.position = 0;
-    this.out(b, { kind: "chain", source: { file: this.ctx.file, line: no }, format: FORMAT, family: 4, table: "", name, builtin, policy: null, packets: null, bytes: null, hook: null, priority: null, type: null });
+    this.out(b, iptablesChain(FORMAT, this.ctx.file, no, name, builtin, null, null, null));
     this.ctx.report(
       "warning",
       no,
@@ -277,25 +262,7 @@ export class IptablesListParser implements LineParser {
     if (target === "MASQUERADE" && !b.natTarget) b.natTarget = { target, line: no };
     if (r.nat && r.nat.addr) this.setFamily(r.nat.addr.includes(":") ? 6 : 4);
     this.position++;
-    const rec: RuleRecord = {
-      kind: "rule",
-      source: { file: this.ctx.file, line: no },
-      format: FORMAT,
-      family: 4,
-      table: "",
-      chain: this.chain!,
-      position: num ?? this.position,
-      packets,
-      bytes,
-      matches: m,
-      target,
-      goto: r.goto,
-      nat: r.nat,
-      targetArgs: r.targetArgs,
-      handle: null,
-      text: t,
-    };
-    this.out(b, rec);
+    this.out(b, iptablesRule(FORMAT, this.ctx.file, no, { chain: this.chain!, position: num ?? this.position, packets, bytes, matches: m, target, goto: r.goto, nat: r.nat, targetArgs: r.targetArgs, text: t }));
     if (b.pending.length && b.table !== null && b.family !== null) this.settle(b, false);
   }
 

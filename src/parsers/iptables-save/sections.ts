@@ -7,7 +7,7 @@
 import { ownCopy } from "../../strings.js";
 import type { LineParser, ParseContext } from "../../format.js";
 import type { ChainRecord, NatlensRecord, RuleRecord } from "../../types.js";
-import { BannerLines, NAT_TARGETS, tokenize } from "../_iptables-rule.js";
+import { BannerLines, iptablesChain, iptablesRule, NAT_TARGETS, tokenize } from "../_iptables-rule.js";
 import { bracketCounters, isNum, parseRuleTokens } from "./rules.js";
 
 export const FORMAT = "iptables-save";
@@ -191,25 +191,7 @@ export class IptablesSaveParser implements LineParser {
     const s = this.sec ?? this.open(null, no);
     const builtin = policy !== "-";
     if (builtin) s.builtins.add(name);
-    this.out(s, this.chain(no, name, builtin, builtin ? policy : null, cnt?.packets ?? null, cnt?.bytes ?? null));
-  }
-
-  private chain(no: number, name: string, builtin: boolean, policy: string | null, packets: number | null, bytes: number | null): ChainRecord {
-    return {
-      kind: "chain",
-      source: { file: this.ctx.file, line: no },
-      format: FORMAT,
-      family: 4,
-      table: "",
-      name,
-      builtin,
-      policy,
-      packets,
-      bytes,
-      hook: null,
-      priority: null,
-      type: null,
-    };
+    this.out(s, iptablesChain(FORMAT, this.ctx.file, no, name, builtin, builtin ? policy : null, cnt?.packets ?? null, cnt?.bytes ?? null));
   }
 
   /** `-P`, `-N`, `-A`, `[p:b] -A`. */
@@ -249,7 +231,7 @@ export class IptablesSaveParser implements LineParser {
       }
       const s = this.sec && this.sec.namedBy === "star" ? this.sec : this.headerless(no, true);
       s.builtins.add(name);
-      this.out(s, this.chain(no, name, true, policy, packets, bytes));
+      this.out(s, iptablesChain(FORMAT, this.ctx.file, no, name, true, policy, packets, bytes));
       return;
     }
     if (cmd === "-N" || cmd === "--new-chain") {
@@ -258,7 +240,7 @@ export class IptablesSaveParser implements LineParser {
         return;
       }
       const s = this.sec && this.sec.namedBy === "star" ? this.sec : this.headerless(no, false);
-      this.out(s, this.chain(no, name, false, null, null, null));
+      this.out(s, iptablesChain(FORMAT, this.ctx.file, no, name, false, null, null, null));
       return;
     }
     if (cmd !== "-A" && cmd !== "--append") {
@@ -292,12 +274,7 @@ export class IptablesSaveParser implements LineParser {
     const pos = (prev ?? 0) + 1;
     // a new key is copied so that the map does not keep the line's chunk alive
     s.positions.set(prev === undefined ? ownCopy(name) : name, pos);
-    const rec: RuleRecord = {
-      kind: "rule",
-      source: { file: this.ctx.file, line: no },
-      format: FORMAT,
-      family: 4,
-      table: "",
+    const rec = iptablesRule(FORMAT, this.ctx.file, no, {
       chain: name,
       position: pos,
       packets: prefix ? prefix.packets : r.packets,
@@ -307,9 +284,8 @@ export class IptablesSaveParser implements LineParser {
       goto: r.goto,
       nat: r.nat,
       targetArgs: r.targetArgs,
-      handle: null,
       text: body.trimEnd(),
-    };
+    });
     if (s.family === null && r.family !== null) {
       s.family = r.family;
       if (s.table !== null) this.flush(s, s.family);
