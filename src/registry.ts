@@ -5,7 +5,7 @@
 import type { FormatParser } from "./format.js";
 import { procNetTcp } from "./parsers/proc-net-tcp.js";
 import { netstat } from "./parsers/netstat.js";
-import { ss } from "./parsers/ss.js";
+import { ss } from "./parsers/ss/index.js";
 import { ps } from "./parsers/ps.js";
 import { iptablesSave } from "./parsers/iptables-save/index.js";
 import { iptablesList } from "./parsers/iptables-list/index.js";

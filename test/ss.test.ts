@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "../src/parse.js";
-import { ss } from "../src/parsers/ss.js";
+import { ss } from "../src/parsers/ss/index.js";
 import type { SocketRecord } from "../src/types.js";
 
 async function sockets(text: string) {
