@@ -44,6 +44,13 @@ export interface OracleCase {
   listen: number[];
   /** sysctls set in the host namespace before the rules are loaded (e.g. route_localnet). */
   sysctl?: Record<string, string>;
+  /**
+   * The rule dumps a support bundle of this host holds, when not every one
+   * (file name in captured/ -> command), e.g. only `iptables-save -t nat`:
+   * the cases where trace must answer `unknown`. Addresses and routes are
+   * always captured.
+   */
+  captures?: [string, string[]][];
 }
 
 export interface Delivery {
@@ -172,12 +179,13 @@ async function loadRules(worker: number, c: OracleCase, dir: string): Promise<vo
   }
 }
 
-async function capture(worker: number, dir: string): Promise<void> {
+async function capture(worker: number, dir: string, only?: [string, string[]][]): Promise<void> {
   const H = nsName(worker, "host");
   const cap = join(dir, "captured");
   rmSync(cap, { recursive: true, force: true });
   mkdirSync(cap, { recursive: true });
-  for (const [file, argv] of CAPTURES) {
+  const list = only ? [...only, ...CAPTURES.filter(([f]) => f.startsWith("ip_"))] : CAPTURES;
+  for (const [file, argv] of list) {
     const out = await nsExec(H, argv);
     if (out.code !== 0) throw new Error(`capture ${argv.join(" ")} failed: ${out.stderr.trim()}`);
     // an empty dump (no table of that kind loaded) is left out, as a bundle would have it
@@ -339,7 +347,7 @@ async function recordCase(worker: number, dir: string, runs: number): Promise<{ 
   for (let i = 0; i < runs; i++) {
     await setup(worker, c.sysctl ?? {});
     await loadRules(worker, c, dir);
-    if (i === 0) await capture(worker, dir);
+    if (i === 0) await capture(worker, dir, c.captures);
     outcomes.push(await sendOnce(worker, c));
   }
   await teardown(worker);

@@ -28,6 +28,8 @@ interface Template {
   rules: [Loader, string][];
   packets: Record<string, Pkt>;
   sysctl?: Record<string, string>;
+  /** Only these rule dumps are captured (file -> command): see OracleCase.captures. */
+  captures?: [string, string[]][];
 }
 
 const tcp = (from: Pkt["from"], src: string, dst: string, dport: number, sport = 40001): Pkt => ({ proto: "tcp", src, sport, dst, dport, from });
@@ -645,6 +647,35 @@ T.push({
   rules: [["iptables-nft-restore", DNAT_8080]],
   packets: { "dnat-forward": tcp("client", CL, HOST, 8080), "direct": tcp("client", CL, C2, 90) },
 });
+// a bundle that holds only some tables: trace must say `unknown`, never the answer of an empty table
+const FILTER_DROPS_80 = `${HDR_FILTER}-A FORWARD -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j DROP\n-A FORWARD -d 10.99.0.2/32 -p tcp -m tcp --dport 90 -j DROP\nCOMMIT\n`;
+T.push({
+  name: "uncaptured-filter",
+  category: "not-captured",
+  description: "DNAT and a FORWARD drop are loaded, the bundle holds only `iptables-save -t nat`",
+  rules: [["iptables-nft-restore", `${DNAT_8080}${FILTER_DROPS_80}`]],
+  captures: [["iptables-save_-t_nat", ["iptables-nft-save", "-t", "nat"]]],
+  packets: { "dnat-forward": tcp("client", CL, HOST, 8080), direct: tcp("client", CL, C2, 90), "host-input": tcp("client", CL, HOST, 22) },
+});
+T.push({
+  name: "uncaptured-nat",
+  category: "not-captured",
+  description: "DNAT is loaded, the bundle holds only the filter table's `iptables -S`",
+  rules: [["iptables-nft-restore", `${DNAT_8080}${HDR_FILTER}COMMIT\n`]],
+  captures: [["iptables_-S", ["iptables-nft", "-S"]]],
+  packets: { "dnat-forward": tcp("client", CL, HOST, 8080), direct: tcp("client", CL, C2, 90) },
+});
+T.push({
+  name: "uncaptured-v6",
+  category: "not-captured",
+  description: "ip6tables drops IPv6 to a container, the bundle holds only IPv4's `iptables-save`",
+  rules: [
+    ["iptables-nft-restore", DNAT_8080],
+    ["ip6tables-nft-restore", `${HDR_FILTER}-A FORWARD -d fd00:17::2/128 -p tcp -m tcp --dport 80 -j DROP\nCOMMIT\n`],
+  ],
+  captures: [["iptables-save", ["iptables-nft-save"]]],
+  packets: { "v6-forward": tcp("client", CL6, C16, 80), "v4-dnat": tcp("client", CL, HOST, 8080) },
+});
 T.push({
   name: "loopback-dnat",
   category: "martian",
@@ -680,7 +711,7 @@ function main(): void {
         writeFileSync(join(dir, file), text);
         rules.push({ loader, file });
       });
-      const c: OracleCase = { name, category: t.category, description: t.description, rules, packet, listen: LISTEN_PORTS, ...(t.sysctl ? { sysctl: t.sysctl } : {}) };
+      const c: OracleCase = { name, category: t.category, description: t.description, rules, packet, listen: LISTEN_PORTS, ...(t.sysctl ? { sysctl: t.sysctl } : {}), ...(t.captures ? { captures: t.captures } : {}) };
       const text = `${JSON.stringify(c, null, 2)}\n`;
       const file = join(dir, "case.json");
       if (!existsSync(file) || readFileSync(file, "utf8") !== text) writeFileSync(file, text);

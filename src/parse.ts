@@ -9,6 +9,7 @@ import { LineReader } from "./input/lines.js";
 import { classifyNoise, isBlank, netnsFromPath } from "./input/noise.js";
 import { textSource, type ByteSource } from "./input/read.js";
 import { commandFormat, mayBeTranscriptLine, posterEdit, promptLine, startsSection, type PosterEdit } from "./input/transcript.js";
+import { ruleDumpCommandFromName, ruleDumpScope, type RuleDump, type RuleDumpFormat } from "./input/rule-dump.js";
 import { FORMATS } from "./registry.js";
 import type { Diagnostic, InputSummary, NatlensRecord } from "./types.js";
 
@@ -18,6 +19,8 @@ export interface ParseSourceOptions {
   options?: Partial<ParseOptions>;
   onRecord(record: NatlensRecord): void;
   onDiagnostic(diagnostic: Diagnostic): void;
+  /** Each firewall rule dump the input holds (or an empty output of a rule-dump command): what it shows of the tables. */
+  onRuleDump?(dump: RuleDump): void;
 }
 
 /** Read lines for detection: a little more than DETECT_LINES, since noise lines are dropped first. */
@@ -82,10 +85,13 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
   const paste = new Paste(file, summary, shared, source.explicit, forced, source.command ?? null);
   summary.lines = await reader.forEach(paste.line);
   paste.end(reader.hadBom, reader.hadCr);
+  if (opts.onRuleDump) for (const d of paste.ruleDumps(source.command ?? ruleDumpCommandFromName(file), source.exit ?? null)) opts.onRuleDump(d);
   return summary;
 }
 
 type Handler = ReturnType<typeof createLineHandler>;
+
+const RULE_DUMP_FORMATS = new Set<string>(["iptables-save", "iptables-list", "nft"]);
 
 /** One command's output in a pasted transcript (the whole input when it holds no command lines). */
 interface Section {
@@ -111,6 +117,8 @@ interface Section {
   counted: number;
   outcome: "pending" | "parse" | "foreign" | "unknown" | "empty";
   foreign: Detection["foreign"];
+  /** `$ command` banners inside the section, between concatenated captures of its format. */
+  banners: { command: string; at: number }[];
 }
 
 /**
@@ -145,7 +153,7 @@ class Paste {
   }
 
   private open(command: string | null, at: number): Section {
-    const s: Section = { command, hint: at > 0 ? command : null, at, first: 0, held: [], data: 0, handler: null, format: null, counted: 0, outcome: "pending", foreign: null };
+    const s: Section = { command, hint: at > 0 ? command : null, at, first: 0, held: [], data: 0, handler: null, format: null, counted: 0, outcome: "pending", foreign: null, banners: [] };
     this.sections.push(s);
     return s;
   }
@@ -167,6 +175,7 @@ class Paste {
           if (p.style === "banner") return this.feed(this.cur, text, no, null);
         } else if (p.style === "banner" && p.command !== "") {
           // a `$ command` banner between concatenated captures of one format: the parser reads it
+          s.banners.push({ command: p.command, at: no });
           return this.feed(s, text, no, null);
         }
         this.prompts++;
@@ -289,6 +298,38 @@ class Paste {
     }
     if (hadBom) this.diag({ severity: "info", code: "I_BOM", line: 1, message: "UTF-8 byte-order mark removed" });
     if (hadCr) this.diag({ severity: "info", code: "I_CRLF", line: null, message: "CR LF line ends converted" });
+  }
+
+  /**
+   * The firewall rule dumps among the sections, with what each shows of the
+   * tables (src/input/rule-dump.ts): from its command, or for the only section
+   * of an input, from `command` (the MANIFEST's, or the one the file name
+   * stands for); a dump without a command is taken as its format's default
+   * (`iptables-save`: its family's every table; `nft list ruleset`; an
+   * `iptables -L` listing: the tables it lists).
+   */
+  ruleDumps(command: string | null, exit: number | null): RuleDump[] {
+    const out: RuleDump[] = [];
+    const only = this.sections.length === 1;
+    for (const s of this.sections) {
+      const cmd = s.command ?? (only ? command : null);
+      const scope = cmd !== null ? ruleDumpScope(cmd) : null;
+      const line = s.at || s.first || 1;
+      const ex = only ? exit : null;
+      if (s.outcome === "parse" && s.format !== null && RULE_DUMP_FORMATS.has(s.format)) {
+        const format = s.format as RuleDumpFormat;
+        const sc = scope ?? { format, family: null, tables: format === "iptables-list" ? [] : "all" };
+        out.push({ ...sc, format, file: this.file, line, command: scope ? cmd : null, empty: false, exit: ex });
+        // concatenated dumps, each under its `$ command` banner
+        for (const b of s.banners) {
+          const bs = ruleDumpScope(b.command);
+          if (bs) out.push({ ...bs, format, file: this.file, line: b.at, command: b.command, empty: false, exit: null });
+        }
+      } else if (s.outcome === "empty" && scope !== null) {
+        out.push({ ...scope, file: this.file, line, command: cmd, empty: true, exit: ex });
+      }
+    }
+    return out;
   }
 
   private count(n: number, asSkipped: boolean, reason: string): void {

@@ -163,6 +163,21 @@ positive("missing-evidence", "lab-proxy without conntrack and ip addr", async (c
     ["no conntrack dump: NAT cannot be proven, paths are at best likely", "no ip addr: the host's local addresses were inferred from gateways, listeners and conntrack"],
   );
 });
+positive("missing-evidence", "lab-proxy with only its `iptables -t nat -nvL` and `ip6tables -t nat -nvL` listings", async (check) => {
+  const { model, flows } = await stages("lab-proxy", (b) => {
+    const natListing = (r: { source: { file: string } }) => /-t_nat_-nvL/.test(r.source.file);
+    b.rules = b.rules.filter(natListing);
+    b.chains = b.chains.filter(natListing);
+    b.ruleDumps = b.ruleDumps.filter((d) => /-t_nat_-nvL/.test(d.file));
+  });
+  assert.deepEqual(
+    only(check(model, flows), "missing-evidence").map((h) => h.message),
+    [
+      "the IPv4 raw and filter tables were not captured (no iptables-save or nft list ruleset of every table): what they do to a packet is unknown, and traces that pass them say so",
+      "the IPv6 raw and filter tables were not captured (no ip6tables-save or nft list ruleset of every table): what they do to a packet is unknown, and traces that pass them say so",
+    ],
+  );
+});
 negative("missing-evidence", "lab-proxy: a full bundle", () => stages("lab-proxy"));
 
 test("every registered finding has a positive and a negative test, and a documented meta", () => {

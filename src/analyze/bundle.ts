@@ -3,6 +3,7 @@
  * `convert`), keep the records by kind, and say which evidence is present.
  */
 import { expandInputs, type ByteSource } from "../input/read.js";
+import type { RuleDump } from "../input/rule-dump.js";
 import { createParseCaches } from "../context.js";
 import type { ReadLimits } from "../input/archive/limits.js";
 import { parseSource } from "../parse.js";
@@ -32,6 +33,8 @@ export interface Bundle {
   addresses: AddressRecord[];
   routes: RouteRecord[];
   inputs: InputSummary[];
+  /** The firewall rule dumps among the inputs and what each shows of the tables (src/input/rule-dump.ts). */
+  ruleDumps: RuleDump[];
   diagnostics: Diagnostic[];
   /** Host name from a `hostname` file, if any. */
   hostname: string | null;
@@ -54,6 +57,7 @@ export function emptyBundle(): Bundle {
     addresses: [],
     routes: [],
     inputs: [],
+    ruleDumps: [],
     diagnostics: [],
     hostname: null,
     sources: new Map(),
@@ -165,6 +169,7 @@ export async function loadSources(sources: readonly ByteSource[], opts: Partial<
         addRecord(b, r);
       },
       onDiagnostic: (d) => b.diagnostics.push(d),
+      onRuleDump: (d) => b.ruleDumps.push(d),
     });
     b.inputs.push(summary);
   }

@@ -49,7 +49,7 @@ export class Explainer {
     // a dump of one chain (`iptables -t nat -S DOCKER`): entered as Docker enters it, said in each answer
     const reach = reachUnreachedChains(rules);
     this.assumed = reach.assumed.length ? ` (assumed: ${reach.assumed.join("; ")})` : "";
-    this.ruleset = rules.length ? new RuleSet(reach.rules, chains) : null;
+    this.ruleset = rules.length ? new RuleSet(reach.rules, chains, { coverage: m.tableCoverage }) : null;
     this.traceCache = rules.some((r) => r.matches.sport) ? null : new Map();
     this.facts = m.engineFacts;
   }

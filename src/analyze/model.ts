@@ -4,7 +4,8 @@
  */
 import { CACHE_MAX, familyOf, inCidr, isLocalAddr, subnetOf } from "../net/index.js";
 import type { Bundle } from "./bundle.js";
-import type { HostFacts, InterfaceFacts } from "../engine/index.js";
+import { tableCoverage, type HostFacts, type InterfaceFacts, type TableCoverage } from "../engine/index.js";
+import type { RuleDump } from "../input/rule-dump.js";
 import { buildFacts, dedupeRules, isHostAddress } from "./facts.js";
 import { TupleMap } from "./tuple-map.js";
 import { dnatRules, fingerprintBackend, fingerprintProxy, fingerprintVersion } from "./fingerprint.js";
@@ -115,6 +116,8 @@ export interface HostModel {
   /** The rule tables, each once (dedupeRules): what the rule engine walks. */
   rules: RuleRecord[];
   chains: ChainRecord[];
+  /** Which raw/nat/filter tables the dumps show, per family: present, absent (a whole-family dump lacks it) or not captured (src/engine/coverage.ts). */
+  tableCoverage: TableCoverage;
   /** What the rule engine needs to know of the host, per address family: local addresses, interfaces, default route. */
   engineFacts: Record<4 | 6, EngineFacts>;
   /** Carried forward from the bundle for the report: the inputs' accounting and diagnostics, and the sources by name (to cite lines from). */
@@ -482,6 +485,7 @@ export function buildModel(b: Bundle): HostModel {
     ct,
     rules,
     chains,
+    tableCoverage: tableCoverage(b.ruleDumps, b.chains, b.rules),
     engineFacts: { 4: engineFacts(4), 6: engineFacts(6) },
     inputs: b.inputs,
     diagnostics: b.diagnostics,
@@ -510,17 +514,36 @@ function firewallState(b: Bundle): HostModel["firewall"] {
   // when there is one; a ruleset with no iptables-save header is native nft
   const backend: FirewallDumpBackend = backends.has("legacy") && !backends.has("nf_tables") ? "legacy" : backends.has("nf_tables") && !backends.has("legacy") ? "nf_tables" : backends.has("nft") && !backends.has("legacy") ? "nft" : "unknown";
   // nft `inet` tables hold both families; iptables dumps are one family each
-  const of = (f: 4 | 6) => firewallStateOf(b.chains.filter((c) => c.family === f), b.rules.filter((r) => r.family === f), b.processes);
+  const of = (f: 4 | 6) => firewallStateOf(b.chains.filter((c) => c.family === f), b.rules.filter((r) => r.family === f), b.processes, emptyDumpOf(b.ruleDumps, f));
   const byFamily = { 4: of(4), 6: of(6) };
-  const all = firewallStateOf(b.chains, b.rules, b.processes);
+  const all = firewallStateOf(b.chains, b.rules, b.processes, emptyDumpOf(b.ruleDumps, 4) ?? emptyDumpOf(b.ruleDumps, 6));
   // the host's state is IPv4's when IPv4 rules were dumped (the usual case), else the whole dump's
   const main = byFamily[4].value !== "none" ? byFamily[4] : all;
   return { ...main, backend, byFamily };
 }
 
-function firewallStateOf(chains: ChainRecord[], rules: RuleRecord[], processes: ProcessRecord[]): Fact<FirewallState> {
-  if (chains.length === 0 && rules.length === 0) return { value: "none", evidence: [], how: "no firewall rule dump in the bundle" };
+/**
+ * A whole-family rule dump that printed nothing (`iptables-save` or `nft list
+ * ruleset` of a kernel with no table of that family), from a command that did
+ * not fail: proof that there is no rule at all.
+ */
+function emptyDumpOf(dumps: readonly RuleDump[], family: 4 | 6): RuleDump | null {
+  return dumps.find((d) => d.empty && d.tables === "all" && (d.exit === null || d.exit === 0) && (d.family === family || (d.family === null && d.format === "nft"))) ?? null;
+}
+
+function firewallStateOf(chains: ChainRecord[], rules: RuleRecord[], processes: ProcessRecord[], emptyDump: RuleDump | null): Fact<FirewallState> {
   const iptablesFalse = processes.find((p) => p.dockerd?.iptables === false);
+  if (chains.length === 0 && rules.length === 0) {
+    if (!emptyDump) return { value: "none", evidence: [], how: "no firewall rule dump in the bundle" };
+    const cmd = emptyDump.command ?? (emptyDump.format === "nft" ? "nft list ruleset" : "iptables-save");
+    const evidence = [ev({ file: emptyDump.file, line: emptyDump.line }, `${cmd}: empty output${emptyDump.exit === 0 ? ", exit status 0" : ""}`)];
+    if (iptablesFalse) evidence.push(ev(iptablesFalse.source, "dockerd --iptables=false"));
+    return {
+      value: "empty",
+      evidence,
+      how: `the rule dumps show no table at all (\`${cmd}\` printed nothing): ${iptablesFalse ? "dockerd runs with --iptables=false, so it adds no rule" : "no dockerd --iptables=false in the bundle's process list: dockerd was started with --iptables=false (daemon.json), or nothing loaded a table"}`,
+    };
+  }
   const b = { chains, rules };
   if (b.rules.length === 0) {
     const nat = b.chains.find((c) => c.table === "nat") ?? b.chains[0]!;

@@ -7,7 +7,8 @@ import { UsageError } from "../io.js";
 import type { ByteSource } from "../input/read.js";
 import { parseSource } from "../parse.js";
 import type { ChainRecord, Diagnostic, NatlensRecord, RuleRecord } from "../types.js";
-import { isLocal, route, RuleSet, type Packet } from "../engine/index.js";
+import { isLocal, route, RuleSet, tableCoverage, type Packet } from "../engine/index.js";
+import type { RuleDump } from "../input/rule-dump.js";
 import { reachUnreachedChains } from "../engine/unreached.js";
 import { familyOf, inCidr, normalizeAddr } from "../net/index.js";
 import { buildFacts, dedupeRules } from "./facts.js";
@@ -91,9 +92,11 @@ export async function traceRules(sources: readonly ByteSource[], spec: TraceSpec
   const { src, dst, proto } = q;
   const records: NatlensRecord[] = [];
   const errors: Diagnostic[] = [];
+  const dumps: RuleDump[] = [];
   for (const s of sources) {
     await parseSource(s, {
       onRecord: (r) => records.push(r),
+      onRuleDump: (d) => dumps.push(d),
       onDiagnostic: (d) => {
         if (d.severity === "error" && (s.explicit || d.code !== "E_UNKNOWN_FORMAT")) errors.push(d);
       },
@@ -138,6 +141,7 @@ export async function traceRules(sources: readonly ByteSource[], spec: TraceSpec
   // a dump of one chain (`iptables -t nat -S DOCKER`): enter it as Docker does, and say so
   const reach = reachUnreachedChains(rules);
   assumed.push(...reach.assumed);
-  const result = new RuleSet(reach.rules, chains).trace(packet, facts);
+  const coverage = tableCoverage(dumps, allChains, allRules);
+  const result = new RuleSet(reach.rules, chains, { coverage }).trace(packet, facts);
   return { packet, assumed, notes, result, errors };
 }

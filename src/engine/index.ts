@@ -17,3 +17,4 @@ export { parsePriority } from "./chains.js";
 export { ifaceMatches } from "./matches.js";
 export { isLocal, route } from "./routing.js";
 export { RuleSet, type RuleSetOptions } from "./traversal.js";
+export { tableCoverage, COVERED_TABLES, type TableCoverage, type TableFact, type TableState } from "./coverage.js";

@@ -25,6 +25,7 @@ import { primaryAddr, route } from "./routing.js";
 import { Chooser, step, where, type Assumption, type ChainVerdict, type Ctx, type Frame, type PacketState } from "./state.js";
 import { applyTarget, applyVerdict, CONTINUE_TARGETS, FINAL_TARGETS, notrack, vmapTarget } from "./targets.js";
 import type { EngineTraceResult, HostFacts, HostState, Hook, Packet, TraceOptions } from "./types.js";
+import { COVERED_TABLES, type CoveredTable, type TableCoverage } from "./coverage.js";
 
 const MAX_STEPS = 20000;
 
@@ -44,16 +45,59 @@ export interface RuleSetOptions {
    * slower; the tests compare the two.
    */
   longChainIndex?: boolean;
+  /**
+   * Which tables the captures show (coverage.ts). A trace that passes a hook
+   * of a table that was not captured ends `unknown`. Without it every table
+   * the rules do not show is taken as absent (the engine's behaviour before
+   * coverage was known).
+   */
+  coverage?: TableCoverage;
 }
+
+/** iptables tables tracked by coverage and the hooks they sit on. */
+const TABLE_HOOKS: Record<CoveredTable, readonly Hook[]> = {
+  raw: ["prerouting", "output"],
+  nat: ["prerouting", "output", "input", "postrouting"],
+  filter: ["input", "forward", "output"],
+};
 
 export class RuleSet {
   private readonly chains: Map<string, Chain>;
   private readonly bases: BaseChain[];
 
+  private readonly coverage: TableCoverage | null;
+
   constructor(rules: RuleRecord[], chains: ChainRecord[], options: RuleSetOptions = {}) {
     const assembled = assembleChains(rules, chains, options.longChainIndex ?? true);
     this.chains = assembled.chains;
     this.bases = assembled.bases;
+    this.coverage = options.coverage ?? null;
+  }
+
+  /** Tables not captured whose hook `hook` is (for the family): their verdicts are unknown. */
+  private uncaptured(hook: Hook, family: 4 | 6): CoveredTable[] {
+    if (!this.coverage) return [];
+    return COVERED_TABLES.filter((t) => TABLE_HOOKS[t].includes(hook) && this.coverage!.state(family, t) === "not-captured");
+  }
+
+  /** A walk passed a hook of a table the captures do not show: the verdict is unknown, and why. */
+  private markUncaptured(r: EngineTraceResult, passed: { family: 4 | 6; table: CoveredTable; hook: Hook }[]): EngineTraceResult {
+    if (passed.length === 0 || r.verdict === "unknown") return r;
+    // a filter table can only drop too: a packet the captured rules drop is not delivered either way
+    if ((r.verdict === "drop" || r.verdict === "reject") && passed.every((u) => u.table === "filter")) return r;
+    const first = passed[0]!;
+    const tables = [...new Set(passed.map((u) => u.table))];
+    const hooks = [...new Set(passed.map((u) => u.hook.toUpperCase()))];
+    const what = `the IPv${first.family} ${tables.join(" and ")} table${tables.length > 1 ? "s" : ""}, which no capture shows (the packet passes ${hooks.join(", ")}; taken as empty)`;
+    r.assumptions.push({ what, rule: null, assumed: true });
+    r.unknownBy = {
+      what,
+      rule: null,
+      ifTrue: outcomeText(r),
+      ifFalse: tables.includes("nat") ? "a NAT or a drop the captures do not show" : "dropped by rules the captures do not show",
+    };
+    r.verdict = "unknown";
+    return r;
   }
 
   /** Every source match of the rule set: host addresses (a set), other CIDRs and address types (lists). */
@@ -131,7 +175,7 @@ export class RuleSet {
    */
   trace(packet: Packet, facts: HostFacts, options: TraceOptions = {}): EngineTraceResult {
     const base = this.traceOnce(packet, facts, options, []);
-    if (options.explore === false || base.chooser.points.length === 0) return base.result;
+    if (options.explore === false || base.chooser.points.length === 0) return this.markUncaptured(base.result, base.uncaptured);
     const firstSig = (r: EngineTraceResult): string => `${r.verdict}|${r.finalDst.addr}|${r.finalDst.port}|${r.finalSrc.addr}|${r.finalSrc.port}|${r.route}|${r.outIface}`;
     const baseFirst = firstSig(base.result);
     const baseReply = base.result.reply?.verdict ?? "-";
@@ -168,11 +212,12 @@ export class RuleSet {
       if (firstDecider !== null) r.verdict = "unknown";
       else if (r.reply) r.reply.verdict = "unknown";
     }
-    return r;
+    return this.markUncaptured(r, base.uncaptured);
   }
 
-  private traceOnce(packet: Packet, facts: HostFacts, options: TraceOptions, script: boolean[]): { result: EngineTraceResult; chooser: Chooser } {
+  private traceOnce(packet: Packet, facts: HostFacts, options: TraceOptions, script: boolean[]): { result: EngineTraceResult; chooser: Chooser; uncaptured: { family: 4 | 6; table: CoveredTable; hook: Hook }[] } {
     const chooser = new Chooser(script);
+    const uncaptured: { family: 4 | 6; table: CoveredTable; hook: Hook }[] = [];
     const src = normalizeAddr(packet.src) ?? packet.src;
     const dst = normalizeAddr(packet.dst) ?? packet.dst;
     const local = packet.inIface === null;
@@ -209,7 +254,7 @@ export class RuleSet {
       unknownBy: null,
       branchesCapped: null,
     };
-    const walk = this.walk(p, facts, result, chooser, options.host ?? {});
+    const walk = this.walk(p, facts, result, chooser, options.host ?? {}, uncaptured);
     result.route = walk.local ? "local" : "forward";
     result.outIface = walk.outIface;
     result.finalDst = { addr: p.dst, port: p.dport };
@@ -217,9 +262,9 @@ export class RuleSet {
     result.untracked = p.ct === "untracked";
     if (walk.verdict !== "accept") {
       result.verdict = walk.verdict;
-      return { result, chooser };
+      return { result, chooser, uncaptured };
     }
-    if (options.reply === false) return { result, chooser };
+    if (options.reply === false) return { result, chooser, uncaptured };
 
     // the reply: from where the first packet went back to where it came from
     let replyDst = p.src;
@@ -261,7 +306,7 @@ export class RuleSet {
       assumptions: chooser.points,
     };
     const start = { src: { addr: q.src, port: q.sport }, dst: { addr: q.dst, port: q.dport } };
-    const back = this.walk(q, facts, rr, chooser, options.host ?? {});
+    const back = this.walk(q, facts, rr, chooser, options.host ?? {}, uncaptured);
     result.reply = {
       steps: rr.steps,
       verdict: back.verdict,
@@ -271,12 +316,24 @@ export class RuleSet {
       inIface: q.inIface === null ? null : q.inIface,
       outIface: back.local ? null : back.outIface,
     };
-    return { result, chooser };
+    return { result, chooser, uncaptured };
   }
 
   /** One packet through the hooks: arriving (inIface set) or generated by the host (inIface null). */
-  private walk(p: PacketState, facts: HostFacts, result: EngineTraceResult, chooser: Chooser, host: HostState): { verdict: ChainVerdict; local: boolean; outIface: string | null } {
+  private walk(
+    p: PacketState,
+    facts: HostFacts,
+    result: EngineTraceResult,
+    chooser: Chooser,
+    host: HostState,
+    uncaptured: { family: 4 | 6; table: CoveredTable; hook: Hook }[],
+  ): { verdict: ChainVerdict; local: boolean; outIface: string | null } {
     const runHook = (hook: Hook, fixedOut: string | null, natAllowed = true): ChainVerdict => {
+      for (const table of this.uncaptured(hook, p.family)) {
+        // nat runs for the first packet of a connection only
+        if (table === "nat" && (!natAllowed || p.reply || p.ct === "untracked" || p.ct === "invalid")) continue;
+        if (!uncaptured.some((u) => u.table === table && u.hook === hook && u.family === p.family)) uncaptured.push({ family: p.family, table, hook });
+      }
       let denatDone = false;
       const natPoint = hook === "prerouting" || hook === "output" ? -100 : 100;
       const denat = (): void => {

@@ -23,6 +23,8 @@ export interface ByteSource {
   path?: string;
   /** The command that produced it, when a bundle's MANIFEST says so (parsers see it as ctx.banner). */
   command?: string;
+  /** That command's exit status, when the MANIFEST records it (an empty output of a failed command proves nothing). */
+  exit?: number;
   /**
    * Set on the source that stands for an archive or a bundle directory itself
    * rather than a capture: what reading it found (members skipped by the
@@ -150,14 +152,15 @@ export function textSource(name: string, text: string | Buffer): ByteSource {
   };
 }
 
-function readManifestFile(dir: string): Map<string, string> {
+function readManifestFile(dir: string): { commands: Map<string, string>; exits: Map<string, number> } {
+  const none = { commands: new Map<string, string>(), exits: new Map<string, number>() };
   let text: string;
   try {
     text = readFileSync(path.join(dir, "MANIFEST"), "utf8");
   } catch {
-    return new Map();
+    return none;
   }
-  return parseManifest(text, "")?.commands ?? new Map();
+  return parseManifest(text, "") ?? none;
 }
 
 function byName(a: { name: string }, b: { name: string }): number {
@@ -236,7 +239,7 @@ export async function expandInputs(
   const sources: ByteSource[] = [];
   const problems: ExpandResult["problems"] = [];
   /** A file named on the command line or matched by a glob: an archive is read, anything else is a capture. */
-  const addFile = async (file: string, command?: string, explicit = true) => {
+  const addFile = async (file: string, command?: string, explicit = true, exit?: number) => {
     const kind = archiveKindOf(file);
     if (kind) {
       const r = await readArchiveFile(file, file, kind, { limits, select: null });
@@ -246,6 +249,7 @@ export async function expandInputs(
     }
     const source = fileSource(file, explicit);
     if (command) source.command = command;
+    if (exit !== undefined) source.exit = exit;
     sources.push(source);
   };
   const readStdin = async (select: string[] | null) => {
@@ -296,8 +300,8 @@ export async function expandInputs(
       if (files.length === 0 && layout.skipped === 0) problems.push({ input, message: "directory holds no files" });
       const summary = layout.summary();
       if (summary) sources.push({ name: input, explicit: false, notes: [summary], async *open() {} });
-      const commands = readManifestFile(input);
-      for (const f of files) if (!drop.has(f.rel)) await addFile(f.file, commands.get(f.rel), false);
+      const { commands, exits } = readManifestFile(input);
+      for (const f of files) if (!drop.has(f.rel)) await addFile(f.file, commands.get(f.rel), false, exits.get(f.rel));
     } else if (st?.isFile()) {
       await addFile(input);
     } else if (!st && /[*?[\]{}]/.test(input) && (await import("glob")).hasMagic(input)) {

@@ -72,7 +72,7 @@ function firstWord(s: string): string {
 }
 
 /** Words of a command line, with simple quoting removed (enough to find the program and its options). */
-function shellWords(s: string): string[] {
+export function shellWords(s: string): string[] {
   const out: string[] = [];
   const re = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g;
   let m: RegExpExecArray | null;
@@ -81,7 +81,7 @@ function shellWords(s: string): string[] {
 }
 
 /** Remove the wrappers that run a command somewhere else or as someone else. */
-function unwrap(words: string[]): string[] {
+export function unwrap(words: string[]): string[] {
   let w = words;
   for (let guard = 0; guard < 8 && w.length > 0; guard++) {
     const p = w[0]!.replace(/^.*\//, "");
@@ -120,7 +120,7 @@ function unwrap(words: string[]): string[] {
 }
 
 /** The first command of a pipeline, without redirections. */
-function firstStage(command: string): string {
+export function firstStage(command: string): string {
   let s = command;
   const pipe = s.search(/\s*\|\s*/);
   if (pipe >= 0) s = s.slice(0, pipe);

@@ -325,8 +325,11 @@ class Level {
     for (const m of this.manifests) {
       for (const item of this.items) {
         if (!item.path.startsWith(m.dir) || item.sources.length !== 1) continue;
-        const command = m.commands.get(item.path.slice(m.dir.length));
+        const rel = item.path.slice(m.dir.length);
+        const command = m.commands.get(rel);
+        const exit = m.exits.get(rel);
         if (command && !item.sources[0]!.notes) item.sources[0]!.command = command;
+        if (exit !== undefined && !item.sources[0]!.notes) item.sources[0]!.exit = exit;
       }
     }
     const drop = this.layout.redundant(this.items.map((i) => i.path));
