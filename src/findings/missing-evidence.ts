@@ -5,7 +5,7 @@ import type { FindingModule } from "./types.js";
 export const meta = {
   id: "missing-evidence",
   severity: "warning",
-  description: "a kind of evidence is missing from the bundle (conntrack, socket owners, container socket tables, docker inspect, rules, ip addr) (or a table of the firewall) and what the analysis cannot prove without it",
+  description: "a kind of evidence is missing from the bundle (conntrack, socket owners, container socket tables, docker inspect, rules or some of their tables, ip addr) and what the analysis cannot prove without it",
   docs: "README.md#analyze-a-host",
 } as const;
 
