@@ -11,6 +11,7 @@ import type {
   AddressRecord,
   ChainRecord,
   ConntrackRecord,
+  ConntrackTuple,
   ContainerRecord,
   Diagnostic,
   InputSummary,
@@ -22,12 +23,66 @@ import type {
   SocketRecord,
 } from "../types.js";
 
+/**
+ * What analysis keeps of a socket record: the fields the host model merges
+ * (owner, inode, state, the tuple, the flags it checks) and the line to cite.
+ * A busy host has hundreds of thousands of socket records; their queues,
+ * timers, uid and process lists are dropped as each record is parsed.
+ */
+export type BundleSocket = Pick<SocketRecord, "source" | "format" | "netns" | "proto" | "family" | "localIp" | "localPort" | "remoteIp" | "remotePort" | "state" | "pid" | "program" | "inode" | "flags">;
+
+const NO_FLAGS: SocketRecord["flags"] = [];
+
+/** The analysis fields of a socket record, in a new, smaller object (the record itself becomes garbage). */
+function bundleSocket(r: SocketRecord): BundleSocket {
+  return {
+    source: r.source,
+    format: r.format,
+    netns: r.netns,
+    proto: r.proto,
+    family: r.family,
+    localIp: r.localIp,
+    localPort: r.localPort,
+    remoteIp: r.remoteIp,
+    remotePort: r.remotePort,
+    state: r.state,
+    pid: r.pid,
+    program: r.program,
+    inode: r.inode,
+    flags: r.flags.length ? r.flags : NO_FLAGS,
+  };
+}
+
+/** What analysis keeps of a conntrack tuple. */
+export type BundleTuple = Pick<ConntrackTuple, "src" | "dst" | "sport" | "dport">;
+
+/**
+ * What analysis keeps of a conntrack entry: the two tuples, state, flags and
+ * NAT, and the line to cite (a third of the parsed record's memory: a busy
+ * host lists hundreds of thousands of entries).
+ */
+export type BundleConntrack = Pick<ConntrackRecord, "source" | "format" | "family" | "proto" | "state" | "flags" | "dnat" | "snat"> & { original: BundleTuple; reply: BundleTuple };
+
+const tuple = (t: ConntrackTuple): BundleTuple => ({ src: t.src, dst: t.dst, sport: t.sport, dport: t.dport });
+
+/**
+ * The analysis fields of a conntrack record; `flagSets` gives every entry with
+ * the same flags one array (a parser's array grows by pushes and would cost
+ * far more than its few names). Analysis never changes a record's flags.
+ */
+function bundleConntrack(r: ConntrackRecord, flagSets: Map<string, string[]>): BundleConntrack {
+  const key = r.flags.join(" ");
+  let flags = flagSets.get(key);
+  if (!flags) flagSets.set(key, (flags = r.flags.slice()));
+  return { source: r.source, format: r.format, family: r.family, proto: r.proto, state: r.state, flags, dnat: r.dnat, snat: r.snat, original: tuple(r.original), reply: tuple(r.reply) };
+}
+
 export interface Bundle {
-  sockets: SocketRecord[];
+  sockets: BundleSocket[];
   processes: ProcessRecord[];
   rules: RuleRecord[];
   chains: ChainRecord[];
-  conntrack: ConntrackRecord[];
+  conntrack: BundleConntrack[];
   containers: ContainerRecord[];
   networks: NetworkRecord[];
   addresses: AddressRecord[];
@@ -43,6 +98,8 @@ export interface Bundle {
    * cites (through `open()`, never by path) to show the cited lines.
    */
   sources: Map<string, ByteSource>;
+  /** One array per distinct set of conntrack flags (bundleConntrack). */
+  flagSets: Map<string, string[]>;
 }
 
 export function emptyBundle(): Bundle {
@@ -61,13 +118,14 @@ export function emptyBundle(): Bundle {
     diagnostics: [],
     hostname: null,
     sources: new Map(),
+    flagSets: new Map(),
   };
 }
 
 export function addRecord(b: Bundle, r: NatlensRecord): void {
   switch (r.kind) {
     case "socket":
-      b.sockets.push(r);
+      b.sockets.push(bundleSocket(r));
       break;
     case "process":
       b.processes.push(r);
@@ -79,7 +137,7 @@ export function addRecord(b: Bundle, r: NatlensRecord): void {
       b.chains.push(r);
       break;
     case "conntrack":
-      b.conntrack.push(r);
+      b.conntrack.push(bundleConntrack(r, b.flagSets));
       break;
     case "container":
       b.containers.push(r);

@@ -6,6 +6,7 @@
  */
 import type { ByteSource } from "../input/read.js";
 import type { Evidence } from "./model.js";
+import { flatten } from "../strings.js";
 
 /** Longer lines are cut here and end in ASCII "...". */
 const MAX_TEXT = 240;
@@ -81,7 +82,8 @@ export async function resolveEvidenceText(items: Iterable<Evidence>, sources: Re
         if (raw === undefined) continue;
         const trimmed = raw.trim();
         // ASCII "...": one non-Latin-1 character makes V8 build the whole flow's JSON in two-byte form
-        shown.set(e.line, (t = trimmed.length > MAX_TEXT ? `${trimmed.slice(0, MAX_TEXT)}...` : trimmed));
+        // flattened: a cut line must not keep the whole line it was cut from (strings.ts)
+        shown.set(e.line, (t = trimmed.length > MAX_TEXT ? flatten(`${trimmed.slice(0, MAX_TEXT)}...`) : trimmed));
       }
       e.text = t;
     }

@@ -4,8 +4,9 @@
  * flow. The passes (flow-proxy.ts, flow-server.ts, flows.ts) build on it.
  */
 import { ev, type HostModel, type Sock } from "./model.js";
-import type { ConntrackRecord } from "../types.js";
+import type { BundleConntrack } from "./bundle.js";
 import { endpoint } from "../net/index.js";
+import { flatten } from "../strings.js";
 import { FlowIndex } from "./flow-index.js";
 import type { AttributedFlow, Endpoint } from "./flow-types.js";
 
@@ -24,10 +25,10 @@ export class AttributionCore {
 
   readonly flows: AttributedFlow[] = [];
 
-  protected readonly used = new Set<Sock | ConntrackRecord>();
+  protected readonly used = new Set<Sock | BundleConntrack>();
 
   /** The sockets and entries each flow already cites (a handful per flow). */
-  protected readonly legs = new Map<AttributedFlow, (Sock | ConntrackRecord)[]>();
+  protected readonly legs = new Map<AttributedFlow, (Sock | BundleConntrack)[]>();
 
   protected newFlow(partial: Partial<AttributedFlow> & Pick<AttributedFlow, "proto" | "state" | "client">): AttributedFlow {
     const f: AttributedFlow = {
@@ -48,14 +49,25 @@ export class AttributionCore {
     return f;
   }
 
-  protected use(f: AttributedFlow, leg: Sock | ConntrackRecord, note: string): void {
+  protected use(f: AttributedFlow, leg: Sock | BundleConntrack, note: string): void {
     let legs = this.legs.get(f);
     if (!legs) this.legs.set(f, (legs = []));
     if (legs.includes(leg)) return;
     legs.push(leg);
     this.used.add(leg);
-    f.evidence.push(ev(leg.source, note));
+    f.evidence.push(ev(leg.source, this.note(note)));
   }
+
+  /**
+   * One flat copy of each evidence note: most name a container or a netns
+   * (`server socket in web`) and repeat on thousands of flows, each built anew.
+   */
+  private note(text: string): string {
+    let n = this.notes.get(text);
+    if (n === undefined) this.notes.set(text, (n = flatten(text)));
+    return n;
+  }
+  private readonly notes = new Map<string, string>();
 
   /** Attach the client's own socket (in any netns) for a connection from `client` to `dialled`. */
   protected attachClient(f: AttributedFlow, dialled: Endpoint): void {

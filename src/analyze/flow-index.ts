@@ -5,7 +5,7 @@
  * the attribution state (which legs are used) lives in flow-core.ts.
  */
 import { bridgeOf, isDockerProxyName, isLocal, type Binding, type ContainerInfo, type HostModel, type Sock } from "./model.js";
-import type { ConntrackRecord } from "../types.js";
+import type { BundleConntrack } from "./bundle.js";
 import { familyOf } from "../net/index.js";
 import { TupleMap } from "./tuple-map.js";
 import type { ClientKind, Endpoint } from "./flow-types.js";
@@ -60,8 +60,8 @@ export class FlowIndex {
     /** Sockets by proto|remotePort. */
     byRemotePort?: Map<string, Sock[]>;
     /** Conntrack entries of m.ct.originals() (in its order) by proto|original dport, and their positions. */
-    ctByOrigDport?: Map<string, ConntrackRecord[]>;
-    ctOrder?: Map<ConntrackRecord, number>;
+    ctByOrigDport?: Map<string, BundleConntrack[]>;
+    ctOrder?: Map<BundleConntrack, number>;
   } = {};
 
   constructor(private readonly m: HostModel) {
@@ -108,10 +108,10 @@ export class FlowIndex {
   }
 
   /** Conntrack entries by (proto, original destination port), and each entry's position in the dump. */
-  private ctIndex(): { byOrigDport: Map<string, ConntrackRecord[]>; order: Map<ConntrackRecord, number> } {
+  private ctIndex(): { byOrigDport: Map<string, BundleConntrack[]>; order: Map<BundleConntrack, number> } {
     if (!this.lazy.ctByOrigDport || !this.lazy.ctOrder) {
-      const map = new Map<string, ConntrackRecord[]>();
-      const order = new Map<ConntrackRecord, number>();
+      const map = new Map<string, BundleConntrack[]>();
+      const order = new Map<BundleConntrack, number>();
       let i = 0;
       for (const c of this.m.ct.originals()) {
         if (!order.has(c)) order.set(c, i++);
@@ -123,11 +123,11 @@ export class FlowIndex {
     return { byOrigDport: this.lazy.ctByOrigDport, order: this.lazy.ctOrder };
   }
 
-  get ctByOrigDport(): Map<string, ConntrackRecord[]> {
+  get ctByOrigDport(): Map<string, BundleConntrack[]> {
     return this.ctIndex().byOrigDport;
   }
 
-  get ctOrder(): Map<ConntrackRecord, number> {
+  get ctOrder(): Map<BundleConntrack, number> {
     return this.ctIndex().order;
   }
 
@@ -186,7 +186,7 @@ export class FlowIndex {
   }
 
   /** Entries of m.ct.originals() (in its order) with this proto and an original dport in `ports`. */
-  ctWithDport(proto: string, ports: Set<number>): ConntrackRecord[] {
+  ctWithDport(proto: string, ports: Set<number>): BundleConntrack[] {
     return merged(
       [...ports].map((p) => this.ctByOrigDport.get(`${proto}|${p}`)),
       () => this.ctOrder,

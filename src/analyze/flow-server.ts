@@ -5,7 +5,7 @@
  */
 import { ev, isLocal, type ContainerInfo, type Evidence, type Sock } from "./model.js";
 import { endpoint, familyOf } from "../net/index.js";
-import type { ConntrackRecord } from "../types.js";
+import type { BundleConntrack } from "./bundle.js";
 import { ep } from "./flow-core.js";
 import { ProxyPasses } from "./flow-proxy.js";
 import type { AttributedFlow, PathDetail, Reason } from "./flow-types.js";
@@ -229,7 +229,7 @@ export class ServerPasses extends ProxyPasses {
 }
 
 /** The reason of a flow whose conntrack entry proves DNAT, with the values as they stand now. */
-export function dnatReason(f: AttributedFlow, ct: ConntrackRecord): Reason {
+export function dnatReason(f: AttributedFlow, ct: BundleConntrack): Reason {
   const r = ct.reply;
   return {
     kind: "dnat-conntrack",

@@ -3,7 +3,7 @@
  * the evidence behind it. Built once from a Bundle; pure.
  */
 import { CACHE_MAX, familyOf, inCidr, isLocalAddr, subnetOf } from "../net/index.js";
-import type { Bundle } from "./bundle.js";
+import type { Bundle, BundleConntrack, BundleSocket } from "./bundle.js";
 import { tableCoverage, type HostFacts, type InterfaceFacts, type TableCoverage } from "../engine/index.js";
 import type { RuleDump } from "../input/rule-dump.js";
 import { buildFacts, dedupeRules, isHostAddress } from "./facts.js";
@@ -12,7 +12,6 @@ import { dnatRules, fingerprintBackend, fingerprintProxy, fingerprintVersion } f
 import type { ByteSource } from "../input/read.js";
 import type {
   ChainRecord,
-  ConntrackRecord,
   Diagnostic,
   InputSummary,
   ProcessRecord,
@@ -30,11 +29,15 @@ export interface Evidence {
   note?: string;
 }
 
+/**
+ * An evidence item. Every item gets all four properties, `note` and `text`
+ * undefined when absent (JSON leaves those out, so the report's bytes are the
+ * same): the evidence stage fills `text` in later, and a property added to an
+ * object after it was made costs a separate property store per object (half a
+ * million items on a big host).
+ */
 export function ev(source: SourceRef, note?: string, text?: string): Evidence {
-  const e: Evidence = { file: source.file, line: source.line };
-  if (note) e.note = note;
-  if (text) e.text = text;
-  return e;
+  return { file: source.file, line: source.line, note: note ? note : undefined, text: text ? text : undefined };
 }
 
 export interface ContainerAddr {
@@ -158,30 +161,30 @@ export type FirewallDumpBackend = "legacy" | "nf_tables" | "nft" | "unknown";
  */
 export class ConntrackIndex {
   /** Keyed by the reply source first: the container's (or server's) end. */
-  private readonly reply = new TupleMap<ConntrackRecord>();
+  private readonly reply = new TupleMap<BundleConntrack>();
   /** Keyed by the original destination first: the end that was dialled. */
-  private readonly original = new TupleMap<ConntrackRecord>();
+  private readonly original = new TupleMap<BundleConntrack>();
 
-  add(c: ConntrackRecord): void {
+  add(c: BundleConntrack): void {
     const r = c.reply;
     const o = c.original;
     this.reply.add(c.proto, r.src, r.sport, r.dst, r.dport, c);
     this.original.add(c.proto, o.dst, o.dport, o.src, o.sport, c);
   }
   /** The entry whose reply tuple is src:sport -> dst:dport. */
-  byReply(proto: string, src: string, sport: number | null, dst: string, dport: number | null): ConntrackRecord | undefined {
+  byReply(proto: string, src: string, sport: number | null, dst: string, dport: number | null): BundleConntrack | undefined {
     return this.reply.get(proto, src, sport, dst, dport);
   }
   /** The entry whose original tuple is src:sport -> dst:dport. */
-  byOriginal(proto: string, src: string, sport: number | null, dst: string, dport: number | null): ConntrackRecord | undefined {
+  byOriginal(proto: string, src: string, sport: number | null, dst: string, dport: number | null): BundleConntrack | undefined {
     return this.original.get(proto, dst, dport, src, sport);
   }
   /** The entries byReply finds, in dump order. */
-  replies(): readonly ConntrackRecord[] {
+  replies(): readonly BundleConntrack[] {
     return this.reply.values();
   }
   /** The entries byOriginal finds, in dump order. */
-  originals(): readonly ConntrackRecord[] {
+  originals(): readonly BundleConntrack[] {
     return this.original.values();
   }
 }
@@ -219,7 +222,7 @@ function resolveNetns(hint: string | null, byPid: Map<number, ContainerInfo>, na
  * that touches a container address, a published port, docker-proxy or dockerd.
  * The rest (a busy host's unrelated traffic) is left out of the model.
  */
-function touchesDocker(r: SocketRecord, byIp: ReadonlyMap<string, unknown>, published: ReadonlySet<number>, processes: Map<number, ProcessRecord>): boolean {
+function touchesDocker(r: BundleSocket, byIp: ReadonlyMap<string, unknown>, published: ReadonlySet<number>, processes: Map<number, ProcessRecord>): boolean {
   if (r.state === "LISTEN" || r.state === "UNCONN") return true;
   if (byIp.has(r.localIp) || byIp.has(r.remoteIp)) return true;
   if (published.has(protoPortCode(r.proto, r.localPort)) || published.has(protoPortCode(r.proto, r.remotePort))) return true;
@@ -235,11 +238,11 @@ function protoPortCode(proto: string, port: number | null): number {
 }
 
 function mergeSockets(
-  records: SocketRecord[],
+  records: BundleSocket[],
   byPid: Map<number, ContainerInfo>,
   names: ReadonlySet<string>,
   processes: Map<number, ProcessRecord>,
-  relevant: (r: SocketRecord) => boolean,
+  relevant: (r: BundleSocket) => boolean,
 ): Sock[] {
   const byNetns = new Map<string, TupleMap<Sock>>();
   const out: Sock[] = [];

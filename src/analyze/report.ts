@@ -96,23 +96,40 @@ function* citedEvidence(r: Report) {
 
 /**
  * bundle -> host model -> flows -> explanation -> findings -> report ->
- * evidence text. `release`: the caller is done with the bundle; its socket,
- * conntrack and process records are dropped once the model holds what
- * analysis needs, and memory is collected between the phases (memory.ts)
- * unless `collectGarbage` is false.
+ * evidence text. `release`: the caller is done with the bundle; its records
+ * are dropped once the model holds what analysis needs, and the model itself
+ * once the report is built (the evidence stage needs only the sources), and
+ * memory is collected between the phases (memory.ts) unless `collectGarbage`
+ * is false.
  */
 export async function analyzeBundle(b: Bundle, opts: { release?: boolean; collectGarbage?: boolean } = {}): Promise<Report> {
-  const gc = opts.release && opts.collectGarbage !== false;
+  const gc = !!opts.release && opts.collectGarbage !== false;
+  const report = modelToReport(b, !!opts.release, gc);
+  // the model (its sockets, conntrack index and rule engine) is garbage from here on
+  if (gc) collectGarbage();
+  await resolveEvidenceText(citedEvidence(report), b.sources);
+  return report;
+}
+
+/** The stages up to the report; the host model lives only inside this call. */
+function modelToReport(b: Bundle, release: boolean, gc: boolean): Report {
   const m = buildModel(b);
-  if (opts.release) {
+  if (release) {
+    // every record the model needs is in it now (the sources stay, for the evidence stage)
     b.sockets = [];
     b.conntrack = [];
     b.processes = [];
+    b.rules = [];
+    b.chains = [];
+    b.containers = [];
+    b.networks = [];
+    b.addresses = [];
+    b.routes = [];
     if (gc) collectGarbage(); // the socket records, merged into the model
   }
-  const flows = explainFlows(m, attribute(m));
-  if (gc) collectGarbage(); // the attributor's and the explainer's indexes
-  const report = buildReport(m, flows, runFindings(m, flows));
-  await resolveEvidenceText(citedEvidence(report), m.sources);
-  return report;
+  const attributed = attribute(m);
+  // the attributor's indexes and its record of used legs (measured: the peak of a big host is here)
+  if (gc) collectGarbage();
+  const flows = explainFlows(m, attributed);
+  return buildReport(m, flows, runFindings(m, flows));
 }
