@@ -255,7 +255,7 @@ class Paste {
         this.summary.score = score;
       } else if (this.summary.format !== format.id) this.summary.format = "transcript";
       s.format = format.id;
-      s.handler = createLineHandler(this.file, format, this.summary, this.opts, s.command);
+      s.handler = createLineHandler(this.file, format, this.summary, this.opts, s.command, true);
     }
     const held = s.held;
     s.held = [];
@@ -391,6 +391,11 @@ export function createLineHandler(
   opts: Pick<ParseSourceOptions, "options" | "onRecord" | "onDiagnostic">,
   /** The producing command when known from elsewhere (a bundle MANIFEST); a banner in the file wins. */
   command: string | null = null,
+  /**
+   * The caller took prompt lines and poster's edits out already (the sectioning
+   * driver, Paste): the handler does not look for them again on every line.
+   */
+  sectioned = false,
 ): { line(text: string, no: number): void; end(hadBom: boolean, hadCr: boolean): void; parser: LineParser } {
   const diag = (d: Omit<Diagnostic, "file">) => opts.onDiagnostic({ file, ...d });
   let banner: string | null = command;
@@ -434,7 +439,7 @@ export function createLineHandler(
     }
     // Prompt lines and poster's edits that reach a handler directly (the /proc/net fast path's
     // fallback); the sectioning driver takes them before they get here.
-    const pasted = pasteEdit(text);
+    const pasted = sectioned ? null : pasteEdit(text);
     if (pasted) {
       if (pasted.command !== "") banner = pasted.command;
       accountEdit(summary, opts.onDiagnostic, file, pasted.edit, text, no);
