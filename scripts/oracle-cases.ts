@@ -571,6 +571,16 @@ T.push({
   },
 });
 T.push({
+  name: "nat-same-priority",
+  category: "nft-nat",
+  description: "an iptables-nft nat table and a native nft nat chain at the same prerouting priority both DNAT port 8080: which runs first is registration order",
+  rules: [
+    ["iptables-nft-restore", DNAT_8080],
+    ["nft", `table ip other {\n  chain pre {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 8080 dnat to 10.99.0.2:90\n    tcp dport 9090 dnat to 10.99.0.2:90\n  }\n}\n`],
+  ],
+  packets: { "both-dnat": tcp("client", CL, HOST, 8080), "only-nft": tcp("client", CL, HOST, 9090), "neither": tcp("client", CL, C1, 80) },
+});
+T.push({
   name: "nft-priorities",
   category: "nft-priorities",
   description: "two base chains on one hook: accept in the first does not skip the second",

@@ -161,6 +161,39 @@ export class RuleSet {
     return key;
   }
 
+  /** Tables (kind, family, name) that hold a NAT rule, for natOrder. */
+  private natTables: Set<string> | null = null;
+
+  /**
+   * Two nat base chains of different tables at one hook and priority (an
+   * iptables nat table and a native nft `type nat` chain at `dstnat`, say) run
+   * in the order they were registered, which no capture shows, and the first
+   * to translate a connection wins. When both hold NAT rules the order is an
+   * assumption: as listed (iptables first), or the other way round.
+   */
+  private natOrder(bases: BaseChain[], hook: Hook, chooser: Chooser): BaseChain[] {
+    if (!this.natTables) {
+      this.natTables = new Set();
+      for (const c of this.chains.values()) if (c.rules.some((r) => r.nat !== null)) this.natTables.add(`${c.kind}\u0000${c.family}\u0000${c.table}`);
+    }
+    const nat = this.natTables;
+    let out = bases;
+    for (let i = 0; i < out.length; ) {
+      const b = out[i]!;
+      let j = i + 1;
+      while (j < out.length && out[j]!.type === "nat" && b.type === "nat" && out[j]!.priority === b.priority) j++;
+      const run = out.slice(i, j);
+      const tables = new Set(run.filter((x) => nat.has(`${x.chain.kind}\u0000${x.chain.family}\u0000${x.chain.table}`)).map((x) => `${x.chain.kind}\u0000${x.chain.family}\u0000${x.chain.table}`));
+      if (tables.size > 1) {
+        const names = run.map((x) => `${x.chain.kind === "xt" ? x.chain.family.replace(/-legacy$/, " (legacy)") : `nft ${x.chain.family}`} ${x.chain.table} ${x.chain.name}`).join(" and ");
+        const asListed = chooser.choose(`the order of the nat chains ${names} (same ${hook.toUpperCase()} priority ${b.priority}: the kernel runs them in the order they were registered, which no capture shows); assumed as listed`, null);
+        if (!asListed) out = [...out.slice(0, i), ...run.reverse(), ...out.slice(j)];
+      }
+      i = j;
+    }
+    return out;
+  }
+
   /** Base chains of a hook for a family, in traversal order. */
   baseChains(hook: Hook, family: 4 | 6): BaseChain[] {
     return this.bases.filter((b) => b.hook === hook && b.families.has(family));
@@ -349,7 +382,9 @@ export class RuleSet {
           p.sport = p.conn.dport;
         }
       };
-      for (const base of this.baseChains(hook, p.family)) {
+      let bases = this.baseChains(hook, p.family);
+      if (natAllowed && !p.reply) bases = this.natOrder(bases, hook, chooser);
+      for (const base of bases) {
         if (base.priority >= natPoint) denat();
         // OUTPUT: the route (and so the out-interface) is looked up again after a nat OUTPUT rewrite
         const outIface = hook === "output" ? (route(p.dst, p.family, facts, true).iface ?? "") : fixedOut;
