@@ -160,10 +160,34 @@ test("hostile: a truncated archive reports the damage, uses what came before it,
   assert.equal(cut.code, 1);
   assert.match(cut.stderr, /Unexpected end of data/);
 
+  // a zip keeps its directory at the end: cut short, its members are read from their local headers
   const zip = await zipOf(membersOf("samples/lab-proxy", "b/"));
-  const z = await hostile("truncated.zip", zip.subarray(0, 5000), (f) => ["convert", "--to", "json", f]);
+  const z = await hostile("truncated.zip", zip.subarray(0, Math.floor(zip.length * 0.6)), (f) => ["analyze", "--to", "json", f]);
   assert.equal(z.code, 1);
-  assert.match(z.stderr, /zip cannot be read: .*central directory.* \[E_ARCHIVE_DAMAGED\]/i);
+  const m = /zip is truncated: its central directory is missing \(cut short inside member b\/\S+\); (\d+) members read from the local headers before the cut are used \[E_ARCHIVE_DAMAGED\]/.exec(z.stderr);
+  assert.ok(m, z.stderr);
+  const zr = JSON.parse(z.stdout) as { inputs: { file: string }[] };
+  assert.ok(Number(m[1]) > 10 && zr.inputs.some((i) => i.file.startsWith(`${path.join(tmp, "truncated.zip")}!/b/`)), z.stderr);
+  // the same bytes read whole from stdin
+  const z2 = await runCli(["convert", "--to", "json", "-"], { stdin: zip.subarray(0, Math.floor(zip.length * 0.6)) });
+  assert.equal(z2.code, 1);
+  assert.match(z2.stderr, /zip is truncated/);
+});
+
+test("hostile: a cut zip whose members give their sizes after the data (data descriptor) stops there and says so", async () => {
+  const { ZipFile } = await import("yazl");
+  const { Readable } = await import("node:stream");
+  const zip = new ZipFile();
+  zip.addBuffer(readFileSync("samples/lab-proxy/proc/net/tcp"), "b/proc/net/tcp", { mtime: new Date(0) });
+  zip.addReadStream(Readable.from([readFileSync("samples/lab-proxy/proc/net/tcp6")]), "b/proc/net/tcp6", { mtime: new Date(0) });
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const c of zip.outputStream as AsyncIterable<Buffer>) chunks.push(c);
+  const whole = Buffer.concat(chunks);
+  const r = await hostile("descriptor.zip", whole.subarray(0, whole.length - 30), (f) => ["convert", "--to", "json", f]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /member b\/proc\/net\/tcp6 gives its size after its data \(data descriptor\): the rest cannot be delimited\); 1 member read/);
+  assert.ok((JSON.parse(r.stdout) as { sockets: unknown[] }).sockets.length > 0);
 });
 
 test("hostile: wrong magic is not taken for an archive; right magic with garbage is reported as damage", async () => {

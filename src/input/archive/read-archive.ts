@@ -16,6 +16,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { Readable } from "node:stream";
 import type { Header } from "tar-stream";
 import type { Entry as ZipEntry, ZipFile } from "yauzl";
+import { salvagedContent, salvageZip } from "./zip-salvage.js";
 import type { ByteSource, SourceNote } from "../read.js";
 import { LayoutFilter } from "../layouts/index.js";
 import { parseManifest, type Manifest } from "../manifest.js";
@@ -422,13 +423,14 @@ async function* zipMemberStream(zip: ZipFile, e: ZipEntry, budget: Budget): Asyn
   }
 }
 
-/** Walk a zip through its central directory (yauzl), one entry at a time. */
-async function walkZip(level: Level, open: () => Promise<ZipFile>): Promise<void> {
+/** Walk a zip through its central directory (yauzl), one entry at a time; a zip without one is salvaged from its local headers. */
+async function walkZip(level: Level, open: () => Promise<ZipFile>, bytes: () => Promise<Buffer>): Promise<void> {
   let zip: ZipFile;
   try {
     zip = await open();
   } catch (err) {
-    level.error("E_ARCHIVE_DAMAGED", `zip cannot be read: ${errorMessage(err)}`, "a zip is read from its central directory at its end: a truncated zip must be copied again");
+    if (/central directory/i.test(errorMessage(err))) return walkSalvagedZip(level, await bytes());
+    level.error("E_ARCHIVE_DAMAGED", `zip cannot be read: ${errorMessage(err)}`, "copy the archive again, or check it with `unzip -t`");
     return;
   }
   try {
@@ -464,7 +466,54 @@ async function walkZip(level: Level, open: () => Promise<ZipFile>): Promise<void
   }
 }
 
+/** A zip cut short (no central directory): the whole members before the cut, then the damage as an error. */
+async function walkSalvagedZip(level: Level, data: Buffer): Promise<void> {
+  const { members, stop } = salvageZip(data);
+  try {
+    for (const m of members) {
+      const raw = m.name.toString(m.utf8 ? "utf8" : "latin1");
+      if (raw.endsWith("/")) continue;
+      const path = level.admit(raw);
+      if (path === null) continue;
+      const want = level.wants(path);
+      if (!want.read) continue;
+      if (m.encrypted) {
+        level.error("E_MEMBER_ENCRYPTED", `member ${path} is encrypted: not read`, "unpack it with its password first");
+        continue;
+      }
+      level.budget.used += m.size;
+      if (level.budget.used > level.budget.limit) throw new LimitError(level.budget.limit, "archive", level.budget);
+      const content = salvagedContent(m);
+      await level.member(path, content.length, async function* () {
+        yield content;
+      }, want.explicit, want.select);
+    }
+  } catch (err) {
+    level.failed(err);
+    return;
+  }
+  level.error(
+    "E_ARCHIVE_DAMAGED",
+    `zip is truncated: its central directory is missing (${stop ?? "no member after the last one read"}); ${level.members} member${level.members === 1 ? "" : "s"} read from the local headers before the cut are used`,
+    "copy the archive again, or check it with `unzip -t`",
+  );
+}
+
 const ZIP_OPTIONS = { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false } as const;
+
+/** The first `limit` bytes of a file (a damaged zip is salvaged from memory). */
+async function readFileCapped(file: string, limit: number): Promise<Buffer> {
+  const { open } = await import("node:fs/promises");
+  const fh = await open(file, "r");
+  try {
+    const size = Math.min((await fh.stat()).size, limit);
+    const buf = Buffer.alloc(size);
+    await fh.read(buf, 0, size, 0);
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
 
 /** Bytes of a stream, up to `limit` (a zip from stdin or inside another archive is read from memory). */
 async function collect(src: AsyncIterable<Buffer>, limit: number, budget: Budget): Promise<Buffer> {
@@ -499,7 +548,8 @@ async function walk(level: Level, kind: ArchiveKind, src: AsyncIterable<Buffer>,
   if (k === "zip") {
     if (file) {
       const yauzl = await import("yauzl");
-      return walkZip(level, () => yauzl.openPromise(file!, ZIP_OPTIONS));
+      const path = file;
+      return walkZip(level, () => yauzl.openPromise(path, ZIP_OPTIONS), () => readFileCapped(path, level.opts.limits.maxBytes));
     }
     let data: Buffer;
     try {
@@ -509,7 +559,7 @@ async function walk(level: Level, kind: ArchiveKind, src: AsyncIterable<Buffer>,
       return;
     }
     const yauzl = await import("yauzl");
-    return walkZip(level, () => yauzl.fromBufferPromise(data, ZIP_OPTIONS));
+    return walkZip(level, () => yauzl.fromBufferPromise(data, ZIP_OPTIONS), async () => data);
   }
   // A compressed single capture (`ss.txt.gz`): its content takes the archive's name, as zcat would.
   try {
