@@ -9,10 +9,14 @@
  * (both write to /dev/null), measured alternately, 7 rounds (BENCH_ROUNDS), medians compared. Target: ratio <= 0.33 and
  * natlens peak RSS < 200 MB.
  *
+ * pipe: the same table converted into a slow pipe and into a file: peak RSS
+ * ratio (stdout honours backpressure), target <= 1.15.
+ *
  * Peak RSS comes from GNU time (`/usr/bin/time -f %M`); wall time from the
  * parent. Generated inputs live in bench-out/ (git-ignored) and are reused.
  */
-import { statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { median, rng, timed, writeGenerated, type Run } from "./_bench.js";
 
@@ -35,8 +39,11 @@ function writeLines(file: string, count: number, header: string, row: (i: number
 
 const PROC_HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode";
 
-async function procNetTcp(): Promise<void> {
-  const rows = 1_000_000;
+const ROWS_1M = 1_000_000;
+
+/** The generated 1,000,000-row /proc/net/tcp (written once, then reused). */
+async function procNetTcp1M(): Promise<string> {
+  const rows = ROWS_1M;
   const file = path.join(OUT, "proc_net_tcp_1M");
   const states = [1, 1, 1, 1, 6, 6, 10, 8, 2, 5];
   await writeLines(file, rows, PROC_HEADER.padEnd(149) + "\n", (i, r) => {
@@ -52,6 +59,12 @@ async function procNetTcp(): Promise<void> {
       : `${hex(st, 2)} ${hex(r() % 4096, 8)}:${hex(r() % 4096, 8)} 00:00000000 00000000 ${String(r() % 2000).padStart(5)}        0 ${r() % 10_000_000} 1 ${hex(r(), 8)}${hex(r(), 8)} 20 4 30 10 -1`;
     return `${sl} ${local}:${lport} ${remote}:${rport} ${tail}`.padEnd(149) + "\n";
   });
+  return file;
+}
+
+async function procNetTcp(): Promise<void> {
+  const rows = ROWS_1M;
+  const file = await procNetTcp1M();
   const mb = statSync(file).size / 1e6;
   console.log(`proc-net-tcp: ${rows.toLocaleString("en")} rows, ${mb.toFixed(0)} MB (${file})`);
   // Wall times on this kind of shared machine move by 20-30% from run to run, for ss as for
@@ -79,7 +92,33 @@ function report(name: string, ours: Run[], peerName: string, peer: Run[], maxRat
   console.log(`  => ${verdicts.join("; ")}`);
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { "proc-net-tcp": procNetTcp };
+/**
+ * pipe: stdout honours the pipe's backpressure. The 1,000,000-row table converted
+ * (text table and CSV) into a pipe whose reader starts late and reads slowly
+ * (`sleep 2; pv`-like: `dd` with a small block size), against the same
+ * conversion into a file. Target: peak RSS into the pipe <= 1.15 x into the file.
+ */
+async function pipeVsFile(): Promise<void> {
+  const file = await procNetTcp1M();
+  const rssFile = path.join(OUT, "pipe-rss.txt");
+  /** Peak RSS (MB) of natlens writing `to` to stdout, redirected by `redirect` (a shell fragment). */
+  const rss = (to: string, redirect: string): number => {
+    const cmd = `/usr/bin/time -f %M -o ${rssFile} ${process.execPath} ${NATLENS.join(" ")} convert --to ${to} ${file} ${redirect}`;
+    const r = spawnSync("sh", ["-c", cmd], { stdio: ["ignore", "ignore", "inherit"] });
+    if (r.status !== 0) process.stderr.write(`  ! ${cmd}: exit ${r.status}\n`);
+    return Number(readFileSync(rssFile, "utf8").trim().split("\n").pop()) / 1024;
+  };
+  console.log(`pipe: convert of ${ROWS_1M.toLocaleString("en")} /proc/net/tcp rows into a slow pipe vs into a file`);
+  for (const to of ["text", "csv"]) {
+    const intoFile = rss(to, `> ${path.join(OUT, "pipe-out.tmp")}`);
+    const intoPipe = rss(to, "| (sleep 2; dd bs=4k status=none > /dev/null)");
+    const ratio = intoPipe / intoFile;
+    console.log(`  --to ${to}: peak RSS into a file ${intoFile.toFixed(0)} MB, into a slow pipe ${intoPipe.toFixed(0)} MB: ratio ${ratio.toFixed(2)} ${ratio <= 1.15 ? "<= 1.15: ok" : "> 1.15: OUTPUT QUEUED IN MEMORY"}`);
+  }
+  rmSync(path.join(OUT, "pipe-out.tmp"), { force: true });
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { "proc-net-tcp": procNetTcp, pipe: pipeVsFile };
 
 const only = process.argv.slice(2);
 for (const [name, fn] of Object.entries(BENCHES)) {

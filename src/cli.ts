@@ -1,24 +1,24 @@
 #!/usr/bin/env node
 /** The `natlens` binary: wires the real process to run(). */
+import { isatty } from "node:tty";
+import { exitForOutputError, fdWriter } from "./io.js";
 import { run } from "./main.js";
 import { visible } from "./safe-text.js";
 
-process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-  // A closed pipe (`natlens ... | head`) is not an error.
-  if (err.code === "EPIPE") process.exit(0);
-  throw err;
-});
-
 try {
   process.exitCode = await run(process.argv.slice(2), {
-    stdout: process.stdout,
+    // Synchronous writes to fd 1, not process.stdout: a slow pipe reader makes natlens wait
+    // instead of queueing output in memory, and write errors reach the run (src/io.ts).
+    stdout: fdWriter(1),
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
-    stdoutIsTTY: process.stdout.isTTY === true,
+    stdoutIsTTY: isatty(1),
     stderrIsTTY: process.stderr.isTTY === true,
   });
 } catch (err) {
+  const status = exitForOutputError(err, process.stderr);
+  if (status !== null) process.exit(status);
   const debug = process.argv.includes("--debug");
   process.stderr.write(`natlens: internal error: ${visible((err as Error).message)}\n`);
   process.stderr.write(debug ? `${(err as Error).stack}\n` : "    hint: rerun with --debug for the stack, and please report it\n");

@@ -13,7 +13,7 @@ import { visible } from "./safe-text.js";
 
 export const VERSION = "0.1.0";
 
-const EPILOGUE = `Exit status: 0 all input parsed; 1 some lines or files skipped (see diagnostics); 2 usage error, unreadable input, or --strict stop.
+const EPILOGUE = `Exit status: 0 all input parsed; 1 some lines or files skipped (see diagnostics); 2 usage error, unreadable input, output not written, or --strict stop.
 Environment: NO_COLOR (non-empty: no colour), TERM=dumb (no colour).
 Docs: README.md, docs/schema.md.`;
 

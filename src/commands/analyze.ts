@@ -36,6 +36,8 @@ function parseNetns(specs: string[]): Map<string, string> {
 
 export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   const netns = parseNetns(args.netns);
+  // opened first: an -o path that cannot be written is a usage error before the analysis
+  const out = openOutput(io, args.output, false);
   const { sources, problems } = await expandInputs(args.inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
   const diagnostics: Diagnostic[] = problems.map((p) => ({ severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
   const report = await analyzeHost(sources, { netns, diagnostics });
@@ -43,12 +45,12 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 5 });
   for (const d of report.diagnostics) printer.print(d);
   printer.flush();
+  if (report.inputs.length === 0 || report.inputs.every((i) => i.format === null)) out.discard();
   if (report.inputs.length === 0) return ExitCode.Usage;
   if (report.inputs.every((i) => i.format === null)) {
     io.stderr.write(`natlens: error: none of the inputs is a capture natlens reads\n    hint: run \`natlens formats\` for the list, or capture a host with scripts/collect.sh\n`);
     return ExitCode.Usage;
   }
-  const out = openOutput(io, args.output, false);
   const chalk = args.to === "text" ? await makeChalk(!args.output && resolveColor(args.color, io.env, io.stdoutIsTTY)) : null;
   writeAnalysis(report, args.to, (t) => out.sink.write(t), chalk);
   out.close();

@@ -124,7 +124,9 @@ function textWriter(sink: Sink, kind: RecordKind, chalk: ChalkInstance | null): 
     },
     finish() {
       const header = columns.map((c) => c.name.toUpperCase());
-      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      // a loop, not Math.max(...rows): a spread of a million rows overflows the stack
+      const widths = header.map((h) => h.length);
+      for (const r of rows) for (let i = 0; i < widths.length; i++) if (r[i]!.length > widths[i]!) widths[i] = r[i]!.length;
       const pad = (cells: string[], paint?: (i: number, s: string) => string) =>
         cells
           .map((s, i) => {
