@@ -9,6 +9,9 @@
  * (both write to /dev/null), measured alternately, 7 rounds (BENCH_ROUNDS), medians compared. Target: ratio <= 0.33 and
  * natlens peak RSS < 200 MB.
  *
+ * many-small: 10,000 small /proc/net/tcp files to CSV against the same to
+ * JSON; target: CSV no slower (ratio <= 1).
+ *
  * pipe: the same table converted into a slow pipe and into a file: peak RSS
  * ratio (stdout honours backpressure), target <= 1.15.
  *
@@ -16,7 +19,7 @@
  * parent. Generated inputs live in bench-out/ (git-ignored) and are reused.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { median, rng, timed, writeGenerated, type Run } from "./_bench.js";
 
@@ -118,7 +121,31 @@ async function pipeVsFile(): Promise<void> {
   rmSync(path.join(OUT, "pipe-out.tmp"), { force: true });
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { "proc-net-tcp": procNetTcp, pipe: pipeVsFile };
+/**
+ * many-small: 10,000 small /proc/net/tcp files (the sample host's table, 21 rows
+ * each) in one directory, converted to CSV and to JSON, alternately, 3 rounds
+ * (BENCH_ROUNDS). Target: CSV (the byte-level fast path) no slower than JSON.
+ */
+async function manySmall(): Promise<void> {
+  const dir = path.join(OUT, "small-tcp");
+  const count = 10_000;
+  if (!existsSync(path.join(dir, `tcp-${count - 1}`))) {
+    mkdirSync(dir, { recursive: true });
+    const table = readFileSync("samples/lab-proxy/proc/net/tcp");
+    for (let i = 0; i < count; i++) writeFileSync(path.join(dir, `tcp-${i}`), table);
+  }
+  const rounds = Math.max(1, Number(process.env["BENCH_ROUNDS"] ?? 3));
+  const csv: Run[] = [];
+  const json: Run[] = [];
+  for (let k = 0; k < rounds; k++) {
+    csv.push(timed(process.execPath, [...NATLENS, "convert", "--to", "csv", dir]));
+    json.push(timed(process.execPath, [...NATLENS, "convert", "--to", "json", dir]));
+  }
+  console.log(`many-small: ${count.toLocaleString("en")} small /proc/net/tcp files (${dir})`);
+  report("convert --to csv", csv, "convert --to json", json, 1, null);
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { "proc-net-tcp": procNetTcp, pipe: pipeVsFile, "many-small": manySmall };
 
 const only = process.argv.slice(2);
 for (const [name, fn] of Object.entries(BENCHES)) {

@@ -33,14 +33,16 @@ function byteSize(flag: string, v: unknown): number | undefined {
 function withLimits<T>(y: Argv<T>) {
   return y
     .option("max-bytes", { type: "string", describe: "stop reading an archive after this much uncompressed data (default 2G): a guard against decompression bombs" })
-    .option("max-member-bytes", { type: "string", describe: "skip archive members bigger than this (default 512M)" });
+    .option("max-member-bytes", { type: "string", describe: "skip archive members bigger than this (default 512M)" })
+    .option("max-line-bytes", { type: "string", describe: "skip (unread, with an error) input lines longer than this (default 1M)" });
 }
 
 /** The limits given on the command line (a UsageError for a size that is not one). */
-function limitsOf(a: { "max-bytes"?: unknown; "max-member-bytes"?: unknown }): Partial<ReadLimits> {
+function limitsOf(a: { "max-bytes"?: unknown; "max-member-bytes"?: unknown; "max-line-bytes"?: unknown }): Partial<ReadLimits> {
   const maxBytes = byteSize("max-bytes", a["max-bytes"]);
   const maxMemberBytes = byteSize("max-member-bytes", a["max-member-bytes"]);
-  return { ...(maxBytes ? { maxBytes } : {}), ...(maxMemberBytes ? { maxMemberBytes } : {}) };
+  const maxLineBytes = byteSize("max-line-bytes", a["max-line-bytes"]);
+  return { ...(maxBytes ? { maxBytes } : {}), ...(maxMemberBytes ? { maxMemberBytes } : {}), ...(maxLineBytes ? { maxLineBytes } : {}) };
 }
 
 export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
@@ -100,6 +102,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
           // Not an array option: yargs would let it swallow the inputs that follow. Repeating it gives an array.
           .option("netns", { describe: "NAME=FILE: the sockets in FILE belong to network namespace (or container) NAME; repeatable", type: "string" })
+          .option("merge-hosts", { describe: "analyse several host bundles found under the inputs as one host (refused otherwise: use natlens batch)", type: "boolean", default: false })
           .example("natlens analyze samples/lab-proxy", "explain every flow of a captured host")
           .example("natlens analyze --to csv -o flows.csv samples/lab28-noproxy", "one row per flow")
           .example("natlens analyze --to html -o report.html samples/lab-proxy", "a page with a path diagram per container")
@@ -113,6 +116,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             to: a.to as AnalyzeFormat,
             output: a.output,
             netns: a.netns === undefined ? [] : ([] as string[]).concat(a.netns),
+            mergeHosts: a["merge-hosts"],
             limits: limitsOf(a),
             color: a.color as ColorChoice,
             verbose: a.verbose as boolean,

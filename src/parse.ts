@@ -83,10 +83,51 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
   // one set of caches for every section of the input, as for one capture
   const shared = opts.options?.caches ? opts : { ...opts, options: { ...opts.options, caches: createParseCaches() } };
   const paste = new Paste(file, summary, shared, source.explicit, forced, source.command ?? null);
-  summary.lines = await reader.forEach(paste.line);
+  const overlong = reader.overlong;
+  summary.lines = await reader.forEach((text, no) => {
+    // a line too long to keep, or one holding NUL bytes in an otherwise text capture: skipped before anything reads it
+    if (text.length === 0 && overlong.size > 0 && overlong.has(no)) skipLine(summary, diag, no, overlongLine(overlong.get(no)!, reader.maxLine));
+    else if (text.includes("\0")) skipLine(summary, diag, no, nulLine(text));
+    else paste.line(text, no);
+  });
   paste.end(reader.hadBom, reader.hadCr);
   if (opts.onRuleDump) for (const d of paste.ruleDumps(source.command ?? ruleDumpCommandFromName(file), source.exit ?? null)) opts.onRuleDump(d);
+  if (reader.encoding !== "utf-8") diag({ severity: "info", code: "I_UTF16", line: null, message: `decoded from ${reader.encoding.toUpperCase()} (a Windows or PowerShell capture)` });
   return summary;
+}
+
+/** A line skipped by the driver itself, before detection and parsing. */
+interface DriverSkip {
+  code: string;
+  message: string;
+  text: string;
+  hint: string;
+}
+
+function skipLine(summary: InputSummary, diag: (d: Omit<Diagnostic, "file">) => void, no: number, s: DriverSkip): void {
+  summary.skipped++;
+  bump(summary.skippedBy, s.code);
+  diag({ severity: "error", code: s.code, line: no, message: s.message, text: s.text, hint: s.hint });
+}
+
+/** A line longer than the limit (LineReader did not keep it). */
+export function overlongLine(length: number, max: number): DriverSkip {
+  return {
+    code: "E_LINE_TOO_LONG",
+    message: `line of ${length.toLocaleString("en-US")} characters is longer than the ${max.toLocaleString("en-US")} allowed: skipped unread`,
+    text: "",
+    hint: "no capture natlens reads has lines this long; if this one does, raise the limit with --max-line-bytes (e.g. --max-line-bytes 64M)",
+  };
+}
+
+/** A line holding NUL bytes in a capture that is otherwise text. */
+export function nulLine(text: string): DriverSkip {
+  return {
+    code: "E_NUL_BYTE",
+    message: "line holds NUL bytes: skipped (the rest of the input is text)",
+    text: cut(text),
+    hint: "NUL runs come from a capture cut short by a crash or a disk error; the other lines are read",
+  };
 }
 
 type Handler = ReturnType<typeof createLineHandler>;
@@ -396,7 +437,7 @@ export function createLineHandler(
    * driver, Paste): the handler does not look for them again on every line.
    */
   sectioned = false,
-): { line(text: string, no: number): void; end(hadBom: boolean, hadCr: boolean): void; parser: LineParser } {
+): { line(text: string, no: number): void; overlong(no: number, length: number, max: number): void; end(hadBom: boolean, hadCr: boolean): void; parser: LineParser } {
   const diag = (d: Omit<Diagnostic, "file">) => opts.onDiagnostic({ file, ...d });
   let banner: string | null = command;
   const options: ParseOptions = { ...DEFAULT_PARSE_OPTIONS, ...opts.options };
@@ -432,6 +473,8 @@ export function createLineHandler(
   let last = 0;
   const line = (text: string, no: number) => {
     last = no;
+    // the sectioning driver skips these before they get here; the /proc/net fast path's fallback does not
+    if (!sectioned && text.includes("\0")) return skipLine(summary, diag, no, nulLine(text));
     if (isBlank(text)) {
       summary.ignored++;
       bump(summary.ignoredBy, "blank");
@@ -470,7 +513,11 @@ export function createLineHandler(
     if (hadBom) diag({ severity: "info", code: "I_BOM", line: 1, message: "UTF-8 byte-order mark removed" });
     if (hadCr) diag({ severity: "info", code: "I_CRLF", line: null, message: "CR LF line ends converted" });
   };
-  return { line, end, parser };
+  const overlong = (no: number, length: number, max: number) => {
+    last = no;
+    skipLine(summary, diag, no, overlongLine(length, max));
+  };
+  return { line, overlong, end, parser };
 }
 
 async function countAll(reader: LineReader, summary: InputSummary, asSkipped: boolean, reason = "unrecognised"): Promise<void> {

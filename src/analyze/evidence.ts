@@ -5,6 +5,7 @@
  * last cited line, and only the cited lines are decoded and kept.
  */
 import type { ByteSource } from "../input/read.js";
+import { utf8Chunks } from "../input/text-decode.js";
 import type { Evidence } from "./model.js";
 import { flatten } from "../strings.js";
 
@@ -29,7 +30,8 @@ export async function pickSourceLines(source: ByteSource, numbers: Iterable<numb
     if (b.length > 0 && b[b.length - 1] === 13) b = b.subarray(0, b.length - 1);
     out.set(no, b.toString("utf8"));
   };
-  for await (const chunk of source.open()) {
+  // as UTF-8, as the parse driver read it (a UTF-16 capture is transcoded)
+  for await (const chunk of utf8Chunks(source.open())) {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(10, start);

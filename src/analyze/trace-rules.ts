@@ -69,12 +69,19 @@ export function parseEndpoint(text: string, what: "--src" | "--dst"): Endpoint {
   return { addr, port, family: familyOf(addr) };
 }
 
+/** The protocols --proto takes by name (numbers 0-255 are taken too). */
+const TRACE_PROTOS = ["tcp", "udp", "sctp", "udplite", "dccp", "icmp", "icmpv6", "ipv6-icmp", "gre", "esp", "ah"];
+
 /** Check a TraceSpec before any input is read; throws UsageError with a hint. */
 export function parseTraceQuery(spec: TraceSpec): TraceQuery {
   const src = parseEndpoint(spec.src, "--src");
   const dst = parseEndpoint(spec.dst, "--dst");
   if (src.family !== dst.family) throw new UsageError(`--src is IPv${src.family} but --dst is IPv${dst.family}`, "trace one address family at a time");
   const proto = (spec.proto ?? "tcp").toLowerCase();
+  if (!TRACE_PROTOS.includes(proto) && !/^\d+$/.test(proto)) {
+    throw new UsageError(`--proto ${JSON.stringify(spec.proto)} is not a protocol`, `one of: ${TRACE_PROTOS.join(", ")}, or a protocol number`);
+  }
+  if (/^\d+$/.test(proto) && Number(proto) > 255) throw new UsageError(`--proto ${JSON.stringify(spec.proto)} is not a protocol number`, "protocol numbers go from 0 to 255 (6 is tcp, 17 udp)");
   const ported = ["tcp", "udp", "sctp", "udplite", "dccp"].includes(proto);
   if (ported && dst.port === null) throw new UsageError(`--dst ${JSON.stringify(spec.dst)} needs a port for ${proto}`, "write it as IP:PORT, e.g. 198.51.100.1:8080 or [2001:db8::1]:8080");
   if (spec.in && spec.local) throw new UsageError("--in and --local exclude each other", "--in IFACE for a packet arriving on IFACE, --local for one the host sends itself");

@@ -4,7 +4,9 @@
  */
 import { analyzeHost, openOutput, writeAnalysis, type AnalyzeFormat } from "../api.js";
 import { ExitCode, type Io, UsageError } from "../io.js";
-import { expandInputs } from "../input/read.js";
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { expandInputs, type ByteSource } from "../input/read.js";
 import type { ReadLimits } from "../input/archive/limits.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { DiagnosticPrinter } from "../diagnostics.js";
@@ -16,6 +18,8 @@ export interface AnalyzeArgs {
   to: AnalyzeFormat;
   output?: string | undefined;
   netns: string[];
+  /** Analyse several host bundles found under the inputs as one host (refused otherwise). */
+  mergeHosts?: boolean;
   /** Archive limits (`--max-bytes`, `--max-member-bytes`). */
   limits?: Partial<ReadLimits>;
   color: ColorChoice;
@@ -34,13 +38,54 @@ function parseNetns(specs: string[]): Map<string, string> {
   return map;
 }
 
+/**
+ * Several host bundles under the inputs (collector bundles, sosreport trees,
+ * `hostname` beside proc/ or commands/, host archives inside a directory) would
+ * be merged into one host that does not exist: refused, pointing at `batch`.
+ * Found by batch's own discovery (src/batch/discover.ts).
+ */
+async function refuseSeveralHosts(inputs: readonly string[]): Promise<void> {
+  const dirs = inputs.filter((i) => i !== "-" && statSync(i, { throwIfNoEntry: false })?.isDirectory());
+  if (dirs.length === 0) return;
+  const { discoverHosts, isHostDirectory } = await import("../batch/discover.js");
+  const found = (await discoverHosts(dirs)).hosts.filter((h) => h.kind === "archive" || isHostDirectory(h.input));
+  if (found.length < 2) return;
+  const shown = found.slice(0, 3).map((h) => h.input).join(", ") + (found.length > 3 ? ", ..." : "");
+  throw new UsageError(
+    `${found.length} host bundles found (${shown}): use \`natlens batch\``,
+    `natlens batch ${dirs.join(" ")} --out DIR analyses each host on its own; --merge-hosts analyses them as one host`,
+  );
+}
+
+/**
+ * `--netns` keyed by the names of the sources the FILEs are (`./x/tcp` is the
+ * input `x/tcp`); a FILE that is none of the inputs is a usage error, not an
+ * override silently ignored.
+ */
+function netnsOfSources(netns: Map<string, string>, sources: readonly ByteSource[]): Map<string, string> {
+  const byPath = new Map<string, string>();
+  for (const s of sources) if (!s.notes) byPath.set(path.resolve(s.name), s.name);
+  const out = new Map<string, string>();
+  for (const [file, name] of netns) {
+    const source = byPath.get(path.resolve(file));
+    if (source !== undefined) {
+      out.set(source, name);
+      continue;
+    }
+    if (!existsSync(file)) throw new UsageError(`--netns ${name}=${file}: no such file`, "NAME=FILE names a socket table among the inputs, e.g. --netns web=dumps/web-tcp6.txt");
+    throw new UsageError(`--netns ${name}=${file}: ${file} is not one of the inputs`, `give it as an input too: natlens analyze ... ${file} --netns ${name}=${file}`);
+  }
+  return out;
+}
+
 export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   const netns = parseNetns(args.netns);
+  if (!args.mergeHosts) await refuseSeveralHosts(args.inputs);
   // opened first: an -o path that cannot be written is a usage error before the analysis
   const out = openOutput(io, args.output, false);
   const { sources, problems } = await expandInputs(args.inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
   const diagnostics: Diagnostic[] = problems.map((p) => ({ severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
-  const report = await analyzeHost(sources, { netns, diagnostics });
+  const report = await analyzeHost(sources, { netns: netnsOfSources(netns, sources), diagnostics });
   const stderrChalk = await makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
   const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 5 });
   for (const d of report.diagnostics) printer.print(d);

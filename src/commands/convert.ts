@@ -41,14 +41,15 @@ export function kindFromName(name: string): RecordKind | null {
 }
 
 /** Detection of a file input, kept so that a file is sniffed once per run. */
-type Sniffed = Map<string, { detection: Detection; binary: boolean }>;
+type Sniffed = Map<string, { detection: Detection; binary: boolean; utf8: boolean }>;
 
-async function sniff(source: ByteSource, cache: Sniffed): Promise<{ detection: Detection; binary: boolean }> {
+async function sniff(source: ByteSource, cache: Sniffed): Promise<{ detection: Detection; binary: boolean; utf8: boolean }> {
   let hit = cache.get(source.name);
   if (!hit) {
     const reader = new LineReader(source);
-    const head = await reader.head(120);
-    hit = { detection: detect(head), binary: reader.binary };
+    // lines the driver skips (NUL bytes, too long) do not take part in detection
+    const head = (await reader.head(120)).filter((l) => l !== "" && !l.includes("\0"));
+    hit = { detection: detect(head), binary: reader.binary, utf8: reader.encoding === "utf-8" };
     cache.set(source.name, hit);
   }
   return hit;
@@ -62,9 +63,9 @@ async function plannedKinds(sources: readonly ByteSource[], type: string | undef
     if (k) kinds.add(k);
     return kinds;
   }
-  // Plain standard input can be read only once: it is left to the parse.
+  // Plain standard input (and a pipe named on the command line) can be read only once: it is left to the parse.
   for (const s of sources) {
-    if (s.name === "-") continue;
+    if (s.once) continue;
     const k = (await sniff(s, cache)).detection.format?.kinds[0];
     if (k) kinds.add(k);
   }
@@ -82,15 +83,15 @@ async function fastSocketCsv(source: ByteSource, args: ConvertArgs, sink: Output
   if (args.type) {
     if (args.type !== "proc-net-tcp") return null;
   } else {
-    const { detection: d, binary } = await sniff(source, cache);
-    if (binary) return null;
+    const { detection: d, binary, utf8 } = await sniff(source, cache);
+    if (binary || !utf8) return null; // UTF-16 is transcoded by the generic reader
     const runnerUp = d.candidates[1];
     if (d.format?.id !== "proc-net-tcp" || (runnerUp && runnerUp.score >= MIN_SCORE && d.score - runnerUp.score < 0.1)) return null;
     detectedBy = "content";
     score = Math.round(d.score * 100) / 100;
   }
   const summary: InputSummary = { file: source.name, format: "proc-net-tcp", detectedBy, score, lines: 0, records: 0, ignored: 0, skipped: 0, ignoredBy: {}, skippedBy: {} };
-  procNetTcpToCsv(source.path, summary, sink, { options: { byteOrder: args.byteOrder }, onDiagnostic, scratch, csvRaw: args.csvRaw === true });
+  procNetTcpToCsv(source.path, summary, sink, { options: { byteOrder: args.byteOrder }, onDiagnostic, scratch, csvRaw: args.csvRaw === true, ...(source.maxLineBytes ? { maxLine: source.maxLineBytes } : {}) });
   return summary;
 }
 
@@ -107,7 +108,7 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
     if (!kind) throw new UsageError(`unknown --kind ${JSON.stringify(args.kind)}`, `one of: ${Object.values(KIND_PLURALS).join(", ")}`);
   } else if (args.to === "csv" || args.to === "text") {
     const kinds = await plannedKinds(sources, args.type, sniffed);
-    if (args.inputs.includes("-") && !args.type) kinds.add("socket");
+    if (sources.some((s) => s.once) && !args.type) kinds.add("socket");
     if (kinds.size === 1) kind = [...kinds][0]!;
     else if (kinds.size === 0) kind = "socket";
     else {

@@ -13,6 +13,7 @@
  */
 import { createLineHandler } from "../parse.js";
 import { LineWalker } from "../input/byte-lines.js";
+import { DEFAULT_MAX_LINE } from "../input/lines.js";
 import { procNetTcp, ProcNetParser } from "../parsers/proc-net-tcp.js";
 import { KERNEL_TCP_STATES } from "../parsers/_states.js";
 import { netnsFromPath } from "../input/noise.js";
@@ -300,6 +301,11 @@ class Transcoder {
     this.o += Buffer.from(this.out.buffer, this.out.byteOffset).write(s, this.o, "utf8");
   }
 
+  /** A line too long to read (the generic driver skips it alike). */
+  overlong(no: number, length: number, max: number): void {
+    this.handler.overlong(no, length, max);
+  }
+
   /** One line [start, end) (without its LF), number `no`. */
   line(b: Uint8Array, start: number, end: number, no: number): void {
     if (b[end - 1] === 13 || no === 1 || !this.fast(b, start, end, no)) this.slow(b, start, end, no);
@@ -366,10 +372,11 @@ export function procNetTcpToCsv(
   file: string,
   summary: InputSummary,
   sink: ByteSink,
-  opts: { options: Partial<ParseOptions>; onDiagnostic(d: Diagnostic): void; scratch?: FastScratch; csvRaw?: boolean },
+  opts: { options: Partial<ParseOptions>; onDiagnostic(d: Diagnostic): void; scratch?: FastScratch; csvRaw?: boolean; /** --max-line-bytes */ maxLine?: number },
 ): void {
   const t = new Transcoder(file, summary, opts.options, opts.onDiagnostic, (bytes) => sink.writeBytes(bytes), opts.scratch ?? { out: null }, opts.csvRaw === true);
-  const walker = new LineWalker(file, (b, s, e, no) => t.line(b, s, e, no));
+  const max = opts.maxLine ?? DEFAULT_MAX_LINE;
+  const walker = new LineWalker(file, (b, s, e, no) => t.line(b, s, e, no), { max, overlong: (no, length) => t.overlong(no, length, max) });
   try {
     while (walker.step()) t.flush();
     walker.finish();

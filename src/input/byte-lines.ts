@@ -19,11 +19,15 @@ export class LineWalker {
   private b: Buffer;
   /** Bytes of a partial line carried to the start of `b`. */
   private have = 0;
+  /** Inside a line longer than `max`: its length so far (its bytes are dropped), else -1. */
+  private skipping = -1;
   lineNo = 0;
 
   constructor(
     file: string,
     private readonly each: (b: Buffer, start: number, end: number, no: number) => void,
+    /** Lines longer than `max` bytes are not handed to `each` but to `overlong`, unread (default: no limit). */
+    private readonly limit: { max: number; overlong(no: number, length: number): void } | null = null,
   ) {
     this.fd = openSync(file, "r");
     const size = fstatSync(this.fd).size; // 0 for /proc files and FIFOs
@@ -43,20 +47,37 @@ export class LineWalker {
     if (n === 0) return false;
     const len = this.have + n;
     let start = 0;
+    const limit = this.limit;
+    if (this.skipping >= 0) {
+      const nl = b.indexOf(10, 0);
+      if (nl < 0 || nl >= len) {
+        this.skipping += len;
+        this.have = 0;
+        return true;
+      }
+      limit!.overlong(++this.lineNo, this.skipping + nl);
+      this.skipping = -1;
+      start = nl + 1;
+    }
     for (;;) {
       const nl = b.indexOf(10, start);
       if (nl < 0 || nl >= len) break;
-      this.each(b, start, nl, ++this.lineNo);
+      if (limit !== null && nl - start > limit.max) limit.overlong(++this.lineNo, nl - start);
+      else this.each(b, start, nl, ++this.lineNo);
       start = nl + 1;
     }
     this.have = len - start;
-    b.copyWithin(0, start, len);
+    if (limit !== null && this.have > limit.max) {
+      this.skipping = this.have;
+      this.have = 0;
+    } else b.copyWithin(0, start, len);
     return true;
   }
 
   /** End of file: a last line without LF is handed on too. */
   finish(): void {
-    if (this.have > 0) this.each(this.b, 0, this.have, ++this.lineNo);
+    if (this.skipping >= 0) this.limit!.overlong(++this.lineNo, this.skipping);
+    else if (this.have > 0) this.each(this.b, 0, this.have, ++this.lineNo);
   }
 
   close(): void {

@@ -4,7 +4,8 @@
  * (`ARCHIVE!/path`, src/input/archive/). Nothing else in natlens touches the
  * file system to read inputs.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, type Dirent } from "node:fs";
+import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { fileHead, peek, readArchiveFile, readArchiveStream } from "./archive/read-archive.js";
@@ -21,6 +22,13 @@ export interface ByteSource {
   explicit: boolean;
   /** The file behind the stream, when there is one (lets a fast path read it directly). */
   path?: string;
+  /**
+   * A stream that can be opened only once (standard input, a FIFO or `<(command)`
+   * read without keeping it): nothing may look at it before the parse does.
+   */
+  once?: boolean;
+  /** Lines longer than this are skipped unread (`--max-line-bytes`; LineReader's default when unset). */
+  maxLineBytes?: number;
   /** The command that produced it, when a bundle's MANIFEST says so (parsers see it as ctx.banner). */
   command?: string;
   /** That command's exit status, when the MANIFEST records it (an empty output of a failed command proves nothing). */
@@ -100,8 +108,9 @@ async function* readChunks(file: string): AsyncGenerator<Buffer> {
  * an error. Opens share one reader of the stream: each yields the kept
  * chunks first, then reads on.
  */
-export function stdinSource(stream: AsyncIterable<Buffer | string> = process.stdin, opts: { replayable?: boolean } = {}): ByteSource {
+export function stdinSource(stream: AsyncIterable<Buffer | string> = process.stdin, opts: { replayable?: boolean; name?: string } = {}): ByteSource {
   const replayable = opts.replayable ?? true;
+  const name = opts.name ?? "-";
   const kept: Buffer[] = [];
   let reader: AsyncIterator<Buffer | string> | null = null;
   let ended = false;
@@ -122,10 +131,11 @@ export function stdinSource(stream: AsyncIterable<Buffer | string> = process.std
       return chunk;
     })());
   return {
-    name: "-",
+    name,
     explicit: true,
+    ...(replayable ? {} : { once: true }),
     async *open() {
-      if (opened && !replayable) throw new Error("standard input can only be read once");
+      if (opened && !replayable) throw new Error(`${name === "-" ? "standard input" : name} can only be read once`);
       opened = true;
       if (!replayable) {
         for (let c = await readMore(); c !== null; c = await readMore()) yield c;
@@ -181,24 +191,57 @@ function countFiles(dir: string): number {
  * Regular files below `dir` that the layout reads, in name order (`rel` is the
  * path below the input). Synchronous, like the reads: a bundle of 1,000
  * containers has 2,000 directories, and 2,000 trips through the thread pool
- * cost 0.2 s of waiting (measured).
+ * cost 0.2 s of waiting (measured). Every other entry the layout would read is
+ * left out with a note: a link that points outside the tree or nowhere, a
+ * FIFO (reading it could block forever), a socket or device, a directory that
+ * cannot be listed. A link to a file inside the tree is read where it points
+ * (sosreport's root links, such as `ps` -> sos_commands/process/ps_auxwwwm).
  */
-function walk(dir: string, rel: string, layout: LayoutFilter, out: { file: string; rel: string }[]): void {
-  const entries = readdirSync(dir, { withFileTypes: true });
+function walk(dir: string, rel: string, layout: LayoutFilter, out: { file: string; rel: string }[], notes: SourceNote[], root: string): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    notes.push({ severity: "warning", code: "W_UNREADABLE_ENTRY", message: `${rel || "."}/: cannot list the directory (${code}): its files are not read`, hint: "check its permissions, or run natlens as a user who can read the bundle" });
+    return;
+  }
   entries.sort(byName);
   for (const e of entries) {
     const p = path.join(dir, e.name);
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
       if (layout.classifyDir(r) === "skip") layout.skipped += countFiles(p);
-      else walk(p, r, layout, out);
+      else walk(p, r, layout, out, notes, root);
     } else if (e.isFile()) {
       if (layout.classify(r) === "read") out.push({ file: p, rel: r });
-    } else if (e.isSymbolicLink()) {
-      // sosreport puts symlinks such as `ps` -> sos_commands/process/ps_auxwwwm at its
-      // root; following them would read the same file twice, so they are left out.
+    } else if (layout.classify(r) === "read") {
+      const note = skippedEntry(p, r, e, root);
+      if (note) notes.push(note);
     }
   }
+}
+
+/** Why a directory entry that is neither a file nor a directory is not read, or null when it needs no word (a link to a file of the tree). */
+function skippedEntry(p: string, rel: string, e: Dirent, root: string): SourceNote | null {
+  if (e.isSymbolicLink()) {
+    let target = "?";
+    try {
+      target = readlinkSync(p);
+      const real = realpathSync(p);
+      if (real === root || real.startsWith(root + path.sep)) return null; // read where it points
+      return { severity: "warning", code: "W_LINK_NOT_FOLLOWED", message: `${rel} -> ${target}: a link that points outside the directory, not followed`, hint: `name ${target} on the command line to read it` };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === "ELOOP" ? "a loop of links" : code === "ENOENT" ? "a broken link (its target does not exist)" : `a link that cannot be followed (${code})`;
+      return { severity: "warning", code: "W_LINK_NOT_FOLLOWED", message: `${rel} -> ${target}: ${why}, not followed` };
+    }
+  }
+  if (e.isFIFO()) {
+    return { severity: "warning", code: "W_SKIPPED_ENTRY", message: `${rel}: a FIFO (named pipe), not read while walking a directory`, hint: `name it on the command line to read it as a stream: natlens ... ${rel}` };
+  }
+  const kind = e.isSocket() ? "a socket" : e.isCharacterDevice() ? "a character device" : e.isBlockDevice() ? "a block device" : "not a regular file";
+  return { severity: "info", code: "I_SKIPPED_ENTRY", message: `${rel}: ${kind}, not read` };
 }
 
 /** A directory holding a sosreport (at its top or in its single wrapping directory). */
@@ -252,17 +295,19 @@ export async function expandInputs(
     if (exit !== undefined) source.exit = exit;
     sources.push(source);
   };
-  const readStdin = async (select: string[] | null) => {
-    const { head, stream } = await peek(buffers(stdin ?? process.stdin));
+  /** A stream (stdin `-`, or a FIFO, `/dev/stdin` or `<(command)` named on the command line): an archive, or one capture. */
+  const readStream = async (name: string, input: AsyncIterable<Buffer | string>, select: string[] | null) => {
+    const { head, stream } = await peek(buffers(input));
     const kind = sniffArchive(head);
     if (kind) {
-      const r = await readArchiveStream("-", stream, kind, { limits, select, depth: 0 });
+      const r = await readArchiveStream(name, stream, kind, { limits, select, depth: 0 });
       sources.push(...r.sources);
       problems.push(...r.missing);
     } else if (select) {
-      problems.push({ input: `-${MEMBER_SEP}${select.join(MEMBER_SEP)}`, message: "standard input is not an archive" });
-    } else sources.push(stdinSource(stream, { replayable: opts.replayableStdin ?? true }));
+      problems.push({ input: `${name}${MEMBER_SEP}${select.join(MEMBER_SEP)}`, message: `${name === "-" ? "standard input" : name} is not an archive` });
+    } else sources.push(stdinSource(stream, { replayable: opts.replayableStdin ?? true, name }));
   };
+  const readStdin = (select: string[] | null) => readStream("-", stdin ?? process.stdin, select);
   for (const input of inputs) {
     if (input === "-") {
       await readStdin(null);
@@ -282,6 +327,10 @@ export async function expandInputs(
         continue;
       }
       const ast = await stat(archive!).catch(() => null);
+      if (ast?.isFIFO()) {
+        await readStream(archive!, createReadStream(archive!), select);
+        continue;
+      }
       const kind = ast?.isFile() ? archiveKindOf(archive!) : null;
       if (!ast) problems.push({ input, message: `no such archive: ${archive}`, hint: "ARCHIVE!/path names a member of an archive file" });
       else if (!kind) problems.push({ input, message: `${archive} is not an archive natlens reads`, hint: "tar (plain, gzip, xz, bzip2, zstd) and zip are recognised by their first bytes" });
@@ -295,11 +344,13 @@ export async function expandInputs(
     if (st?.isDirectory()) {
       const files: { file: string; rel: string }[] = [];
       const layout = new LayoutFilter({ sos: isSosTree(input) });
-      walk(input, "", layout, files);
+      const notes: SourceNote[] = [];
+      walk(input, "", layout, files, notes, realpathSync(input));
       const drop = layout.redundant(files.map((f) => f.rel));
-      if (files.length === 0 && layout.skipped === 0) problems.push({ input, message: "directory holds no files" });
+      if (files.length === 0 && layout.skipped === 0 && notes.length === 0) problems.push({ input, message: "directory holds no files" });
       const summary = layout.summary();
-      if (summary) sources.push({ name: input, explicit: false, notes: [summary], async *open() {} });
+      if (summary) notes.unshift(summary);
+      if (notes.length) sources.push({ name: input, explicit: false, notes, async *open() {} });
       const { commands, exits } = readManifestFile(input);
       for (const f of files) if (!drop.has(f.rel)) await addFile(f.file, commands.get(f.rel), false, exits.get(f.rel));
     } else if (st?.isFile()) {
@@ -309,12 +360,24 @@ export async function expandInputs(
       const { glob } = await import("glob");
       const matches = (await glob(input, { nodir: true, dot: false })).sort();
       if (matches.length === 0) problems.push({ input, message: "pattern matched no files", hint: "quote the pattern or check the path" });
-      for (const m of matches) await addFile(m);
+      for (const m of matches) {
+        const mst = await stat(m).catch(() => null);
+        if (mst?.isFile()) await addFile(m);
+        else {
+          // a glob is a walk too: a FIFO, socket or device it matches is not read
+          const what = mst?.isFIFO() ? "a FIFO (named pipe)" : mst?.isSocket() ? "a socket" : mst ? "a device" : "a link that cannot be followed";
+          sources.push({ name: m, explicit: false, notes: [{ severity: "warning", code: "W_SKIPPED_ENTRY", message: `${what}, matched by ${input}, not read`, hint: "name it on the command line to read it as a stream" }], async *open() {} });
+        }
+      }
+    } else if (st?.isFIFO() || st?.isCharacterDevice()) {
+      // named on the command line: a pipe (`<(ssh host cat /proc/net/tcp)`, /dev/stdin) or a device, read as a stream
+      await readStream(input, createReadStream(input), null);
     } else if (st) {
-      problems.push({ input, message: "not a regular file or directory" });
+      problems.push({ input, message: `not a regular file, directory or pipe (${st.isSocket() ? "a socket" : "a block device"})`, hint: "save the capture to a file, or pipe it in with -" });
     } else {
       problems.push({ input, message: "no such file or directory", hint: "check the path; use - to read standard input" });
     }
   }
+  if (limits.maxLineBytes !== undefined) for (const s of sources) s.maxLineBytes = limits.maxLineBytes;
   return { sources, problems };
 }

@@ -7,6 +7,8 @@ export interface ReadLimits {
   maxBytes: number;
   /** Bytes one member may hold to be read (`--max-member-bytes`). */
   maxMemberBytes: number;
+  /** Longest line read, of any input (`--max-line-bytes`; default 1M): longer lines are skipped unread. */
+  maxLineBytes?: number;
 }
 
 export const DEFAULT_LIMITS: ReadLimits = { maxBytes: 2 * 1024 ** 3, maxMemberBytes: 512 * 1024 ** 2 };
