@@ -275,3 +275,25 @@ test("analyze refuses a directory holding several host bundles (use batch), unle
   const one = sh(`natlens analyze ${fleet}/web01`);
   assert.notEqual(one.status, 2, one.stderr);
 });
+
+test("batch and merge: a summary to a full stdout, and a full output disk, stop with one line and exit 2", (t) => {
+  const out = path.join(work, "batch-out");
+  const r = sh(`natlens batch samples/lab-proxy --out ${out} -q > /dev/full`);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^natlens: error: cannot write standard output: no space left on device \(ENOSPC\)$/m);
+  const merged = sh(`natlens merge ${out} --out ${path.join(work, "merged")} -q > /dev/full`);
+  assert.equal(merged.status, 2, merged.stderr);
+  assert.match(merged.stderr, /^natlens: error: cannot write standard output: no space left on device \(ENOSPC\)$/m);
+  // a disk that fills up while host reports are written: a tiny tmpfs (needs mount rights)
+  const small = path.join(work, "small-disk");
+  const mounted = sh(`mkdir -p ${small} && mount -t tmpfs -o size=64k tmpfs ${small}`);
+  if (mounted.status !== 0) return t.skip(`cannot mount a tmpfs here: ${mounted.stderr.trim()}`);
+  try {
+    const full = sh(`natlens batch samples/lab-proxy samples/lab28-noproxy --out ${small}/out -q -j 1`);
+    assert.equal(full.status, 2, full.stderr);
+    assert.match(full.stderr, new RegExp(`^natlens: error: cannot write ${small}/out/hosts/[^ ]+: no space left on device \\(ENOSPC\\)\\n {4}hint: free some space`, "m"));
+    assert.doesNotMatch(full.stderr + full.stdout, /internal error/);
+  } finally {
+    sh(`umount ${small}`);
+  }
+});

@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { OutputError } from "../io.js";
 import { analyzeHostInputs, PER_HOST_FILE, writeHostReport, type PerHostFormat, type Report } from "./analyze-host.js";
 import { MEMBER_SEP, type HostInput } from "./discover.js";
 import { FLEET_FLOW_COLUMNS, FLEET_SCHEMA, failedHostRow, fleetFlowObject, hostRowOf, type FleetFlow, type HostRow } from "./host-row.js";
@@ -26,6 +27,8 @@ export interface HostOutcome {
   row: HostRow;
   /** True when the outputs of an earlier run were kept (--resume). */
   kept: boolean;
+  /** The host's outputs could not be written (a full disk): the run cannot go on. */
+  outputFailed?: string;
 }
 
 /** DIR/hosts/<id>/host.json: the record that marks a host's outputs complete. */
@@ -166,6 +169,10 @@ export async function runHostJob(job: HostJob): Promise<HostOutcome> {
     } catch {
       // the failure is reported below either way
     }
+    if (err instanceof OutputError) {
+      row = failedHostRow({ ...base, seconds: seconds(t0) }, err.message);
+      return { row, kept: false, outputFailed: err.message };
+    }
     row = failedHostRow(base, `internal error: ${reasonOf(err)}`);
   }
   row.seconds = seconds(t0);
@@ -175,6 +182,7 @@ export async function runHostJob(job: HostJob): Promise<HostOutcome> {
   } catch (err) {
     row = failedHostRow(base, `cannot write ${HOST_RECORD}: ${reasonOf(err)}`);
     row.seconds = seconds(t0);
+    if (err instanceof OutputError) return { row, kept: false, outputFailed: err.message };
   }
   return { row, kept: false };
 }

@@ -83,10 +83,17 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
   let failed = 0;
   let kept = 0;
   let stoppedAt: HostRow | null = null;
+  /** The first host whose outputs could not be written (a full disk): the run stops there. */
+  let outputFailed: string | null = null;
   const progress = new ProgressLine(io.stderr, io.stderrIsTTY && !args.quiet, hosts.length);
   progress.update(0, 0, true);
   const pool = runPool(work, { jobs, heapMb: WORKER_HEAP_MB }, (_job, outcome) => {
-    if (stoppedAt) return;
+    if (stoppedAt || outputFailed) return;
+    if (outcome.outputFailed) {
+      outputFailed = outcome.outputFailed;
+      void pool.stop();
+      return;
+    }
     rows.push(outcome.row);
     if (outcome.kept) kept++;
     if (outcome.row.status === "failed") {
@@ -100,6 +107,10 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
   });
   await pool.done;
   progress.clear();
+  if (outputFailed) {
+    io.stderr.write(`natlens: error: ${visible(outputFailed)}\n    hint: free some space (or choose another --out) and rerun with --resume: finished hosts are kept\n`);
+    return ExitCode.Usage;
+  }
 
   sortRows(rows);
   let summary: string;
