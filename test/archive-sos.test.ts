@@ -10,7 +10,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCli } from "./_io.js";
@@ -117,4 +117,25 @@ test("sosreport directory: the same layout rules, the same skip summary", async 
     report.diagnostics.filter((d) => d.code === "I_LAYOUT_SKIPPED").map((d) => d.message),
     [`${(irrelevant + 2).toLocaleString("en-US")} files outside the networking/process/container paths skipped (sosreport layout)`],
   );
+});
+
+test("sosreport of a CRI-O node: the crio and kubernetes plugin folders name the engine; no Docker publishing to explain", async () => {
+  const dir = path.join(tmp, "sosreport-k8s-node-2026-12-07-abcdef");
+  // the networking part of a real capture, without Docker's plugin or a process list naming dockerd
+  const networking = membersOf("samples/lab-proxy-sos/sos_commands/networking", "sos_commands/networking/").filter((m) => m.data);
+  for (const m of networking) {
+    mkdirSync(path.dirname(path.join(dir, m.name)), { recursive: true });
+    writeFileSync(path.join(dir, m.name), m.data!);
+  }
+  mkdirSync(path.join(dir, "sos_commands", "crio"), { recursive: true });
+  writeFileSync(path.join(dir, "sos_commands", "crio", "crictl_ps"), "CONTAINER  IMAGE  CREATED  STATE  NAME  ATTEMPT  POD ID  POD\n");
+  mkdirSync(path.join(dir, "sos_commands", "kubernetes"), { recursive: true });
+  writeFileSync(path.join(dir, "sos_commands", "kubernetes", "kubectl_get_nodes"), "NAME STATUS\n");
+  const r = await runCli(["analyze", dir, "--to", "json"]);
+  const j = JSON.parse(r.stdout) as { host: { engine: string; engineHow: string }; findings: { id: string; message: string }[] };
+  assert.equal(j.host.engine, "cri-o", r.stderr);
+  assert.equal(j.host.engineHow, "sosreport holds the crio, kubernetes plugin output");
+  assert.ok(j.findings.some((f) => f.id === "other-engine" && f.message.startsWith("this host runs CRI-O, not Docker")));
+  const text = await runCli(["analyze", dir]);
+  assert.match(text.stdout, /^host \S+ {2}engine: cri-o {2}userland-proxy:/m);
 });

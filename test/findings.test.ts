@@ -180,6 +180,33 @@ positive("missing-evidence", "lab-proxy with only its `iptables -t nat -nvL` and
 });
 negative("missing-evidence", "lab-proxy: a full bundle", () => stages("lab-proxy"));
 
+/** lab-proxy made into a Kubernetes node's bundle: no dockerd, docker-proxy or docker inspect; `engine` decides what runs instead. */
+function notDocker(b: Bundle, engine: { process?: string; plugins?: string[] }): void {
+  const template = b.processes.find((p) => p.dockerd)!;
+  b.processes = b.processes.filter((p) => !p.dockerd && !p.dockerProxy && p.command !== "containerd");
+  if (engine.process) b.processes.push({ ...template, dockerd: null, command: engine.process, args: `/usr/bin/${engine.process}` });
+  b.containers = [];
+  b.enginePlugins = engine.plugins ?? [];
+}
+positive("other-engine", "lab-proxy as a CRI-O node (the crio daemon in ps)", async (check) => {
+  const { model, flows } = await stages("lab-proxy", (b) => notDocker(b, { process: "crio" }));
+  const hits = only(check(model, flows), "other-engine");
+  assert.deepEqual(
+    hits.map((h) => h.message),
+    [
+      "this host runs CRI-O, not Docker (the crio daemon runs): there is no docker-proxy and no Docker port publishing to explain; ports a Kubernetes node exposes (hostPort through the CNI portmap plugin, NodePort through kube-proxy) are DNAT rules like any other, and flows through them are attributed from conntrack and the rules the bundle holds",
+    ],
+  );
+  assert.equal(hits[0]!.evidence[0]!.note, "crio (CRI-O)");
+});
+positive("other-engine", "lab-proxy as a containerd node known from sosreport's plugins only", async (check) => {
+  const { model, flows } = await stages("lab-proxy", (b) => notDocker(b, { plugins: ["containerd", "kubernetes"] }));
+  assert.match(only(check(model, flows), "other-engine")[0]!.message, /^this host runs containerd, not Docker \(sosreport holds the containerd, kubernetes plugin output\)/);
+});
+negative("other-engine", "lab-proxy: Docker", () => stages("lab-proxy"));
+negative("other-engine", "lab-podman: Podman is explained like Docker (netavark's rules)", () => stages("lab-podman"));
+negative("other-engine", "lab-proxy with sosreport's crio plugin output but dockerd running: Docker", () => stages("lab-proxy", (b) => void (b.enginePlugins = ["crio"])));
+
 test("every registered finding has a positive and a negative test, and a documented meta", () => {
   for (const f of FINDINGS) {
     const { id, severity, description, docs } = f.meta;

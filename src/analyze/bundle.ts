@@ -93,6 +93,8 @@ export interface Bundle {
   diagnostics: Diagnostic[];
   /** Host name from a `hostname` file, if any. */
   hostname: string | null;
+  /** sosreport plugins of container engines other than Docker whose output the tree holds (crio, containerd, podman, kubernetes, openshift). */
+  enginePlugins: string[];
   /**
    * Every input by name, kept so that the report can re-open the sources it
    * cites (through `open()`, never by path) to show the cited lines.
@@ -117,6 +119,7 @@ export function emptyBundle(): Bundle {
     ruleDumps: [],
     diagnostics: [],
     hostname: null,
+    enginePlugins: [],
     sources: new Map(),
     flagSets: new Map(),
   };
@@ -212,6 +215,7 @@ export async function loadSources(sources: readonly ByteSource[], opts: Partial<
   // one set of parse caches for the host's sources, dropped with the bundle (src/context.ts)
   const caches = createParseCaches();
   for (const source of inNameOrder(sources)) {
+    for (const n of source.notes ?? []) for (const e of n.engines ?? []) if (!b.enginePlugins.includes(e)) b.enginePlugins.push(e);
     if (!b.sources.has(source.name)) b.sources.set(source.name, source);
     if (/(^|\/)hostname$/.test(source.name)) {
       const name = (await readSmallText(source)).split("\n").find((l) => l.trim() && !l.startsWith("$ "));

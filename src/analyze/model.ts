@@ -112,7 +112,7 @@ export interface HostModel {
   /** What the rule dumps show of the host's firewall as a whole (docker-paths §1.10: absence is evidence). */
   firewall: Fact<FirewallState> & { backend: FirewallDumpBackend; byFamily: Record<4 | 6, Fact<FirewallState>> };
   /** The container engine the bundle names (docker inspect vs podman's files and processes). */
-  engine: Fact<"docker" | "podman" | "unknown">;
+  engine: Fact<EngineKind>;
   /** Processes of `--network host` containers (State.Pid and its descendants in ps), by pid. */
   hostNetPids: Map<number, ContainerInfo>;
   dockerVersion: Fact<string>;
@@ -569,19 +569,38 @@ function firewallStateOf(chains: ChainRecord[], rules: RuleRecord[], processes: 
   };
 }
 
-/** Docker or Podman: podman's own files and processes name it. */
-function fingerprintEngine(b: Bundle): Fact<"docker" | "podman" | "unknown"> {
+/**
+ * The container engine: Podman (its own files, or conmon started by podman),
+ * CRI-O (the crio daemon, or sosreport's crio/openshift plugin output),
+ * Docker (dockerd, docker inspect), or containerd alone (its daemon or
+ * sosreport plugin with no dockerd: Kubernetes without Docker).
+ */
+function fingerprintEngine(b: Bundle): Fact<EngineKind> {
   const podmanInput = b.inputs.find((i) => /(^|\/)podman_[^/]*$/.test(i.file));
-  const conmon = b.processes.find((p) => p.command === "conmon");
+  const crio = b.processes.find((p) => p.command === "crio");
+  // conmon monitors containers of both podman and CRI-O; podman's name it as their exit command
+  const conmon = b.processes.find((p) => p.command === "conmon" && (!crio || /\bpodman\b/.test(p.args)));
   if (podmanInput || conmon) {
     const evidence = conmon ? [ev(conmon.source, "conmon (podman's container monitor)")] : [];
     return { value: "podman", evidence, how: podmanInput ? `podman's own files (${podmanInput.file.replace(/^.*\//, "")})` : "conmon processes (podman)" };
   }
+  const plugins = b.enginePlugins;
+  const pluginText = plugins.length ? `sosreport holds the ${plugins.join(", ")} plugin output` : "";
+  if (crio) return { value: "cri-o", evidence: [ev(crio.source, "crio (CRI-O)")], how: ["the crio daemon runs", pluginText].filter(Boolean).join("; ") };
   const dockerd = b.processes.find((p) => p.dockerd);
   if (dockerd) return { value: "docker", evidence: [ev(dockerd.source, "dockerd")], how: "dockerd runs" };
   if (b.containers.length) return { value: "docker", evidence: [], how: "docker inspect / docker ps" };
+  if (plugins.includes("crio") || plugins.includes("openshift")) return { value: "cri-o", evidence: [], how: pluginText };
+  const containerd = b.processes.find((p) => p.command === "containerd");
+  if (containerd || plugins.includes("containerd") || plugins.includes("kubernetes")) {
+    const how = [containerd ? "containerd runs without dockerd" : "", pluginText].filter(Boolean).join("; ");
+    return { value: "containerd", evidence: containerd ? [ev(containerd.source, "containerd (no dockerd)")] : [], how };
+  }
   return { value: "unknown", evidence: [], how: "no container engine in the bundle" };
 }
+
+/** The container engine a bundle shows (analysis schema: host.engine). */
+export type EngineKind = "docker" | "podman" | "cri-o" | "containerd" | "unknown";
 export function isLocal(m: HostModel, ip: string): boolean {
   return isLocalAddr(ip, m.localAddrs);
 }

@@ -9,7 +9,7 @@ import type { Flow } from "./flow-types.js";
 import { explainFlows } from "./explain.js";
 import { resolveEvidenceText } from "./evidence.js";
 import { collectGarbage } from "./memory.js";
-import { buildModel, type FirewallDumpBackend, type FirewallState, type HostModel } from "./model.js";
+import { buildModel, type EngineKind, type FirewallDumpBackend, type FirewallState, type HostModel } from "./model.js";
 import { runFindings } from "../findings/registry.js";
 import type { Finding } from "../findings/types.js";
 import type { Diagnostic, InputSummary } from "../types.js";
@@ -27,7 +27,7 @@ export interface Report {
     firewallBackend: string;
     /** What the rule dumps hold (IPv4's, when dumped): none (no dump), empty, no-docker, docker; the dump's backend; how it was decided; IPv6's state. */
     firewall: { state: FirewallState; backend: FirewallDumpBackend; how: string; ipv6: FirewallState };
-    engine: "docker" | "podman" | "unknown";
+    engine: EngineKind;
     engineHow: string;
     dockerVersion: string;
     dockerVersionHow: string;

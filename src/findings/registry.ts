@@ -14,8 +14,10 @@ import * as publishedNoListener from "./published-no-listener.js";
 import * as publishedNoDnat from "./published-no-dnat.js";
 import * as staleDnatRule from "./stale-dnat-rule.js";
 import * as missingEvidence from "./missing-evidence.js";
+import * as otherEngine from "./other-engine.js";
 
 const GROUPS: readonly (readonly FindingModule[])[] = [
+  [otherEngine],
   [userlandProxy],
   [proxyIdleDnat, proxyBusy],
   [dockerdPlaceholders],

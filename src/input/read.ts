@@ -48,6 +48,8 @@ export interface SourceNote {
   code: string;
   message: string;
   hint?: string;
+  /** On a layout's summary: the sosreport plugins of container engines other than Docker whose output the tree holds (`crio`, `containerd`, ...). */
+  engines?: string[];
 }
 
 export interface ExpandOptions {

@@ -51,11 +51,12 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
     : fw.state === "empty" ? `no rules${dump ? ` (${dump}): nat table empty` : ": nat table empty"}`
     : fw.state === "no-docker" ? `no Docker rules${dump ? ` (${dump})` : ""}`
     : `${h.firewallBackend}${dump ? ` (${dump})` : ""}`;
-  const engine = h.engine === "podman" ? "  engine: podman" : "";
+  const engine = h.engine !== "docker" && h.engine !== "unknown" ? `  engine: ${h.engine}` : "";
   lines.push(bold(`host ${v(h.name ?? "(unnamed)")}`) + v(`${engine}  userland-proxy: ${h.userlandProxy}  firewall: ${fwText}  docker: ${h.dockerVersion}`));
   lines.push(dim(`  userland-proxy: ${v(h.userlandProxyHow)}`));
   if (fw.state === "empty" || fw.state === "no-docker") lines.push(dim(`  firewall: ${v(fw.how)}`));
   if (h.engine === "podman") lines.push(dim(`  engine: podman (${v(h.engineHow)}): no docker-proxy; published ports are DNATed by netavark's NETAVARK-* rules`));
+  else if (h.engine === "cri-o" || h.engine === "containerd") lines.push(dim(`  engine: ${h.engine} (${v(h.engineHow)}): not Docker, so no docker-proxy and no Docker port publishing to explain`));
   lines.push(dim(`  local addresses${h.localAddressesInferred ? " (inferred)" : ""}: ${v(h.localAddresses.join(", "))}`));
   lines.push("");
   const groups = new Map<string, Flow[]>();

@@ -160,12 +160,13 @@ export class LayoutFilter {
   }
 
   /** The one summary line for what was skipped, or null. */
-  summary(): { severity: "info"; code: string; message: string } | null {
+  summary(): { severity: "info"; code: string; message: string; engines?: string[] } | null {
     if (this.skipped === 0) return null;
     return {
       severity: "info",
       code: "I_LAYOUT_SKIPPED",
       message: `${this.skipped.toLocaleString("en-US")} file${this.skipped === 1 ? "" : "s"} outside the networking/process/container paths skipped${this.sos ? " (sosreport layout)" : ""}`,
+      ...(this.engines.size ? { engines: [...this.engines].sort() } : {}),
     };
   }
 }
