@@ -2,9 +2,9 @@
  * Benchmark of reading a support bundle in place (issue 12): a sosreport-shaped
  * tree (samples/lab-proxy-sos under `sosreport-<host>/sos_commands/...`, plus
  * generated logs and other plugins' output up to BENCH_ARCHIVE_MB) packed as
- * .tar.xz and .tar.gz, then, on the same files in the same run:
+ * .tar.xz, .tar.gz and .zip, then, on the same files in the same run:
  *
- *   peer 1  `tar -xf ARCHIVE -C DIR`              unpacking alone (what a user does first)
+ *   peer 1  `tar -xf ARCHIVE -C DIR` (`unzip -q ARCHIVE -d DIR` for the zip)   unpacking alone (what a user does first)
  *   peer 2  `natlens analyze DIR --to json`         the analysis of the unpacked tree
  *   natlens `natlens analyze ARCHIVE --to json`     the archive read in place
  *
@@ -59,7 +59,7 @@ async function prepare(): Promise<{ tree: string; archives: { name: string; file
   if (!existsSync(path.join(ROOT, "READY"))) {
     rmSync(ROOT, { recursive: true, force: true });
     mkdirSync(top, { recursive: true });
-    cpSync(SAMPLE, top, { recursive: true, filter: (src) => !/(EXPECTED\.json|README\.md)$/.test(src) });
+    cpSync(SAMPLE, top, { recursive: true, verbatimSymlinks: true, filter: (src) => !/(EXPECTED\.json|README\.md)$/.test(src) });
     // the bulk of a real sosreport: logs and other plugins' output, none of it read by natlens
     const files = 40;
     for (let i = 0; i < files; i++) {
@@ -72,6 +72,8 @@ async function prepare(): Promise<{ tree: string; archives: { name: string; file
     };
     tar(["-cJf", path.join(ROOT, `${TOP}.tar.xz`), TOP]);
     tar(["-czf", path.join(ROOT, `${TOP}.tar.gz`), TOP]);
+    const z = spawnSync("zip", ["-qr", path.join(ROOT, `${TOP}.zip`), TOP], { cwd: tree, stdio: ["ignore", "ignore", "inherit"] });
+    if (z.status !== 0) throw new Error("zip failed (is Info-ZIP's zip installed?)");
     spawnSync("touch", [path.join(ROOT, "READY")]);
   }
   return {
@@ -79,6 +81,7 @@ async function prepare(): Promise<{ tree: string; archives: { name: string; file
     archives: [
       { name: "tar.xz", file: path.join(ROOT, `${TOP}.tar.xz`) },
       { name: "tar.gz", file: path.join(ROOT, `${TOP}.tar.gz`) },
+      { name: "zip", file: path.join(ROOT, `${TOP}.zip`) },
     ],
   };
 }
@@ -96,12 +99,12 @@ async function main(): Promise<void> {
     const out = path.join(ROOT, `x-${a.name}`);
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out);
-    const unpack = timed("tar", ["-xf", a.file, "-C", out], { env: { XZ_OPT: "-T1" } });
+    const unpack = a.name === "zip" ? timed("unzip", ["-q", a.file, "-d", out]) : timed("tar", ["-xf", a.file, "-C", out], { env: { XZ_OPT: "-T1" } });
     rmSync(out, { recursive: true, force: true });
     const inPlace = timed(process.execPath, [CLI, "analyze", a.file, "--to", "json"]);
     const size = statSync(a.file).size / 1e6;
     process.stdout.write(
-      `  ${a.name.padEnd(7)} ${size.toFixed(0).padStart(5)} MB  tar -xf ${fmt(unpack)}   analyze ARCHIVE ${fmt(inPlace)}` +
+      `  ${a.name.padEnd(7)} ${size.toFixed(0).padStart(5)} MB  ${a.name === "zip" ? "unzip  " : "tar -xf"} ${fmt(unpack)}   analyze ARCHIVE ${fmt(inPlace)}` +
         `   ${(inPlace.seconds / unpack.seconds).toFixed(2)}x unpacking, ${(inPlace.seconds / (unpack.seconds + analyzeDir.seconds)).toFixed(2)}x unpack+analyze\n`,
     );
   }

@@ -1,9 +1,14 @@
 /**
  * Decompression of one stream, chunk by chunk, with a budget: gzip through
- * Node's zlib, xz through xz-decompress (xz-embedded compiled to WebAssembly,
- * shipped inside the package), bzip2 through unbzip2-stream, zstd through
- * fzstd (pure JS; Node 20's zlib has no zstd). Nothing is written to disk.
+ * Node's zlib, xz through the system's `xz -dc` when there is one (as
+ * ripgrep's --search-zip does) and else xz-decompress (xz-embedded compiled
+ * to WebAssembly, shipped inside the package: about ten times slower,
+ * measured by scripts/bench-archive.ts), bzip2 through unbzip2-stream, zstd
+ * through fzstd (pure JS; Node 20's zlib has no zstd). Nothing is written to
+ * disk.
  */
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { PassThrough, Readable, type Duplex, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { CompressionKind } from "./magic.js";
@@ -78,6 +83,56 @@ async function* unzstd(src: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
   while (out.length) yield out.shift()!;
 }
 
+let xzFound: boolean | null = null;
+
+/** Is there an `xz` to run (and not NATLENS_XZ=js)? Asked once per process. */
+function systemXz(): boolean {
+  if (process.env["NATLENS_XZ"] === "js") return false;
+  xzFound ??= spawnSync("xz", ["--version"], { stdio: "ignore" }).status === 0;
+  return xzFound;
+}
+
+/**
+ * `xz -dc` in a child process: `src` is written to its stdin (waiting for the
+ * pipe to drain, so memory stays bounded) while its stdout is read. Damage is
+ * xz's own message; a consumer that stops early ends the child.
+ */
+async function* unxzSystem(src: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
+  const child = spawn("xz", ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (d: string) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  const exited = once(child, "close") as Promise<[number | null, string | null]>;
+  let feedError: unknown = null;
+  const feed = (async () => {
+    try {
+      for await (const c of src) {
+        if (!child.stdin.write(c)) await Promise.race([once(child.stdin, "drain"), exited]);
+        if (child.exitCode !== null || child.signalCode !== null) break;
+      }
+    } catch (err) {
+      feedError = err;
+    } finally {
+      child.stdin.end();
+    }
+  })();
+  // xz closing its stdin early (damage) is reported by its exit status, not as EPIPE
+  child.stdin.on("error", () => {});
+  let done = false;
+  try {
+    for await (const c of child.stdout as AsyncIterable<Buffer>) yield c;
+    done = true;
+  } finally {
+    if (!done) child.kill();
+    await feed;
+  }
+  const [code] = await exited;
+  if (feedError) throw feedError;
+  if (code !== 0) throw new Error(stderr.trim().replace(/^xz: \(stdin\): /, "") || `xz exited with status ${code}`);
+}
+
 async function* unxz(src: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
   // a CommonJS (webpack) bundle: the class sits on the default export under ESM
   const mod = (await import("xz-decompress")) as unknown as { XzReadableStream?: typeof XzStream; default?: { XzReadableStream: typeof XzStream } };
@@ -125,7 +180,7 @@ export async function* decompress(kind: CompressionKind, src: AsyncIterable<Buff
       plain = unzstd(src);
       break;
     case "xz":
-      plain = unxz(src);
+      plain = systemXz() ? unxzSystem(src) : unxz(src);
       break;
   }
   yield* counted(plain, budget);
