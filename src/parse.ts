@@ -82,7 +82,9 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
   }
   // one set of caches for every section of the input, as for one capture
   const shared = opts.options?.caches ? opts : { ...opts, options: { ...opts.options, caches: createParseCaches() } };
-  const paste = new Paste(file, summary, shared, source.explicit, forced, source.command ?? null);
+  // no MANIFEST: a sosreport names a rule dump by its command (`iptables_-t_nat_-nvL`), which tells its table
+  const command = source.command ?? (/(^|[/!])sos_commands\//.test(file) ? ruleDumpCommandFromName(file) : null);
+  const paste = new Paste(file, summary, shared, source.explicit, forced, command);
   const overlong = reader.overlong;
   summary.lines = await reader.forEach((text, no) => {
     // a line too long to keep, or one holding NUL bytes in an otherwise text capture: skipped before anything reads it
@@ -91,7 +93,7 @@ export async function parseSource(source: ByteSource, opts: ParseSourceOptions):
     else paste.line(text, no);
   });
   paste.end(reader.hadBom, reader.hadCr);
-  if (opts.onRuleDump) for (const d of paste.ruleDumps(source.command ?? ruleDumpCommandFromName(file), source.exit ?? null)) opts.onRuleDump(d);
+  if (opts.onRuleDump) for (const d of paste.ruleDumps(command ?? ruleDumpCommandFromName(file), source.exit ?? null)) opts.onRuleDump(d);
   if (reader.encoding !== "utf-8") diag({ severity: "info", code: "I_UTF16", line: null, message: `decoded from ${reader.encoding.toUpperCase()} (a Windows or PowerShell capture)` });
   return summary;
 }
