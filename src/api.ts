@@ -11,6 +11,11 @@ import type { ByteSource } from "./input/read.js";
 import type { Report } from "./analyze/report.js";
 import type { TraceOutcome, TraceQuery, TraceSpec } from "./analyze/trace-rules.js";
 import type { Diagnostic } from "./types.js";
+import type { Change } from "./whatif/derive.js";
+export { parseWhatIf, WHAT_IF_CHANGES } from "./whatif/change.js";
+export type { Change as WhatIfChange } from "./whatif/derive.js";
+export type { FlowWhatIf, WhatIfOutcome, BreakCause } from "./whatif/predict.js";
+export type { HostWhatIf } from "./whatif/verdict.js";
 
 export interface AnalyzeOptions {
   /** Source name -> network namespace (or container) name: the sockets of that source belong to it (`--netns NAME=FILE`). */
@@ -23,19 +28,21 @@ export interface AnalyzeOptions {
    * A process analysing many small hosts may turn it off.
    */
   collectGarbage?: boolean;
+  /** `--what-if`: predict every flow with dockerd changed so (src/whatif/), and give the host verdict (`report.whatIf`). */
+  whatIf?: Change;
 }
 
 /**
  * Analyse one host from its captures. Sources are named byte streams (files,
  * stdin, archive members); each is read once to parse it, and opened again
- * only to read the lines the report cites. Returns the `natlens/analysis@1`
+ * only to read the lines the report cites. Returns the `natlens/analysis@1.1`
  * report; prints nothing.
  */
 export async function analyzeHost(sources: readonly ByteSource[], options: AnalyzeOptions = {}): Promise<Report> {
   const { loadSources } = await import("./analyze/bundle.js");
   const { analyzeBundle } = await import("./analyze/report.js");
   const bundle = await loadSources(sources, { netnsOverrides: new Map(options.netns ?? []) }, options.diagnostics ?? []);
-  return analyzeBundle(bundle, { release: true, collectGarbage: options.collectGarbage ?? true });
+  return analyzeBundle(bundle, { release: true, collectGarbage: options.collectGarbage ?? true, ...(options.whatIf ? { whatIf: options.whatIf } : {}) });
 }
 
 /**
@@ -60,7 +67,7 @@ export type { Report, Finding } from "./analyze/report.js";
 export type { Flow, Path, PathDetail, Confidence, ClientKind, Endpoint } from "./analyze/flow-types.js";
 export type { Evidence } from "./analyze/model.js";
 export type { EngineTraceResult, Packet } from "./engine/index.js";
-export { writeAnalysis, writeText, writeCsv, writeJsonReport, renderText, renderCsv, FLOW_CSV_COLUMNS, ANALYZE_FORMATS, type AnalyzeFormat } from "./output/analyze.js";
+export { writeAnalysis, writeText, writeCsv, writeJsonReport, renderText, renderCsv, FLOW_CSV_COLUMNS, WHAT_IF_CSV_COLUMNS, ANALYZE_FORMATS, type AnalyzeFormat } from "./output/analyze.js";
 export { writeTraceText, writeTraceJson, formatTrace, jsonResult, type TraceReport } from "./output/trace.js";
 export { TRACE_FORMATS, type TraceFormat } from "./output/formats.js";
 export { createWriter, OUTPUT_FORMATS, type OutputFormat, type RecordWriter, type Sink } from "./output/writers.js";

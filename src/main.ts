@@ -103,7 +103,9 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           // Not an array option: yargs would let it swallow the inputs that follow. Repeating it gives an array.
           .option("netns", { describe: "NAME=FILE: the sockets in FILE belong to network namespace (or container) NAME; repeatable", type: "string" })
           .option("merge-hosts", { describe: "analyse several host bundles found under the inputs as one host (refused otherwise: use natlens batch)", type: "boolean", default: false })
+          .option("what-if", { describe: "userland-proxy=false|true: predict per flow what would work or break with dockerd changed so, and a host verdict", type: "string" })
           .example("natlens analyze samples/lab-proxy", "explain every flow of a captured host")
+          .example("natlens analyze --what-if userland-proxy=false samples/lab-proxy", "can docker-proxy be turned off on this host?")
           .example("natlens analyze --to csv -o flows.csv samples/lab28-noproxy", "one row per flow")
           .example("natlens analyze --to html -o report.html samples/lab-proxy", "a page with a path diagram per container")
           .example("natlens analyze sosreport-web01-2026-11-27-abcdefg.tar.xz", "a sosreport (or a collect.sh --tar bundle) read in place")
@@ -117,6 +119,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             output: a.output,
             netns: a.netns === undefined ? [] : ([] as string[]).concat(a.netns),
             mergeHosts: a["merge-hosts"],
+            whatIf: a.whatIf as string | undefined,
             limits: limitsOf(a),
             color: a.color as ColorChoice,
             verbose: a.verbose as boolean,

@@ -15,6 +15,10 @@ import { dockerInspect } from "./parsers/docker-inspect.js";
 import { dockerPs } from "./parsers/docker-ps.js";
 import { ipAddr } from "./parsers/ip-addr.js";
 import { ipRoute } from "./parsers/ip-route.js";
+import { sysctl } from "./parsers/sysctl.js";
+import { uname } from "./parsers/uname.js";
+import { dockerInfo } from "./parsers/docker-info.js";
+import { daemonJson } from "./parsers/daemon-json.js";
 
 export const FORMATS: readonly FormatParser[] = [
   procNetTcp,
@@ -29,4 +33,8 @@ export const FORMATS: readonly FormatParser[] = [
   dockerPs,
   ipAddr,
   ipRoute,
+  sysctl,
+  uname,
+  dockerInfo,
+  daemonJson,
 ];

@@ -362,6 +362,24 @@ export interface RouteRecord {
   table: string | null;
 }
 
+// --------------------------------------------------------------- settings --
+
+/**
+ * One host or daemon setting, as a key and its value text: a sysctl
+ * (`net.ipv4.conf.docker0.route_localnet` = `1`, also collect.sh's
+ * `sys.class.net.<br>.brif.<port>.hairpin_mode`), the kernel of `uname`
+ * (`kernel.release`), a `docker info` line (`docker.server_version`) or a
+ * daemon.json key (`daemon.userland-proxy`). What the settings decide is the
+ * analysis's business (src/whatif/facts.ts); records keep the text.
+ */
+export interface SettingRecord {
+  kind: "setting";
+  source: SourceRef;
+  format: string;
+  key: string;
+  value: string;
+}
+
 // ---------------------------------------------------------------- records --
 
 export type NatlensRecord =
@@ -373,7 +391,8 @@ export type NatlensRecord =
   | ContainerRecord
   | NetworkRecord
   | AddressRecord
-  | RouteRecord;
+  | RouteRecord
+  | SettingRecord;
 
 export type RecordKind = NatlensRecord["kind"];
 
@@ -388,6 +407,7 @@ export const KIND_PLURALS = {
   network: "networks",
   address: "addresses",
   route: "routes",
+  setting: "settings",
 } as const satisfies Record<RecordKind, string>;
 
 export type KindPlural = (typeof KIND_PLURALS)[RecordKind];

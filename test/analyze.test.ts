@@ -54,7 +54,7 @@ for (const dir of scenarios) {
 
   test(`${dir}: every expected flow has the right path, client and container`, async () => {
     const r = await analyzeBundle(await bundle(dir));
-    assert.equal(r.schema, "natlens/analysis@1");
+    assert.equal(r.schema, "natlens/analysis@1.1");
     assert.equal(r.host.userlandProxy, expected.userlandProxy ? "on" : "off");
     // One flow per real connection, seen from all its ends: no client endpoint twice.
     const clients = r.flows.filter((f) => f.client.port !== null).map((f) => `${f.proto} ${f.client.ip}:${f.client.port}`);
@@ -168,7 +168,7 @@ test("analyze --format csv has the contracted columns, json the analysis@1 keys"
   );
   const json = await runCli(["analyze", "--format", "json", "samples/lab-noproxy"]);
   const doc = JSON.parse(json.stdout);
-  assert.equal(doc.schema, "natlens/analysis@1");
+  assert.equal(doc.schema, "natlens/analysis@1.1");
   assert.equal(doc.host.userlandProxy, "off");
   const f = doc.flows[0];
   for (const key of ["proto", "state", "path", "snat", "client", "published", "proxy", "container", "confidence", "explanation", "evidence"]) assert.ok(key in f, key);

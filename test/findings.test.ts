@@ -13,6 +13,7 @@ import { explainFlows } from "../src/analyze/explain.js";
 import type { Flow } from "../src/analyze/flow-types.js";
 import { FINDINGS } from "../src/findings/registry.js";
 import type { FindingModule, Hit } from "../src/findings/types.js";
+import { predictFlows } from "../src/whatif/predict.js";
 
 const bundles = new Map<string, Bundle>();
 /** A sample's bundle (a fresh copy), changed by `reduce`, through the stages before findings. */
@@ -206,6 +207,14 @@ positive("other-engine", "lab-proxy as a containerd node known from sosreport's 
 negative("other-engine", "lab-proxy: Docker", () => stages("lab-proxy"));
 negative("other-engine", "lab-podman: Podman is explained like Docker (netavark's rules)", () => stages("lab-podman"));
 negative("other-engine", "lab-proxy with sosreport's crio plugin output but dockerd running: Docker", () => stages("lab-proxy", (b) => void (b.enginePlugins = ["crio"])));
+positive("what-if", "lab-proxy with --what-if userland-proxy=false: the [::1] and the cross-bridge clients would break", async (check) => {
+  const { model, flows } = await stages("lab-proxy");
+  const hits = only(check(model, predictFlows(model, flows, "userland-proxy=false")), "what-if");
+  assert.equal(hits.length, 1);
+  assert.match(hits[0]!.message, /^what if userland-proxy=false: 3 flows would break \(IPv6 loopback: 1, isolation: 2\) — IPv6 loopback: tcp host ::1 -> \[::1\]:8080 \(web\); isolation: /);
+  assert.ok(hits[0]!.evidence.some((e) => e.note === "the rule that would drop it"), JSON.stringify(hits[0]!.evidence));
+});
+negative("what-if", "lab-proxy without --what-if: no flow carries a what-if", () => stages("lab-proxy"));
 
 test("every registered finding has a positive and a negative test, and a documented meta", () => {
   for (const f of FINDINGS) {

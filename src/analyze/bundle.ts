@@ -20,6 +20,7 @@ import type {
   ProcessRecord,
   RouteRecord,
   RuleRecord,
+  SettingRecord,
   SocketRecord,
 } from "../types.js";
 
@@ -87,6 +88,8 @@ export interface Bundle {
   networks: NetworkRecord[];
   addresses: AddressRecord[];
   routes: RouteRecord[];
+  /** sysctl, uname, docker info, daemon.json: what the what-if reads (src/whatif/facts.ts). */
+  settings: SettingRecord[];
   inputs: InputSummary[];
   /** The firewall rule dumps among the inputs and what each shows of the tables (src/input/rule-dump.ts). */
   ruleDumps: RuleDump[];
@@ -115,6 +118,7 @@ export function emptyBundle(): Bundle {
     networks: [],
     addresses: [],
     routes: [],
+    settings: [],
     inputs: [],
     ruleDumps: [],
     diagnostics: [],
@@ -153,6 +157,9 @@ export function addRecord(b: Bundle, r: NatlensRecord): void {
       break;
     case "route":
       b.routes.push(r);
+      break;
+    case "setting":
+      b.settings.push(r);
       break;
     default: {
       const never: never = r;

@@ -1,5 +1,6 @@
 /** The flow: one real connection to a container or a published port, as the report carries it. */
 import type { Evidence } from "./model.js";
+import type { FlowWhatIf } from "../whatif/predict.js";
 
 export type Path = "dnat" | "docker-proxy" | "direct" | "unknown";
 export type PathDetail = "dnat" | "host-nat" | "hairpin" | "hairpin-self" | "docker-proxy" | "direct" | "unknown";
@@ -28,6 +29,8 @@ export interface Flow {
   confidence: Confidence;
   explanation: string;
   evidence: Evidence[];
+  /** `analyze --what-if`: what would happen to this flow with the daemon changed (src/whatif/); absent without --what-if. */
+  whatIf?: FlowWhatIf;
 }
 
 

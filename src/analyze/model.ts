@@ -17,6 +17,7 @@ import type {
   ProcessRecord,
   RuleRecord,
   SocketRecord,
+  SettingRecord,
   SourceRef,
 } from "../types.js";
 
@@ -123,6 +124,8 @@ export interface HostModel {
   tableCoverage: TableCoverage;
   /** What the rule engine needs to know of the host, per address family: local addresses, interfaces, default route. */
   engineFacts: Record<4 | 6, EngineFacts>;
+  /** sysctl, uname, docker info and daemon.json settings, carried forward for the what-if (src/whatif/facts.ts). */
+  settings: SettingRecord[];
   /** Carried forward from the bundle for the report: the inputs' accounting and diagnostics, and the sources by name (to cite lines from). */
   inputs: InputSummary[];
   diagnostics: Diagnostic[];
@@ -490,6 +493,7 @@ export function buildModel(b: Bundle): HostModel {
     chains,
     tableCoverage: tableCoverage(b.ruleDumps, b.chains, b.rules),
     engineFacts: { 4: engineFacts(4), 6: engineFacts(6) },
+    settings: b.settings,
     inputs: b.inputs,
     diagnostics: b.diagnostics,
     sources: b.sources,

@@ -1,5 +1,5 @@
 /**
- * The report stage (`natlens/analysis@1`): host facts, containers, published
+ * The report stage (`natlens/analysis@1.1`): host facts, containers, published
  * ports, flows, findings, counts, inputs and diagnostics, from the stages
  * before it; and `analyzeBundle`, the stages run in order.
  */
@@ -13,10 +13,13 @@ import { buildModel, type EngineKind, type FirewallDumpBackend, type FirewallSta
 import { runFindings } from "../findings/registry.js";
 import type { Finding } from "../findings/types.js";
 import type { Diagnostic, InputSummary } from "../types.js";
+import type { Change } from "../whatif/derive.js";
+import { predictFlows } from "../whatif/predict.js";
+import { hostVerdict, type HostWhatIf } from "../whatif/verdict.js";
 
 export type { Finding } from "../findings/types.js";
 
-export const ANALYSIS_SCHEMA = "natlens/analysis@1";
+export const ANALYSIS_SCHEMA = "natlens/analysis@1.1";
 
 export interface Report {
   schema: typeof ANALYSIS_SCHEMA;
@@ -43,6 +46,8 @@ export interface Report {
   counts: Record<string, number>;
   inputs: InputSummary[];
   diagnostics: Diagnostic[];
+  /** `analyze --what-if`: the host verdict (src/whatif/verdict.ts); absent without --what-if. */
+  whatIf?: HostWhatIf;
 }
 
 /** The report of a host model, its explained flows and its findings. Evidence text is filled in later (resolveEvidenceText). */
@@ -90,7 +95,10 @@ export function buildReport(m: HostModel, flows: Flow[], findings: Finding[]): R
 
 /** Every evidence item of a report: the flows' and the findings'. */
 function* citedEvidence(r: Report) {
-  for (const f of r.flows) yield* f.evidence;
+  for (const f of r.flows) {
+    yield* f.evidence;
+    if (f.whatIf) yield* f.whatIf.evidence;
+  }
   for (const f of r.findings) yield* f.evidence;
 }
 
@@ -102,9 +110,9 @@ function* citedEvidence(r: Report) {
  * memory is collected between the phases (memory.ts) unless `collectGarbage`
  * is false.
  */
-export async function analyzeBundle(b: Bundle, opts: { release?: boolean; collectGarbage?: boolean } = {}): Promise<Report> {
+export async function analyzeBundle(b: Bundle, opts: { release?: boolean; collectGarbage?: boolean; whatIf?: Change } = {}): Promise<Report> {
   const gc = !!opts.release && opts.collectGarbage !== false;
-  const report = modelToReport(b, !!opts.release, gc);
+  const report = modelToReport(b, !!opts.release, gc, opts.whatIf ?? null);
   // the model (its sockets, conntrack index and rule engine) is garbage from here on
   if (gc) collectGarbage();
   await resolveEvidenceText(citedEvidence(report), b.sources);
@@ -112,7 +120,7 @@ export async function analyzeBundle(b: Bundle, opts: { release?: boolean; collec
 }
 
 /** The stages up to the report; the host model lives only inside this call. */
-function modelToReport(b: Bundle, release: boolean, gc: boolean): Report {
+function modelToReport(b: Bundle, release: boolean, gc: boolean, whatIf: Change | null): Report {
   const m = buildModel(b);
   if (release) {
     // every record the model needs is in it now (the sources stay, for the evidence stage)
@@ -130,6 +138,10 @@ function modelToReport(b: Bundle, release: boolean, gc: boolean): Report {
   const attributed = attribute(m);
   // the attributor's indexes and its record of used legs (measured: the peak of a big host is here)
   if (gc) collectGarbage();
-  const flows = explainFlows(m, attributed);
-  return buildReport(m, flows, runFindings(m, flows));
+  let flows = explainFlows(m, attributed);
+  // the what-if stage (src/whatif/): each flow's fate with the daemon changed, then the host verdict
+  if (whatIf) flows = predictFlows(m, flows, whatIf);
+  const report = buildReport(m, flows, runFindings(m, flows));
+  if (whatIf) report.whatIf = hostVerdict(flows, whatIf, m.userlandProxy.value);
+  return report;
 }

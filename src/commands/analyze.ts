@@ -2,7 +2,7 @@
  * `natlens analyze`: the command-line adapter over `analyzeHost` (src/api.ts):
  * inputs to sources, diagnostics to stderr, the report to stdout or -o FILE.
  */
-import { analyzeHost, openOutput, writeAnalysis, type AnalyzeFormat } from "../api.js";
+import { analyzeHost, openOutput, parseWhatIf, writeAnalysis, type AnalyzeFormat } from "../api.js";
 import { ExitCode, type Io, UsageError } from "../io.js";
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
@@ -20,6 +20,8 @@ export interface AnalyzeArgs {
   netns: string[];
   /** Analyse several host bundles found under the inputs as one host (refused otherwise). */
   mergeHosts?: boolean;
+  /** `--what-if userland-proxy=false|true`. */
+  whatIf?: string | undefined;
   /** Archive limits (`--max-bytes`, `--max-member-bytes`). */
   limits?: Partial<ReadLimits>;
   color: ColorChoice;
@@ -80,12 +82,14 @@ function netnsOfSources(netns: Map<string, string>, sources: readonly ByteSource
 
 export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   const netns = parseNetns(args.netns);
+  const whatIf = args.whatIf === undefined ? undefined : parseWhatIf(args.whatIf);
+  if (whatIf === null) throw new UsageError(`--what-if ${JSON.stringify(args.whatIf)} is not a change natlens can predict`, "use --what-if userland-proxy=false (or =true)");
   if (!args.mergeHosts) await refuseSeveralHosts(args.inputs);
   // opened first: an -o path that cannot be written is a usage error before the analysis
   const out = openOutput(io, args.output, false);
   const { sources, problems } = await expandInputs(args.inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
   const diagnostics: Diagnostic[] = problems.map((p) => ({ severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
-  const report = await analyzeHost(sources, { netns: netnsOfSources(netns, sources), diagnostics });
+  const report = await analyzeHost(sources, { netns: netnsOfSources(netns, sources), diagnostics, ...(whatIf ? { whatIf } : {}) });
   const stderrChalk = await makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));
   const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 5 });
   for (const d of report.diagnostics) printer.print(d);

@@ -15,10 +15,12 @@ import * as publishedNoDnat from "./published-no-dnat.js";
 import * as staleDnatRule from "./stale-dnat-rule.js";
 import * as missingEvidence from "./missing-evidence.js";
 import * as otherEngine from "./other-engine.js";
+import * as whatIf from "./what-if.js";
 
 const GROUPS: readonly (readonly FindingModule[])[] = [
   [otherEngine],
   [userlandProxy],
+  [whatIf],
   [proxyIdleDnat, proxyBusy],
   [dockerdPlaceholders],
   [publishedNoListener, publishedNoDnat],

@@ -29,6 +29,27 @@ export const FLOW_CSV_COLUMNS: { name: string; get(f: Flow, r: Report): string |
   { name: "evidence", get: (f) => f.evidence.map((e) => `${e.file}:${e.line}`).join(" ") },
 ];
 
+/**
+ * Columns appended after FLOW_CSV_COLUMNS when the report holds a what-if
+ * (`analyze --what-if`): a public contract too (docs/schema.md). Without a
+ * what-if the table is exactly FLOW_CSV_COLUMNS.
+ */
+export const WHAT_IF_CSV_COLUMNS: { name: string; get(f: Flow, r: Report): string | number | boolean | null }[] = [
+  { name: "what_if_change", get: (f) => f.whatIf?.change ?? null },
+  { name: "what_if_outcome", get: (f) => f.whatIf?.outcome ?? null },
+  { name: "what_if_path", get: (f) => f.whatIf?.path ?? null },
+  { name: "what_if_client_seen", get: (f) => (f.whatIf?.clientSeen ? `${f.whatIf.clientSeen.ip}:${f.whatIf.clientSeen.port ?? ""}` : null) },
+  { name: "what_if_cause", get: (f) => f.whatIf?.cause ?? null },
+  { name: "what_if_assumption", get: (f) => f.whatIf?.assumption ?? null },
+  { name: "what_if_why", get: (f) => f.whatIf?.why ?? null },
+  { name: "what_if_verdict", get: (_f, r) => r.whatIf?.verdict ?? null },
+];
+
+/** The columns of `r`'s CSV table: the contracted ones, then the what-if's when it has one. */
+export function csvColumnsOf(r: Report): typeof FLOW_CSV_COLUMNS {
+  return r.whatIf ? [...FLOW_CSV_COLUMNS, ...WHAT_IF_CSV_COLUMNS] : FLOW_CSV_COLUMNS;
+}
+
 export function renderCsv(r: Report): string {
   let out = "";
   writeCsv(r, (t) => (out += t));
@@ -37,6 +58,7 @@ export function renderCsv(r: Report): string {
 
 /** The CSV report, written row by row (each row ends in "\r\n"). */
 export function writeCsv(r: Report, write: (text: string) => void): void {
-  write(FLOW_CSV_COLUMNS.map((c) => c.name).join(",") + "\r\n");
-  for (const f of r.flows) write(FLOW_CSV_COLUMNS.map((c) => csvCell(c.get(f, r))).join(",") + "\r\n");
+  const columns = csvColumnsOf(r);
+  write(columns.map((c) => c.name).join(",") + "\r\n");
+  for (const f of r.flows) write(columns.map((c) => csvCell(c.get(f, r))).join(",") + "\r\n");
 }

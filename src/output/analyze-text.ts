@@ -57,6 +57,7 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
   if (fw.state === "empty" || fw.state === "no-docker") lines.push(dim(`  firewall: ${v(fw.how)}`));
   if (h.engine === "podman") lines.push(dim(`  engine: podman (${v(h.engineHow)}): no docker-proxy; published ports are DNATed by netavark's NETAVARK-* rules`));
   else if (h.engine === "cri-o" || h.engine === "containerd") lines.push(dim(`  engine: ${h.engine} (${v(h.engineHow)}): not Docker, so no docker-proxy and no Docker port publishing to explain`));
+  if (r.whatIf) lines.push(`  ${bold(v(`what if ${r.whatIf.change}:`))} ${v(r.whatIf.text)}`);
   lines.push(dim(`  local addresses${h.localAddressesInferred ? " (inferred)" : ""}: ${v(h.localAddresses.join(", "))}`));
   lines.push("");
   const groups = new Map<string, Flow[]>();
@@ -75,6 +76,13 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
       lines.push(`  ${pathColor(f, tag.padEnd(16))} ${v(f.proto)} ${v(chain)}  ${dim(v(`[${f.confidence}${f.snat ? ", source NATed" : ""}; ${f.state}]`))}`);
       lines.push(`      ${v(f.explanation)}`);
       for (const e of f.evidence.slice(0, 4)) lines.push(dim(v(`      ${e.file}:${e.line}: ${e.text ?? ""}${e.note ? `  (${e.note})` : ""}`)));
+      const w = f.whatIf;
+      if (w) {
+        const tag = `${w.outcome.toUpperCase()}${w.cause ? ` (${w.cause})` : ""}${w.outcome === "works" ? ` ${LABEL[w.path === "none" ? "unknown" : w.path]}${w.clientSeen ? `, sees ${w.clientSeen.ip}` : ""}` : ""}`;
+        const colour = !c ? (s: string) => s : w.outcome === "breaks" ? c.red : w.outcome === "unknown" ? c.yellow : c.green;
+        lines.push(`      ${colour(v(`what if ${w.change}: ${tag}`))}: ${v(w.why)}`);
+        for (const e of w.evidence.slice(0, 3)) lines.push(dim(v(`        ${e.file}:${e.line}: ${e.text ?? ""}${e.note ? `  (${e.note})` : ""}`)));
+      }
     }
     lines.push("");
   }

@@ -18,6 +18,6 @@ export function writeAnalysis(report: Report, format: AnalyzeFormat, write: (tex
   else writeText(report, chalk, write);
 }
 
-export { FLOW_CSV_COLUMNS, renderCsv, writeCsv } from "./analyze-csv.js";
+export { FLOW_CSV_COLUMNS, WHAT_IF_CSV_COLUMNS, renderCsv, writeCsv } from "./analyze-csv.js";
 export { writeJsonReport } from "./analyze-json.js";
 export { renderText, writeText } from "./analyze-text.js";

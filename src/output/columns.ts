@@ -217,6 +217,7 @@ export const COLUMNS: { [K in RecordKind]: Column<RecordOf<K>>[] } = {
     { name: "metric", get: (r) => r.metric },
     { name: "table", get: (r) => r.table },
   ],
+  setting: [...src<RecordOf<"setting">>(), { name: "key", get: (r) => r.key }, { name: "value", get: (r) => r.value }],
 };
 
 /** Columns the text table shows per kind (a readable subset of COLUMNS). */
@@ -230,4 +231,5 @@ export const TEXT_COLUMNS: { [K in RecordKind]: string[] } = {
   network: ["name", "id", "driver", "bridge", "subnets", "gateways", "containers"],
   address: ["iface", "family", "address", "prefix_len", "scope"],
   route: ["family", "dst", "dev", "via", "src", "proto", "scope", "table"],
+  setting: ["key", "value", "file", "line"],
 };

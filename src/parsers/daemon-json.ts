@@ -1,0 +1,61 @@
+/**
+ * dockerd's configuration file, `/etc/docker/daemon.json`: one JSON object.
+ * Each top-level key becomes a setting `daemon.<key>` (the value as JSON text
+ * unless it is a string), cited at the line where the key is written. An empty
+ * object (`{}`: every setting at its default) is claimed only when no other
+ * format wants the input, and holds no setting.
+ */
+import type { FormatParser, LineParser, ParseContext } from "../format.js";
+
+/** Keys of dockerd's configuration that identify the file (docs: dockerd --config-file). */
+const KNOWN = [
+  "userland-proxy", "userland-proxy-path", "iptables", "ip6tables", "ipv6", "ip-forward", "ip-masq", "fixed-cidr", "fixed-cidr-v6", "bip",
+  "firewall-backend", "default-address-pools", "data-root", "storage-driver", "log-driver", "log-opts", "registry-mirrors",
+  "insecure-registries", "live-restore", "experimental", "exec-opts", "dns", "hosts", "mtu", "debug", "features", "icc", "ip",
+  "default-runtime", "runtimes", "cgroup-parent", "allow-direct-routing",
+];
+
+class DaemonJsonParser implements LineParser {
+  private lines: { no: number; text: string }[] = [];
+  constructor(private readonly ctx: ParseContext) {}
+  line(text: string, no: number): void {
+    this.lines.push({ no, text });
+  }
+  end(): void {
+    if (this.lines.length === 0) return;
+    const first = this.lines[0]!;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(this.lines.map((l) => l.text).join("\n"));
+    } catch (e) {
+      for (const l of this.lines) this.ctx.skip(l.no, "E_DAEMON_JSON", `daemon.json is not valid JSON (${(e as Error).message})`, l.text, "dockerd refuses such a file too; check it with `python3 -m json.tool /etc/docker/daemon.json`");
+      return;
+    }
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+      this.ctx.skip(first.no, "E_DAEMON_JSON", "daemon.json must hold one JSON object", first.text, "e.g. {\"userland-proxy\": false}");
+      return;
+    }
+    const cited = new Set<number>();
+    for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+      const at = this.lines.find((l) => l.text.includes(JSON.stringify(key))) ?? first;
+      cited.add(at.no);
+      this.ctx.emit({ kind: "setting", source: { file: this.ctx.file, line: at.no }, format: "daemon-json", key: `daemon.${key}`, value: typeof value === "string" ? value : JSON.stringify(value) });
+    }
+    for (const l of this.lines) if (!cited.has(l.no)) this.ctx.ignore(l.no, "json");
+  }
+}
+
+export const daemonJson: FormatParser = {
+  id: "daemon-json",
+  title: "dockerd's configuration file /etc/docker/daemon.json",
+  kinds: ["setting"],
+  commands: ["cat /etc/docker/daemon.json"],
+  sniff(head) {
+    const text = head.join("\n").trim();
+    if (!text.startsWith("{")) return 0;
+    if (/^\{\s*\}$/.test(text)) return 0.5;
+    const keys = KNOWN.filter((k) => text.includes(`"${k}"`)).length;
+    return keys >= 1 && !text.includes('"Id"') && !text.includes('"NetworkSettings"') ? 0.9 : 0;
+  },
+  create: (ctx) => new DaemonJsonParser(ctx),
+};
