@@ -191,3 +191,14 @@ test("--what-if: values, usage errors, and the CSV columns it adds", async () =>
   assert.deepEqual(Object.keys(json).slice(-1), ["whatIf"]);
   assert.deepEqual(Object.keys(json.flows[0]!).slice(-1), ["whatIf"]);
 });
+
+test("the HTML report shows the verdict and each flow's prediction only with --what-if", async () => {
+  const page = (await runCli(["analyze", "samples/lab-proxy", "--what-if", "userland-proxy=false", "--to", "html"])).stdout;
+  assert.match(page, /<div class="whatif" id="whatif" data-what-if-change="userland-proxy=false" data-what-if-verdict="breaks">/);
+  assert.match(page, /<li data-what-if-cause="isolation">isolation: tcp cli2 -&gt; 198\.51\.100\.1:8080 \(web\), tcp cli -&gt; 198\.51\.100\.1:5000 \(api\) <a href="#f4">#5<\/a> <a href="#f12">#13<\/a><\/li>/);
+  const rows = [...page.matchAll(/<tr class="flow[^"]*" id="f(\d+)"[^>]* data-what-if="(works|breaks|unknown)"/g)];
+  assert.equal(rows.length, 15);
+  assert.deepEqual(rows.filter((m) => m[2] === "breaks").map((m) => Number(m[1])), [2, 4, 12]);
+  const plain = (await runCli(["analyze", "samples/lab-proxy", "--to", "html"])).stdout;
+  assert.ok(!plain.includes("data-what-if"), "no what-if attributes without --what-if");
+});

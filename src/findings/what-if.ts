@@ -6,7 +6,7 @@ import type { FindingModule } from "./types.js";
 export const meta = {
   id: "what-if",
   severity: "info",
-  description: "with --what-if userland-proxy=false|true: whether the change is safe, which flows would break grouped by cause (IPv6 loopback, IPv6 without NAT, isolation, hairpin, no route_localnet), or what is missing to tell",
+  description: "with --what-if userland-proxy=false (or =true): whether the change is safe, which flows would break grouped by cause (IPv6 loopback, IPv6 without NAT, isolation, hairpin, no route_localnet), or what is missing to tell",
   docs: "README.md#can-i-turn-docker-proxy-off",
 } as const;
 
@@ -25,5 +25,5 @@ export const check: FindingModule["check"] = (m, flows) => {
     const e = f.whatIf!.evidence.find((x) => /drop|decides|listen|binding|publishes/.test(x.note ?? "")) ?? f.whatIf!.evidence[0];
     if (e) evidence.push(e);
   }
-  return [{ order: 0, id: meta.id, severity: meta.severity, message: `what if ${v.change}: ${v.text}${groups.length ? ` — ${groups.join("; ")}` : ""}`, evidence }];
+  return [{ order: 0, id: meta.id, severity: meta.severity, message: `what if ${v.change}: ${v.text}${groups.length ? `. ${groups.join("; ")}` : ""}`, evidence }];
 };

@@ -31,14 +31,14 @@ export interface PromptLine {
 const CAPTURE_PROGRAMS = new Set([
   "iptables", "ip6tables", "iptables-legacy", "ip6tables-legacy", "iptables-nft", "ip6tables-nft",
   "iptables-save", "ip6tables-save", "iptables-legacy-save", "ip6tables-legacy-save", "iptables-nft-save", "ip6tables-nft-save",
-  "nft", "ss", "netstat", "ps", "conntrack", "docker", "ip", "cat",
+  "nft", "ss", "netstat", "ps", "conntrack", "docker", "ip", "cat", "sysctl", "uname",
 ]);
 
 /** Other commands people type in the transcripts they paste; after a weak prompt (`$`, `#`, `>`) only these count. */
 const OTHER_PROGRAMS = new Set([
   "sudo", "doas", "su", "cd", "ls", "ll", "pwd", "echo", "grep", "egrep", "awk", "sed", "head", "tail", "less", "more", "wc", "sort",
   "curl", "wget", "nc", "ncat", "telnet", "ping", "traceroute", "dig", "nslookup", "host", "tcpdump", "lsof", "fuser",
-  "systemctl", "service", "journalctl", "sysctl", "uname", "hostname", "whoami", "id", "date", "uptime", "free", "df",
+  "systemctl", "service", "journalctl", "hostname", "whoami", "id", "date", "uptime", "free", "df",
   "docker-compose", "podman", "kubectl", "dockerd", "containerd", "runc", "nsenter", "brctl", "bridge", "ifconfig", "route",
   "modprobe", "lsmod", "firewall-cmd", "ufw", "apt", "apt-get", "yum", "dnf", "apk", "which", "type", "env", "export",
   "time", "watch", "busybox", "clear", "history", "exit", "vi", "vim", "nano", "tee", "xargs", "sh", "bash", "zsh",
@@ -133,6 +133,8 @@ function fileFormat(path: string): string | null {
   if (/(^|\/)proc\/(?:\d+\/|self\/)?net\/(nf|ip)_conntrack$/.test(path)) return "conntrack";
   if (/(^|\/)(etc\/iptables\/rules\.v[46]|etc\/sysconfig\/ip6?tables)$/.test(path)) return "iptables-save";
   if (/(^|\/)etc\/nftables\.conf$/.test(path)) return "nft";
+  if (/(^|\/)etc\/docker\/daemon\.json$/.test(path)) return "daemon-json";
+  if (/(^|\/)proc\/sys\//.test(path)) return null;
   return null;
 }
 
@@ -194,8 +196,13 @@ export function commandFormat(command: string): string | null {
       }
       if (sub[0] === "ps" || (sub[0] === "container" && (sub[1] === "ls" || sub[1] === "ps" || sub[1] === "list"))) return "docker-ps";
       if (sub[0] === "inspect" || ((sub[0] === "container" || sub[0] === "network") && sub[1] === "inspect")) return "docker-inspect";
+      if (sub[0] === "info" || (sub[0] === "system" && sub[1] === "info")) return p === "docker" ? "docker-info" : null;
       return null;
     }
+    case "sysctl":
+      return "sysctl";
+    case "uname":
+      return hasOption(args, "a", "--all") || hasOption(args, "r", "--kernel-release") ? "uname" : null;
     case "ip": {
       const sub = args.filter((a) => !a.startsWith("-"));
       const obj = sub[0] ?? "";

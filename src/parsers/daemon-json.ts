@@ -27,8 +27,8 @@ class DaemonJsonParser implements LineParser {
     let doc: unknown;
     try {
       doc = JSON.parse(this.lines.map((l) => l.text).join("\n"));
-    } catch (e) {
-      for (const l of this.lines) this.ctx.skip(l.no, "E_DAEMON_JSON", `daemon.json is not valid JSON (${(e as Error).message})`, l.text, "dockerd refuses such a file too; check it with `python3 -m json.tool /etc/docker/daemon.json`");
+    } catch {
+      for (const l of this.lines) this.ctx.skip(l.no, "E_DAEMON_JSON", "daemon.json is not valid JSON (a syntax error, or the file is cut short)", l.text, "dockerd refuses such a file too; check it with `python3 -m json.tool /etc/docker/daemon.json`");
       return;
     }
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
@@ -54,8 +54,21 @@ export const daemonJson: FormatParser = {
     const text = head.join("\n").trim();
     if (!text.startsWith("{")) return 0;
     if (/^\{\s*\}$/.test(text)) return 0.5;
-    const keys = KNOWN.filter((k) => text.includes(`"${k}"`)).length;
-    return keys >= 1 && !text.includes('"Id"') && !text.includes('"NetworkSettings"') ? 0.9 : 0;
+    // the object's own keys: those at the indentation of the first one (or all of a one-line object)
+    const keyLine = /^(\s*)\{?\s*"([^"]+)"\s*:/;
+    const first = head.map((l) => keyLine.exec(l)).find((m) => m !== null);
+    if (!first) return 0;
+    const indent = first[1]!.length;
+    const top: string[] = [];
+    for (const l of head) {
+      if (head.length === 1) for (const m of l.matchAll(/"([^"]+)"\s*:/g)) top.push(m[1]!);
+      else {
+        const m = keyLine.exec(l);
+        if (m && m[1]!.length === indent) top.push(m[2]!);
+      }
+    }
+    const known = top.filter((k) => KNOWN.includes(k)).length;
+    return known >= 1 && known * 2 >= top.length ? 0.9 : 0;
   },
   create: (ctx) => new DaemonJsonParser(ctx),
 };

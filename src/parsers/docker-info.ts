@@ -71,11 +71,11 @@ export const dockerInfo: FormatParser = {
     let server = false;
     let kv = 0;
     for (const l of head) {
-      if (/^\s*Server Version:\s+\S/.test(l) || /^Server:\s*$/.test(l)) server = true;
+      // `docker version` has `Server:` and ` Version:` too, never these
+      if (/^\s*Server Version:\s+\S/.test(l) || /^\s*Storage Driver:\s/.test(l)) server = true;
       if (KV.test(l)) kv++;
     }
     if (server && kv >= 3) return 0.9;
-    if (/^Client:/.test(head[0] ?? "") && head.some((l) => /^\s+Context:\s/.test(l))) return 0.8;
     return 0;
   },
   create: (ctx) => new DockerInfoParser(ctx),

@@ -40,8 +40,13 @@ export interface Derivation {
   changes: DerivedRule[];
   /** Why no rule set could be derived (the caller then answers `unknown`). */
   unsupported: string | null;
-  /** Notes that qualify every answer (a rule that may linger, ...). */
+  /** Notes that qualify every answer through the rules. */
   notes: string[];
+  /**
+   * `--src-type LOCAL` MASQUERADE rules an older dockerd leaves behind when the
+   * proxy comes back on (≤ 20.10, moby#44721): they qualify the answer for host clients.
+   */
+  lingering: string[];
 }
 
 const LOOPBACK: Record<4 | 6, string> = { 4: "127.0.0.0/8", 6: "::1/128" };
@@ -111,7 +116,7 @@ function skipDnatVersion(m: HostModel, f: WhatIfFacts): boolean | null {
 }
 
 export function deriveRules(m: HostModel, f: WhatIfFacts, change: Change): Derivation {
-  const out: Derivation = { rules: [], changes: [], unsupported: null, notes: [] };
+  const out: Derivation = { rules: [], changes: [], unsupported: null, notes: [], lingering: [] };
   if (m.firewallBackend.value === "nftables") {
     out.unsupported = "the rules of Docker's nftables backend (29.x) with the proxy toggled are not derived yet";
     out.rules = m.rules;
@@ -154,7 +159,7 @@ export function deriveRules(m: HostModel, f: WhatIfFacts, change: Change): Deriv
     }
     if (!off && isMasqLocal(r)) {
       out.changes.push({ what: `no MASQUERADE of the host's own traffic into ${r.matches.outIface!.value}`, rule: null, from: r });
-      if (f.docker && !atLeast(f.docker.value, [23, 0, 0])) out.notes.push(`Docker ${f.docker.value.join(".")} leaves \`${r.text}\` in place until the nat table is flushed (fixed in 23.0, moby#44721): until then host clients still see the gateway`);
+      if (f.docker && !atLeast(f.docker.value, [23, 0, 0])) out.lingering.push(r.matches.outIface!.value);
       continue;
     }
     rules.push(r);

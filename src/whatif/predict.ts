@@ -190,7 +190,12 @@ class Predictor {
       if (u?.rule) evidence.push(ruleEv(u.rule, "the rule whose match decides"));
       return { ...base, outcome: "unknown", path: t.dnat ? "dnat" : f.pathDetail, clientSeen: null, assumption: what, missing, why: `${chg}, ${lead} is ${dnatText}; whether it gets through depends on ${what} (if it holds: ${u?.ifTrue ?? "?"}; if not: ${u?.ifFalse ?? "?"})`, evidence };
     }
-    const notes = this.derivation.notes.length ? `. Note: ${this.derivation.notes.join("; ")}` : "";
+    const linger = this.derivation.lingering;
+    const noteList = [...this.derivation.notes];
+    if (linger.length && packet.inIface === null && t.dnat && !isLoopback(packet.dst)) {
+      noteList.push(`Docker ${this.facts.docker!.value.join(".")} leaves its \`-o ${linger.join("`/`-o ")} -m addrtype --src-type LOCAL -j MASQUERADE\` rules in place until the nat table is flushed (fixed in 23.0, moby#44721); until then ${this.m.byIp.get(t.finalDst.addr)?.container.name ?? "the container"} still sees the gateway for this host client`);
+    }
+    const notes = noteList.length ? `. Note: ${noteList.join("; ")}` : "";
     const assumed = t.assumptions.filter((a) => a.rule === null).map((a) => a.what);
     const assumedText = assumed.length ? ` (assumed: ${assumed.join("; ")})` : "";
     if (t.verdict !== "accept" || (t.reply && t.reply.verdict !== "accept")) {
@@ -211,7 +216,9 @@ class Predictor {
       if (!b) {
         return { ...base, outcome: base.today === "works" ? "works" : "breaks", cause: base.today === "works" ? null : "other", path: f.pathDetail, clientSeen: f.containerSees, why: `${chg}, ${lead} still reaches the host's own socket on ${endpoint(t.finalDst.addr, t.finalDst.port)}, which is not a published port: unchanged${assumedText}`, evidence };
       }
-      evidence.push(...b.evidence.slice(0, 2));
+      // the docker-proxy process that serves the binding today says most, then the rule, then inspect
+      const rank = (e: Evidence) => (/^docker-proxy/.test(e.note ?? "") ? 0 : e.note === "DNAT rule" ? 1 : 2);
+      evidence.push(...[...b.evidence].sort((x, y) => rank(x) - rank(y)).slice(0, 2));
       if (this.off) {
         const ipv6 = packet.family === 6;
         const cause: BreakCause = ipv6 ? (isLoopback(packet.dst) ? "ipv6-loopback" : "ipv6-no-nat") : "no-nat";
@@ -241,6 +248,7 @@ class Predictor {
     const via = snat ? `, masqueraded to ${seen.ip} (${where(t.snat!.rule)})` : "";
     const needs = path === "hairpin-self" ? this.hostNotes.hairpin : isLoopback(packet.src) && packet.inIface === null && t.outIface !== "lo" ? this.hostNotes.localnet : "";
     const hostText = needs ? `; it needs ${needs}` : "";
+    let hostText2 = "";
     if (needs) evidence.push(...this.hostNotes.evidence);
     if (path === "hairpin") {
       // the reply goes from one bridge port straight to another: only br_netfilter hands it to conntrack to undo the DNAT
@@ -250,12 +258,13 @@ class Predictor {
       if (nf && !nf.value && !ensured) {
         return { ...base, outcome: "breaks", cause: "hairpin", path: "none", clientSeen: null, why: `${chg}, ${lead} would be ${dnatText} and sent back into ${t.outIface}, but ${nf.value ? "" : "bridge-nf-call-iptables=0: "}the reply is bridged straight to ${f.client.container ?? f.client.ip} without undoing the DNAT, so the client drops it (moby#48664; Docker ensures it from 27.4)${notes}`, evidence };
       }
+      if (nf?.value || ensured) hostText2 = `; the reply is bridged back to ${f.client.container ?? f.client.ip}, which works with br_netfilter (${nf?.value ? "bridge-nf-call-iptables = 1 in the capture" : "ensured by Docker from 27.4"})`;
       if (!nf && !ensured) {
         return { ...base, outcome: "unknown", path: "hairpin", clientSeen: null, assumption: `br_netfilter with bridge-nf-call-iptables=1 (the reply crosses ${t.outIface} between two containers)`, missing: MISSING.bridgeNf, why: `${chg}, ${lead} would be ${dnatText} and sent back into ${t.outIface}; it works only if bridge netfilter hands the reply to conntrack (bridge-nf-call-iptables=1, ensured by Docker from 27.4), which the bundle does not show${notes}`, evidence };
       }
     }
     const sees = dst ? `${dst.container.name} sees ${seen.ip}` : `the server sees ${seen.ip}`;
-    return { ...base, outcome: "works", path, clientSeen: seen, why: `${chg}, ${lead} is ${dnatText}${via} and forwarded by ${t.outIface ?? "?"}: ${sees}${hostText}${assumedText}${notes}`, evidence };
+    return { ...base, outcome: "works", path, clientSeen: seen, why: `${chg}, ${lead} is ${dnatText}${via} and forwarded by ${t.outIface ?? "?"}: ${sees}${hostText}${hostText2}${assumedText}${notes}`, evidence };
   }
 
   /** The source the container sees: after SNAT, the rule's address or the out-interface's (MASQUERADE). */

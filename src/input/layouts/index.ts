@@ -23,6 +23,8 @@ const PLUGIN_RULES: Record<string, (rest: readonly string[]) => boolean> = {
   process: (rest) => rest.length === 1 && rest[0]!.startsWith("ps_"),
   docker: (rest) => (rest.length === 1 ? DOCKER_COMMAND.test(rest[0]!) : rest.length === 2 && (rest[0] === "containers" || rest[0] === "networks")),
   host: (rest) => rest.length === 1 && rest[0] === "hostname",
+  // the kernel facts a what-if needs: sysctl -a (route_localnet, bridge-nf-call-*) and uname -a
+  kernel: (rest) => rest.length === 1 && (rest[0] === "sysctl_-a" || /^uname(?:_-a)?$/.test(rest[0]!)),
 };
 
 /** sosreport plugins that show another container engine (kept for the report; their files are not read). */

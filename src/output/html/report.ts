@@ -113,7 +113,12 @@ export function writeHtml(r: Report, write: (text: string) => void): void {
   const data = {
     files,
     ev: evs,
-    flows: r.flows.map((f) => [f.explanation, f.evidence.map(evRef), f.proxy?.pairing && f.proxy.pairing !== "none" ? f.proxy.pairing : null]),
+    // with --what-if, the expanded row also tells what the change would do to the flow, with its evidence
+    flows: r.flows.map((f) => [
+      f.whatIf ? `${f.explanation}\n\nwhat if ${f.whatIf.change}: ${f.whatIf.outcome}${f.whatIf.cause ? ` (${f.whatIf.cause})` : ""}. ${f.whatIf.why}` : f.explanation,
+      [...f.evidence, ...(f.whatIf?.evidence ?? [])].map(evRef),
+      f.proxy?.pairing && f.proxy.pairing !== "none" ? f.proxy.pairing : null,
+    ]),
     findings: linked,
   };
 
@@ -137,6 +142,15 @@ export function writeHtml(r: Report, write: (text: string) => void): void {
       w(`</ul>`);
       const missing = r.findings.filter((f) => f.id === "missing-evidence");
       if (missing.length) w(`<p>missing evidence and what it costs:</p><ul class="missing">${missing.map((f) => `<li>${esc(f.message)}</li>`).join("")}</ul>`);
+      if (r.whatIf) {
+        const wi = r.whatIf;
+        const refs = (list: { flow: number }[]) => list.map((x) => `<a href="#f${x.flow}">#${x.flow + 1}</a>`).join(" ");
+        w(`<div class="whatif" id="whatif" data-what-if-change="${esc(wi.change)}" data-what-if-verdict="${wi.verdict}"><h3>${esc(`what if ${wi.change}`)}</h3><p><strong>${esc(wi.text)}</strong></p><ul>`);
+        for (const b of wi.breaks) w(`<li data-what-if-cause="${esc(b.cause)}">${esc(`${b.title}: ${b.flows.map((x) => x.label).join(", ")}`)} ${refs(b.flows)}</li>`);
+        for (const u of wi.unknown) w(`<li data-what-if-cause="unknown">${esc(`cannot tell, depends on ${u.assumption}${u.missing ? ` (missing: ${u.missing})` : ""}: ${u.flows.map((x) => x.label).join(", ")}`)} ${refs(u.flows)}</li>`);
+        if (wi.wouldWork.length) w(`<li data-what-if-cause="would-work">${esc(`would work: ${wi.wouldWork.map((x) => x.label).join(", ")}`)} ${refs(wi.wouldWork)}</li>`);
+        w(`</ul></div>`);
+      }
       w(`<h3>flows by path</h3>${pathBar(r.flows)}<p class="mute">${r.flows.length} flow${r.flows.length === 1 ? "" : "s"}: ${esc(Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(", ") || "none")}</p></header>\n`);
 
       // --- findings
@@ -188,14 +202,16 @@ export function writeHtml(r: Report, write: (text: string) => void): void {
       filter("confidence", "data-confidence", r.flows.map((f) => f.confidence), "any confidence");
       w(`<label>text<input id="nl-q" type="search" placeholder="address, name, pid…"></label><button type="button" id="nl-clear" hidden>show every flow</button></div>`);
       w(`<div class="pager"><button type="button" id="nl-prev">previous</button><span id="nl-status" role="status">${r.flows.length} flows</span><button type="button" id="nl-next">next</button></div>`);
-      const cols = ["#", "path", "container", "client", "client kind", "published", "via", "container sees", "state", "confidence"];
+      const cols = ["#", "path", "container", "client", "client kind", "published", "via", "container sees", "state", "confidence", ...(r.whatIf ? [`what if ${r.whatIf.change}`] : [])];
       w(`<table class="flows"><thead><tr><th><span class="mute" title="expand">·</span></th>${cols.map((c, i) => `<th data-col="${i + 1}"><button type="button">${c}</button></th>`).join("")}</tr></thead><tbody>\n`);
       r.flows.forEach((f, i) => {
         const client = flowClient(f);
         const sees = seesText(f);
         const cls = `flow${f.outcome !== "open" ? ` ${f.outcome}` : ""}`;
+        const wi = f.whatIf;
+        const wiCell = wi ? `<td><span class="wi wi-${wi.outcome}">${wi.outcome}</span> <span class="mute">${esc(wi.outcome === "works" ? `${wi.path === "none" ? "" : PATH_LABEL[wi.path]}${wi.clientSeen ? `, sees ${wi.clientSeen.ip}` : ""}` : (wi.cause ?? wi.missing ?? wi.assumption ?? ""))}</span></td>` : "";
         w(
-          `<tr class="${cls}" id="f${i}" data-flow-path="${f.pathDetail}" data-client="${esc(client)}" data-container="${esc(f.container?.name ?? "")}" data-client-kind="${f.client.kind}" data-state="${esc(f.state)}" data-confidence="${f.confidence}">` +
+          `<tr class="${cls}" id="f${i}" data-flow-path="${f.pathDetail}" data-client="${esc(client)}" data-container="${esc(f.container?.name ?? "")}" data-client-kind="${f.client.kind}" data-state="${esc(f.state)}" data-confidence="${f.confidence}"${wi ? ` data-what-if="${wi.outcome}"` : ""}>` +
             `<td class="x"></td><td>${i + 1}</td>` +
             `<td><span class="tag p-${f.pathDetail}">${PATH_LABEL[f.pathDetail]}</span>${f.outcome !== "open" ? ` <span class="mute">${f.outcome}</span>` : ""}</td>` +
             `<td>${esc(f.container?.name ?? "")}</td>` +
@@ -205,7 +221,7 @@ export function writeHtml(r: Report, write: (text: string) => void): void {
             `<td>${f.pathDetail === "docker-proxy" ? `docker-proxy${f.proxy?.pid != null ? ` ${f.proxy.pid}` : ""}` : ""}</td>` +
             `<td>${esc(sees)}${f.containerSees && sees !== "the real client" ? ` <span class="ep mute">${esc(ep(f.containerSees))}</span>` : ""}</td>` +
             `<td>${esc(`${f.proto} ${f.state}`)}</td>` +
-            `<td>${f.confidence}${f.snat ? `<span class="mute">, source NATed</span>` : ""}</td></tr>\n`,
+            `<td>${f.confidence}${f.snat ? `<span class="mute">, source NATed</span>` : ""}</td>${wiCell}</tr>\n`,
         );
       });
       w(`</tbody></table></section>\n`);

@@ -60,7 +60,7 @@ table.flows th{position:sticky;top:0;background:var(--bg);z-index:1}
 table.flows th button{border:0;padding:0;background:none;font-weight:600}
 th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
 tr.flow:target,tr.flow.hl{background:var(--hi)}
-tr.flow.failed td{color:var(--bad)}tr.flow.closed td{opacity:.7}
+tr.flow.failed td{color:var(--bad)}.wi{font-weight:600}.wi-breaks{color:var(--bad)}.whatif{border:1px solid var(--line);border-radius:6px;padding:4px 12px;margin:10px 0}tr.flow.closed td{opacity:.7}
 button.x{width:26px;padding:0 4px}
 tr.detail td{background:var(--card);padding:8px 12px 10px 40px}
 .ev{margin:2px 0;white-space:pre-wrap;word-break:break-all}.ev .src{color:var(--mute)}.ev .note{color:var(--mute);font-style:italic}
