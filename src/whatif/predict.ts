@@ -76,7 +76,7 @@ class Predictor {
     this.derivation = deriveRules(m, this.facts, change);
     for (const c of this.derivation.changes) if (c.rule) this.changeOf.set(c.rule, c);
     const reach = reachUnreachedChains(this.derivation.rules);
-    this.ruleset = m.firewall.value === "none" ? null : new RuleSet(reach.rules, m.chains);
+    this.ruleset = m.firewall.value === "none" ? null : new RuleSet(reach.rules, m.chains, { coverage: m.tableCoverage });
     const { host, notes } = this.hostState();
     this.host = host;
     this.hostNotes = notes;
