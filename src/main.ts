@@ -179,6 +179,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .option("resume", { describe: "keep hosts whose outputs are complete and whose input is unchanged; redo the rest", type: "boolean", default: false })
           .option("shard", { describe: "I/N: analyse only share I of N (by a hash of the host id); combine shards with `natlens merge`", type: "string" })
           .option("fail-fast", { describe: "stop at the first failed host", type: "boolean", default: false })
+          .option("what-if", { describe: "userland-proxy=false|true: each host's verdict (which hosts can drop docker-proxy) in hosts.csv, the summary and index.html", type: "string" })
           .example("natlens batch fleet/ --out out", "every host bundle below fleet/")
           .example("parallel natlens batch fleet/ --shard {}/8 --out out/{} ::: $(seq 1 8) && natlens merge out/* --out fleet-out", "eight shards with GNU parallel, then one set of tables")
           .epilogue(
@@ -199,6 +200,7 @@ Docs: README.md "Many hosts", docs/fleet.md.`,
             shard: a.shard,
             failFast: a["fail-fast"],
             quiet: a.quiet as boolean,
+            whatIf: a["what-if"] as string | undefined,
           },
           io,
         );

@@ -202,3 +202,29 @@ test("the HTML report shows the verdict and each flow's prediction only with --w
   const plain = (await runCli(["analyze", "samples/lab-proxy", "--to", "html"])).stdout;
   assert.ok(!plain.includes("data-what-if"), "no what-if attributes without --what-if");
 });
+
+test("batch --what-if userland-proxy=false: which hosts can drop docker-proxy, in hosts.csv, the summary and the fleet page", async () => {
+  const { mkdtempSync, readFileSync: read } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const out = path.join(mkdtempSync(path.join(tmpdir(), "natlens-whatif-")), "out");
+  const r = await runCli(["batch", "samples/lab-proxy", "samples/lab-noproxy", "samples/lab-extra", "--out", out, "--jobs", "1", "--what-if", "userland-proxy=false", "-q"]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = read(path.join(out, "hosts.ndjson"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const by = (id: string) => rows.find((x) => x.host_id === id)!;
+  assert.deepEqual([by("lab-proxy").what_if_verdict, by("lab-proxy").what_if_breaks, by("lab-proxy").what_if_causes], ["breaks", 3, "ipv6-loopback=1;isolation=2"]);
+  assert.equal(by("lab-extra").what_if_verdict, "safe");
+  assert.equal(by("lab-noproxy").what_if_verdict, "no-change");
+  const summary = read(path.join(out, "summary.txt"), "utf8");
+  assert.match(summary, /\nwhat if userland-proxy=false, by host\n  safe: 1 host \(lab-extra\)\n  flows would break: 1 host \(lab-proxy: ipv6-loopback=1;isolation=2\)\n  already so: 1 host \(lab-noproxy\)\n/);
+  const page = read(path.join(out, "index.html"), "utf8");
+  assert.match(page, /data-host-id="lab-extra"[^>]* data-what-if-verdict="safe"/);
+  // each host's analysis.json is what analyze --what-if gives
+  const host = JSON.parse(read(path.join(out, "hosts", "lab-proxy", "analysis.json"), "utf8")) as Report;
+  assert.equal(host.whatIf?.text, "3 flows would break (IPv6 loopback: 1, isolation: 2)");
+  // without --what-if the columns are there and empty
+  const plain = path.join(mkdtempSync(path.join(tmpdir(), "natlens-whatif-")), "out");
+  assert.equal((await runCli(["batch", "samples/lab-extra", "--out", plain, "--jobs", "1", "-q"])).code, 0);
+  const row = JSON.parse(read(path.join(plain, "hosts.ndjson"), "utf8").trim()) as Record<string, unknown>;
+  assert.deepEqual([row.what_if_change, row.what_if_verdict, row.what_if_breaks, row.what_if_causes], [null, null, null, null]);
+  assert.ok(!read(path.join(plain, "summary.txt"), "utf8").includes("what if"));
+});

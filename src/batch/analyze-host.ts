@@ -4,7 +4,7 @@
  * cache belongs to that one call, so nothing of a host reaches the next) and
  * write its report with the writers `analyze` uses.
  */
-import { analyzeHost, FLOW_CSV_COLUMNS, writeAnalysis, type Report } from "../api.js";
+import { analyzeHost, FLOW_CSV_COLUMNS, writeAnalysis, type Report, type WhatIfChange } from "../api.js";
 import { expandInputs } from "../input/read.js";
 
 export type { Report };
@@ -20,13 +20,13 @@ export type HostAnalysis =
  * Analyse the host whose inputs are `inputs` (paths as `analyze` takes them),
  * exactly as `natlens analyze INPUTS` does: same bundle, same report.
  */
-export async function analyzeHostInputs(inputs: readonly string[]): Promise<HostAnalysis> {
+export async function analyzeHostInputs(inputs: readonly string[], whatIf: WhatIfChange | null = null): Promise<HostAnalysis> {
   const { sources, problems } = await expandInputs(inputs);
   const unreadable = problems[0];
   if (unreadable) return { ok: false, reason: `${unreadable.input}: ${unreadable.message}` };
   // No forced full collections between phases: they cost a third of a typical (small) host's
   // time (measured on the generated fleet); a worker's heap cap bounds a big host instead.
-  const report = await analyzeHost(sources, { collectGarbage: false });
+  const report = await analyzeHost(sources, { collectGarbage: false, ...(whatIf ? { whatIf } : {}) });
   if (report.inputs.length === 0) return { ok: false, reason: "no input files" };
   if (report.inputs.every((i) => i.format === null)) return { ok: false, reason: "none of the inputs is a capture natlens reads" };
   return { ok: true, report, skipped: report.inputs.some((i) => i.skipped > 0) };

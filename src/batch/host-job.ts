@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { OutputError } from "../io.js";
 import { analyzeHostInputs, PER_HOST_FILE, writeHostReport, type PerHostFormat, type Report } from "./analyze-host.js";
+import type { WhatIfChange } from "../api.js";
 import { MEMBER_SEP, type HostInput } from "./discover.js";
 import { FLEET_FLOW_COLUMNS, FLEET_SCHEMA, failedHostRow, fleetFlowObject, hostRowOf, type FleetFlow, type HostRow } from "./host-row.js";
 import { atomicFile, FRAGMENT_CSV, FRAGMENT_NDJSON, HOST_RECORD, hostDir, removeLeftovers, writeFileAtomic } from "./files.js";
@@ -21,6 +22,8 @@ export interface HostJob {
   formats: PerHostFormat[];
   /** Keep the outputs of a previous run when they are complete and the input is unchanged. */
   resume: boolean;
+  /** `--what-if`: the change every host is asked about (null: none). */
+  whatIf: WhatIfChange | null;
 }
 
 export interface HostOutcome {
@@ -39,6 +42,8 @@ export interface HostRecord {
   /** How the input looked when analysed: `size+mtime:` then a SHA-256 over every file's relative path, size and mtime. */
   fingerprint: string;
   formats: PerHostFormat[];
+  /** The --what-if the outputs were made with (absent in records of runs without one). */
+  whatIf?: WhatIfChange | null;
   row: HostRow;
 }
 
@@ -87,6 +92,7 @@ function completeRecord(job: HostJob, dir: string, fingerprint: string): HostRec
   if (rec.schema !== FLEET_SCHEMA || rec.natlens !== VERSION || rec.fingerprint !== fingerprint) return null;
   if (rec.host?.id !== job.host.id || rec.host.input !== job.host.input || rec.row?.status === "failed") return null;
   if (!job.formats.every((f) => rec.formats.includes(f))) return null;
+  if ((rec.whatIf ?? null) !== job.whatIf) return null;
   for (const f of outputsOf(job.formats, true)) {
     try {
       statSync(path.join(dir, f));
@@ -147,7 +153,7 @@ export async function runHostJob(job: HostJob): Promise<HostOutcome> {
   }
   let row: HostRow;
   try {
-    const analysis = await analyzeHostInputs([host.input]);
+    const analysis = await analyzeHostInputs([host.input], job.whatIf);
     if (!analysis.ok) row = failedHostRow(base, analysis.reason);
     else {
       for (const format of outputsOf(job.formats, false).map((f) => (Object.keys(PER_HOST_FILE) as PerHostFormat[]).find((k) => PER_HOST_FILE[k] === f)!)) {
@@ -176,7 +182,7 @@ export async function runHostJob(job: HostJob): Promise<HostOutcome> {
     row = failedHostRow(base, `internal error: ${reasonOf(err)}`);
   }
   row.seconds = seconds(t0);
-  const record: HostRecord = { schema: FLEET_SCHEMA, natlens: VERSION, host, fingerprint, formats: job.formats, row };
+  const record: HostRecord = { schema: FLEET_SCHEMA, natlens: VERSION, host, fingerprint, formats: job.formats, whatIf: job.whatIf, row };
   try {
     writeFileAtomic(path.join(dir, HOST_RECORD), JSON.stringify(record, null, 2) + "\n");
   } catch (err) {

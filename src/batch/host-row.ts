@@ -48,6 +48,12 @@ export interface HostRow {
   errors: number | null;
   /** The report's findings as `id=count` joined with `;`, ids sorted. */
   findings: string | null;
+  /** `batch --what-if`: the change asked about and the host's verdict (`safe`, `breaks`, `unknown`, `no-change`); null without --what-if. */
+  what_if_change: string | null;
+  what_if_verdict: string | null;
+  /** Flows that work today and would break, and those by cause (`cause=n` joined with `;`). */
+  what_if_breaks: number | null;
+  what_if_causes: string | null;
   /** Wall time spent on this host. The only column that differs between identical runs. */
   seconds: number;
 }
@@ -72,6 +78,10 @@ export const HOST_COLUMNS: readonly Column<HostRow>[] = [
   { name: "warnings", get: (r) => r.warnings },
   { name: "errors", get: (r) => r.errors },
   { name: "findings", get: (r) => r.findings },
+  { name: "what_if_change", get: (r) => r.what_if_change },
+  { name: "what_if_verdict", get: (r) => r.what_if_verdict },
+  { name: "what_if_breaks", get: (r) => r.what_if_breaks },
+  { name: "what_if_causes", get: (r) => r.what_if_causes },
   { name: "seconds", get: (r) => r.seconds },
 ];
 
@@ -130,6 +140,10 @@ export function hostRowOf(base: { host_id: string; input: string; seconds: numbe
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .map(([id, n]) => `${id}=${n}`)
       .join(";"),
+    what_if_change: report.whatIf?.change ?? null,
+    what_if_verdict: report.whatIf?.verdict ?? null,
+    what_if_breaks: report.whatIf ? report.whatIf.breaks.reduce((n, b) => n + b.flows.length, 0) : null,
+    what_if_causes: report.whatIf ? report.whatIf.breaks.map((b) => `${b.cause}=${b.flows.length}`).join(";") : null,
     seconds: base.seconds,
   };
 }
@@ -156,6 +170,10 @@ export function failedHostRow(base: { host_id: string; input: string; seconds: n
     warnings: null,
     errors: null,
     findings: null,
+    what_if_change: null,
+    what_if_verdict: null,
+    what_if_breaks: null,
+    what_if_causes: null,
     seconds: base.seconds,
   };
 }

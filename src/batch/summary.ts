@@ -16,8 +16,8 @@ const FINDING_TITLES: Record<string, { title: string; unit: string }> = {
   "missing-evidence": { title: "the capture lacks evidence natlens needs [missing-evidence]", unit: "gap" },
 };
 
-/** Findings left out of the ranking because another line says it better. */
-const COVERED = new Set(["userland-proxy"]);
+/** Findings left out of the ranking because another line says it better (the what-if has its own section). */
+const COVERED = new Set(["userland-proxy", "what-if"]);
 
 export interface FleetLine {
   title: string;
@@ -101,6 +101,7 @@ export function renderSummary(rows: readonly HostRow[]): string {
     out += `  ${plural(f.hosts.length, "host")}${f.count !== null ? `, ${plural(f.count, f.unit)}` : ""}: ${f.title} (${f.hosts.length > 1 ? "e.g. " : ""}${f.hosts.slice(0, EXAMPLES).join(", ")}${more})\n`;
   }
   out += `\nflows by path over the fleet: ${FLEET_PATHS.map((p) => `${p} ${c.byPath[p]}`).join(", ")}\n`;
+  out += whatIfSection(rows);
   const failed = rows.filter((r) => r.status === "failed");
   if (failed.length) {
     out += `\nfailed hosts\n`;
@@ -110,6 +111,27 @@ export function renderSummary(rows: readonly HostRow[]): string {
   if (partial.length) {
     out += `\npartial hosts\n`;
     for (const r of partial) out += `  ${r.host_id} (${r.input}): ${r.error ?? "some lines were skipped"}\n`;
+  }
+  return out;
+}
+
+/** `batch --what-if`: which hosts can make the change (for userland-proxy=false: which hosts can drop docker-proxy). */
+function whatIfSection(rows: readonly HostRow[]): string {
+  const asked = rows.filter((r) => r.what_if_verdict !== null);
+  if (asked.length === 0) return "";
+  let out = "";
+  for (const change of [...new Set(asked.map((r) => r.what_if_change!))].sort()) {
+    const of = (v: string) => asked.filter((r) => r.what_if_change === change && r.what_if_verdict === v).map((r) => r.host_id);
+    out += `\nwhat if ${change}, by host\n`;
+    const list = (ids: string[]) => `${ids.slice(0, 10).join(", ")}${ids.length > 10 ? ", ..." : ""}`;
+    const safe = of("safe");
+    const same = of("no-change");
+    const unknown = of("unknown");
+    const breaks = asked.filter((r) => r.what_if_change === change && r.what_if_verdict === "breaks");
+    if (safe.length) out += `  safe: ${plural(safe.length, "host")} (${list(safe)})\n`;
+    if (breaks.length) out += `  flows would break: ${plural(breaks.length, "host")} (${breaks.slice(0, 10).map((r) => `${r.host_id}: ${r.what_if_causes}`).join("; ")}${breaks.length > 10 ? "; ..." : ""})\n`;
+    if (unknown.length) out += `  cannot tell: ${plural(unknown.length, "host")} (${list(unknown)})\n`;
+    if (same.length) out += `  already so: ${plural(same.length, "host")} (${list(same)})\n`;
   }
   return out;
 }

@@ -14,6 +14,7 @@ import { hostDir, removeLeftovers, RUN_RECORD } from "../batch/files.js";
 import type { HostJob } from "../batch/host-job.js";
 import type { HostRow } from "../batch/host-row.js";
 import { runPool } from "../batch/pool.js";
+import { parseWhatIf } from "../api.js";
 import { ProgressLine } from "../batch/progress.js";
 import { sortRows, writeFleetTables } from "../batch/tables.js";
 import { VERSION } from "../main.js";
@@ -28,6 +29,8 @@ export interface BatchArgs {
   shard?: string | undefined;
   failFast: boolean;
   quiet: boolean;
+  /** `--what-if userland-proxy=false|true`: each host's verdict in the hosts table and the summary. */
+  whatIf?: string | undefined;
 }
 
 /** Heap limit of one worker thread, MB. */
@@ -60,6 +63,8 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
   const jobs = args.jobs ?? availableParallelism();
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${args.jobs} is not a positive whole number`);
   const shard = args.shard === undefined ? null : parseShard(args.shard);
+  const whatIf = args.whatIf === undefined ? null : parseWhatIf(args.whatIf);
+  if (args.whatIf !== undefined && whatIf === null) throw new UsageError(`--what-if ${JSON.stringify(args.whatIf)} is not a change natlens can predict`, "use --what-if userland-proxy=false (or =true)");
   if (typeof shard === "string") throw new UsageError(shard, "e.g. --shard 3/8 takes the third of eight shares");
 
   const found = await discoverHosts(args.inputs, args.out);
@@ -78,7 +83,7 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
     return ExitCode.Usage;
   }
 
-  const work: HostJob[] = hosts.map((host) => ({ host, outDir: args.out, formats, resume: args.resume }));
+  const work: HostJob[] = hosts.map((host) => ({ host, outDir: args.out, formats, resume: args.resume, whatIf }));
   const rows: HostRow[] = [];
   let failed = 0;
   let kept = 0;

@@ -112,6 +112,9 @@ export function writeFleetIndex(rows: readonly HostRow[], write: (text: string) 
       w(`<dt>status</dt><dd>${count((r) => r.status === "ok")} ok, ${count((r) => r.status === "partial")} partial, ${count((r) => r.status === "failed")} failed</dd>`);
       w(`<dt>userland-proxy</dt><dd>${count((r) => r.userland_proxy === "on")} on, ${count((r) => r.userland_proxy === "off")} off, ${count((r) => r.userland_proxy === "unknown" || r.userland_proxy === null)} unknown</dd>`);
       w(`<dt>flows</dt><dd>${sum("flows")}; containers see the gateway, not the client, for ${sum("flows_sees_gateway")}</dd>`);
+      const asked = rows.filter((r) => r.what_if_verdict !== null);
+      const changes = [...new Set(asked.map((r) => r.what_if_change))];
+      if (asked.length) w(`<dt>${esc(`what if ${changes.join(", ")}`)}</dt><dd>${count((r) => r.what_if_verdict === "safe")} safe, ${count((r) => r.what_if_verdict === "breaks")} with flows that would break, ${count((r) => r.what_if_verdict === "unknown")} cannot tell, ${count((r) => r.what_if_verdict === "no-change")} already so</dd>`);
       w(`<dt>warnings</dt><dd>${sum("warnings")}</dd></dl></header>\n`);
       w(`<section id="chart"><h2>Paths per host</h2><div class="fig">${fleetChart(rows)}</div></section>\n`);
       w(`<section id="hosts"><h2>Hosts</h2><div class="controls">`);
@@ -125,14 +128,15 @@ export function writeFleetIndex(rows: readonly HostRow[], write: (text: string) 
       filter("status", "data-status", rows.map((r) => r.status), "every status");
       filter("userland-proxy", "data-userland-proxy", rows.map((r) => r.userland_proxy ?? "unknown"), "any mode");
       filter("firewall", "data-firewall", rows.map((r) => r.firewall_backend ?? "unknown"), "any backend");
+      if (asked.length) filter("what if", "data-what-if-verdict", asked.map((r) => r.what_if_verdict!), "any verdict");
       w(`<label>text<input id="nl-q" type="search" placeholder="host, finding, error…"></label><span id="nl-status" role="status">${rows.length} hosts</span></div>`);
-      const cols = ["host", "hostname", "status", "userland-proxy", "firewall", "Docker", "containers", "flows", "paths", "gateway-hidden clients", "warnings", "findings"];
+      const cols = ["host", "hostname", "status", "userland-proxy", "firewall", "Docker", "containers", "flows", "paths", "gateway-hidden clients", "warnings", "findings", ...(asked.length ? [`what if ${changes.join(", ")}`] : [])];
       w(`<table class="flows hosts"><thead><tr>${cols.map((c, i) => `<th data-col="${i}"><button type="button">${c}</button></th>`).join("")}</tr></thead><tbody>\n`);
       rows.forEach((r, n) => {
         const num = (v: number | null) => `<td data-s="${v ?? -1}">${v ?? ""}</td>`;
         const link = opts.hasReport(r) ? `<a class="report" href="${esc(reportHref(r.host_id))}">${esc(r.host_id)}</a>` : esc(r.host_id);
         w(
-          `<tr class="host ${r.status}" data-n="${n}" data-host-id="${esc(r.host_id)}" data-status="${r.status}" data-userland-proxy="${esc(r.userland_proxy ?? "unknown")}" data-firewall="${esc(r.firewall_backend ?? "unknown")}">` +
+          `<tr class="host ${r.status}" data-n="${n}" data-host-id="${esc(r.host_id)}" data-status="${r.status}" data-userland-proxy="${esc(r.userland_proxy ?? "unknown")}" data-firewall="${esc(r.firewall_backend ?? "unknown")}"${r.what_if_verdict !== null ? ` data-what-if-verdict="${esc(r.what_if_verdict)}"` : ""}>` +
             `<td>${link}</td><td>${esc(r.hostname ?? "")}</td>` +
             `<td class="wrap">${r.status}${r.error ? `<div class="mute">${esc(r.error)}</div>` : ""}</td>` +
             `<td>${esc(r.userland_proxy ?? "")}</td><td>${esc(r.firewall_backend ?? "")}</td><td>${esc(r.docker_version ?? "")}</td>` +
@@ -141,7 +145,9 @@ export function writeFleetIndex(rows: readonly HostRow[], write: (text: string) 
             `<td data-s="${r.flows ? ((r.flows_docker_proxy ?? 0) / r.flows).toFixed(4) : -1}">${pathBar(r, 140, 12)}</td>` +
             num(r.flows_sees_gateway) +
             num(r.warnings) +
-            `<td class="wrap mono">${esc((r.findings ?? "").split(";").join(" "))}</td></tr>\n`,
+            `<td class="wrap mono">${esc((r.findings ?? "").split(";").join(" "))}</td>` +
+            (asked.length ? `<td class="wrap">${esc(r.what_if_verdict ?? "")}${r.what_if_causes ? `<div class="mute mono">${esc(r.what_if_causes.split(";").join(" "))}</div>` : ""}</td>` : "") +
+            `</tr>\n`,
         );
       });
       w(`</tbody></table></section>\n<footer class="mute"><p>natlens fleet page · links open each host's report.html; this page makes no network request</p></footer>\n`);
