@@ -9,6 +9,7 @@
 #   lab-proxy       Debian docker.io 20.10, --userland-proxy=true
 #   lab-noproxy     Debian docker.io 20.10, --userland-proxy=false
 #   lab-ipv6        20.10, proxy on, --experimental --ipv6 --ip6tables --fixed-cidr-v6
+#   lab-ipv6-noproxy  the same with --userland-proxy=false (lab-ipv6's twin for --what-if)
 #   lab-proxy-sos   as lab-proxy, but the capture is laid out as a sosreport names files
 #   lab28-proxy     Debian sid docker.io 28.5.2 (unpacked in /opt/natlens-sid), proxy on
 #   lab28-noproxy   28.5.2, proxy off
@@ -30,6 +31,9 @@
 # 198.51.100.10, 2001:db8:1::10).  The machine's own netns and firewall are not
 # touched.  dockerd runs with its own data-root/exec-root/socket/pidfile and is
 # stopped by its pid.  Requires root and the packages named in samples/README.md.
+# NATLENS_LAB_NS, NATLENS_LAB_EXT (namespace names), NATLENS_LAB_RUN, NATLENS_LAB_DATA
+# (directories) and NATLENS_LAB_VETH (veth name prefix) rename what the lab creates, so two
+# labs on one machine never meet; the lab host is called natlens-lab either way.
 
 set -u
 LC_ALL=C
@@ -38,11 +42,12 @@ export LC_ALL
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 SAMPLES="$REPO/samples"
-LAB=/run/natlens-lab
-DATA=/var/lib/natlens-lab
+LAB=${NATLENS_LAB_RUN:-/run/natlens-lab}
+DATA=${NATLENS_LAB_DATA:-/var/lib/natlens-lab}
 SOCK="unix://$LAB/docker.sock"
-NS=natlens-lab
-EXT=natlens-ext
+NS=${NATLENS_LAB_NS:-natlens-lab}
+EXT=${NATLENS_LAB_EXT:-natlens-ext}
+VETH=${NATLENS_LAB_VETH:-nl}
 SID=${NATLENS_SID_ROOT:-/opt/natlens-sid/root}
 IMG=natlens/echo:lab
 LOGS=/tmp/natlens-lab-logs
@@ -139,18 +144,18 @@ build_image() {
 setup_netns() {
   ip netns add "$NS" || die "ip netns add $NS"
   ip netns add "$EXT" || die "ip netns add $EXT"
-  ip link add nl-host type veth peer name nl-ext || die "veth"
-  ip link set nl-host netns "$NS"
-  ip link set nl-ext netns "$EXT"
+  ip link add "$VETH-host" type veth peer name "$VETH-ext" || die "veth"
+  ip link set "$VETH-host" netns "$NS"
+  ip link set "$VETH-ext" netns "$EXT"
   inlab ip link set lo up
-  inlab ip link set nl-host name eth0
+  inlab ip link set "$VETH-host" name eth0
   inlab ip addr add 198.51.100.1/24 dev eth0
   [ "$EXTRA" = 1 ] && inlab ip addr add 198.51.100.2/24 dev eth0
   inlab ip -6 addr add 2001:db8:1::1/64 dev eth0 nodad
   inlab ip link set eth0 up
   inlab sysctl -qw net.ipv4.ip_forward=1
   ip netns exec "$EXT" ip link set lo up
-  ip netns exec "$EXT" ip link set nl-ext name eth0
+  ip netns exec "$EXT" ip link set "$VETH-ext" name eth0
   ip netns exec "$EXT" ip addr add 198.51.100.10/24 dev eth0
   ip netns exec "$EXT" ip -6 addr add 2001:db8:1::10/64 dev eth0 nodad
   ip netns exec "$EXT" ip link set eth0 up
@@ -282,14 +287,14 @@ EOF
 
 flows_v6() {
 cat <<'EOF'
-ext-to-web         tcp external  -    40001 198.51.100.1  8080 web 80   1  dnat,0,198.51.100.10   -
-host-lo-to-web     tcp host      -    40011 127.0.0.1     8080 web 80   2  docker-proxy,0,@gwweb4 -
-ext6-to-web        tcp external  -    40031 2001:db8:1::1 8080 web 80   8  dnat,0,2001:db8:1::10  -
-ext6-to-api        tcp external  -    40032 2001:db8:1::1 5000 api 5000 8  docker-proxy,0,@gwapi4 -
-host-lo6-to-web    tcp host      -    40033 ::1           8080 web 80   3  docker-proxy,0,@gwweb6 -
-host-ip6-to-web    tcp host      -    40034 2001:db8:1::1 8080 web 80   4  dnat,0,2001:db8:1::1   -
-cli-to-web6        tcp container cli  41031 2001:db8:1::1 8080 web 80   5  docker-proxy,0,@gwweb6 -
-cli-to-web-direct6 tcp container cli  41032 @web6         80   web 80   9  direct,0,@cli6         -
+ext-to-web         tcp external  -    40001 198.51.100.1  8080 web 80   1  dnat,0,198.51.100.10   dnat,0,198.51.100.10
+host-lo-to-web     tcp host      -    40011 127.0.0.1     8080 web 80   2  docker-proxy,0,@gwweb4 dnat,1,@gwweb4
+ext6-to-web        tcp external  -    40031 2001:db8:1::1 8080 web 80   8  dnat,0,2001:db8:1::10  dnat,0,2001:db8:1::10
+ext6-to-api        tcp external  -    40032 2001:db8:1::1 5000 api 5000 8  docker-proxy,0,@gwapi4 failed,0,-
+host-lo6-to-web    tcp host      -    40033 ::1           8080 web 80   3  docker-proxy,0,@gwweb6 failed,0,-
+host-ip6-to-web    tcp host      -    40034 2001:db8:1::1 8080 web 80   4  dnat,0,2001:db8:1::1   dnat,1,@gwweb6
+cli-to-web6        tcp container cli  41031 2001:db8:1::1 8080 web 80   5  docker-proxy,0,@gwweb6 dnat,0,@cli6
+cli-to-web-direct6 tcp container cli  41032 @web6         80   web 80   9  direct,0,@cli6         direct,0,@cli6
 EOF
 }
 
@@ -509,6 +514,7 @@ run_scenario() {
     lab-proxy)     VER=20; PROXY=true ;;
     lab-noproxy)   VER=20; PROXY=false ;;
     lab-ipv6)      VER=20; PROXY=true; V6=1 ;;
+    lab-ipv6-noproxy) VER=20; PROXY=false; V6=1 ;;
     lab-proxy-sos) VER=20; PROXY=true; SOS=1 ;;
     lab28-proxy)   VER=28; PROXY=true ;;
     lab28-noproxy) VER=28; PROXY=false ;;
@@ -582,5 +588,5 @@ case "${1:-}" in
   all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy \
                lab-noiptables lab-noiptables-bare lab-nohairpin lab-extra lab-extra-noproxy; do run_scenario "$s"; done ;;
   lab-*|lab28-*) run_scenario "$1" ;;
-  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-proxy-sos|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|all|teardown>" >&2; exit 2 ;;
+  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-ipv6-noproxy|lab-proxy-sos|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|all|teardown>" >&2; exit 2 ;;
 esac

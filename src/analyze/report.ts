@@ -142,6 +142,6 @@ function modelToReport(b: Bundle, release: boolean, gc: boolean, whatIf: Change 
   // the what-if stage (src/whatif/): each flow's fate with the daemon changed, then the host verdict
   if (whatIf) flows = predictFlows(m, flows, whatIf);
   const report = buildReport(m, flows, runFindings(m, flows));
-  if (whatIf) report.whatIf = hostVerdict(flows, whatIf, m.userlandProxy.value);
+  if (whatIf) report.whatIf = hostVerdict(flows, whatIf, m);
   return report;
 }

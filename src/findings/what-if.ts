@@ -13,7 +13,7 @@ export const meta = {
 export const check: FindingModule["check"] = (m, flows) => {
   const first = flows.find((f) => f.whatIf)?.whatIf;
   if (!first) return [];
-  const v = hostVerdict(flows, first.change, m.userlandProxy.value);
+  const v = hostVerdict(flows, first.change, m);
   const groups = [
     ...v.breaks.map((b) => `${b.title}: ${b.flows.map((x) => x.label).join(", ")}`),
     ...v.unknown.map((u) => `cannot tell, depends on ${u.assumption}: ${u.flows.map((x) => x.label).join(", ")}`),

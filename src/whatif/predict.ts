@@ -207,7 +207,15 @@ class Predictor {
       else if (drop?.table === "routing" && chain === "hairpin") cause = "hairpin";
       else if (/ISOLATION|INTERNAL/.test(chain) || (drop?.rule && t.outIface !== null && packet.inIface !== null && packet.inIface !== t.outIface)) cause = "isolation";
       if (drop?.rule) evidence.push(ruleEv(drop.rule, first ? "the rule that would drop it" : "the rule that would drop the reply"));
-      const by = drop ? (drop.rule ? `${drop.table} ${drop.chain} rule ${where(drop.rule)} \`${drop.rule.text}\`` : drop.table === "routing" ? `the kernel (${drop.chain})` : `the policy of ${drop.table} ${drop.chain}`) : "the rules";
+      const by = drop
+        ? drop.rule
+          ? `${drop.table} ${drop.chain} rule ${where(drop.rule)} \`${drop.rule.text}\``
+          : cause === "ipv6-loopback"
+            ? "the kernel: IPv6 has no route_localnet, so a connection from [::1] never completes to a container (the SYN may leave masqueraded, but the reply, turned back to ::1, is dropped on the bridge; lab-ipv6-noproxy shows such a client stuck in SYN_SENT)"
+            : drop.table === "routing"
+              ? `the kernel (${drop.chain})`
+              : `the policy of ${drop.table} ${drop.chain}`
+        : "the rules";
       evidence.push(...this.hostNotes.evidence);
       return { ...base, outcome: "breaks", cause, path: "none", clientSeen: null, why: `${chg}, ${lead} would be ${dnatText} and then ${first ? "" : "its reply "}${t.verdict === "reject" ? "rejected" : "dropped"} by ${by}: the connection ${t.verdict === "reject" ? "is refused" : "hangs"}${assumedText}${notes}`, evidence };
     }

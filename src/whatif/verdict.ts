@@ -4,6 +4,8 @@
  * N flows would break (grouped by cause), or cannot tell (missing: ...).
  */
 import type { Flow } from "../analyze/flow-types.js";
+import type { HostModel } from "../analyze/model.js";
+import { listenersAtRisk, type AtRisk } from "./risk.js";
 import { endpoint } from "../net/index.js";
 import type { Change } from "./derive.js";
 import { CAUSE_TEXT, type BreakCause } from "./predict.js";
@@ -29,6 +31,8 @@ export interface HostWhatIf {
   wouldWork: WhatIfFlowRef[];
   /** What the bundle lacks to tell (the missing of the unknown groups), deduplicated. */
   missing: string[];
+  /** Published ports docker-proxy serves today for clients the capture did not hold and no NAT rule would carry (risk.ts). */
+  atRisk: AtRisk[];
   counts: { works: number; breaks: number; unknown: number };
 }
 
@@ -38,7 +42,9 @@ function label(f: Flow): string {
   return `${f.proto} ${who} -> ${to ? endpoint(to.ip, to.port) : "?"}${f.container ? ` (${f.container.name})` : ""}`;
 }
 
-export function hostVerdict(flows: readonly Flow[], change: Change, current: "on" | "off" | "unknown"): HostWhatIf {
+export function hostVerdict(flows: readonly Flow[], change: Change, m: HostModel): HostWhatIf {
+  const current = m.userlandProxy.value;
+  const atRisk = listenersAtRisk(m, flows, change);
   const breaks = new Map<BreakCause, WhatIfFlowRef[]>();
   const unknown = new Map<string, { missing: string | null; flows: WhatIfFlowRef[] }>();
   const wouldWork: WhatIfFlowRef[] = [];
@@ -80,7 +86,8 @@ export function hostVerdict(flows: readonly Flow[], change: Change, current: "on
     text = `cannot tell (missing: ${missing.join(", ")})${served}`;
   } else {
     verdict = "safe";
-    text = `safe to ${name}: every flow that works today would still work${served}`;
+    text = `safe to ${name} for the flows in the capture: every one that works today would still work${served}`;
   }
-  return { change, verdict, text, breaks: breakList, unknown: unknownList, wouldWork, missing, counts };
+  if (atRisk.length && verdict !== "no-change") text += `; beyond the capture: ${atRisk.map((a) => `${a.listener}${a.container ? ` (${a.container})` : ""}: ${a.why}`).join("; ")}`;
+  return { change, verdict, text, breaks: breakList, unknown: unknownList, wouldWork, missing, atRisk, counts };
 }
