@@ -211,7 +211,7 @@ positive("what-if", "lab-proxy with --what-if userland-proxy=false: the [::1] an
   const { model, flows } = await stages("lab-proxy");
   const hits = only(check(model, predictFlows(model, flows, "userland-proxy=false")), "what-if");
   assert.equal(hits.length, 1);
-  assert.match(hits[0]!.message, /^what if userland-proxy=false: 3 flows would break \(IPv6 loopback: 1, isolation: 2\)\. IPv6 loopback: tcp host ::1 -> \[::1\]:8080 \(web\); isolation: /);
+  assert.match(hits[0]!.message, /^what if userland-proxy=false: 3 flows would break \(IPv6 loopback: 1, isolation: 2\); beyond the capture: \[::\]:5000\/tcp \(api\): .*\. IPv6 loopback: tcp host ::1 -> \[::1\]:8080 \(web\); isolation: /);
   assert.ok(hits[0]!.evidence.some((e) => e.note === "the rule that would drop it"), JSON.stringify(hits[0]!.evidence));
 });
 negative("what-if", "lab-proxy without --what-if: no flow carries a what-if", () => stages("lab-proxy"));

@@ -32,7 +32,8 @@ export class AttributionCore {
 
   protected newFlow(partial: Partial<AttributedFlow> & Pick<AttributedFlow, "proto" | "state" | "client">): AttributedFlow {
     const f: AttributedFlow = {
-      outcome: OPEN_STATES.has(partial.state) || partial.state === "ASSURED" || partial.state === "UNCONN" ? "open" : partial.state === "TIME_WAIT" ? "closed" : "failed",
+      // SYN_RECV: the handshake never completed (a half-open server socket, or a conntrack entry whose final ACK never came)
+      outcome: (OPEN_STATES.has(partial.state) && partial.state !== "SYN_RECV") || partial.state === "ASSURED" || partial.state === "UNCONN" ? "open" : partial.state === "TIME_WAIT" ? "closed" : "failed",
       path: "unknown",
       pathDetail: "unknown",
       snat: null,

@@ -134,8 +134,8 @@ export class Attributor extends ServerPasses {
         container: { name: target.container.name, ip: ct.reply.src, port: ct.reply.sport },
         containerSees: ep(ct.reply.dst, ct.reply.dport),
       });
-      // a TCP entry still in the handshake (UNREPLIED, or SYN_SENT/SYN_RECV: the final ACK never came) is no connection
-      if (ct.proto === "tcp" && (ct.flags.includes("UNREPLIED") || ct.state === "SYN_SENT" || ct.state === "SYN_RECV")) f.outcome = "failed";
+      // a TCP entry still in the handshake (UNREPLIED, or SYN_SENT: no answer yet) is no connection
+      if (ct.proto === "tcp" && (ct.flags.includes("UNREPLIED") || ct.state === "SYN_SENT")) f.outcome = "failed";
       this.use(f, ct, "conntrack entry");
       if (dnat) {
         f.path = "dnat";
