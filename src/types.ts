@@ -220,6 +220,11 @@ export interface RuleRecord {
   backend?: "legacy" | "nf_tables";
   /** nft: elements of the named sets the rule refers to (`@name`), by name, when the set was listed before the rule. */
   sets?: Record<string, string[]>;
+  /**
+   * Never in a parsed record: set on the jumps the rule engine assumes for a
+   * partial dump (src/engine/unreached.ts), saying why (`no base chain in the dump`).
+   */
+  assumed?: string;
 }
 
 export interface ChainRecord {

@@ -33,6 +33,9 @@ const TRACES: { name: string; argv: string[] }[] = [
   { name: "lab-proxy-loopback", argv: ["samples/lab-proxy/commands/iptables-save_-c", "--addrs", "samples/lab-proxy/commands/ip_-o_addr", "--src", "127.0.0.1:40010", "--dst", "127.0.0.1:8080", "--local"] },
   { name: "lab28-noproxy-cross-bridge", argv: ["samples/lab28-noproxy/commands/iptables-save_-c", "samples/lab28-noproxy/docker/docker_network_inspect", "--addrs", "samples/lab28-noproxy/commands/ip_-o_addr", "--src", "172.17.0.4:41003", "--dst", "198.51.100.1:5000", "--in", "docker0"] },
   { name: "lab28-noproxy-loopback-nft", argv: ["samples/lab28-noproxy/commands/nft_list_ruleset", "--addrs", "samples/lab28-noproxy/commands/ip_-o_addr", "--src", "127.0.0.1:40010", "--dst", "127.0.0.1:8080", "--local"] },
+  // partial dumps (issue 17): the jump into the chain is assumed and printed as such, not as a rule of the input
+  { name: "partial-iptables-list-docker-fragment", argv: ["test/fixtures/iptables-list/pasted-header-first-fragment-of-docker-chain.txt", "--addrs", "samples/lab-proxy/commands/ip_-o_addr", "--src", "198.51.100.10:40002", "--dst", "198.51.100.1:8080", "--in", "eth0"] },
+  { name: "partial-nft-docker-chain", argv: ["test/fixtures/nft/handwritten-partial-nat-docker-chain-only.txt", "--addrs", "samples/lab28-noproxy/commands/ip_-o_addr", "--src", "198.51.100.10:40002", "--dst", "198.51.100.1:5000", "--in", "eth0"] },
   { name: "lab-ipv6-external-v6", argv: ["samples/lab-ipv6/commands/ip6tables-save_-c", "--addrs", "samples/lab-ipv6/commands/ip_-o_addr", "--src", "[2001:db8:1::10]:40020", "--dst", "[2001:db8:1::1]:8080", "--in", "eth0"] },
 ];
 

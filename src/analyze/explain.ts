@@ -47,9 +47,9 @@ export class Explainer {
       if (r.target === "DNAT" && r.matches.dport) (this.dnatWithDport.get(r.family) ?? this.dnatWithDport.set(r.family, []).get(r.family)!).push(r);
     }
     // a dump of one chain (`iptables -t nat -S DOCKER`): entered as Docker enters it, said in each answer
-    const reach = reachUnreachedChains(rules);
+    const reach = reachUnreachedChains(rules, chains);
     this.assumed = reach.assumed.length ? ` (assumed: ${reach.assumed.join("; ")})` : "";
-    this.ruleset = rules.length ? new RuleSet(reach.rules, chains, { coverage: m.tableCoverage }) : null;
+    this.ruleset = rules.length ? new RuleSet(reach.rules, reach.chains, { coverage: m.tableCoverage }) : null;
     this.traceCache = rules.some((r) => r.matches.sport) ? null : new Map();
     this.facts = m.engineFacts;
   }

@@ -146,9 +146,9 @@ export async function traceRules(sources: readonly ByteSource[], spec: TraceSpec
 
   const packet: Packet = { family, proto, src: src.addr, sport: src.port, dst: dst.addr, dport: dst.port, inIface };
   // a dump of one chain (`iptables -t nat -S DOCKER`): enter it as Docker does, and say so
-  const reach = reachUnreachedChains(rules);
+  const reach = reachUnreachedChains(rules, chains);
   assumed.push(...reach.assumed);
   const coverage = tableCoverage(dumps, allChains, allRules);
-  const result = new RuleSet(reach.rules, chains, { coverage }).trace(packet, facts);
+  const result = new RuleSet(reach.rules, reach.chains, { coverage }).trace(packet, facts);
   return { packet, assumed, notes, result, errors };
 }

@@ -33,5 +33,8 @@ pasted terminal text: any of the above copied from a shell, with its prompts and
   shown)) are skipped as info (I_ELISION, I_POSTER_NOTE). Line numbers stay those of the paste.
   ps rows without their header (ps aux | grep docker-proxy, ps -ef, ps ax, BusyBox ps) are read by
   their shape; iptables -L rows without a Chain line go to the chain -L names, else "(unknown)",
-  and rows missing columns are read by their shape when only one reading fits.
+  and rows missing columns are read by their shape when only one reading fits; an nft chain
+  pasted without its table line goes to table ip "(unknown)" (W_NFT_NO_TABLE). Partial rule dumps
+  (iptables -t nat -S DOCKER alone, an nft DNAT chain without its base chains): the chain is
+  entered as Docker enters it, and trace and analyze say the answer rests on that assumption.
 `;

@@ -104,7 +104,9 @@ export function formatTrace(packet: Packet, r: EngineTraceResult, notes: string[
   const w1 = Math.max(0, ...r.steps.map((s) => `${tableLabel(s)} ${s.chain}`.length));
   for (const s of r.steps) {
     const head = v(`${tableLabel(s)} ${s.chain}`.padEnd(w1));
-    if (s.rule) {
+    if (s.rule?.assumed !== undefined) {
+      lines.push(`  ${head}  ${c.yellow(`assumed: jump ${s.rule.target} (${s.rule.assumed})`)}`);
+    } else if (s.rule) {
       lines.push(`  ${head}  rule ${s.rule.position} ${c.dim(`(${s.rule.source.file}:${s.rule.source.line})`)}  ${ruleText(s.rule)}  → ${v(s.action)}`);
     } else {
       lines.push(`  ${head}  ${c.dim("→")} ${v(s.action)}`);
@@ -115,7 +117,8 @@ export function formatTrace(packet: Packet, r: EngineTraceResult, notes: string[
     const w2 = Math.max(0, ...r.reply.steps.map((s) => `${tableLabel(s)} ${s.chain}`.length));
     for (const s of r.reply.steps) {
       const head = v(`${tableLabel(s)} ${s.chain}`.padEnd(w2));
-      if (s.rule) lines.push(`    ${head}  rule ${s.rule.position} ${c.dim(`(${s.rule.source.file}:${s.rule.source.line})`)}  ${ruleText(s.rule)}  → ${v(s.action)}`);
+      if (s.rule?.assumed !== undefined) lines.push(`    ${head}  ${c.yellow(`assumed: jump ${s.rule.target} (${s.rule.assumed})`)}`);
+      else if (s.rule) lines.push(`    ${head}  rule ${s.rule.position} ${c.dim(`(${s.rule.source.file}:${s.rule.source.line})`)}  ${ruleText(s.rule)}  → ${v(s.action)}`);
       else lines.push(`    ${head}  ${c.dim("→")} ${v(s.action)}`);
     }
   }

@@ -18,7 +18,12 @@ interface Table {
   family: string;
   name: string;
   fam: 4 | 6;
+  /** A chain pasted without its `table` line: read into UNKNOWN_TABLE, which ends where the input or the next table does. */
+  fragment?: true;
 }
+
+/** The table of chains pasted without their `table FAMILY NAME {` line. */
+export const UNKNOWN_TABLE = "(unknown)";
 
 interface Block {
   kind: string;
@@ -80,6 +85,11 @@ export class NftParser implements LineParser {
       this.ctx.ignore(no, "stderr");
       return;
     }
+    if (this.table?.fragment && !this.chain && !this.block && (text.startsWith("table ") || text === "}")) {
+      // the table of a pasted chain ends where a real table starts (or at a stray brace of the cut)
+      this.table = null;
+      if (text === "}") return this.ctx.ignore(no, "fragment brace");
+    }
     if ((this.block || this.table) && (text.startsWith("table ") || (text.startsWith("chain ") && this.block))) {
       const tk = tokenize(stripHandle(text).body);
       if (tk[tk.length - 1] === "{" && (tk[0] === "table" || this.block)) {
@@ -127,6 +137,23 @@ export class NftParser implements LineParser {
       if (tk.length === 3 && tk[2] === "{") {
         // `table NAME {` without a family means ip
         this.table = { family: "ip", name: unquote(tk[1]!), fam: 4 };
+        return;
+      }
+    }
+    if (text.startsWith("chain ")) {
+      const tk = tokenize(stripHandle(text).body);
+      if (tk.length === 3 && tk[2] === "{") {
+        // a chain copied out of a ruleset without its table line
+        this.table = { family: "ip", name: UNKNOWN_TABLE, fam: 4, fragment: true };
+        this.ctx.report(
+          "warning",
+          no,
+          "W_NFT_NO_TABLE",
+          `chain ${unquote(tk[1]!)} outside any table (a fragment of a ruleset): read into table ip "${UNKNOWN_TABLE}"; its table, its family (IPv4 assumed) and the base chains that jump to it are not in the input`,
+          raw,
+          "paste the ruleset from its `table FAMILY NAME {` line, or the whole `nft list ruleset`",
+        );
+        this.tableLine(text, raw, no);
         return;
       }
     }
@@ -366,7 +393,7 @@ export class NftParser implements LineParser {
   end(): void {
     this.flush();
     if (this.chain) this.emitChain();
-    if (this.table || this.block) {
+    if ((this.table && !this.table.fragment) || this.block || this.chain) {
       this.ctx.report("warning", null, "W_NFT_TRUNCATED", `input ends inside ${this.block ? `${this.block.kind} ${this.block.name}` : this.chain ? `chain ${this.chain.name}` : `table ${this.table!.name}`}: the dump looks cut`, undefined, "capture the whole `nft list ruleset` output");
     }
     for (const [code, n] of this.counts) {

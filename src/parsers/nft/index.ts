@@ -37,6 +37,10 @@ const TABLE_RE = /^table (ip|ip6|inet|arp|bridge|netdev) \S+ \{( # handle \d+)?\
 const WARN_RE = /^# Warning: table \S+ \S+ is managed by iptables-nft, do not touch!$/;
 const CHAIN_RE = /^\s+chain \S+ \{( # handle \d+)?\s*$/;
 const HOOK_RE = /^\s+type (filter|nat|route) hook \S+ /;
+/** A chain copied without its table (any indentation), for a pasted fragment. */
+const BARE_CHAIN_RE = /^\s*chain [\w.-]+ \{( # handle \d+)?\s*$/;
+/** Statements only nft rule lines have. */
+const NFT_RULE_RE = /\bcounter packets \d+ bytes \d+\b|\b(dnat|snat)( ip6?)? to \S|\b(jump|goto) \S+\s*$|\b(iifname|oifname) (!= )?"[^"]+"|\bfib daddr type local\b/;
 
 export const nft: FormatParser = {
   id: "nft",
@@ -45,11 +49,15 @@ export const nft: FormatParser = {
   commands: ["nft list ruleset", "nft -a list ruleset", "nft list table ip nat"],
   sniff(head) {
     let score = 0;
+    let bareChain = false;
     for (const l of head) {
       if (TABLE_RE.test(l) || WARN_RE.test(l)) return 0.95;
       if (l.startsWith('{"nftables": [{"metainfo": ')) return 0.9;
       if (CHAIN_RE.test(l)) score = Math.max(score, 0.45);
       else if (HOOK_RE.test(l)) score = Math.max(score, 0.45);
+      if (BARE_CHAIN_RE.test(l)) bareChain = true;
+      // a chain pasted without its table, with nft rule lines in it
+      else if (bareChain && NFT_RULE_RE.test(l)) return 0.75;
     }
     return score;
   },
