@@ -13,11 +13,13 @@
  * Limits: iptables-legacy tables are not in `nft list ruleset`, and the scope
  * of a dump is read from its command (src/input/rule-dump.ts); a dump whose
  * command is not known is taken as its format's default (`iptables-save`
- * prints every table). mangle and security are not tracked: they rarely
+ * prints every table), unless it holds a chain no base chain reaches (a
+ * pasted fragment: unreached.ts fragmentFiles), which shows only its tables. mangle and security are not tracked: they rarely
  * decide a verdict and Docker puts nothing there.
  */
 import type { RuleDump } from "../input/rule-dump.js";
 import type { ChainRecord, RuleRecord } from "../types.js";
+import { fragmentFiles } from "./unreached.js";
 
 export type TableState = "present" | "absent" | "not-captured";
 
@@ -68,8 +70,11 @@ export function tableCoverage(dumps: readonly RuleDump[], chains: readonly Chain
 
   /** Whole-family dumps: family -> the first such dump. */
   const whole = new Map<4 | 6, RuleDump>();
+  // a dump with no command whose chains no base chain reaches is a pasted fragment, not a whole ruleset
+  const fragments = dumps.some((d) => d.command === null && d.tables === "all") ? fragmentFiles(rules as RuleRecord[], chains as ChainRecord[]) : new Set<string>();
   for (const d of dumps) {
     if (d.tables !== "all" || (d.exit !== null && d.exit !== 0)) continue;
+    if (d.command === null && fragments.has(d.file)) continue;
     const fams: (4 | 6)[] = d.family !== null ? [d.family] : d.format === "nft" ? [4, 6] : [...(fileFamilies.get(d.file) ?? [])];
     for (const f of fams) if (!whole.has(f)) whole.set(f, d);
   }

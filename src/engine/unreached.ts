@@ -107,6 +107,18 @@ export function reachUnreachedChains(rules: RuleRecord[], chains: ChainRecord[] 
   };
 }
 
+/**
+ * The files whose rule dumps hold a chain that no base chain reaches (what
+ * reachUnreachedChains enters by assumption): such a dump is a fragment, never
+ * a whole ruleset, whatever its format's default scope (coverage.ts).
+ */
+export function fragmentFiles(rules: RuleRecord[], chains: ChainRecord[]): Set<string> {
+  const r = reachUnreachedChains(rules, chains);
+  const files = new Set<string>();
+  if (r.assumed.length) for (const x of r.rules) if (x.assumed !== undefined) files.add(x.source.file);
+  return files;
+}
+
 function reachXt(rules: RuleRecord[]): { added: RuleRecord[]; assumed: string[] } {
   const byKey = group(rules, (r) => (XT_FORMATS.has(r.format) && BASES[r.table] ? `${r.family}\u0000${r.table}\u0000${r.chain}` : null));
   if (byKey.size === 0) return { added: [], assumed: [] };
