@@ -16,6 +16,7 @@
  * Without one, every parse()/parseSource() call makes its own. Every table is
  * bounded (emptied when full), so one long run cannot grow without limit either.
  */
+import type { Addr } from "./net/addr.js";
 import type { NormalIp } from "./net/ip.js";
 
 export class ParseCaches {
@@ -35,6 +36,24 @@ export class ParseCaches {
     if (!t) this.tables.set(name, (t = new Map()));
     return t as Map<string, V>;
   }
+}
+
+/**
+ * The analysis side's address memos (src/net/addr.ts: parseAddr, parseCidr,
+ * normalizeAddr) for one analysed host or one trace. The same few thousand
+ * address texts come back for every traced packet, rule and flow; the memo
+ * lives as long as the run that made it (analyzeBundle, traceRules make one
+ * and run their synchronous stages inside `withAddrMemo`), so a batch process
+ * keeps nothing of one host's addresses when it moves to the next. Each map
+ * is bounded too (emptied when full, net/addr.ts CACHE_MAX).
+ */
+export class AddrMemo {
+  /** parseAddr results by text. */
+  readonly addrs = new Map<string, Addr | null>();
+  /** parseCidr results by text. */
+  readonly cidrs = new Map<string, [Addr, number] | null>();
+  /** normalizeAddr results by text. */
+  readonly norms = new Map<string, string | null>();
 }
 
 /** Fresh, empty caches for one run (one analysed host, one conversion). */

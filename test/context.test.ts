@@ -50,3 +50,47 @@ test("one set of caches for several sources of a host: the same answers as a fre
   }
   assert.deepEqual(out[0], out[1]);
 });
+
+// ------------------------------------------------------- address memos --
+// The analysis side memoises address parsing (src/net/addr.ts) in the run's AddrMemo, never in
+// module state: nothing of one host's addresses is left when the next host is analysed.
+
+test("address memos belong to the run: filled inside withAddrMemo only, none active after", async () => {
+  const { AddrMemo } = await import("../src/context.js");
+  const { activeAddrMemo, inCidr, normalizeAddr, withAddrMemo } = await import("../src/net/index.js");
+  const host1 = new AddrMemo();
+  const host2 = new AddrMemo();
+  const inside = withAddrMemo(host1, () => [inCidr("172.17.0.2", "172.17.0.0/16"), normalizeAddr("::ffff:10.0.0.1"), activeAddrMemo() === host1]);
+  assert.deepEqual(inside, [true, "10.0.0.1", true]);
+  const filled = { addrs: host1.addrs.size, cidrs: host1.cidrs.size, norms: host1.norms.size };
+  assert.ok(filled.addrs > 0 && filled.cidrs > 0 && filled.norms > 0, JSON.stringify(filled));
+  assert.equal(activeAddrMemo(), null, "no memo outside a run");
+  // outside a run: the same answers, computed, and no memo grows
+  assert.deepEqual([inCidr("172.17.0.2", "172.17.0.0/16"), normalizeAddr("::ffff:10.0.0.1")], [true, "10.0.0.1"]);
+  assert.deepEqual({ addrs: host1.addrs.size, cidrs: host1.cidrs.size, norms: host1.norms.size }, filled);
+  // a second host starts empty; nested runs restore the outer memo
+  assert.equal(host2.addrs.size + host2.cidrs.size + host2.norms.size, 0);
+  withAddrMemo(host1, () => withAddrMemo(host2, () => inCidr("10.99.0.2", "10.99.0.0/24")));
+  assert.ok(host2.addrs.size > 0);
+  assert.equal(host1.cidrs.has("10.99.0.0/24"), false, "the inner run's addresses went to its own memo");
+  assert.equal(activeAddrMemo(), null);
+});
+
+test("two hosts analysed in one process, one after the other or at once, report as each does alone", async () => {
+  const { analyzeHost } = await import("../src/api.js");
+  const { expandInputs } = await import("../src/input/read.js");
+  const { activeAddrMemo } = await import("../src/net/index.js");
+  const host = async (d: string) => (await expandInputs([d])).sources;
+  const A = "samples/lab-ipv6";
+  const B = "samples/lab28-noproxy";
+  const opts = { collectGarbage: false };
+  const bAlone = JSON.stringify(await analyzeHost(await host(B), opts));
+  const aAlone = JSON.stringify(await analyzeHost(await host(A), opts));
+  assert.equal(activeAddrMemo(), null, "nothing of a host is left in module state");
+  // B after A (A's addresses would be in a process-wide memo), and both at once (interleaved awaits)
+  assert.equal(JSON.stringify(await analyzeHost(await host(B), opts)), bAlone);
+  const [a2, b2] = await Promise.all([analyzeHost(await host(A), opts), analyzeHost(await host(B), opts)]);
+  assert.equal(JSON.stringify(a2), aAlone);
+  assert.equal(JSON.stringify(b2), bAlone);
+  assert.equal(activeAddrMemo(), null);
+});

@@ -9,6 +9,8 @@ import type { Flow } from "./flow-types.js";
 import { explainFlows } from "./explain.js";
 import { resolveEvidenceText } from "./evidence.js";
 import { collectGarbage } from "./memory.js";
+import { AddrMemo } from "../context.js";
+import { withAddrMemo } from "../net/index.js";
 import { buildModel, type EngineKind, type FirewallDumpBackend, type FirewallState, type HostModel } from "./model.js";
 import { runFindings } from "../findings/registry.js";
 import type { Finding } from "../findings/types.js";
@@ -112,7 +114,8 @@ function* citedEvidence(r: Report) {
  */
 export async function analyzeBundle(b: Bundle, opts: { release?: boolean; collectGarbage?: boolean; whatIf?: Change } = {}): Promise<Report> {
   const gc = !!opts.release && opts.collectGarbage !== false;
-  const report = modelToReport(b, !!opts.release, gc, opts.whatIf ?? null);
+  // this host's address memo (src/context.ts): the synchronous stages run with it, and it goes with them
+  const report = withAddrMemo(new AddrMemo(), () => modelToReport(b, !!opts.release, gc, opts.whatIf ?? null));
   // the model (its sockets, conntrack index and rule engine) is garbage from here on
   if (gc) collectGarbage();
   await resolveEvidenceText(citedEvidence(report), b.sources);

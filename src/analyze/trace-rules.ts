@@ -10,7 +10,8 @@ import type { ChainRecord, Diagnostic, NatlensRecord, RuleRecord } from "../type
 import { isLocal, route, RuleSet, tableCoverage, type Packet } from "../engine/index.js";
 import type { RuleDump } from "../input/rule-dump.js";
 import { reachUnreachedChains } from "../engine/unreached.js";
-import { familyOf, inCidr, normalizeAddr } from "../net/index.js";
+import { familyOf, inCidr, normalizeAddr, withAddrMemo } from "../net/index.js";
+import { AddrMemo } from "../context.js";
 import { buildFacts, dedupeRules } from "./facts.js";
 import type { TraceReport } from "../output/trace.js";
 import { TraceInputError } from "./trace-error.js";
@@ -149,6 +150,7 @@ export async function traceRules(sources: readonly ByteSource[], spec: TraceSpec
   const reach = reachUnreachedChains(rules, chains);
   assumed.push(...reach.assumed);
   const coverage = tableCoverage(dumps, allChains, allRules);
-  const result = new RuleSet(reach.rules, reach.chains, { coverage }).trace(packet, facts);
+  // the trace's own address memo (src/context.ts), gone with it
+  const result = withAddrMemo(new AddrMemo(), () => new RuleSet(reach.rules, reach.chains, { coverage }).trace(packet, facts));
   return { packet, assumed, notes, result, errors };
 }

@@ -5,38 +5,59 @@
  * address local" for a set of local addresses.
  */
 import ipaddr from "ipaddr.js";
-import { cachedIn } from "../context.js";
+import { cachedIn, type AddrMemo } from "../context.js";
 import { canonicalIpv4Value, ipText, parseCidrText, parseIp } from "./ip.js";
 
 export type Addr = ipaddr.IPv4 | ipaddr.IPv6;
 
 /*
  * Address and CIDR parsing is pure and the same few thousand texts come back
- * for every traced packet, rule and flow, so results are cached by text (the
- * parsed objects are never mutated). The caches are bounded: emptied when full.
- * Unlike the parse caches (src/context.ts) they are process-wide: a pure
- * function's memo of at most CACHE_MAX entries each, whose answers do not
- * depend on the host (a batch run's memory stays bounded by them).
+ * for every traced packet, rule and flow, so results are memoised by text (the
+ * parsed objects are never mutated) in the run's AddrMemo (src/context.ts):
+ * analyzeBundle and traceRules make one per host and run their synchronous
+ * stages inside withAddrMemo(). Nothing is kept in module state between runs:
+ * `active` points at a memo only while such a synchronous call runs (no other
+ * code can run meanwhile, so hosts analysed concurrently in one process never
+ * see each other's memo), and calls outside any run compute without a memo.
+ * Each map is bounded: emptied when it holds CACHE_MAX entries.
  */
 export const CACHE_MAX = 1 << 18;
-const addrCache = new Map<string, Addr | null>();
-const cidrCache = new Map<string, [Addr, number] | null>();
-const normCache = new Map<string, string | null>();
+let active: AddrMemo | null = null;
 
-function cached<V>(cache: Map<string, V>, key: string, make: (k: string) => V): V {
-  return cachedIn(cache, key, CACHE_MAX, make);
+/**
+ * Run `fn` (synchronous: a promise it returned would outlive the memo's turn)
+ * with `memo` as the address memo; the previous one (if any) is restored after.
+ */
+export function withAddrMemo<T>(memo: AddrMemo, fn: () => T): T {
+  const prev = active;
+  active = memo;
+  try {
+    return fn();
+  } finally {
+    active = prev;
+  }
+}
+
+/** The memo of the run in progress, or null outside any (for tests: nothing is kept between runs). */
+export function activeAddrMemo(): AddrMemo | null {
+  return active;
+}
+
+function cached<K extends "addrs" | "cidrs" | "norms", V>(which: K, key: string, make: (k: string) => V): V {
+  const memo = active;
+  return memo ? cachedIn(memo[which] as unknown as Map<string, V>, key, CACHE_MAX, make) : make(key);
 }
 
 /** The address (IPv4-mapped IPv6 as IPv4); null when `text` is not one. */
 export function parseAddr(text: string): Addr | null {
-  return cached(addrCache, text, (t) => parseIp(t)?.addr ?? null);
+  return cached("addrs", text, (t) => parseIp(t)?.addr ?? null);
 }
 
 /** Normal text (dotted IPv4, RFC 5952 IPv6, IPv4-mapped as IPv4); null when not an address. */
 export function normalizeAddr(text: string): string | null {
   // already normal (the common case): no lookup
   if (canonicalIpv4Value(text) >= 0) return text;
-  return cached(normCache, text, (t) => {
+  return cached("norms", text, (t) => {
     const a = parseAddr(t);
     return a ? ipText(a) : null;
   });
@@ -44,7 +65,7 @@ export function normalizeAddr(text: string): string | null {
 
 /** A CIDR (or a bare address: /32, /128) as address and prefix length; null when not one. */
 export function parseCidr(text: string): [Addr, number] | null {
-  return cached(cidrCache, text, parseCidrText);
+  return cached("cidrs", text, parseCidrText);
 }
 
 /** True/false, or null when the address and the CIDR are of different families (or either does not parse). */
