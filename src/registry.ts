@@ -11,7 +11,7 @@ import { iptablesSave } from "./parsers/iptables-save/index.js";
 import { iptablesList } from "./parsers/iptables-list/index.js";
 import { nft } from "./parsers/nft/index.js";
 import { conntrack } from "./parsers/conntrack.js";
-import { dockerInspect } from "./parsers/docker-inspect.js";
+import { dockerInspect } from "./parsers/docker-inspect/index.js";
 import { dockerPs } from "./parsers/docker-ps.js";
 import { ipAddr } from "./parsers/ip-addr.js";
 import { ipRoute } from "./parsers/ip-route.js";
