@@ -10,7 +10,7 @@ import { ps } from "./parsers/ps.js";
 import { iptablesSave } from "./parsers/iptables-save/index.js";
 import { iptablesList } from "./parsers/iptables-list/index.js";
 import { nft } from "./parsers/nft/index.js";
-import { conntrack } from "./parsers/conntrack.js";
+import { conntrack } from "./parsers/conntrack/index.js";
 import { dockerInspect } from "./parsers/docker-inspect/index.js";
 import { dockerPs } from "./parsers/docker-ps.js";
 import { ipAddr } from "./parsers/ip-addr.js";
