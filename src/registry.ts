@@ -6,7 +6,7 @@ import type { FormatParser } from "./format.js";
 import { procNetTcp } from "./parsers/proc-net-tcp.js";
 import { netstat } from "./parsers/netstat.js";
 import { ss } from "./parsers/ss/index.js";
-import { ps } from "./parsers/ps.js";
+import { ps } from "./parsers/ps/index.js";
 import { iptablesSave } from "./parsers/iptables-save/index.js";
 import { iptablesList } from "./parsers/iptables-list/index.js";
 import { nft } from "./parsers/nft/index.js";

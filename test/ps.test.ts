@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { dockerKind, parseDockerd, parseDockerProxy } from "../src/parsers/_ps-docker.js";
-import { ps } from "../src/parsers/ps.js";
+import { ps } from "../src/parsers/ps/index.js";
 import { parse } from "../src/parse.js";
 import type { ProcessRecord } from "../src/types.js";
 

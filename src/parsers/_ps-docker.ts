@@ -14,6 +14,7 @@
 import type { DockerdArgs, DockerProxyArgs } from "../types.js";
 import { createParseCaches, type ParseCaches } from "../context.js";
 import { normalizeIpCached } from "../net/index.js";
+import { blankWords } from "./_text.js";
 
 export type DockerKind = "proxy" | "dockerd" | null;
 
@@ -41,19 +42,7 @@ export interface ArgResult<T> {
 }
 
 /** Split an argv text on blanks (ps joins argv with single spaces). */
-function words(args: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  const n = args.length;
-  while (i < n) {
-    while (i < n && (args.charCodeAt(i) === 32 || args.charCodeAt(i) === 9)) i++;
-    if (i >= n) break;
-    const s = i;
-    while (i < n && args.charCodeAt(i) !== 32 && args.charCodeAt(i) !== 9) i++;
-    out.push(args.slice(s, i));
-  }
-  return out;
-}
+const words = blankWords;
 
 /** Go's strconv.ParseBool. */
 function parseBool(v: string): boolean | null {

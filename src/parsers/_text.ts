@@ -1,6 +1,21 @@
 /** Small text tests shared by the parsers (no regular expression per call: they run on every line). */
 
 /** One or more ASCII digits and nothing else. */
+/** The words of `line` split on runs of blanks and tabs. */
+export function blankWords(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n) {
+    while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    if (i >= n) break;
+    const s = i;
+    while (i < n && line.charCodeAt(i) !== 32 && line.charCodeAt(i) !== 9) i++;
+    out.push(line.slice(s, i));
+  }
+  return out;
+}
+
 export function isDigits(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {

@@ -6,6 +6,7 @@
  */
 import type { ParseCaches } from "../../context.js";
 import type { Negatable, PortRange, RuleMatches, RuleRecord } from "../../types.js";
+import { isDigits } from "../_text.js";
 import { cidrOf, emptyMatches, parseNatSpec, parsePorts, parsePortSpec, protoName, type Token } from "../_iptables-rule.js";
 
 const PORT_MODULES = new Set(["tcp", "udp", "sctp", "dccp", "udplite"]);
@@ -27,12 +28,7 @@ export interface RuleParse {
 }
 
 export function isNum(s: string): boolean {
-  if (s.length === 0 || s.length > 20) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+  return s.length <= 20 && isDigits(s);
 }
 
 /** `[123:4567]` to counters, or null. */
