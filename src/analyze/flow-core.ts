@@ -51,12 +51,12 @@ export class AttributionCore {
   }
 
   protected use(f: AttributedFlow, leg: Sock | BundleConntrack, note: string): void {
-    let legs = this.legs.get(f);
-    if (!legs) this.legs.set(f, (legs = []));
-    if (legs.includes(leg)) return;
-    legs.push(leg);
+    const legs = this.legs.get(f);
+    if (legs?.includes(leg)) return;
+    // arrays of their exact size (a flow cites a handful of legs; an array grown by push holds 16 slots)
+    this.legs.set(f, legs ? [...legs, leg] : [leg]);
     this.used.add(leg);
-    f.evidence.push(ev(leg.source, this.note(note)));
+    f.evidence = [...f.evidence, ev(leg.source, this.note(note))];
   }
 
   /**

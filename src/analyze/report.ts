@@ -11,7 +11,7 @@ import { resolveEvidenceText } from "./evidence.js";
 import { collectGarbage } from "./memory.js";
 import { AddrMemo } from "../context.js";
 import { withAddrMemo } from "../net/index.js";
-import { buildModel, type EngineKind, type FirewallDumpBackend, type FirewallState, type HostModel } from "./model.js";
+import { buildModel, ConntrackIndex, type EngineKind, type FirewallDumpBackend, type FirewallState, type HostModel } from "./model.js";
 import { runFindings } from "../findings/registry.js";
 import type { Finding } from "../findings/types.js";
 import type { Diagnostic, InputSummary } from "../types.js";
@@ -139,6 +139,8 @@ function modelToReport(b: Bundle, release: boolean, gc: boolean, whatIf: Change 
     if (gc) collectGarbage(); // the socket records, merged into the model
   }
   const attributed = attribute(m);
+  // nothing after attribution reads the conntrack index (a third of the model on a big host)
+  if (release) m.ct = new ConntrackIndex();
   // the attributor's indexes and its record of used legs (measured: the peak of a big host is here)
   if (gc) collectGarbage();
   let flows = explainFlows(m, attributed);
