@@ -12,9 +12,21 @@
  */
 const NO_PORT = 65536;
 
+/**
+ * A first end's only second end and its value. Most first ends have one (a
+ * client's address and port); a Map for each of those cost ~200 bytes, this
+ * ~40. The slot becomes a Map when a second one arrives.
+ */
+class One<V> {
+  constructor(
+    readonly b: number,
+    readonly v: V,
+  ) {}
+}
+
 export class TupleMap<V> {
   private readonly ids = new Map<string, number>();
-  private readonly byKind = new Map<number, Map<number, Map<number, V>>>();
+  private readonly byKind = new Map<number, Map<number, One<V> | Map<number, V>>>();
   /** Tuples with a port outside 0..65535 (a malformed dump), by text key: they cannot be numbered. */
   private readonly odd = new Map<string, V>();
   /** Values in the order they were first set. */
@@ -36,7 +48,11 @@ export class TupleMap<V> {
     const ib = this.ids.get(b);
     // a string never set cannot be part of a key
     if (k === undefined || ia === undefined || ib === undefined) return undefined;
-    return this.byKind.get(k)?.get(end(ia, aPort))?.get(end(ib, bPort));
+    const slot = this.byKind.get(k)?.get(end(ia, aPort));
+    if (slot === undefined) return undefined;
+    const kb = end(ib, bPort);
+    if (slot instanceof One) return slot.b === kb ? slot.v : undefined;
+    return slot.get(kb);
   }
 
   /** Sets the value unless the tuple already has one (the first one wins); returns the value held. */
@@ -52,12 +68,23 @@ export class TupleMap<V> {
     let ends = this.byKind.get(this.id(kind));
     if (!ends) this.byKind.set(this.id(kind), (ends = new Map()));
     const ka = end(this.id(a), aPort);
-    let second = ends.get(ka);
-    if (!second) ends.set(ka, (second = new Map()));
     const kb = end(this.id(b), bPort);
-    const held = second.get(kb);
-    if (held !== undefined) return held;
-    second.set(kb, value);
+    const slot = ends.get(ka);
+    if (slot === undefined) ends.set(ka, new One(kb, value));
+    else if (slot instanceof One) {
+      if (slot.b === kb) return slot.v;
+      ends.set(
+        ka,
+        new Map([
+          [slot.b, slot.v],
+          [kb, value],
+        ]),
+      );
+    } else {
+      const held = slot.get(kb);
+      if (held !== undefined) return held;
+      slot.set(kb, value);
+    }
     this.list.push(value);
     return value;
   }
