@@ -16,7 +16,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { expandInputs } from "../src/input/read.js";
 import { loadSources } from "../src/analyze/bundle.js";
-import { buildModel, type HostModel } from "../src/analyze/model.js";
+import { buildModel, ConntrackIndex, type HostModel } from "../src/analyze/model.js";
 import type { AttributedFlow } from "../src/analyze/flow-types.js";
 import { attribute } from "../src/analyze/flows.js";
 import { explainFlows } from "../src/analyze/explain.js";
@@ -67,6 +67,8 @@ held.model = await stage("model", () => buildModel(bundle));
 for (const k of ["sockets", "conntrack", "processes", "rules", "chains", "containers", "networks", "addresses", "routes"] as const) bundle[k] = [];
 await stage("(drop records)", () => undefined);
 held.attributed = await stage("flows (attribution)", () => attribute(held.model!));
+held.model!.ct = new ConntrackIndex(); // as analyzeBundle does: nothing after attribution reads it
+await stage("(drop conntrack index)", () => undefined);
 const flows = await stage("explain (+engine)", () => explainFlows(held.model!, held.attributed!));
 held.attributed = null;
 const findings = await stage("findings", () => runFindings(held.model!, flows));
