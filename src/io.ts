@@ -23,6 +23,8 @@ export interface Io {
   env: Record<string, string | undefined>;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's width when stdout is one (analyze's text report wraps to it); absent when piped. */
+  stdoutColumns?: number;
 }
 
 /** A mistake in how natlens was called: printed as one line plus a hint, exit 2. */

@@ -6,16 +6,37 @@ import yargs, { type Argv } from "yargs";
 import { parseByteSize, type ReadLimits } from "./input/archive/limits.js";
 import { ExitCode, type Io, UsageError } from "./io.js";
 import { ANALYZE_FORMATS, OUTPUT_FORMATS, TRACE_FORMATS, type AnalyzeFormat, type OutputFormat } from "./output/formats.js";
-import { FORMATS } from "./registry.js";
+// The formats' ids, not the parsers: start-up loads no parser (src/formats-list.ts is generated from src/registry.ts).
+import { FORMAT_LIST } from "./formats-list.js";
 import { KIND_PLURALS } from "./types.js";
 import type { ColorChoice } from "./_color.js";
 import { visible } from "./safe-text.js";
+import { VERSION } from "./version.js";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
-const EPILOGUE = `Exit status: 0 all input parsed; 1 some lines or files skipped (see diagnostics); 2 usage error, unreadable input, output not written, or --strict stop.
-Environment: NO_COLOR (non-empty: no colour), TERM=dumb (no colour).
-Docs: README.md, docs/schema.md.`;
+/** The subcommands, for "unknown command" and the per-command hints. */
+export const COMMANDS = ["convert", "analyze", "trace", "batch", "merge", "formats", "completion"] as const;
+
+const ENVIRONMENT = `Environment: NO_COLOR (non-empty: no colour), FORCE_COLOR (1, 2, 3 or empty: colour even when not a terminal; 0: none), TERM=dumb (no colour); --color always|never overrides them.`;
+const DOCS = "Docs: README.md, docs/schema.md, man natlens.";
+
+/** Exit status per command: the same table as README.md "Diagnostics and exit status". */
+export const EXIT_STATUS: Record<string, string> = {
+  convert: "Exit status: 0 every input parsed, output written; 1 output written, but some lines or inputs were skipped (see diagnostics); 2 usage error, unreadable input, output not written, no input is a capture natlens reads (binary, unrecognised), or --strict stopped at the first error.",
+  analyze: "Exit status: 0 every input parsed, report written; 1 report written, but some lines or inputs were skipped (see diagnostics); 2 usage error, unreadable input, output not written, no input is a capture natlens reads (binary, unrecognised), or several host bundles without --merge-hosts.",
+  trace: "Exit status: 0 traced, every input parsed; 1 traced, but some inputs or lines had errors (see diagnostics); 2 usage error, output not written, or no rules in the inputs.",
+  formats: "Exit status: 0 listed; 2 usage error.",
+  batch: "Exit status: 0 every host ok; 1 some hosts partial or failed (or --fail-fast stopped); 2 usage error.",
+  merge: "Exit status: 0 every host ok; 1 some hosts partial or failed, or a shard of the split not given; 2 usage error (a shard not finished, shards of different splits, a host in two shards).",
+};
+
+const epilogue = (cmd: string) => `${EXIT_STATUS[cmd]} An internal error (a bug: please report it) also exits 2; --debug prints its stack.\n${ENVIRONMENT}\n${DOCS}`;
+
+const TOP_EPILOGUE = `Exit status: 0 success; 1 output written, but some lines, inputs or hosts were skipped or failed (see diagnostics); 2 usage error, unreadable input, output not written, no input natlens reads, or an internal error. Each command's --help gives its own.
+${ENVIRONMENT}
+Shell completion: natlens completion >> ~/.bashrc (zsh when $SHELL is zsh: natlens completion >> ~/.zshrc).
+${DOCS}`;
 
 /** yargs drops a lone `-` positional (and reads `-!/member` as flags), so they travel under this name. */
 const STDIN_TOKEN = "\u0000stdin";
@@ -45,8 +66,53 @@ function limitsOf(a: { "max-bytes"?: unknown; "max-member-bytes"?: unknown; "max
   return { ...(maxBytes ? { maxBytes } : {}), ...(maxMemberBytes ? { maxMemberBytes } : {}), ...(maxLineBytes ? { maxLineBytes } : {}) };
 }
 
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The command a mistyped name most likely meant (a prefix, or at most a third of its letters off), or null. */
+export function didYouMean(word: string, commands: readonly string[] = COMMANDS): string | null {
+  const w = word.toLowerCase();
+  const prefixed = commands.filter((c) => w.length >= 2 && c.startsWith(w));
+  if (prefixed.length === 1) return prefixed[0]!;
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const c of commands) {
+    const d = distance(w, c);
+    if (d < bestD) (best = c), (bestD = d);
+  }
+  return bestD <= Math.max(1, Math.ceil(w.length / 3)) ? best : null;
+}
+
+/** yargs' messages for a positional left out, said the natlens way. */
+function friendly(msg: string, command: string | null): { message: string; hint?: string } {
+  if (/^Not enough non-option arguments/.test(msg) && command) {
+    if (command === "merge") return { message: "merge: no shard directory given", hint: "name the output directories of finished batch --shard runs, e.g. natlens merge out/* --out fleet" };
+    return { message: `${command}: no input given`, hint: "name files, directories, archives (ARCHIVE!/member), globs, or - for standard input" };
+  }
+  return { message: msg };
+}
+
 export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
   let code: ExitCode = ExitCode.Ok;
+  const first = rawArgv[0];
+  // The command named on the line: the per-command hint of a usage error points at its --help.
+  const command = first !== undefined && (COMMANDS as readonly string[]).includes(first) ? first : null;
+  const usage = (message: string, hint?: string) => {
+    io.stderr.write(`natlens: error: ${visible(message)}\n${hint ? `    hint: ${visible(hint)}\n` : ""}try 'natlens ${command ? `${command} ` : ""}--help'\n`);
+    return ExitCode.Usage;
+  };
+  if (first !== undefined && !first.startsWith("-") && command === null) {
+    const near = didYouMean(first);
+    return usage(`unknown command ${JSON.stringify(first)}${near ? ` (did you mean ${near}?)` : ""}`, `the commands are ${COMMANDS.join(", ")}`);
+  }
   const argv = rawArgv.map(toToken);
   const parser = yargs(argv)
     .scriptName("natlens")
@@ -57,8 +123,8 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
       (y) =>
         withLimits(y)
           .positional("inputs", { describe: "files, directories, archives, ARCHIVE!/member, globs, or - for stdin", type: "string", array: true, demandOption: true })
-          .option("to", { describe: "output format", choices: OUTPUT_FORMATS, default: "text" as OutputFormat })
-          .option("type", { alias: "t", describe: "force an input format instead of detecting it", choices: FORMATS.map((f) => f.id), type: "string" })
+          .option("to", { alias: ["format", "f"], describe: "output format", choices: OUTPUT_FORMATS, default: "text" as OutputFormat })
+          .option("type", { alias: "t", describe: "force an input format instead of detecting it", choices: FORMAT_LIST.map((f) => f.id), type: "string" })
           .option("kind", { alias: "k", describe: "record kind to write", choices: Object.values(KIND_PLURALS), type: "string" })
           .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
           .option("byte-order", { describe: "byte order of the host that wrote /proc/net files", choices: ["little", "big"] as const, default: "little" as const })
@@ -68,7 +134,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .example("natlens convert --to csv --kind sockets -o sockets.csv samples/lab-proxy/", "every socket of a bundle as CSV")
           .example("natlens convert --to json ss.txt ps.txt", "sockets and processes as one JSON document")
           .example("cat tcp6 | natlens convert - --to ndjson", "read stdin, one JSON record per line")
-          .epilogue(EPILOGUE),
+          .epilogue(epilogue("convert")),
       async (a) => {
         // Each command loads its own modules: a big conversion should not pay for the analyzer.
         const { convert } = await import("./commands/convert.js");
@@ -104,12 +170,13 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .option("netns", { describe: "NAME=FILE: the sockets in FILE belong to network namespace (or container) NAME; repeatable", type: "string" })
           .option("merge-hosts", { describe: "analyse several host bundles found under the inputs as one host (refused otherwise: use natlens batch)", type: "boolean", default: false })
           .option("what-if", { describe: "userland-proxy=false|true: predict per flow what would work or break with dockerd changed so, and a host verdict", type: "string" })
+          .option("csv-raw", { describe: "with --to csv, for pandas/DuckDB: no formula neutralisation, control characters kept as they are (unsafe to open in a spreadsheet or print to a terminal)", type: "boolean", default: false })
           .example("natlens analyze samples/lab-proxy", "explain every flow of a captured host")
           .example("natlens analyze --what-if userland-proxy=false samples/lab-proxy", "can docker-proxy be turned off on this host?")
           .example("natlens analyze --to csv -o flows.csv samples/lab28-noproxy", "one row per flow")
           .example("natlens analyze --to html -o report.html samples/lab-proxy", "a page with a path diagram per container")
           .example("natlens analyze sosreport-web01-2026-11-27-abcdefg.tar.xz", "a sosreport (or a collect.sh --tar bundle) read in place")
-          .epilogue(EPILOGUE),
+          .epilogue(epilogue("analyze")),
       async (a) => {
         const { analyze } = await import("./commands/analyze.js");
         code = await analyze(
@@ -121,6 +188,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
             mergeHosts: a["merge-hosts"],
             whatIf: a.whatIf as string | undefined,
             limits: limitsOf(a),
+            csvRaw: a["csv-raw"],
             color: a.color as ColorChoice,
             verbose: a.verbose as boolean,
             quiet: a.quiet as boolean,
@@ -141,11 +209,11 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .option("in", { type: "string", describe: "interface the packet arrives on (eth0, docker0, br-...)" })
           .option("local", { type: "boolean", describe: "the host itself sends the packet (nat OUTPUT path)" })
           .option("addrs", { type: "string", describe: "ip -o addr / ip addr / ip -br addr capture: the host's LOCAL addresses" })
-          .option("to", { choices: TRACE_FORMATS, default: "text" as const, describe: "output format" })
+          .option("to", { alias: ["format", "f"], choices: TRACE_FORMATS, default: "text" as const, describe: "output format" })
           .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
           .example("natlens trace samples/lab-proxy/commands/iptables-save_-c --addrs samples/lab-proxy/commands/ip_-o_addr --src 172.17.0.4 --dst 198.51.100.1:5000 --in docker0", "why a container's connection to a published port is not DNATed")
           .example("natlens trace samples/lab28-noproxy/commands/nft_list_ruleset --src 127.0.0.1 --dst 127.0.0.1:8080 --local", "host to loopback with userland-proxy off")
-          .epilogue(EPILOGUE),
+          .epilogue(epilogue("trace")),
       async (a) => {
         const { trace } = await import("./commands/trace.js");
         code = await trace(
@@ -185,8 +253,8 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .epilogue(
             `Outputs (docs/fleet.md, docs/schema.md): DIR/hosts/<host-id>/analysis.json (what analyze --format json gives) and report.html (analyze --to html), DIR/index.html (the fleet page: one row per host, linking to each report.html), DIR/flows.csv and flows.ndjson (every flow, host_id and hostname first, then the analyze CSV columns), DIR/hosts.csv and hosts.ndjson (one row per host: host_id, input, hostname, status, error, userland_proxy, firewall_backend, docker_version, containers, published_ports, flows, flows per path, flows_sees_gateway, warnings, errors, findings, seconds), DIR/summary.txt (also printed).
 Progress: a live line on stderr when it is a TTY (not with -q); a one-line result at the end either way.
-Exit status: 0 every host ok; 1 some hosts partial or failed (or --fail-fast stopped); 2 usage error.
-Docs: README.md "Many hosts", docs/fleet.md.`,
+${EXIT_STATUS["batch"]}
+Docs: README.md "Many hosts", docs/fleet.md, man natlens.`,
           ),
       async (a) => {
         const { batch } = await import("./commands/batch.js");
@@ -216,7 +284,7 @@ Docs: README.md "Many hosts", docs/fleet.md.`,
           .example("natlens merge out/1 out/2 out/3 --out fleet", "the tables and summary an unsharded run writes")
           .epilogue(
             `The merged tables are sorted by host_id, like every batch run's, so they equal an unsharded run's byte for byte apart from the seconds column (docs/fleet.md).
-Exit status: 0 every host ok; 1 some hosts partial or failed, or a shard of the split not given; 2 usage error (a shard not finished, shards of different splits, a host in two shards).`,
+${EXIT_STATUS["merge"]}`,
           ),
       async (a) => {
         const { merge } = await import("./commands/merge.js");
@@ -228,24 +296,28 @@ Exit status: 0 every host ok; 1 some hosts partial or failed, or a shard of the 
       "List the input formats natlens reads and the commands that produce them",
       (y) =>
         y
-          .option("to", { choices: TRACE_FORMATS, default: "text" as const, describe: "output format" })
+          .option("to", { alias: ["format", "f"], choices: TRACE_FORMATS, default: "text" as const, describe: "output format" })
           .option("json", { type: "boolean", default: false, describe: "as JSON (the same as --to json)" })
-          .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" }),
+          .option("output", { alias: "o", describe: "write to FILE instead of stdout", type: "string" })
+          .epilogue(epilogue("formats")),
       async (a) => {
         const { formats } = await import("./commands/formats.js");
-        formats(io, a.json || a.to === "json", a.output);
+        await formats(io, a.json || a.to === "json", a.output);
       },
     )
+    // yargs' own: `natlens completion` prints a bash script (zsh when $SHELL is zsh) that asks `natlens --get-yargs-completions`.
+    .completion("completion", "Print a shell completion script for bash or zsh (zsh when $SHELL is zsh): natlens completion >> ~/.bashrc")
     .option("color", { describe: "colour output", choices: ["auto", "always", "never"] as const, default: "auto" as const, global: true })
     .option("verbose", { alias: "v", describe: "print every diagnostic and a per-input summary", type: "boolean", default: false, global: true })
     .option("quiet", { alias: "q", describe: "print errors only", type: "boolean", default: false, global: true })
-    .option("debug", { describe: "show stack traces of internal errors", type: "boolean", default: false, global: true, hidden: true })
-    .demandCommand(1, "name a command: analyze, convert, trace, batch, merge, formats")
+    .option("debug", { describe: "on an internal error (a bug), print its stack trace instead of the one-line report", type: "boolean", default: false, global: true })
+    .demandCommand(1, "name a command: analyze, convert, trace, batch, merge, formats, completion")
     .strict()
-    .recommendCommands()
-    .epilogue(EPILOGUE)
+    .epilogue(TOP_EPILOGUE)
     .version(VERSION)
+    .alias("V", "version")
     .help()
+    .alias("h", "help")
     .wrap(null)
     .exitProcess(false)
     .fail((msg, err) => {
@@ -260,8 +332,8 @@ Exit status: 0 every host ok; 1 some hosts partial or failed, or a shard of the 
     });
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`natlens: error: ${visible(err.message)}\n${err.hint ? `    hint: ${visible(err.hint)}\n` : ""}try 'natlens --help'\n`);
-    return ExitCode.Usage;
+    const f = err.hint ? { message: err.message, hint: err.hint } : friendly(err.message, command);
+    return usage(f.message, f.hint);
   }
   if (helpText) io.stdout.write(helpText + "\n");
   return code;

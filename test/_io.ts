@@ -8,7 +8,7 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function runCli(argv: string[], opts: { stdin?: string | Buffer; env?: Record<string, string>; tty?: boolean } = {}): Promise<RunResult> {
+export async function runCli(argv: string[], opts: { stdin?: string | Buffer; env?: Record<string, string>; tty?: boolean; columns?: number } = {}): Promise<RunResult> {
   let stdout = "";
   let stderr = "";
   const io: Io = {
@@ -20,6 +20,7 @@ export async function runCli(argv: string[], opts: { stdin?: string | Buffer; en
     env: opts.env ?? {},
     stdoutIsTTY: opts.tty ?? false,
     stderrIsTTY: opts.tty ?? false,
+    ...(opts.columns !== undefined ? { stdoutColumns: opts.columns } : {}),
   };
   const code = await run(argv, io);
   return { code, stdout, stderr };

@@ -38,7 +38,7 @@ test("usage errors: one line, a hint, exit 2", async () => {
   const r = await runCli(["convert", "--to", "xml", TCP]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^natlens: error: /);
-  assert.match(r.stderr, /try 'natlens --help'/);
+  assert.match(r.stderr, /try 'natlens convert --help'/);
   assert.equal(r.stdout, "");
   const none = await runCli([]);
   assert.equal(none.code, 2);
@@ -98,9 +98,13 @@ test("-o writes a file; JSON document has the records@1 shape", async () => {
   assert.ok(!existsSync(out + ".natlens-tmp"));
 });
 
-test("a foreign or unknown file named on the command line is an error, exit 1", async () => {
+test("a foreign or unknown file named on the command line is an error; when it is the only input, exit 2 and nothing written", async () => {
   const r = await runCli(["convert", "--to", "json", "test/fixtures/_reject/handwritten-windows-netstat.txt"]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, "");
+  const withOther = await runCli(["convert", "--to", "json", "test/fixtures/_reject/handwritten-windows-netstat.txt", TCP]);
+  assert.equal(withOther.code, 1);
+  assert.match(withOther.stderr, /Windows netstat output is not supported \[E_FOREIGN_FORMAT\]/);
   assert.match(r.stderr, /Windows netstat output is not supported \[E_FOREIGN_FORMAT\]/);
 });
 

@@ -11,6 +11,7 @@ import type { ReadLimits } from "../input/archive/limits.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { DiagnosticPrinter } from "../diagnostics.js";
 import type { Diagnostic } from "../types.js";
+import { nothingRead } from "./nothing-read.js";
 
 export interface AnalyzeArgs {
   inputs: string[];
@@ -24,6 +25,8 @@ export interface AnalyzeArgs {
   whatIf?: string | undefined;
   /** Archive limits (`--max-bytes`, `--max-member-bytes`). */
   limits?: Partial<ReadLimits>;
+  /** `--csv-raw`: CSV cells as they are (pandas/DuckDB), unsafe for spreadsheets. */
+  csvRaw?: boolean;
   color: ColorChoice;
   verbose: boolean;
   quiet: boolean;
@@ -96,12 +99,11 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   printer.flush();
   if (report.inputs.length === 0 || report.inputs.every((i) => i.format === null)) out.discard();
   if (report.inputs.length === 0) return ExitCode.Usage;
-  if (report.inputs.every((i) => i.format === null)) {
-    io.stderr.write(`natlens: error: none of the inputs is a capture natlens reads\n    hint: run \`natlens formats\` for the list, or capture a host with scripts/collect.sh\n`);
-    return ExitCode.Usage;
-  }
+  if (report.inputs.every((i) => i.format === null)) return nothingRead(io);
   const chalk = args.to === "text" ? await makeChalk(!args.output && resolveColor(args.color, io.env, io.stdoutIsTTY)) : null;
-  writeAnalysis(report, args.to, (t) => out.sink.write(t), chalk);
+  // Wrapped to the terminal only when the report goes to it (not piped, not -o).
+  const width = args.to === "text" && !args.output && io.stdoutIsTTY ? io.stdoutColumns : undefined;
+  writeAnalysis(report, args.to, (t) => out.sink.write(t), chalk, { ...(width ? { width } : {}), csvRaw: args.csvRaw === true });
   out.close();
   if (report.diagnostics.some((d) => d.code === "E_INPUT")) return ExitCode.Usage;
   return report.inputs.some((i) => i.skipped > 0) ? ExitCode.Skipped : ExitCode.Ok;

@@ -15,6 +15,7 @@ import { KIND_PLURALS, type Diagnostic, type InputSummary, type RecordKind } fro
 import { createWriter, openOutput, type OutputFormat, type Output } from "../api.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { visible } from "../safe-text.js";
+import { nothingRead } from "./nothing-read.js";
 
 export interface ConvertArgs {
   inputs: string[];
@@ -167,6 +168,12 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
     out.discard();
     io.stderr.write("natlens: stopped at the first error (--strict)\n");
     return ExitCode.Usage;
+  }
+  if (inputs.length > 0 && inputs.every((i) => i.format === null && i.skipped > 0)) {
+    // Nothing read (binary, foreign or unrecognised inputs; an empty one is not an error): the same refusal and status as analyze, and no empty table.
+    out.discard();
+    printer.flush();
+    return nothingRead(io);
   }
   writer.finish(inputs, diagnostics);
   out.close();

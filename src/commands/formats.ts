@@ -1,11 +1,11 @@
 /** `natlens formats`: every input format natlens reads, with the command that produces it. */
-import { openOutput } from "../api.js";
 import type { Io } from "../io.js";
-import { FORMATS } from "../registry.js";
+// The generated list (titles, kinds, commands), not the registry: listing the formats loads no parser.
+import { FORMAT_LIST as FORMATS } from "../formats-list.js";
 
-/** The list as text or JSON, to stdout or to `output` (-o FILE). */
-export function formats(io: Io, json: boolean, output?: string): void {
-  const out = openOutput(io, output, false);
+/** The list as text or JSON, to stdout or to `output` (-o FILE; only then is the library loaded). */
+export async function formats(io: Io, json: boolean, output?: string): Promise<void> {
+  const out = output ? (await import("../api.js")).openOutput(io, output, false) : { sink: io.stdout, close: () => {} };
   const write = (t: string) => out.sink.write(t);
   if (json) {
     write(JSON.stringify(FORMATS.map((f) => ({ id: f.id, title: f.title, kinds: f.kinds, commands: f.commands })), null, 2) + "\n");

@@ -20,19 +20,62 @@ const LABEL: Record<PathDetail, string> = {
 
 const ep = (e: { ip: string; port: number | null } | null) => (e ? endpoint(e.ip, e.port) : "?");
 
-export function renderText(r: Report, chalk: ChalkInstance | null): string {
+export function renderText(r: Report, chalk: ChalkInstance | null, width?: number): string {
   let out = "";
-  writeText(r, chalk, (t) => (out += t));
+  writeText(r, chalk, (t) => (out += t), width);
   return out;
+}
+
+/** Our own colour codes (input text never carries an ESC here: it went through `visible` first). */
+const SGR = /\x1b\[[0-9;]*m/y;
+
+/** Where `s` must be cut to fit `width` columns (colour codes take none): after the last blank that follows text, else hard; -1 when it fits. */
+function cutAt(s: string, width: number): number {
+  let col = 0;
+  let text = false;
+  let lastBlank = -1;
+  for (let i = 0; i < s.length; i++) {
+    SGR.lastIndex = i;
+    if (s.charCodeAt(i) === 0x1b && SGR.test(s)) {
+      i = SGR.lastIndex - 1;
+      continue;
+    }
+    const blank = s[i] === " ";
+    if (col === width) return blank ? i : lastBlank > 0 ? lastBlank : i;
+    if (blank && text) lastBlank = i;
+    if (!blank) text = true;
+    col++;
+  }
+  return -1;
+}
+
+/**
+ * `line` wrapped to `width` columns at blanks, continuation lines indented by
+ * `hang` columns; each piece ends in "\n". A word longer than a line is cut.
+ */
+export function wrapLine(line: string, width: number, hang: number): string {
+  const indent = " ".repeat(hang < width - 20 ? hang : 2);
+  let out = "";
+  let rest = line;
+  for (let cut = cutAt(rest, width); cut > 0; cut = cutAt(rest, width)) {
+    out += rest.slice(0, cut).trimEnd() + "\n";
+    const tail = rest.slice(cut).replace(/^ +/, "");
+    if (tail === "") return out;
+    rest = indent + tail;
+  }
+  return out + rest + "\n";
 }
 
 /**
  * The text report, written line by line (each line ends in "\n"). `chalk` null: no colour.
+ * `width` (a terminal's columns): long lines are wrapped to it, explanations
+ * and findings under their first word, evidence lines two columns deeper;
+ * absent (piped, a file): one line per item, for grep.
  * Every string that comes from the inputs (names, addresses, explanations that
  * quote them, evidence lines, file names) goes through `v` (safe-text.ts) before
  * any colour is added, so input text can never act on the terminal.
  */
-export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: string) => void): void {
+export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: string) => void, width?: number): void {
   const c = chalk;
   const bold = (s: string) => (c ? c.bold(s) : s);
   const dim = (s: string) => (c ? c.dim(s) : s);
@@ -42,7 +85,14 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
     if (f.outcome === "closed") return c.dim(s);
     return f.path === "docker-proxy" ? c.yellow(s) : f.path === "dnat" ? c.green(s) : f.path === "direct" ? c.cyan(s) : s;
   };
-  const lines = { push: (l: string) => write(l + "\n") };
+  const wrap = width !== undefined && width >= 40 ? width : null;
+  /** `hang`: the continuation indent (default: the line's own indent plus two). */
+  const lines = {
+    push: (l: string, hang?: number) => {
+      if (wrap === null) return write(l + "\n");
+      write(wrapLine(l, wrap, hang ?? /^(?:\x1b\[[0-9;]*m)*( *)/.exec(l)![1]!.length + 2));
+    },
+  };
   const h = r.host;
   const fw = h.firewall;
   const dump = fw.backend === "unknown" ? "" : fw.backend === "nft" ? "nft ruleset" : fw.backend;
@@ -74,7 +124,7 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
       const chain = `${client} -> ${f.published ? ep(f.published) : ep(f.container ? { ip: f.container.ip, port: f.container.port } : null)}${via} -> ${f.container?.name ?? "?"}`;
       const tag = `${LABEL[f.pathDetail]}${f.outcome !== "open" ? ` ${f.outcome.toUpperCase()}` : ""}`;
       lines.push(`  ${pathColor(f, tag.padEnd(16))} ${v(f.proto)} ${v(chain)}  ${dim(v(`[${f.confidence}${f.snat ? ", source NATed" : ""}; ${f.state}]`))}`);
-      lines.push(`      ${v(f.explanation)}`);
+      lines.push(`      ${v(f.explanation)}`, 6);
       for (const e of f.evidence.slice(0, 4)) lines.push(dim(v(`      ${e.file}:${e.line}: ${e.text ?? ""}${e.note ? `  (${e.note})` : ""}`)));
       const w = f.whatIf;
       if (w) {
@@ -88,7 +138,7 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
   }
   lines.push(bold("findings"));
   for (const f of r.findings) {
-    lines.push(`  ${f.severity === "warning" ? (c ? c.yellow("!") : "!") : "*"} ${v(f.message)}`);
+    lines.push(`  ${f.severity === "warning" ? (c ? c.yellow("!") : "!") : "*"} ${v(f.message)}`, 4);
     for (const e of f.evidence.slice(0, 3)) lines.push(dim(v(`      ${e.file}:${e.line}: ${e.text ?? ""}`)));
   }
   lines.push("");
