@@ -2,16 +2,19 @@
 # natlens collector: capture what natlens needs from a Linux Docker host.
 #
 #   sh collect.sh [-o DIR] [-n NAME] [--tar] [-H DOCKER_HOST] [-E ENGINE] [-t SECONDS]
+#   natlens-collect [...]   the same script, as installed with the natlens npm package
 #
 #   -o DIR      parent directory for the bundle (default: current directory)
 #   -n NAME     bundle directory name (default: natlens-<hostname>-<UTC time>)
-#   --tar       also write DIR/NAME.tar.gz
+#   --tar       also write DIR/NAME.tar.gz (its path is printed first, then the
+#               bundle directory's; natlens analyze reads either)
 #   -H HOST     docker daemon to talk to (passed to every docker command as -H;
 #               DOCKER_HOST from the environment is honoured as well)
 #   -E ENGINE   container engine command (default docker); e.g. -E podman, or with
 #               podman's global flags: -E "podman --root /srv/podman"; the engine's
 #               files are named after it (docker/podman_inspect_containers, ...)
 #   -t SECONDS  time limit per command (default 20; used only when `timeout` exists)
+#   -h, --help  print this help and exit
 #
 # Run it as root on the Docker host.  It only reads: it never changes the host,
 # and it writes nothing outside DIR/NAME (and DIR/NAME.tar.gz with --tar).
@@ -54,7 +57,9 @@ TLIMIT=20
 DHOST=${DOCKER_HOST:-}
 ENGINE=docker
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# --help: this whole comment block on stdout, exit 0; a usage error: the synopsis and options on stderr, exit 2.
+help() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0; }
+usage() { sed -n '4,/^#   -h/s/^# \{0,1\}//p' "$0" >&2; echo "run 'sh collect.sh --help' for the bundle layout and the manifest format" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -64,7 +69,7 @@ while [ $# -gt 0 ]; do
     -t) [ $# -ge 2 ] || usage; TLIMIT=$2; shift 2 ;;
     -E) [ $# -ge 2 ] || usage; ENGINE=$2; shift 2 ;;
     --tar) TAR=1; shift ;;
-    -h|--help) usage ;;
+    -h|--help) help ;;
     *) echo "collect.sh: unknown argument: $1" >&2; usage ;;
   esac
 done
