@@ -1,6 +1,6 @@
 /**
  * The npm package: `npm pack` of the sources alone (no dist/, as on a fresh
- * clone) builds through `prepack`, and the tarball installs globally from the
+ * clone, dependencies installed with `npm ci --offline`) builds through `prepack`, and the tarball installs globally from the
  * npm cache alone (`--offline`, under a temporary --prefix) into working
  * `natlens` and `natlens-collect` commands, a man page and shell completion.
  * Also: the man page is what scripts/man.ts makes from --help, the collector's
@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncOptions } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { manPage } from "../scripts/man.js";
@@ -39,8 +39,10 @@ test("npm pack on a fresh clone builds dist/ (prepack), and the tarball installs
     for (const f of ["package.json", "package-lock.json", "tsconfig.json", "README.md", "LICENSE", "src", "scripts", "docs", "man"]) cpSync(f, path.join(src, f), { recursive: true });
     // the build compiles test/*.ts too (scripts import test helpers); fixtures and goldens are not needed for it
     cpSync("test", path.join(src, "test"), { recursive: true, filter: (p) => p === "test" || (path.dirname(p) === "test" && p.endsWith(".ts")) });
-    symlinkSync(path.resolve("node_modules"), path.join(src, "node_modules"));
     const env = { ...process.env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" };
+    // Installed as on a fresh clone (`npm ci`, from the cache): a worktree's own node_modules may predate the lockfile's bundle marks.
+    const ci = sh([...npm!, "ci", "--offline", "--ignore-scripts"], { cwd: src, env });
+    assert.equal(ci.code, 0, `npm ci --offline: ${ci.stderr}`);
     const pack = sh([...npm!, "pack", "--json", "--pack-destination", dir], { cwd: src, env });
     assert.equal(pack.code, 0, pack.stderr);
     const info = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
