@@ -247,7 +247,8 @@ test("--netns with a file that is not an input, and trace --proto with no such p
 
 test("diagnostics have a budget per run: 300 unrecognised files print 100 in full, then one count; JSON keeps all", () => {
   const dir = path.join(work, "many");
-  sh(`mkdir -p ${dir} && for i in $(seq 1 300); do echo "hello world $i" > ${dir}/f$i.txt; done`);
+  // one real capture among them: a run where no input at all is readable is refused (exit 2, nothing written)
+  sh(`mkdir -p ${dir} && for i in $(seq 1 300); do echo "hello world $i" > ${dir}/f$i.txt; done && cp ${TCP} ${dir}/f0.txt`);
   const r = sh(`natlens convert --to json '${dir}/*.txt'`);
   assert.equal(r.status, 1);
   const stderr = r.stderr.trimEnd().split("\n");
