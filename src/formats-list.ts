@@ -21,4 +21,8 @@ export const FORMAT_LIST: readonly FormatInfo[] = [
   { id: "docker-ps", title: "docker ps (tables, --no-trunc, custom `table` formats, --format json)", kinds: ["container"], commands: ["docker ps -a --no-trunc","docker ps","docker ps --format json","docker ps --format 'table {{.Names}}\\t{{.Ports}}'"] },
   { id: "ip-addr", title: "iproute2 addresses: ip addr, ip -o addr, ip -br addr", kinds: ["address"], commands: ["ip addr","ip addr show","ip -o addr","ip -4 -o addr","ip -6 -o addr","ip -br addr","ip -d addr"] },
   { id: "ip-route", title: "iproute2 routes: ip route, ip -6 route, ip route show table all", kinds: ["route"], commands: ["ip route","ip -4 route","ip -6 route","ip route show table all","ip -6 route show table all"] },
+  { id: "sysctl", title: "Kernel settings: sysctl -a (key = value), and collect.sh's sysctl file with bridge port flags", kinds: ["setting"], commands: ["sysctl -a","sysctl net.ipv4.conf.all.route_localnet","collect.sh sysctl (route_localnet, bridge-nf-call-*, brif/*/hairpin_mode)"] },
+  { id: "uname", title: "Kernel name and release: uname -a, uname -srm", kinds: ["setting"], commands: ["uname -a","uname -srm","uname -snrvm"] },
+  { id: "docker-info", title: "docker info (text): server version, kernel, firewall backend, warnings", kinds: ["setting"], commands: ["docker info","podman info"] },
+  { id: "daemon-json", title: "dockerd's configuration file /etc/docker/daemon.json", kinds: ["setting"], commands: ["cat /etc/docker/daemon.json"] },
 ];

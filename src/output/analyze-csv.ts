@@ -57,15 +57,12 @@ export function renderCsv(r: Report): string {
 }
 
 /**
- * The CSV report, written row by row (each row ends in "
-"). `raw`
+ * The CSV report, written row by row (each row ends in "\r\n"). `raw`
  * (`--csv-raw`): cells as they are, no formula neutralisation and no escapes of
  * control characters, for pandas/DuckDB; unsafe to open in a spreadsheet.
  */
 export function writeCsv(r: Report, write: (text: string) => void, raw = false): void {
   const columns = csvColumnsOf(r);
-  write(columns.map((c) => c.name).join(",") + "
-");
-  for (const f of r.flows) write(columns.map((c) => csvCell(c.get(f, r), raw)).join(",") + "
-");
+  write(columns.map((c) => c.name).join(",") + "\r\n");
+  for (const f of r.flows) write(columns.map((c) => csvCell(c.get(f, r), raw)).join(",") + "\r\n");
 }
