@@ -20,6 +20,7 @@
 import type { RuleDump } from "../input/rule-dump.js";
 import type { ChainRecord, RuleRecord } from "../types.js";
 import { fragmentFiles } from "./unreached.js";
+import type { Hook } from "./types.js";
 
 export type TableState = "present" | "absent" | "not-captured";
 
@@ -99,4 +100,16 @@ export function tableCoverage(dumps: readonly RuleDump[], chains: readonly Chain
     facts,
     state: (family, table) => byKey.get(`${family}|${table}`) ?? "present",
   };
+}
+
+/** The hooks each covered table sits on. */
+const TABLE_HOOKS: Record<CoveredTable, readonly Hook[]> = {
+  raw: ["prerouting", "output"],
+  nat: ["prerouting", "output", "input", "postrouting"],
+  filter: ["input", "forward", "output"],
+};
+
+/** Tables of `family` the captures do not show that sit on `hook`: a packet passing it meets rules nobody saw. */
+export function uncapturedTables(coverage: TableCoverage, hook: Hook, family: 4 | 6): CoveredTable[] {
+  return COVERED_TABLES.filter((t) => TABLE_HOOKS[t].includes(hook) && coverage.state(family, t) === "not-captured");
 }

@@ -15,17 +15,19 @@
  * - once a nat base chain of a hook has translated the packet, later nat base
  *   chains of that hook are skipped (nat is set up once per manip type).
  */
-import { CACHE_MAX, inCidr, normalizeAddr } from "../net/index.js";
+import { normalizeAddr } from "../net/index.js";
 import type { ChainRecord, RuleRecord } from "../types.js";
-import { hostAddrKey, nextCandidate } from "./chain-index.js";
+import { nextCandidate } from "./chain-index.js";
 import { assembleChains, type BaseChain, type Chain } from "./chains.js";
-import { addrTypeMatches, normProto, ruleMatches } from "./matches.js";
+import { normProto, ruleMatches } from "./matches.js";
 import { isLoopback } from "../net/addr.js";
 import { primaryAddr, route } from "./routing.js";
 import { Chooser, step, where, type Assumption, type ChainVerdict, type Ctx, type Frame, type PacketState } from "./state.js";
 import { applyTarget, applyVerdict, CONTINUE_TARGETS, FINAL_TARGETS, notrack, vmapTarget } from "./targets.js";
 import type { EngineTraceResult, HostFacts, HostState, Hook, Packet, TraceOptions } from "./types.js";
-import { COVERED_TABLES, type CoveredTable, type TableCoverage } from "./coverage.js";
+import { uncapturedTables, type CoveredTable, type TableCoverage } from "./coverage.js";
+import { NatOrder } from "./nat-order.js";
+import { SourceClasses } from "./source-class.js";
 
 const MAX_STEPS = 20000;
 
@@ -54,30 +56,26 @@ export interface RuleSetOptions {
   coverage?: TableCoverage;
 }
 
-/** iptables tables tracked by coverage and the hooks they sit on. */
-const TABLE_HOOKS: Record<CoveredTable, readonly Hook[]> = {
-  raw: ["prerouting", "output"],
-  nat: ["prerouting", "output", "input", "postrouting"],
-  filter: ["input", "forward", "output"],
-};
-
 export class RuleSet {
   private readonly chains: Map<string, Chain>;
   private readonly bases: BaseChain[];
 
   private readonly coverage: TableCoverage | null;
+  private readonly sourceClasses: SourceClasses;
+  private readonly natOrder: NatOrder;
 
   constructor(rules: RuleRecord[], chains: ChainRecord[], options: RuleSetOptions = {}) {
     const assembled = assembleChains(rules, chains, options.longChainIndex ?? true);
     this.chains = assembled.chains;
     this.bases = assembled.bases;
     this.coverage = options.coverage ?? null;
+    this.sourceClasses = new SourceClasses(this.chains);
+    this.natOrder = new NatOrder(this.chains);
   }
 
   /** Tables not captured whose hook `hook` is (for the family): their verdicts are unknown. */
   private uncaptured(hook: Hook, family: 4 | 6): CoveredTable[] {
-    if (!this.coverage) return [];
-    return COVERED_TABLES.filter((t) => TABLE_HOOKS[t].includes(hook) && this.coverage!.state(family, t) === "not-captured");
+    return this.coverage ? uncapturedTables(this.coverage, hook, family) : [];
   }
 
   /** A walk passed a hook of a table the captures do not show: the verdict is unknown, and why. */
@@ -100,98 +98,9 @@ export class RuleSet {
     return r;
   }
 
-  /** Every source match of the rule set: host addresses (a set), other CIDRs and address types (lists). */
-  private srcMatches: { hosts: Set<string>; nets: string[]; types: string[] } | null = null;
-
-  /**
-   * What the rules can tell about a source address: which of their `-s` CIDRs
-   * hold it and how each `--src-type` judges it. Two packets whose sources have
-   * the same class (and whose other fields are equal) meet the same decision at
-   * every rule, so a trace of one stands for the other (everything but the
-   * source address itself in finalSrc and in `uncertain` notes). The rules read
-   * the source nowhere else; after SNAT it is the rule's address for both.
-   */
+  /** The rule set's class of a source address (source-class.ts): equal classes, equal decisions. */
   sourceClass(src: string, facts: HostFacts): string {
-    let memo = this.srcClassMemo.get(facts);
-    if (!memo) this.srcClassMemo.set(facts, (memo = new Map()));
-    let key = memo.get(src);
-    if (key === undefined) {
-      key = this.computeSourceClass(src, facts);
-      if (memo.size >= CACHE_MAX) memo.clear();
-      memo.set(src, key);
-    }
-    return key;
-  }
-  private readonly srcClassMemo = new WeakMap<HostFacts, Map<string, string>>();
-
-  private computeSourceClass(src: string, facts: HostFacts): string {
-    if (!this.srcMatches) {
-      const hosts = new Set<string>();
-      const nets = new Set<string>();
-      const types = new Set<string>();
-      for (const c of this.chains.values()) {
-        for (const r of c.rules) {
-          if (r.matches.srcType) types.add(r.matches.srcType.value);
-          // a source that is a DNAT target may reach itself (hairpin): it has a class of its own
-          if (r.nat?.addr && (r.target === "DNAT" || r.target === null)) {
-            const n = normalizeAddr(r.nat.addr);
-            if (n !== null) hosts.add(n);
-          }
-          if (!r.matches.src) continue;
-          const host = hostAddrKey({ value: r.matches.src.value, negated: false });
-          if (host !== null) hosts.add(host);
-          else nets.add(r.matches.src.value);
-        }
-      }
-      this.srcMatches = { hosts, nets: [...nets], types: [...types] };
-    }
-    const { hosts, nets, types } = this.srcMatches;
-    const a = normalizeAddr(src) ?? src;
-    // the host address (or nothing), then one mark per CIDR, then per address type: "|" ends each part
-    // a loopback source may not leave the host (route_localnet): its own mark
-    let key = (hosts.has(a) ? a : "") + (isLoopback(a) ? "|lo|" : "|");
-    for (let i = 0; i < nets.length; i++) {
-      const r = inCidr(a, nets[i]!);
-      key += r === null ? "?" : r ? "1" : "0";
-    }
-    for (const t of types) {
-      const { hit, note } = addrTypeMatches(t, a, facts);
-      key += `|${hit ? "1" : "0"}${note ?? ""}`;
-    }
-    return key;
-  }
-
-  /** Tables (kind, family, name) that hold a NAT rule, for natOrder. */
-  private natTables: Set<string> | null = null;
-
-  /**
-   * Two nat base chains of different tables at one hook and priority (an
-   * iptables nat table and a native nft `type nat` chain at `dstnat`, say) run
-   * in the order they were registered, which no capture shows, and the first
-   * to translate a connection wins. When both hold NAT rules the order is an
-   * assumption: as listed (iptables first), or the other way round.
-   */
-  private natOrder(bases: BaseChain[], hook: Hook, chooser: Chooser): BaseChain[] {
-    if (!this.natTables) {
-      this.natTables = new Set();
-      for (const c of this.chains.values()) if (c.rules.some((r) => r.nat !== null)) this.natTables.add(`${c.kind}\u0000${c.family}\u0000${c.table}`);
-    }
-    const nat = this.natTables;
-    let out = bases;
-    for (let i = 0; i < out.length; ) {
-      const b = out[i]!;
-      let j = i + 1;
-      while (j < out.length && out[j]!.type === "nat" && b.type === "nat" && out[j]!.priority === b.priority) j++;
-      const run = out.slice(i, j);
-      const tables = new Set(run.filter((x) => nat.has(`${x.chain.kind}\u0000${x.chain.family}\u0000${x.chain.table}`)).map((x) => `${x.chain.kind}\u0000${x.chain.family}\u0000${x.chain.table}`));
-      if (tables.size > 1) {
-        const names = run.map((x) => `${x.chain.kind === "xt" ? x.chain.family.replace(/-legacy$/, " (legacy)") : `nft ${x.chain.family}`} ${x.chain.table} ${x.chain.name}`).join(" and ");
-        const asListed = chooser.choose(`the order of the nat chains ${names} (same ${hook.toUpperCase()} priority ${b.priority}: the kernel runs them in the order they were registered, which no capture shows); assumed as listed`, null);
-        if (!asListed) out = [...out.slice(0, i), ...run.reverse(), ...out.slice(j)];
-      }
-      i = j;
-    }
-    return out;
+    return this.sourceClasses.of(src, facts);
   }
 
   /** Base chains of a hook for a family, in traversal order. */
@@ -383,7 +292,7 @@ export class RuleSet {
         }
       };
       let bases = this.baseChains(hook, p.family);
-      if (natAllowed && !p.reply) bases = this.natOrder(bases, hook, chooser);
+      if (natAllowed && !p.reply) bases = this.natOrder.order(bases, hook, chooser);
       for (const base of bases) {
         if (base.priority >= natPoint) denat();
         // OUTPUT: the route (and so the out-interface) is looked up again after a nat OUTPUT rewrite
