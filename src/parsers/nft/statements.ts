@@ -103,6 +103,22 @@ export class RuleWalker {
     return false;
   }
 
+  /**
+   * `[op] VALUE` after a match's head words: the value and whether the
+   * operator negates, the cursor past both. At the end of the rule there is
+   * no value: the words from `from` are kept verbatim and null returned.
+   */
+  private operand(from: number): { negated: boolean; v: string } | null {
+    const negated = this.op();
+    const v = this.t[this.k];
+    if (v === undefined) {
+      this.other(from);
+      return null;
+    }
+    this.k++;
+    return { negated, v };
+  }
+
   private other(from: number, note = true): string {
     if (this.t[this.k - 1]?.startsWith("@")) note = false;
     const text = this.t.slice(from, this.k).join(" ");
@@ -334,13 +350,9 @@ export class RuleWalker {
       this.vmapStmt(from);
       return;
     }
-    const negated = this.op();
-    const v = t[this.k];
-    if (v === undefined) {
-      this.other(from);
-      return;
-    }
-    this.k++;
+    const read = this.operand(from);
+    if (read === null) return;
+    const { negated, v } = read;
     if (v.startsWith("{") || v.startsWith("@") || this.m[key] !== null) {
       if (v.startsWith("@")) this.sets.push(v);
       this.other(from);
@@ -369,13 +381,9 @@ export class RuleWalker {
     this.famHint ??= fam;
     if (field === "saddr" || field === "daddr") {
       this.k += 2;
-      const negated = this.op();
-      const v = t[this.k];
-      if (v === undefined) {
-        this.other(from);
-        return;
-      }
-      this.k++;
+      const read = this.operand(from);
+      if (read === null) return;
+      const { negated, v } = read;
       const key = field === "saddr" ? "src" : "dst";
       let single: string | null = null;
       if (v.startsWith("{")) {
