@@ -1,12 +1,10 @@
-/** Reading cited lines back, the output buffer, and the string helpers. */
+/** The output buffer and the string helpers (cited lines are read back in evidence.test.ts). */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
-import { pickLines } from "../src/input/lines.js";
-import { CHUNK } from "../src/input/byte-lines.js";
 import { openOutput } from "../src/output/sink.js";
 import { flatten, intern, ownCopy } from "../src/strings.js";
 import { createParseCaches } from "../src/context.js";
@@ -14,38 +12,6 @@ import { collectGarbage } from "../src/analyze/memory.js";
 import type { Io } from "../src/io.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "natlens-io-"));
-
-test("pickLines returns the asked lines without CR, also the last line without a newline", () => {
-  const file = path.join(dir, "handwritten-crlf.txt");
-  writeFileSync(file, "one\r\ntwo\n\nfour\r\nfive");
-  const got = pickLines(file, [5, 2, 2, 3, 1, 9]);
-  assert.deepEqual([...got.entries()].sort((a, b) => a[0] - b[0]), [
-    [1, "one"],
-    [2, "two"],
-    [3, ""],
-    [5, "five"],
-  ]);
-});
-
-test("pickLines counts lines across read chunks the way split does", () => {
-  // lines of varying width so that chunk borders fall inside lines, inside CRLFs and on newlines
-  const lines: string[] = [];
-  let size = 0;
-  for (let i = 0; size < 2.5 * CHUNK; i++) {
-    const l = `${i} ${"x".repeat((i * 7919) % 301)}é${i % 5 === 0 ? "\r" : ""}`;
-    lines.push(l);
-    size += Buffer.byteLength(l) + 1;
-  }
-  const file = path.join(dir, "handwritten-big.txt");
-  writeFileSync(file, lines.join("\n") + "\n");
-  fc.assert(
-    fc.property(fc.array(fc.integer({ min: 1, max: lines.length + 3 }), { minLength: 1, maxLength: 40 }), (nums) => {
-      const got = pickLines(file, nums);
-      for (const n of nums) assert.equal(got.get(n), n <= lines.length ? lines[n - 1]!.replace(/\r$/, "") : undefined);
-    }),
-    { numRuns: 30 },
-  );
-});
 
 function fileIo(): Io {
   const fail = { write: () => assert.fail("nothing goes to the terminal") };

@@ -1,6 +1,6 @@
 /**
  * Lines of a file as byte ranges, for readers that work on bytes: the
- * /proc/net CSV fast path and pickLines (text readers use LineReader).
+ * /proc/net CSV fast path (text readers use LineReader).
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
@@ -10,7 +10,7 @@ export const CHUNK = 1 << 22;
 /**
  * Reads a file in chunks of up to CHUNK bytes and hands every line (without
  * its LF) to `each` as a range of a reused buffer, numbered from 1. The
- * /proc/net fast path and pickLines read through it.
+ * /proc/net fast path reads through it.
  */
 export class LineWalker {
   private readonly fd: number;

@@ -4,7 +4,6 @@
  * detection) without reading the input twice, so stdin works too.
  */
 import { StringDecoder } from "node:string_decoder";
-import { LineWalker } from "./byte-lines.js";
 import type { ByteSource } from "./read.js";
 import { utf8Chunks, type TextEncoding } from "./text-decode.js";
 
@@ -164,26 +163,4 @@ export class LineReader {
     this.drain(each, true);
     return no;
   }
-}
-
-/**
- * The text of the given lines (1-based numbers, as LineReader counts them) of
- * a file, read in chunks: a report citing a few lines of a 40 MB dump never
- * holds the whole dump as a string. Lines are returned without their CR;
- * numbers past the end are left out.
- */
-export function pickLines(file: string, numbers: Iterable<number>): Map<number, string> {
-  const wanted = new Set(numbers);
-  const out = new Map<number, string>();
-  const walker = new LineWalker(file, (b, start, end, no) => {
-    if (!wanted.has(no)) return;
-    out.set(no, b.toString("utf8", start, end > start && b[end - 1] === 13 ? end - 1 : end));
-  });
-  try {
-    while (out.size < wanted.size && walker.step());
-    if (out.size < wanted.size) walker.finish();
-  } finally {
-    walker.close();
-  }
-  return out;
 }
