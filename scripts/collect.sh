@@ -1,13 +1,15 @@
 #!/bin/sh
 # natlens collector: capture what natlens needs from a Linux Docker host.
 #
-#   sh collect.sh [-o DIR] [-n NAME] [--tar] [-H DOCKER_HOST] [-E ENGINE] [-t SECONDS]
+#   sh collect.sh [-o DIR] [-n NAME] [--tar | --xz] [-H DOCKER_HOST] [-E ENGINE] [-t SECONDS]
 #   natlens-collect [...]   the same script, as installed with the natlens npm package
 #
 #   -o DIR      parent directory for the bundle (default: current directory)
 #   -n NAME     bundle directory name (default: natlens-<hostname>-<UTC time>)
 #   --tar       also write DIR/NAME.tar.gz (its path is printed first, then the
 #               bundle directory's; natlens analyze reads either)
+#   --xz        the same as --tar, but DIR/NAME.tar.xz (smaller, as sosreport packs;
+#               needs xz: without it the .tar.gz is written and a warning printed)
 #   -H HOST     docker daemon to talk to (passed to every docker command as -H;
 #               DOCKER_HOST from the environment is honoured as well)
 #   -E ENGINE   container engine command (default docker); e.g. -E podman, or with
@@ -17,7 +19,7 @@
 #   -h, --help  print this help and exit
 #
 # Run it as root on the Docker host.  It only reads: it never changes the host,
-# and it writes nothing outside DIR/NAME (and DIR/NAME.tar.gz with --tar).
+# and it writes nothing outside DIR/NAME (and DIR/NAME.tar.gz or .tar.xz with --tar or --xz).
 # Each command's stdout goes to its own file; its exit status, duration and
 # stderr are recorded in DIR/NAME/MANIFEST.  Missing tools are recorded there
 # too and are not fatal.
@@ -52,7 +54,7 @@ export LC_ALL
 
 OUTDIR=.
 NAME=
-TAR=0
+TAR=
 TLIMIT=20
 DHOST=${DOCKER_HOST:-}
 ENGINE=docker
@@ -68,7 +70,8 @@ while [ $# -gt 0 ]; do
     -H) [ $# -ge 2 ] || usage; DHOST=$2; shift 2 ;;
     -t) [ $# -ge 2 ] || usage; TLIMIT=$2; shift 2 ;;
     -E) [ $# -ge 2 ] || usage; ENGINE=$2; shift 2 ;;
-    --tar) TAR=1; shift ;;
+    --tar) TAR=gz; shift ;;
+    --xz) TAR=xz; shift ;;
     -h|--help) help ;;
     *) echo "collect.sh: unknown argument: $1" >&2; usage ;;
   esac
@@ -314,11 +317,19 @@ T_END=$(now)
 } >>"$M"
 
 rm -f "$ERR"
-if [ "$TAR" = 1 ]; then
-  if (cd "$OUTDIR" && tar -czf "$NAME.tar.gz" "$NAME"); then
-    echo "$OUTDIR/$NAME.tar.gz"
+if [ "$TAR" = xz ] && ! have xz; then
+  echo "collect.sh: xz not found: writing $NAME.tar.gz instead of $NAME.tar.xz" >&2
+  TAR=gz
+fi
+if [ -n "$TAR" ]; then
+  Z=z
+  [ "$TAR" = xz ] && Z=J
+  # written under a .part name and renamed: an interrupted run leaves no archive that looks whole
+  if (cd "$OUTDIR" && tar -c${Z}f "$NAME.tar.$TAR.part" "$NAME" && mv "$NAME.tar.$TAR.part" "$NAME.tar.$TAR"); then
+    echo "$OUTDIR/$NAME.tar.$TAR"
   else
-    echo "collect.sh: tar failed" >&2
+    rm -f "$OUTDIR/$NAME.tar.$TAR.part"
+    echo "collect.sh: packing $NAME.tar.$TAR failed" >&2
   fi
 fi
 echo "$B"

@@ -105,6 +105,26 @@ test("scripts/collect.sh --help prints its whole help on stdout and exits 0; a w
   assert.equal(bad.stdout, "");
   assert.match(bad.stderr, /unknown argument: --bogus\n/);
   assert.match(bad.stderr, /--tar +also write DIR\/NAME\.tar\.gz/);
+  assert.match(bad.stderr, /--xz +the same as --tar, but DIR\/NAME\.tar\.xz/);
+});
+
+test("collect.sh --xz writes NAME.tar.xz (as sosreport packs), which analyze reads as it reads the directory", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "natlens-collect-xz-"));
+  try {
+    const r = sh(["sh", "scripts/collect.sh", "-o", dir, "--xz", "-E", "false", "-t", "5", "-n", "natlens-test-xz"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split("\n"), [path.join(dir, "natlens-test-xz.tar.xz"), path.join(dir, "natlens-test-xz"), ""]);
+    // xz magic: FD 37 7A 58 5A 00; and no .part file left behind
+    assert.deepEqual([...readFileSync(path.join(dir, "natlens-test-xz.tar.xz")).subarray(0, 6)], [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+    assert.deepEqual(readdirSync(dir).sort(), ["natlens-test-xz", "natlens-test-xz.tar.xz"]);
+    const fromXz = await runCli(["analyze", "--to", "json", path.join(dir, "natlens-test-xz.tar.xz")]);
+    const fromDir = await runCli(["analyze", "--to", "json", path.join(dir, "natlens-test-xz")]);
+    assert.notEqual(fromDir.code, 2, fromDir.stderr);
+    const hostOf = (s: string) => (JSON.parse(s) as { host: unknown }).host;
+    assert.deepEqual(hostOf(fromXz.stdout), hostOf(fromDir.stdout));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("README's collect.sh --tar example: the archive's path is printed first, then the bundle's, and analyze reads both the same", async () => {
