@@ -17,6 +17,8 @@
 #                   client routed straight to a container, everything else via docker-proxy
 #   lab-noiptables-bare  the same on a netns where no netfilter table exists at all
 #                   (empty iptables-save and nft ruleset, no conntrack entries)
+#   lab-noiptables-noproxy, lab-noiptables-bare-noproxy, lab28-noiptables-noproxy: their
+#                   twins with --userland-proxy=false (same clients), for --what-if
 #   lab-podman      Debian podman 4.3.1 rootful (netavark), same containers and clients
 #   lab-nohairpin   20.10, proxy off, hairpin_mode turned back to 0 on web's bridge port:
 #                   web's connection to its own published port hangs, others still work
@@ -304,21 +306,25 @@ EOF
 # No UDP clients here: with no rule loaded the kernel tracks nothing (even with empty nat
 # tables), and docker-proxy's UDP listener is unconnected, so nothing in a capture pairs a
 # UDP client with the proxy's backend socket; an expectation could not be confirmed.
+# With the proxy off too (lab*-noiptables-noproxy, the what-if twins) nothing carries a
+# published port: dockerd's placeholder listener holds it (20.10: a listener that never
+# accepts, so the handshake completes and the client's line is never answered; 28.x: backlog
+# 0), so those rows fail; clients of the containers' own addresses are not touched.
 flows_noipt() {
 cat <<'EOF'
-ext-to-web          tcp external  -    40001 198.51.100.1 8080 web   80   1  docker-proxy,0,@gwweb4   -
-ext-to-api          tcp external  -    40002 198.51.100.1 5000 api   5000 1  docker-proxy,0,@gwapi4   -
-ext-to-admin        tcp external  -    40003 198.51.100.1 9090 admin 80   -  failed,0,-               -
-ext-to-web-direct   tcp external  -    40004 @web4        80   web   80   9  direct,0,198.51.100.10   -
-ext-to-api-direct   tcp external  -    40005 @api4        5000 api   5000 9  direct,0,198.51.100.10   -
-host-lo-to-web      tcp host      -    40011 127.0.0.1    8080 web   80   2  docker-proxy,0,@gwweb4   -
-host-ip-to-web      tcp host      -    40013 198.51.100.1 8080 web   80   4  docker-proxy,0,@gwweb4   -
-host-lo-to-admin    tcp host      -    40015 127.0.0.1    9090 admin 80   2  docker-proxy,0,@gwadmin4 -
-host-to-web-direct  tcp host      -    40016 @web4        80   web   80   9  direct,0,@gwweb4         -
-cli-to-web          tcp container cli  41001 198.51.100.1 8080 web   80   5  docker-proxy,0,@gwweb4   -
-web-to-self         tcp container web  41002 198.51.100.1 8080 web   80   6  docker-proxy,0,@gwweb4   -
-cli-to-api          tcp container cli  41003 198.51.100.1 5000 api   5000 7  docker-proxy,0,@gwapi4   -
-cli-to-api-direct   tcp container cli  41006 @api4        5000 api   5000 9  direct,0,@cli4           -
+ext-to-web          tcp external  -    40001 198.51.100.1 8080 web   80   1  docker-proxy,0,@gwweb4   failed,0,-
+ext-to-api          tcp external  -    40002 198.51.100.1 5000 api   5000 1  docker-proxy,0,@gwapi4   failed,0,-
+ext-to-admin        tcp external  -    40003 198.51.100.1 9090 admin 80   -  failed,0,-               failed,0,-
+ext-to-web-direct   tcp external  -    40004 @web4        80   web   80   9  direct,0,198.51.100.10   direct,0,198.51.100.10
+ext-to-api-direct   tcp external  -    40005 @api4        5000 api   5000 9  direct,0,198.51.100.10   direct,0,198.51.100.10
+host-lo-to-web      tcp host      -    40011 127.0.0.1    8080 web   80   2  docker-proxy,0,@gwweb4   failed,0,-
+host-ip-to-web      tcp host      -    40013 198.51.100.1 8080 web   80   4  docker-proxy,0,@gwweb4   failed,0,-
+host-lo-to-admin    tcp host      -    40015 127.0.0.1    9090 admin 80   2  docker-proxy,0,@gwadmin4 failed,0,-
+host-to-web-direct  tcp host      -    40016 @web4        80   web   80   9  direct,0,@gwweb4         direct,0,@gwweb4
+cli-to-web          tcp container cli  41001 198.51.100.1 8080 web   80   5  docker-proxy,0,@gwweb4   failed,0,-
+web-to-self         tcp container web  41002 198.51.100.1 8080 web   80   6  docker-proxy,0,@gwweb4   failed,0,-
+cli-to-api          tcp container cli  41003 198.51.100.1 5000 api   5000 7  docker-proxy,0,@gwapi4   failed,0,-
+cli-to-api-direct   tcp container cli  41006 @api4        5000 api   5000 9  direct,0,@cli4           direct,0,@cli4
 EOF
 }
 
@@ -526,6 +532,9 @@ run_scenario() {
     lab-extra-noproxy) VER=20; PROXY=false; EXTRA=1 ;;
     lab28-nohairpin) VER=28; PROXY=false; NOHAIRPIN=1 ;;
     lab28-noiptables) VER=28; PROXY=true; IPT=false; EMPTYTABLES=1 ;;
+    lab-noiptables-noproxy) VER=20; PROXY=false; IPT=false; EMPTYTABLES=1 ;;
+    lab-noiptables-bare-noproxy) VER=20; PROXY=false; IPT=false ;;
+    lab28-noiptables-noproxy) VER=28; PROXY=false; IPT=false; EMPTYTABLES=1 ;;
     lab28-extra)   VER=28; PROXY=true; EXTRA=1 ;;
     lab28-extra-noproxy) VER=28; PROXY=false; EXTRA=1 ;;
     *) die "unknown scenario $SCEN" ;;
@@ -570,12 +579,16 @@ run_scenario() {
   for f in "$LAB"/clients/*.err; do
     id=$(basename "$f" .err); printf '%s\t%s\n' "$id" "$(tr '\n' ' ' <"$f")"
   done >"$LAB/clients.tsv"
+  # what each client got back (an echo server answers its line or datagrams): empty when nothing came
+  for f in "$LAB"/clients/*.out; do
+    id=$(basename "$f" .out); printf '%s\t%s\n' "$id" "$(head -c 200 "$f" | tr '\n' ' ')"
+  done >"$LAB/clients-out.tsv"
 
   dest="$SAMPLES/$SCEN"
   rm -rf "$dest"; mkdir -p "$dest"
   if [ "$SOS" = 1 ]; then cp -a "$out/sos/." "$dest/"; else cp -a "$B/." "$dest/"; fi
   node "$HERE/lab/expect.cjs" --scenario "$SCEN" --proxy "$PROXY" --flows "$LAB/flows.tsv" \
-    --bundle "$B" --clients "$LAB/clients.tsv" --out "$dest/EXPECTED.json" || log "checker reported mismatches"
+    --bundle "$B" --clients "$LAB/clients.tsv" --clients-out "$LAB/clients-out.tsv" --out "$dest/EXPECTED.json" || log "checker reported mismatches"
   sample_readme "$dest"
   mkdir -p "$LOGS"; cp "$LAB/dockerd.log" "$LOGS/$SCEN.dockerd.log" 2>/dev/null
   cp -a "$LAB/clients" "$LOGS/$SCEN.clients" 2>/dev/null; cp "$LAB/flows.tsv" "$LOGS/$SCEN.flows.tsv"
@@ -588,5 +601,5 @@ case "${1:-}" in
   all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy \
                lab-noiptables lab-noiptables-bare lab-nohairpin lab-extra lab-extra-noproxy; do run_scenario "$s"; done ;;
   lab-*|lab28-*) run_scenario "$1" ;;
-  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-ipv6-noproxy|lab-proxy-sos|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|all|teardown>" >&2; exit 2 ;;
+  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-ipv6-noproxy|lab-proxy-sos|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|lab-noiptables-noproxy|lab-noiptables-bare-noproxy|lab28-noiptables-noproxy|all|teardown>" >&2; exit 2 ;;
 esac

@@ -55,6 +55,14 @@ const TWINS: [string, string, Change][] = [
   // hairpin_mode=0 on web's port: web-to-self fails today; docker-proxy would serve it
   ["lab-nohairpin", "lab-proxy", "userland-proxy=true"],
   ["lab28-nohairpin", "lab28-proxy", "userland-proxy=true"],
+  // --iptables=false: no NAT rule at all; with the proxy off every client of a published port lands in
+  // dockerd's placeholder accept queue and is never answered, the clients of the containers' own addresses keep working
+  ["lab-noiptables", "lab-noiptables-noproxy", "userland-proxy=false"],
+  ["lab-noiptables-noproxy", "lab-noiptables", "userland-proxy=true"],
+  ["lab-noiptables-bare", "lab-noiptables-bare-noproxy", "userland-proxy=false"],
+  ["lab-noiptables-bare-noproxy", "lab-noiptables-bare", "userland-proxy=true"],
+  ["lab28-noiptables", "lab28-noiptables-noproxy", "userland-proxy=false"],
+  ["lab28-noiptables-noproxy", "lab28-noiptables", "userland-proxy=true"],
 ];
 
 for (const [from, to, change] of TWINS) {

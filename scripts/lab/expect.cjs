@@ -63,6 +63,14 @@ const clientErr = {};
 for (const l of (fs.existsSync(args.clients) ? fs.readFileSync(args.clients, 'utf8') : '').split('\n')) {
   const i = l.indexOf('\t'); if (i > 0) clientErr[l.slice(0, i)] = l.slice(i + 1).trim();
 }
+// what each client got back from the echo server (absent in older runs: undefined)
+const clientOut = {};
+if (args['clients-out'] && fs.existsSync(args['clients-out'])) {
+  for (const l of fs.readFileSync(args['clients-out'], 'utf8').split('\n')) {
+    const i = l.indexOf('\t'); if (i > 0) clientOut[l.slice(0, i)] = l.slice(i + 1).trim();
+  }
+}
+const outNote = (f) => (f.id in clientOut ? `client output: ${clientOut[f.id] ? JSON.stringify(clientOut[f.id].slice(0, 60)) : '(nothing came back)'}` : null);
 // the engine's files are named after it (docker/docker_*, docker/podman_*)
 const engine = fs.existsSync(path.join(B, 'docker/podman_inspect_containers')) ? 'podman' : 'docker';
 const inspect = JSON.parse(rd(`docker/${engine}_inspect_containers`) || '[]');
@@ -165,6 +173,19 @@ function findProxy(f, tc, srcIp) {
   };
 }
 
+// userland-proxy off and no DNAT rule for the port: the kernel completes the handshake on
+// dockerd's placeholder listener, and the connection waits in its accept queue, which dockerd
+// never accepts (ss -p names no owner for it): the client's line is never answered
+function findPlaceholder(f, clientIp) {
+  if (f.proto !== 'tcp') return null;
+  const conn = ss.find((s) => s.proto === 'tcp' && !s.proc && s.state === 'ESTAB' && eq(s.local, { ip: f.dialIp, port: f.dialPort }) &&
+    s.peer.port === f.sport && (!clientIp || s.peer.ip === clientIp));
+  const lis = ss.find((s) => s.proto === 'tcp' && s.state === 'LISTEN' && s.local.port === f.dialPort && s.proc === 'dockerd' &&
+    (s.local.ip === f.dialIp || s.local.ip === '0.0.0.0' || s.local.ip === '::' || s.local.ip === '*'));
+  if (!conn || !lis) return null;
+  return { clientIp: conn.peer.ip, ev: [`ss: ESTAB ${ep(conn.local)} <- ${ep(conn.peer)} with no owner, ino ${conn.ino} (in the accept queue of the listener ${ep(lis.local)} owned by dockerd pid ${lis.pid}, which never accepts: a placeholder)`] };
+}
+
 // ---------- classify
 const results = [];
 let mismatches = 0;
@@ -204,7 +225,9 @@ for (const f of flows) {
       ev.push('orig dst is the container address itself, reply is the plain swap (no NAT)');
     } else {
       const px = findProxy(f, tc, live.o.src);
+      const ph = px ? null : findPlaceholder(f, live.o.src);
       if (px) { ({ obs, target, proxy } = px); obs.state = live.state || 'ASSURED'; ev.push(...px.ev); }
+      else if (ph) { obs = { path: 'failed', snat: false, sees: null, state: 'NOT_ACCEPTED' }; ev.push('no NAT', ...ph.ev); }
       else ev.push('no NAT and no docker-proxy frontend socket found');
     }
   } else if (!ct.length && !dead && (f.dialIp === tc.ip || f.dialIp === tc.ip6) && f.dialPort === f.tport &&
@@ -215,6 +238,10 @@ for (const f of flows) {
     target = { ip: f.dialIp, port: f.tport };
     if (clientIp === null) clientIp = direct.peer.ip;
     ev.push(`conntrack holds no entry at all (nothing in this netns needs connection tracking); container ${f.target}: ${direct.file} ${ep(direct.local)} <-> ${ep(direct.peer)} ${direct.state}; the client dialled the container address, so no NAT`);
+  } else if (!live && !dead && (pxNoCt = findPlaceholder(f, clientIp))) {
+    obs = { path: 'failed', snat: false, sees: null, state: 'NOT_ACCEPTED' };
+    if (clientIp === null) clientIp = pxNoCt.clientIp;
+    ev.push(...pxNoCt.ev, `no conntrack entry for this flow${ct.length ? '' : ' (conntrack holds none at all)'}`);
   } else if (f.proto === 'tcp' && (pxNoCt = findProxy(f, tc, null))) {
     ({ obs, target, proxy } = pxNoCt); obs.state = 'ESTABLISHED'; clientIp = canon(proxy.frontend.peer.replace(/:\d+$/, ''));
     ev.push(...pxNoCt.ev);
@@ -225,10 +252,14 @@ for (const f of flows) {
     if (f.kind === 'container') syn = procSockets(ctr[f.from].pid, 'tcp').find((s) => s.local.port === f.sport && s.st === '02');
     if (f.kind === 'host') syn = ss.find((s) => s.proto === 'tcp' && s.local.port === f.sport && s.state === 'SYN-SENT');
     const err = clientErr[f.id] || '';
-    if (syn) {
+    if (!syn && f.proto === 'tcp' && dead && dead.unreplied && dead.state === 'SYN_SENT' && !/refused/i.test(err)) {
+      // an external client's socket is not in the capture: conntrack shows its SYN went unanswered
+      obs = { path: 'failed', snat: false, sees: null, state: 'SYN_SENT' };
+      ev.push(`conntrack: ${dead.line} (the SYN was never answered)`);
+    } else if (syn) {
       obs = { path: 'failed', snat: false, sees: null, state: 'SYN_SENT' };
       ev.push(`client socket ${ep(syn.local)} -> ${ep(syn.peer)} in SYN_SENT (${syn.file || 'ss'})`);
-      if (dead) ev.push(`conntrack: ${dead.line}`); else ev.push('no conntrack entry for it (the packet was dropped before its entry was confirmed)');
+      if (dead) ev.push(`conntrack: ${dead.line}`); else ev.push(ct.length ? 'no conntrack entry for it (the packet was dropped before its entry was confirmed)' : 'no conntrack entry (conntrack holds none at all)');
     } else if (/refused/i.test(err)) {
       obs = { path: 'failed', snat: false, sees: null, state: 'REFUSED' };
       ev.push(`client: ${err.replace(/^\S+ \S+ \S+ /, '')}`);
@@ -240,6 +271,8 @@ for (const f of flows) {
     }
   }
 
+  const said = outNote(f);
+  if (said) ev.push(said);
   // container-side confirmation
   if (target && tc && obs.sees && !tc.hostNet) {
     const cs = procSockets(tc.pid, f.proto).find((s) => s.local.port === f.tport && s.peer.ip === obs.sees && s.peer.port === obs.seesPort);

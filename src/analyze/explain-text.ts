@@ -67,7 +67,11 @@ export function reasonText(r: Reason): string {
       return `conntrack shows ${fmt(r.src)} dialling ${r.container} at its own address ${fmt(r.dst)}: no NAT`;
     case "client-only":
       return `${clientOf(r.clientContainer, r.local)} is connected to the published port ${fmt(r.published)}; nothing else in the bundle shows this connection (no container socket table, conntrack entry or docker-proxy socket for it), so the path follows only from the daemon's mode (userland-proxy ${r.mode})`;
+    case "placeholder":
+      return `${r.clientContainer ? `container ${r.clientContainer}` : fmt(r.client)} connected to ${fmt(r.published)}, which no rule DNATed and no docker-proxy serves (userland-proxy off): the kernel completed the handshake on dockerd's placeholder listener${r.pid !== null ? ` (pid ${r.pid})` : ""}, which holds the port only to reserve it and never accepts; the host's socket for it has no owner (inode 0, still in the accept queue), so nothing ever answers the client`;
     case "stalled":
+      if (r.noDnat !== undefined)
+        return `${clientOf(r.clientContainer, r.local)} is still waiting for an answer from ${fmt(r.remote)} (SYN_SENT): the connection never completed; ${r.noDnat}, so it was not DNATed and stayed on the host, where ${r.placeholder !== undefined && r.placeholder !== null ? `only dockerd's placeholder listener (pid ${r.placeholder}) holds the port: it never accepts, and once its accept queue is full (28.x listens with backlog 0) the kernel drops new SYNs` : "no docker-proxy serves the port"}`;
       return `${clientOf(r.clientContainer, r.local)} is still waiting for an answer from ${fmt(r.remote)} (SYN_SENT): the connection never completed${r.conntrack ? "" : "; no conntrack entry exists, which is what a packet dropped in FORWARD leaves behind (the entry is never confirmed)"}`;
     default: {
       const never: never = r;

@@ -95,8 +95,10 @@ export type Reason =
   | { kind: "conntrack-direct"; src: Endpoint; container: string; dst: Endpoint }
   /** Only the client's socket to a published port: the path follows from the daemon's mode. */
   | { kind: "client-only"; clientContainer: string | null; local: Endpoint; published: Endpoint | null; mode: "on" | "off" | "unknown" }
+  /** Connected to dockerd's placeholder listener (userland-proxy off, no DNAT): never accepted, never answered. */
+  | { kind: "placeholder"; clientContainer: string | null; client: Endpoint; published: Endpoint; pid: number | null }
   /** A client socket stuck in SYN_SENT. */
-  | { kind: "stalled"; clientContainer: string | null; local: Endpoint; remote: Endpoint; conntrack: boolean };
+  | { kind: "stalled"; clientContainer: string | null; local: Endpoint; remote: Endpoint; conntrack: boolean; noDnat?: string; placeholder?: number | null };
 
 /** A flow as the attribution stage hands it on: the report's fields but the explanation, and the reasons for it. */
 export type AttributedFlow = Omit<Flow, "explanation"> & { reasons: Reason[] };

@@ -15,13 +15,16 @@
  *   flow-server.ts  passes from a container's accepted socket
  *   flows.ts        the other passes, in the order run() calls them
  */
-import { isLocal, type HostModel } from "./model.js";
+import { ev, isDockerdName, isLocal, type HostModel } from "./model.js";
 import { isLoopback } from "../net/index.js";
 import { ep, OPEN_STATES } from "./flow-core.js";
 import { dnatReason, ServerPasses } from "./flow-server.js";
 import type { AttributedFlow } from "./flow-types.js";
 
 export type { ClientKind, Confidence, Endpoint, Flow, Path, PathDetail } from "./flow-types.js";
+
+/** The evidence note of a connection waiting in dockerd's placeholder accept queue (placeholderLegs; the dockerd-placeholders finding reads it). */
+export const PLACEHOLDER_QUEUED = "host socket in the placeholder's accept queue (no owner, inode 0)";
 
 export class Attributor extends ServerPasses {
   run(): AttributedFlow[] {
@@ -30,6 +33,7 @@ export class Attributor extends ServerPasses {
     this.hostLegs();
     this.conntrackOnly();
     this.proxyFrontends();
+    this.placeholderLegs();
     this.stalledClients();
     this.clientLegs();
     return this.flows;
@@ -179,6 +183,47 @@ export class Attributor extends ServerPasses {
     }
   }
 
+  /**
+   * Connections the kernel completed on dockerd's placeholder listener: with
+   * userland-proxy off and no DNAT rule for the port (`--iptables=false`,
+   * flushed rules), a client of the published port lands on the host, where
+   * dockerd holds the port only to reserve it and never accepts. The host's
+   * socket for it sits on the published port with no owner and inode 0 (in the
+   * accept queue): the client is connected, but nothing will ever answer it.
+   */
+  protected placeholderLegs(): void {
+    if (this.m.userlandProxy.value === "on") return;
+    for (const s of this.m.sockets) {
+      if (this.used.has(s) || s.netns !== "host" || s.proto !== "tcp" || !OPEN_STATES.has(s.state) || s.remotePort === null || s.pid !== null || (s.inode !== null && s.inode !== 0)) continue;
+      const b = this.ix.bindingFor(s.proto, s.localIp, s.localPort);
+      if (!b || b.proxyPids.length) continue;
+      const listener = (this.ix.hostByLocalPort.get(`tcp|${s.localPort}`) ?? []).find((l) => l.state === "LISTEN" && isDockerdName(l.program));
+      if (!listener) continue;
+      const published = ep(s.localIp, s.localPort);
+      const peer = ep(s.remoteIp, s.remotePort);
+      const k = this.ix.clientKind(peer.ip);
+      const f = this.newFlow({
+        proto: s.proto,
+        state: s.state,
+        client: { ip: peer.ip, port: peer.port, ...k },
+        published,
+        container: b.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
+      });
+      f.outcome = "failed";
+      this.use(f, s, PLACEHOLDER_QUEUED);
+      // the listener is cited, not taken: it is every such flow's, and no connection's leg
+      f.evidence = [...f.evidence, ev(listener.source, "dockerd's placeholder listener: never accepts")];
+      const ct = this.m.ct.byOriginal(s.proto, peer.ip, peer.port, published.ip, published.port);
+      if (ct) this.use(f, ct, "conntrack entry");
+      this.attachClient(f, published);
+      f.path = "unknown";
+      f.pathDetail = "unknown";
+      f.snat = false;
+      f.confidence = "certain";
+      f.reasons = [{ kind: "placeholder", clientContainer: f.client.container, client: peer, published, pid: listener.pid }];
+    }
+  }
+
   /** Client sockets stuck in SYN_SENT towards a published port or a container: failed flows. */
   /**
    * Client sockets connected to a published port that nothing else explained
@@ -236,8 +281,17 @@ export class Attributor extends ServerPasses {
         f.path = b ? (this.m.userlandProxy.value === "off" ? "dnat" : "unknown") : "direct";
         f.confidence = "possible";
       }
+      // absence is evidence: with no DNAT rule for the port, the SYN stayed on the host, where only dockerd's placeholder listens
+      const noDnat = !ct && b && b.containerIp && !b.proxyPids.length ? this.noDnatProof(b.containerIp, b.containerPort) : null;
+      const holder = noDnat ? (this.ix.hostByLocalPort.get(`${s.proto}|${s.remotePort}`) ?? []).find((l) => l.state === "LISTEN" && isDockerdName(l.program)) : undefined;
+      if (noDnat) {
+        f.path = "unknown";
+        f.confidence = holder ? "likely" : "possible";
+        for (const e of noDnat.cite) f.evidence.push(e);
+        if (holder) f.evidence = [...f.evidence, ev(holder.source, "dockerd's placeholder listener: never accepts")];
+      }
       f.pathDetail = f.path === "dnat" || f.path === "direct" ? f.path : "unknown";
-      f.reasons = [{ kind: "stalled", clientContainer: k.container, local: ep(s.localIp, s.localPort), remote: ep(s.remoteIp, s.remotePort), conntrack: !!ct }];
+      f.reasons = [{ kind: "stalled", clientContainer: k.container, local: ep(s.localIp, s.localPort), remote: ep(s.remoteIp, s.remotePort), conntrack: !!ct, ...(noDnat ? { noDnat: noDnat.why, placeholder: holder?.pid ?? null } : {}) }];
     }
   }
 }
