@@ -250,3 +250,23 @@ test("batch --what-if userland-proxy=false: which hosts can drop docker-proxy, i
   assert.deepEqual([row.what_if_change, row.what_if_verdict, row.what_if_breaks, row.what_if_causes], [null, null, null, null]);
   assert.ok(!read(path.join(plain, "summary.txt"), "utf8").includes("what if"));
 });
+
+test("the what-if from the nft ruleset alone (iptables-nft's `nft list ruleset`) answers as from iptables-save: the model's chains mark the base chains", async () => {
+  for (const [dir, change] of [["lab28-proxy", "userland-proxy=false"], ["lab-proxy", "userland-proxy=false"], ["lab28-noproxy", "userland-proxy=true"]] as const) {
+    const full = await analyzeBundle(await bundle(dir), { whatIf: change });
+    const nft = await analyzeBundle(
+      await bundle(dir, (b) => {
+        b.rules = b.rules.filter((r) => r.format === "nft");
+        b.chains = b.chains.filter((c) => c.format === "nft");
+      }),
+      { whatIf: change },
+    );
+    assert.ok(nft.flows.length === full.flows.length && full.flows.length > 10, dir);
+    for (const f of full.flows) {
+      const g = nft.flows.find((x) => x.proto === f.proto && x.client.ip === f.client.ip && x.client.port === f.client.port)!;
+      const key = (w: typeof f.whatIf) => `${w!.outcome} ${w!.path} ${w!.clientSeen?.ip ?? "-"} ${w!.cause ?? "-"}`;
+      assert.equal(key(g.whatIf), key(f.whatIf), `${dir} ${f.proto} ${f.client.ip}:${f.client.port}: from nft alone: ${g.whatIf!.why}`);
+    }
+    assert.equal(nft.whatIf!.verdict, full.whatIf!.verdict, dir);
+  }
+});

@@ -81,8 +81,9 @@ function bridgeMasq(rules: readonly RuleRecord[], family: 4 | 6, bridge: string)
   return rules.find((r) => r.family === family && r.table === "nat" && r.chain === "POSTROUTING" && r.target === "MASQUERADE" && r.matches.outIface?.negated && r.matches.outIface.value === bridge && r.matches.src && !r.matches.src.negated);
 }
 
-function selfMasqText(addr: string, proto: string, port: number, family: 4 | 6): string {
+function selfMasqText(addr: string, proto: string, port: number, family: 4 | 6, nft: boolean): string {
   const host = family === 6 ? "128" : "32";
+  if (nft) return `${family === 6 ? "ip6" : "ip"} saddr ${addr} ${family === 6 ? "ip6" : "ip"} daddr ${addr} ${proto} dport ${port} masquerade`;
   return `-A POSTROUTING -s ${addr}/${host} -d ${addr}/${host} -p ${proto} -m ${proto} --dport ${port} -j MASQUERADE`;
 }
 
@@ -132,8 +133,10 @@ export function deriveRules(m: HostModel, f: WhatIfFacts, change: Change): Deriv
       rules.push(d);
       continue;
     }
-    if (!off && isOutputJump(r) && r.matches.dst === null && r.format !== "nft") {
-      const d = copy(r, { dst: { value: LOOPBACK[fam], negated: true } }, r.text.replace(/-A OUTPUT /, `-A OUTPUT ! -d ${LOOPBACK[fam]} `));
+    if (!off && isOutputJump(r) && r.matches.dst === null) {
+      // iptables-nft's rules as `nft list ruleset` shows them carry the same matches in nft words
+      const text = r.format === "nft" ? `${fam === 6 ? "ip6" : "ip"} daddr != ${fam === 6 ? "::1" : LOOPBACK[4]} ${r.text}` : r.text.replace(/-A OUTPUT /, `-A OUTPUT ! -d ${LOOPBACK[fam]} `);
+      const d = copy(r, { dst: { value: LOOPBACK[fam], negated: true } }, text);
       out.changes.push({ what: `nat OUTPUT leaves loopback traffic alone (! -d ${LOOPBACK[fam]}), for docker-proxy`, rule: d, from: r });
       rules.push(d);
       continue;
@@ -151,7 +154,7 @@ export function deriveRules(m: HostModel, f: WhatIfFacts, change: Change): Deriv
     if (!off && isDockerDnat(r) && r.matches.inIface === null) {
       const br = bridgeOf(m, r.nat!.addr!)?.name ?? null;
       if (br) {
-        const d = copy(r, { inIface: { value: br, negated: true } }, r.text.replace(/^(-A DOCKER(?: -d \S+)?)/, `$1 ! -i ${br}`));
+        const d = copy(r, { inIface: { value: br, negated: true } }, r.format === "nft" ? `iifname != "${br}" ${r.text}` : r.text.replace(/^(-A DOCKER(?: -d \S+)?)/, `$1 ! -i ${br}`));
         out.changes.push({ what: `the DNAT rule leaves traffic from ${br} to docker-proxy (! -i ${br})`, rule: d, from: r });
         rules.push(d);
         continue;
@@ -173,7 +176,7 @@ export function deriveRules(m: HostModel, f: WhatIfFacts, change: Change): Deriv
         if (rules.some((r) => r.family === fam && isMasqLocal(r) && r.matches.outIface!.value === br.name)) continue;
         const near = bridgeMasq(rules, fam, br.name);
         if (!near) continue;
-        const text = `-A POSTROUTING -o ${br.name} -m addrtype --src-type LOCAL -j MASQUERADE`;
+        const text = near.format === "nft" ? `oifname "${br.name}" fib saddr type local masquerade` : `-A POSTROUTING -o ${br.name} -m addrtype --src-type LOCAL -j MASQUERADE`;
         const d = added(near, "POSTROUTING", near.position - 0.5, { outIface: { value: br.name, negated: false }, srcType: { value: "LOCAL", negated: false } }, "MASQUERADE", text);
         out.changes.push({ what: `traffic from the host's own addresses into ${br.name} is masqueraded to the gateway (route_localnet makes 127/8 sources possible)`, rule: d, from: near });
         rules.push(d);
@@ -191,7 +194,7 @@ export function deriveRules(m: HostModel, f: WhatIfFacts, change: Change): Deriv
       const host = fam === 6 ? 128 : 32;
       const have = rules.some((x) => x.table === "nat" && x.chain === "POSTROUTING" && x.target === "MASQUERADE" && x.family === fam && x.matches.src?.value === `${addr}/${host}` && x.matches.dst?.value === `${addr}/${host}` && (x.matches.proto?.value ?? "tcp") === proto && x.matches.dport?.value.some((p) => p.from <= port && port <= p.to));
       if (have) continue;
-      const text = selfMasqText(addr, proto, port, fam);
+      const text = selfMasqText(addr, proto, port, fam, r.format === "nft");
       const d = added(r, "POSTROUTING", last + 1 + out.changes.length / 1000, { src: { value: `${addr}/${host}`, negated: false }, dst: { value: `${addr}/${host}`, negated: false }, proto: { value: proto, negated: false }, dport: { value: [{ from: port, to: port }], negated: false } }, "MASQUERADE", text);
       out.changes.push({ what: `a container reaching its own published port is masqueraded (self-MASQUERADE for ${addr}:${port}/${proto})`, rule: d, from: r });
       rules.push(d);
@@ -209,7 +212,7 @@ export function deriveRules(m: HostModel, f: WhatIfFacts, change: Change): Deriv
           if (dockerChain.some((r) => isSkipDnat(r) && r.matches.inIface!.value === br.name)) continue;
           // only bridges with ip-masq (their own MASQUERADE rule) get SKIP DNAT: not --internal ones
           if (!bridgeMasq(rules, fam, br.name)) continue;
-          const text = `-A DOCKER -i ${br.name} -j RETURN`;
+          const text = first.format === "nft" ? `iifname "${br.name}" return` : `-A DOCKER -i ${br.name} -j RETURN`;
           const d = added(first, "DOCKER", first.position - 1 + i / 100, { inIface: { value: br.name, negated: false } }, "RETURN", text);
           out.changes.push({ what: `SKIP DNAT for traffic from ${br.name}: docker-proxy takes it`, rule: d, from: first });
           rules.push(d);

@@ -66,6 +66,8 @@ class Predictor {
   private readonly hostNotes: { evidence: Evidence[]; localnet: string; hairpin: string };
   private readonly off: boolean;
   private readonly missingOfAssumption = new Map<string, string>();
+  /** Chains of a partial dump entered as Docker enters them (engine/unreached.ts): said in every answer through the rules. */
+  private readonly assumedChains: string[];
 
   constructor(
     private readonly m: HostModel,
@@ -75,8 +77,11 @@ class Predictor {
     this.facts = readFacts(m);
     this.derivation = deriveRules(m, this.facts, change);
     for (const c of this.derivation.changes) if (c.rule) this.changeOf.set(c.rule, c);
-    const reach = reachUnreachedChains(this.derivation.rules);
-    this.ruleset = m.firewall.value === "none" ? null : new RuleSet(reach.rules, m.chains, { coverage: m.tableCoverage });
+    // as the analysis does (explain.ts): the model's chains tell nft base chains (hook, priority) from
+    // chains a partial dump holds alone, and the base chains assumed for the latter go to the engine too
+    const reach = reachUnreachedChains(this.derivation.rules, m.chains);
+    this.assumedChains = reach.assumed;
+    this.ruleset = m.firewall.value === "none" ? null : new RuleSet(reach.rules, reach.chains, { coverage: m.tableCoverage });
     const { host, notes } = this.hostState();
     this.host = host;
     this.hostNotes = notes;
@@ -196,7 +201,7 @@ class Predictor {
       noteList.push(`Docker ${this.facts.docker!.value.join(".")} leaves its \`-o ${linger.join("`/`-o ")} -m addrtype --src-type LOCAL -j MASQUERADE\` rules in place until the nat table is flushed (fixed in 23.0, moby#44721); until then ${this.m.byIp.get(t.finalDst.addr)?.container.name ?? "the container"} still sees the gateway for this host client`);
     }
     const notes = noteList.length ? `. Note: ${noteList.join("; ")}` : "";
-    const assumed = t.assumptions.filter((a) => a.rule === null).map((a) => a.what);
+    const assumed = [...this.assumedChains, ...t.assumptions.filter((a) => a.rule === null).map((a) => a.what)];
     const assumedText = assumed.length ? ` (assumed: ${assumed.join("; ")})` : "";
     if (t.verdict !== "accept" || (t.reply && t.reply.verdict !== "accept")) {
       const first = t.verdict !== "accept";
