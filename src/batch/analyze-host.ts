@@ -5,7 +5,7 @@
  * write its report with the writers `analyze` uses.
  */
 import { analyzeHost, FLOW_CSV_COLUMNS, writeAnalysis, type Report, type WhatIfChange } from "../api.js";
-import { expandInputs } from "../input/read.js";
+import { expandInputs, type ByteSource, type SourceNote } from "../input/read.js";
 
 export type { Report };
 export type HostFlow = Report["flows"][number];
@@ -22,6 +22,47 @@ export type HostAnalysis =
  */
 export async function analyzeHostInputs(inputs: readonly string[], whatIf: WhatIfChange | null = null): Promise<HostAnalysis> {
   const { sources, problems } = await expandInputs(inputs);
+  return analyzeHostSources(sources, problems, whatIf);
+}
+
+/** A member's bytes as they cross to a worker thread (a host cut out of a fleet archive by the main thread). */
+export interface SourceData {
+  name: string;
+  explicit: boolean;
+  command?: string;
+  exit?: number;
+  notes?: SourceNote[];
+  data: Uint8Array;
+}
+
+/** A source kept in memory, as plain data that postMessage can copy. */
+export async function sourceData(s: ByteSource): Promise<SourceData> {
+  const chunks: Buffer[] = [];
+  for await (const c of s.open()) chunks.push(c);
+  return {
+    name: s.name,
+    explicit: s.explicit,
+    ...(s.command !== undefined ? { command: s.command } : {}),
+    ...(s.exit !== undefined ? { exit: s.exit } : {}),
+    ...(s.notes ? { notes: s.notes } : {}),
+    data: Buffer.concat(chunks),
+  };
+}
+
+/** The source again, on the worker's side. */
+export function sourceOfData(d: SourceData): ByteSource {
+  const data = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
+  const { data: _bytes, ...rest } = d;
+  return {
+    ...rest,
+    async *open() {
+      if (data.length) yield data;
+    },
+  };
+}
+
+/** Analyse one host from its sources (`problems`: inputs that could not be read at all: the host fails). */
+export async function analyzeHostSources(sources: ByteSource[], problems: readonly { input: string; message: string }[], whatIf: WhatIfChange | null = null): Promise<HostAnalysis> {
   const unreadable = problems[0];
   if (unreadable) return { ok: false, reason: `${unreadable.input}: ${unreadable.message}` };
   // No forced full collections between phases: they cost a third of a typical (small) host's

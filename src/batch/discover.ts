@@ -9,9 +9,13 @@
  *   directories and archives; files beside them are counted and reported,
  *   never read. An input directory with no host below it is itself one host
  *   (a folder of loose dumps), as `analyze DIR` would take it.
- * - An archive file is one host; so is `ARCHIVE!/member` (a host archive or
- *   folder inside a fleet archive); any other file named on the command line
- *   is a host of one file.
+ * - An archive file is listed (its members' names and first bytes, nothing
+ *   kept; src/input/archive/listing.ts) and searched with the same rules: when
+ *   it holds two or more host bundles (folders holding a layout, members that
+ *   are archives) it is a fleet archive and each bundle is a host,
+ *   `ARCHIVE!/member`; otherwise the archive is one host. `ARCHIVE!/member`
+ *   named on the command line is one host; any other file named on the
+ *   command line is a host of one file.
  *
  * Host id: the base name without archive extensions, characters other than
  * letters, digits and `._+@-` replaced by `_`, made unique in discovery order
@@ -22,9 +26,11 @@
 import { closeSync, openSync, readdirSync, readSync, statSync, type Dirent } from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
-import { sniffArchive } from "../input/archive/magic.js";
-import { fileHead } from "../input/archive/read-archive.js";
-import { MEMBER_SEP } from "../input/archive/names.js";
+import { sniffArchive, type ArchiveKind } from "../input/archive/magic.js";
+import { fileHead } from "../input/archive/stream.js";
+import { MEMBER_SEP, memberName } from "../input/archive/names.js";
+import { holdsHostLayout, hostOfPath, hostsInListing, listArchive, scatteredHosts, COLLECTOR_MANIFEST_MARK, MAX_SEARCH_DEPTH } from "../input/archive/listing.js";
+import { DEFAULT_LIMITS } from "../input/archive/limits.js";
 
 export type HostKind = "directory" | "archive" | "file" | "member";
 
@@ -45,8 +51,19 @@ export interface HostInput {
   kind: HostKind;
 }
 
+/** A fleet archive split into hosts: which of them can be cut out of one pass over it, in the archive's order. */
+export interface FleetArchive {
+  /** The archive file, as discovery reached it. */
+  archive: string;
+  kind: ArchiveKind;
+  /** Member paths of its hosts whose members come one after another, in the archive's order (the others are read on their own). */
+  streamed: string[];
+}
+
 export interface Discovery {
   hosts: HostInput[];
+  /** The fleet archives among the inputs (their hosts are `member` hosts in `hosts`). */
+  fleets: FleetArchive[];
   /** Inputs that could not be read at all: a usage error. */
   problems: { input: string; message: string; hint?: string }[];
   /** What was found and not used (loose files beside host bundles), one line each. */
@@ -54,15 +71,19 @@ export interface Discovery {
 }
 
 const ARCHIVE_EXT = /(\.tar\.gz|\.tgz|\.tar\.xz|\.txz|\.tar\.bz2|\.tbz2?|\.tar\.zst|\.tzst|\.tar|\.zip|\.gz|\.xz|\.bz2|\.zst)$/i;
-const MAX_DEPTH = 8;
+
+/** The kind of archive or compressed file natlens reads, by its first bytes (not its name); null for anything else. */
+function archiveKind(file: string): ArchiveKind | null {
+  try {
+    return sniffArchive(fileHead(file));
+  } catch {
+    return null;
+  }
+}
 
 /** An archive or compressed file natlens reads, by its first bytes (not its name). */
 export function isArchiveFile(file: string): boolean {
-  try {
-    return sniffArchive(fileHead(file)) !== null;
-  } catch {
-    return false;
-  }
+  return archiveKind(file) !== null;
 }
 
 function entries(dir: string): Dirent[] {
@@ -83,14 +104,14 @@ function startsWith(file: string, text: string): boolean {
   }
 }
 
-/** A directory holding a layout natlens recognises as one host's capture. */
+/** A directory holding a layout natlens recognises as one host's capture (the rule archives use too). */
 export function isHostDirectory(dir: string, list: Dirent[] = entries(dir)): boolean {
-  const has = (name: string, dirent: (e: Dirent) => boolean) => list.some((e) => e.name === name && dirent(e));
-  const file = (e: Dirent) => e.isFile();
-  const folder = (e: Dirent) => e.isDirectory();
-  if (has("MANIFEST", file) && startsWith(path.join(dir, "MANIFEST"), "# natlens collect manifest")) return true;
-  if (has("sos_commands", folder)) return true;
-  return has("hostname", file) && (has("proc", folder) || has("commands", folder));
+  const kinds = new Map<string, "file" | "folder">();
+  for (const e of list) {
+    if (e.isFile()) kinds.set(e.name, "file");
+    else if (e.isDirectory()) kinds.set(e.name, "folder");
+  }
+  return holdsHostLayout(kinds, () => startsWith(path.join(dir, "MANIFEST"), COLLECTOR_MANIFEST_MARK));
 }
 
 /** The host id a path gives before it is made unique. */
@@ -115,12 +136,59 @@ export class HostIds {
 }
 
 interface Found {
+  /** Archives are listed for the host bundles they hold (else each is one host). */
+  listArchives: boolean;
   hosts: { input: string; kind: HostKind }[];
+  fleets: FleetArchive[];
+  notes: string[];
   loose: number;
   looseExamples: string[];
 }
 
-function search(dir: string, depth: number, found: Found, skip: string | null): void {
+const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * An archive: one host, or (holding two or more host bundles) a fleet
+ * archive whose bundles are each a host. Listing it costs one pass over its
+ * bytes, nothing kept.
+ */
+async function archiveHosts(file: string, kind: ArchiveKind, found: Found): Promise<void> {
+  if (!found.listArchives) {
+    found.hosts.push({ input: file, kind: "archive" });
+    return;
+  }
+  let listing;
+  try {
+    listing = await listArchive(file, kind, DEFAULT_LIMITS);
+  } catch {
+    listing = null;
+  }
+  const inside = listing ? hostsInListing(listing) : null;
+  if (!listing || !inside || inside.hosts.length < 2) {
+    found.hosts.push({ input: file, kind: "archive" });
+    return;
+  }
+  const scattered = scatteredHosts(listing, inside.hosts);
+  // where each host starts in the archive
+  const paths = new Set(inside.hosts.map((h) => h.path));
+  const order = new Map<string, number>();
+  listing.paths.forEach((p, i) => {
+    const h = hostOfPath(p, paths);
+    if (h !== null && !order.has(h)) order.set(h, i);
+  });
+  for (const h of inside.hosts) found.hosts.push({ input: memberName(file, h.path), kind: "member" });
+  const streamed = inside.hosts.filter((h) => !scattered.has(h.path)).sort((a, b) => order.get(a.path)! - order.get(b.path)!);
+  found.fleets.push({ archive: file, kind, streamed: streamed.map((h) => h.path) });
+  if (inside.loose.length) {
+    found.notes.push(
+      `${file}: ${plural(inside.loose.length, "member")} outside any host bundle not read (${inside.loose.slice(0, 3).join(", ")}${inside.loose.length > 3 ? ", ..." : ""})`,
+    );
+  }
+  if (scattered.size) found.notes.push(`${file}: ${plural(scattered.size, "host")} whose members are spread over the archive, each read in a pass of its own`);
+  if (listing.damage) found.notes.push(`${file}: ${listing.damage}; hosts after that point are not found`);
+}
+
+async function search(dir: string, depth: number, found: Found, skip: string | null): Promise<void> {
   if (skip !== null && path.resolve(dir) === skip) return;
   const list = entries(dir);
   if (isHostDirectory(dir, list)) {
@@ -130,10 +198,12 @@ function search(dir: string, depth: number, found: Found, skip: string | null): 
   for (const e of list) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (depth < MAX_DEPTH) search(p, depth + 1, found, skip);
-    } else if (e.isFile() && isArchiveFile(p)) {
-      found.hosts.push({ input: p, kind: "archive" });
-    } else if (e.isFile()) {
+      if (depth < MAX_SEARCH_DEPTH) await search(p, depth + 1, found, skip);
+      continue;
+    }
+    const kind = e.isFile() ? archiveKind(p) : null;
+    if (kind) await archiveHosts(p, kind, found);
+    else if (e.isFile()) {
       found.loose++;
       if (found.looseExamples.length < 3) found.looseExamples.push(p);
     }
@@ -141,11 +211,17 @@ function search(dir: string, depth: number, found: Found, skip: string | null): 
 }
 
 /** Expands globs, then finds the host bundles in every input, in order; `outDir` (batch's own output) is never searched. */
-export async function discoverHosts(inputs: readonly string[], outDir?: string): Promise<Discovery> {
+export async function discoverHosts(inputs: readonly string[], outDir?: string, opts: { listArchives?: boolean } = {}): Promise<Discovery> {
+  const listArchives = opts.listArchives ?? true;
   const skip = outDir === undefined ? null : path.resolve(outDir);
-  const out: Discovery = { hosts: [], problems: [], notes: [] };
+  const out: Discovery = { hosts: [], fleets: [], problems: [], notes: [] };
   const ids = new HostIds();
   const add = (input: string, kind: HostKind) => out.hosts.push({ id: ids.take(baseHostId(input)), input, kind });
+  const addFound = (found: Found) => {
+    for (const h of found.hosts) add(h.input, h.kind);
+    out.fleets.push(...found.fleets);
+    out.notes.push(...found.notes);
+  };
   for (const raw of inputs) {
     let named: string[] = [raw];
     let st: ReturnType<typeof statSync> | null = null;
@@ -180,13 +256,18 @@ export async function discoverHosts(inputs: readonly string[], outDir?: string):
         out.problems.push({ input, message: "cannot be read" });
         continue;
       }
-      if (s.isFile()) add(input, isArchiveFile(input) ? "archive" : "file");
-      else if (s.isDirectory()) {
-        const found: Found = { hosts: [], loose: 0, looseExamples: [] };
-        search(input, 0, found, skip);
+      const found: Found = { listArchives, hosts: [], fleets: [], notes: [], loose: 0, looseExamples: [] };
+      if (s.isFile()) {
+        const kind = archiveKind(input);
+        if (kind) {
+          await archiveHosts(input, kind, found);
+          addFound(found);
+        } else add(input, "file");
+      } else if (s.isDirectory()) {
+        await search(input, 0, found, skip);
         if (found.hosts.length === 0) add(input, "directory");
         else {
-          for (const h of found.hosts) add(h.input, h.kind);
+          addFound(found);
           if (found.loose > 0) {
             out.notes.push(
               `${input}: ${found.loose} file${found.loose > 1 ? "s" : ""} outside any host bundle not read (${found.looseExamples.join(", ")}${found.loose > found.looseExamples.length ? ", ..." : ""})`,

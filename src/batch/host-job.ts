@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { OutputError } from "../io.js";
-import { analyzeHostInputs, PER_HOST_FILE, writeHostReport, type PerHostFormat, type Report } from "./analyze-host.js";
+import { analyzeHostInputs, analyzeHostSources, PER_HOST_FILE, sourceOfData, type SourceData, writeHostReport, type PerHostFormat, type Report } from "./analyze-host.js";
 import type { WhatIfChange } from "../api.js";
 import { MEMBER_SEP, type HostInput } from "./discover.js";
 import { FLEET_FLOW_COLUMNS, FLEET_SCHEMA, failedHostRow, fleetFlowObject, hostRowOf, type FleetFlow, type HostRow } from "./host-row.js";
@@ -24,6 +24,12 @@ export interface HostJob {
   resume: boolean;
   /** `--what-if`: the change every host is asked about (null: none). */
   whatIf: WhatIfChange | null;
+  /**
+   * The host's members, already read (a host of a fleet archive, cut out of
+   * the one pass over it by the main thread), and what could not be read;
+   * absent: the worker reads `host.input` itself.
+   */
+  read?: { sources: SourceData[]; missing: { input: string; message: string }[] };
 }
 
 export interface HostOutcome {
@@ -153,7 +159,9 @@ export async function runHostJob(job: HostJob): Promise<HostOutcome> {
   }
   let row: HostRow;
   try {
-    const analysis = await analyzeHostInputs([host.input], job.whatIf);
+    const analysis = job.read
+      ? await analyzeHostSources(job.read.sources.map(sourceOfData), job.read.missing, job.whatIf)
+      : await analyzeHostInputs([host.input], job.whatIf);
     if (!analysis.ok) row = failedHostRow(base, analysis.reason);
     else {
       for (const format of outputsOf(job.formats, false).map((f) => (Object.keys(PER_HOST_FILE) as PerHostFormat[]).find((k) => PER_HOST_FILE[k] === f)!)) {

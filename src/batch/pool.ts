@@ -12,6 +12,11 @@ export interface PoolOptions {
   jobs: number;
   /** Heap limit of each worker thread (old generation), MB: a host that needs more fails alone. */
   heapMb: number;
+  /**
+   * Called for each job, in order, just before it is sent to a worker (a host
+   * of a fleet archive is read here, when a worker is free for it).
+   */
+  prepare?: (job: HostJob) => Promise<HostJob>;
 }
 
 export interface Pool {
@@ -48,8 +53,26 @@ export function runPool(jobs: readonly HostJob[], opts: PoolOptions, onDone: (jo
         return;
       }
       const seq = next++;
-      current = { seq, job: jobs[seq]!, started: process.hrtime.bigint() };
-      worker.postMessage({ type: "job", seq, job: current.job } satisfies WorkerRequest);
+      const job = jobs[seq]!;
+      const started = process.hrtime.bigint();
+      current = { seq, job, started };
+      if (!opts.prepare) {
+        worker.postMessage({ type: "job", seq, job } satisfies WorkerRequest);
+        return;
+      }
+      opts.prepare(job).then(
+        (ready) => {
+          if (!stopped && current?.seq === seq) worker.postMessage({ type: "job", seq, job: ready } satisfies WorkerRequest);
+        },
+        (err: unknown) => {
+          if (stopped || current?.seq !== seq) return;
+          current = null;
+          finished++;
+          const row = failedHostRow({ host_id: job.host.id, input: job.host.input, seconds: Math.round(Number(process.hrtime.bigint() - started) / 1e6) / 1e3 }, `cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+          onDone(job, { row, kept: false });
+          feed();
+        },
+      );
     };
     worker.on("message", (msg: WorkerReply) => {
       if (!current || msg.seq !== current.seq) return;

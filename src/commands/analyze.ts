@@ -6,7 +6,7 @@ import { analyzeHost, openOutput, parseWhatIf, writeAnalysis, type AnalyzeFormat
 import { ExitCode, type Io, UsageError } from "../io.js";
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { expandInputs, type ByteSource } from "../input/read.js";
+import { expandInputs, type ByteSource, type ExpandResult } from "../input/read.js";
 import type { ReadLimits } from "../input/archive/limits.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { DiagnosticPrinter } from "../diagnostics.js";
@@ -53,13 +53,34 @@ async function refuseSeveralHosts(inputs: readonly string[]): Promise<void> {
   const dirs = inputs.filter((i) => i !== "-" && statSync(i, { throwIfNoEntry: false })?.isDirectory());
   if (dirs.length === 0) return;
   const { discoverHosts, isHostDirectory } = await import("../batch/discover.js");
-  const found = (await discoverHosts(dirs)).hosts.filter((h) => h.kind === "archive" || isHostDirectory(h.input));
+  // archives count as one host each here (not listed: they are read next, and refuseFleetArchives looks at what they hold)
+  const found = (await discoverHosts(dirs, undefined, { listArchives: false })).hosts.filter((h) => h.kind === "archive" || isHostDirectory(h.input));
   if (found.length < 2) return;
   const shown = found.slice(0, 3).map((h) => h.input).join(", ") + (found.length > 3 ? ", ..." : "");
   throw new UsageError(
     `${found.length} host bundles found (${shown}): use \`natlens batch\``,
     `natlens batch ${dirs.join(" ")} --out DIR analyses each host on its own; --merge-hosts analyses them as one host`,
   );
+}
+
+/**
+ * An archive holding several host bundles (a fleet archive: host archives,
+ * or folders holding a layout, as `batch` finds them) is refused like a
+ * directory holding several, after it was read (its listing comes with it).
+ */
+async function fleetArchiveRefusal(listings: ExpandResult["listings"]): Promise<UsageError | null> {
+  if (listings.length === 0) return null;
+  const { hostsInListing } = await import("../input/archive/listing.js");
+  for (const { archive, listing } of listings) {
+    const { hosts } = hostsInListing(listing);
+    if (hosts.length < 2) continue;
+    const shown = hosts.slice(0, 3).map((h) => `${archive}!/${h.path}`).join(", ") + (hosts.length > 3 ? ", ..." : "");
+    return new UsageError(
+      `${archive}: ${hosts.length} host bundles found in the archive (${shown}): use \`natlens batch\``,
+      `natlens batch ${archive} --out DIR analyses each host on its own; name one host as ${archive}!/PATH, or --merge-hosts analyses them as one host`,
+    );
+  }
+  return null;
 }
 
 /**
@@ -90,7 +111,12 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   if (!args.mergeHosts) await refuseSeveralHosts(args.inputs);
   // opened first: an -o path that cannot be written is a usage error before the analysis
   const out = openOutput(io, args.output, false);
-  const { sources, problems } = await expandInputs(args.inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
+  const { sources, problems, listings } = await expandInputs(args.inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
+  const fleet = args.mergeHosts ? null : await fleetArchiveRefusal(listings);
+  if (fleet) {
+    out.discard();
+    throw fleet;
+  }
   const diagnostics: Diagnostic[] = problems.map((p) => ({ severity: "error", code: "E_INPUT", file: p.input, line: null, message: p.message, ...(p.hint ? { hint: p.hint } : {}) }));
   const report = await analyzeHost(sources, { netns: netnsOfSources(netns, sources), diagnostics, ...(whatIf ? { whatIf } : {}) });
   const stderrChalk = await makeChalk(resolveColor(args.color, io.env, io.stderrIsTTY));

@@ -14,6 +14,7 @@ import { hostDir, removeLeftovers, RUN_RECORD } from "../batch/files.js";
 import type { HostJob } from "../batch/host-job.js";
 import type { HostRow } from "../batch/host-row.js";
 import { runPool } from "../batch/pool.js";
+import { FleetReader } from "../batch/fleet-jobs.js";
 import { parseWhatIf } from "../api.js";
 import { ProgressLine } from "../batch/progress.js";
 import { sortRows, writeFleetTables } from "../batch/tables.js";
@@ -83,7 +84,9 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
     return ExitCode.Usage;
   }
 
-  const work: HostJob[] = hosts.map((host) => ({ host, outDir: args.out, formats, resume: args.resume, whatIf }));
+  // hosts of fleet archives are read by one pass over each archive, in its order
+  const fleets = new FleetReader(found.fleets, hosts);
+  const work: HostJob[] = fleets.ordered().map((host) => ({ host, outDir: args.out, formats, resume: args.resume, whatIf }));
   const rows: HostRow[] = [];
   let failed = 0;
   let kept = 0;
@@ -92,7 +95,7 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
   let outputFailed: string | null = null;
   const progress = new ProgressLine(io.stderr, io.stderrIsTTY && !args.quiet, hosts.length);
   progress.update(0, 0, true);
-  const pool = runPool(work, { jobs, heapMb: WORKER_HEAP_MB }, (_job, outcome) => {
+  const pool = runPool(work, { jobs, heapMb: WORKER_HEAP_MB, prepare: (job) => fleets.prepare(job) }, (_job, outcome) => {
     if (stoppedAt || outputFailed) return;
     if (outcome.outputFailed) {
       outputFailed = outcome.outputFailed;
@@ -111,6 +114,7 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
     progress.update(rows.length, failed);
   });
   await pool.done;
+  await fleets.close();
   progress.clear();
   if (outputFailed) {
     io.stderr.write(`natlens: error: ${visible(outputFailed)}\n    hint: free some space (or choose another --out) and rerun with --resume: finished hosts are kept\n`);

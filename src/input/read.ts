@@ -12,6 +12,7 @@ import { fileHead, peek, readArchiveFile, readArchiveStream } from "./archive/re
 import { DEFAULT_LIMITS, type ReadLimits } from "./archive/limits.js";
 import { sniffArchive } from "./archive/magic.js";
 import { MEMBER_SEP } from "./archive/names.js";
+import type { Listing } from "./archive/listing.js";
 import { LayoutFilter } from "./layouts/index.js";
 import { parseManifest } from "./manifest.js";
 
@@ -63,6 +64,8 @@ export interface ExpandResult {
   sources: ByteSource[];
   /** Inputs that could not be read at all (missing file, empty glob). */
   problems: { input: string; message: string; hint?: string }[];
+  /** What each archive file read whole holds, by name (`analyze` refuses one holding several hosts). */
+  listings: { archive: string; listing: Listing }[];
 }
 
 const CHUNK = 1 << 20;
@@ -283,6 +286,7 @@ export async function expandInputs(
   const limits: ReadLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const sources: ByteSource[] = [];
   const problems: ExpandResult["problems"] = [];
+  const listings: ExpandResult["listings"] = [];
   /** A file named on the command line or matched by a glob: an archive is read, anything else is a capture. */
   const addFile = async (file: string, command?: string, explicit = true, exit?: number) => {
     const kind = archiveKindOf(file);
@@ -290,6 +294,7 @@ export async function expandInputs(
       const r = await readArchiveFile(file, file, kind, { limits, select: null });
       sources.push(...r.sources);
       problems.push(...r.missing);
+      if (r.listing) listings.push({ archive: file, listing: r.listing });
       return;
     }
     const source = fileSource(file, explicit);
@@ -381,5 +386,5 @@ export async function expandInputs(
     }
   }
   if (limits.maxLineBytes !== undefined) for (const s of sources) s.maxLineBytes = limits.maxLineBytes;
-  return { sources, problems };
+  return { sources, problems, listings };
 }

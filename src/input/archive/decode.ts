@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { PassThrough, Readable, type Duplex, pipeline } from "node:stream";
+import { PassThrough, Readable, type Duplex } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { CompressionKind } from "./magic.js";
 import type { XzReadableStream as XzStream } from "xz-decompress";
@@ -52,10 +52,66 @@ async function* counted(src: AsyncIterable<Uint8Array>, budget: Budget): AsyncGe
   }
 }
 
-/** Run a Node transform over an async source; errors of either side end the iteration. */
-function through(src: AsyncIterable<Buffer>, t: Duplex): AsyncIterable<Buffer> {
-  pipeline(Readable.from(src), t, () => {});
-  return t;
+/** Compressed bytes handed to zlib at a time: bounds what one step inflates to (16 MB at gzip's best ratio). */
+const GUNZIP_STEP = 16 * 1024;
+
+/**
+ * gunzip, one piece of input at a time, every byte it inflates handed on
+ * before its error: a gzip cut short yields the same bytes however its
+ * input arrives (whole from a file, or in pieces from an enclosing archive;
+ * piping into zlib and iterating it dropped what zlib held when the error
+ * came, and how much that was depended on the pieces).
+ */
+async function* gunzip(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const z = createGunzip();
+  const out: Buffer[] = [];
+  let error: Error | null = null;
+  let ended = false;
+  let wake: (() => void) | null = null;
+  const signal = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  z.on("data", (c: Buffer) => {
+    out.push(c);
+    signal();
+  });
+  z.on("error", (err) => {
+    error = err;
+    signal();
+  });
+  z.on("end", () => {
+    ended = true;
+    signal();
+  });
+  const settle = () => new Promise<void>((r) => (wake = r));
+  try {
+    for await (const chunk of src) {
+      for (let i = 0; i < chunk.length && !error && !ended; i += GUNZIP_STEP) {
+        let written = false;
+        z.write(chunk.subarray(i, i + GUNZIP_STEP), () => {
+          written = true;
+          signal();
+        });
+        while (!written && !error) {
+          if (out.length) yield out.shift()!;
+          else await settle();
+        }
+        while (out.length) yield out.shift()!;
+      }
+      if (error || ended) break;
+    }
+    if (!error && !ended) z.end();
+    while (!error && !ended) {
+      if (out.length) yield out.shift()!;
+      else await settle();
+    }
+    while (out.length) yield out.shift()!;
+    if (error) throw error;
+  } finally {
+    z.destroy();
+  }
 }
 
 /** The same for an old-style (`through`) stream, which is not async-iterable itself. */
@@ -169,7 +225,7 @@ export async function* decompress(kind: CompressionKind, src: AsyncIterable<Buff
   let plain: AsyncIterable<Uint8Array>;
   switch (kind) {
     case "gzip":
-      plain = through(src, createGunzip());
+      plain = gunzip(src);
       break;
     case "bzip2": {
       const { default: unbzip2 } = await import("unbzip2-stream");
