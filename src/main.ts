@@ -239,7 +239,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
       "Analyse a fleet of host bundles in one run: per-host reports, fleet tables (flows, hosts) and a summary",
       (y) =>
         y
-          .positional("inputs", { describe: "host bundles (directories or archives), directories or globs holding many", type: "string", array: true, demandOption: true })
+          .positional("inputs", { describe: "host bundles (directories or archives), directories, fleet archives or globs holding many", type: "string", array: true, demandOption: true })
           .option("out", { describe: "output directory (created; per-host reports in DIR/hosts/<host-id>/)", type: "string", demandOption: true })
           .option("jobs", { alias: "j", describe: "worker threads (default: the CPU count)", type: "number" })
           // Not an array option: it would swallow the inputs that follow. Repeat it or give a comma list.
@@ -249,6 +249,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .option("fail-fast", { describe: "stop at the first failed host", type: "boolean", default: false })
           .option("what-if", { describe: "userland-proxy=false|true: each host's verdict (which hosts can drop docker-proxy) in hosts.csv, the summary and index.html", type: "string" })
           .example("natlens batch fleet/ --out out", "every host bundle below fleet/")
+          .example("natlens batch fleet.tar --out out", "every host bundle in a fleet archive (host archives or folders in it)")
           .example("parallel natlens batch fleet/ --shard {}/8 --out out/{} ::: $(seq 1 8) && natlens merge out/* --out fleet-out", "eight shards with GNU parallel, then one set of tables")
           .epilogue(
             `Outputs (docs/fleet.md, docs/schema.md): DIR/hosts/<host-id>/analysis.json (what analyze --format json gives) and report.html (analyze --to html), DIR/index.html (the fleet page: one row per host, linking to each report.html), DIR/flows.csv and flows.ndjson (every flow, host_id and hostname first, then the analyze CSV columns), DIR/hosts.csv and hosts.ndjson (one row per host: host_id, input, hostname, status, error, userland_proxy, firewall_backend, docker_version, containers, published_ports, flows, flows per path, flows_sees_gateway, warnings, errors, findings, seconds), DIR/summary.txt (also printed).

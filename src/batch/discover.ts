@@ -58,6 +58,12 @@ export interface FleetArchive {
   kind: ArchiveKind;
   /** Member paths of its hosts whose members come one after another, in the archive's order (the others are read on their own). */
   streamed: string[];
+  /**
+   * The archive is damaged: what listing it met. The hosts before the damage
+   * are found; the archive itself is then one more host, failed with this
+   * reason, so that what could not be read shows in the tables.
+   */
+  damage: string | null;
 }
 
 export interface Discovery {
@@ -178,14 +184,15 @@ async function archiveHosts(file: string, kind: ArchiveKind, found: Found): Prom
   });
   for (const h of inside.hosts) found.hosts.push({ input: memberName(file, h.path), kind: "member" });
   const streamed = inside.hosts.filter((h) => !scattered.has(h.path)).sort((a, b) => order.get(a.path)! - order.get(b.path)!);
-  found.fleets.push({ archive: file, kind, streamed: streamed.map((h) => h.path) });
+  const damage = listing.damage ? `${listing.damage}; host bundles after that point are not found` : null;
+  if (damage) found.hosts.push({ input: file, kind: "archive" });
+  found.fleets.push({ archive: file, kind, streamed: streamed.map((h) => h.path), damage });
   if (inside.loose.length) {
     found.notes.push(
       `${file}: ${plural(inside.loose.length, "member")} outside any host bundle not read (${inside.loose.slice(0, 3).join(", ")}${inside.loose.length > 3 ? ", ..." : ""})`,
     );
   }
   if (scattered.size) found.notes.push(`${file}: ${plural(scattered.size, "host")} whose members are spread over the archive, each read in a pass of its own`);
-  if (listing.damage) found.notes.push(`${file}: ${listing.damage}; hosts after that point are not found`);
 }
 
 async function search(dir: string, depth: number, found: Found, skip: string | null): Promise<void> {

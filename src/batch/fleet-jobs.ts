@@ -23,6 +23,8 @@ interface Stream {
 
 export class FleetReader {
   private readonly byInput = new Map<string, { stream: Stream; path: string }>();
+  /** Damaged fleet archives: the archive's own (failed) host, with the reason. */
+  private readonly damaged = new Map<string, string>();
   private readonly streams: Stream[] = [];
 
   /** `hosts`: the run's hosts (after --shard), in discovery order. */
@@ -32,6 +34,7 @@ export class FleetReader {
   ) {
     const selected = new Set(hosts.map((h) => h.input));
     for (const fleet of fleets) {
+      if (fleet.damage) this.damaged.set(fleet.archive, fleet.damage);
       const paths = fleet.streamed.filter((p) => selected.has(memberName(fleet.archive, p)));
       if (paths.length === 0) continue;
       const stream: Stream = { fleet: { ...fleet, streamed: paths }, open: null, early: new Map(), lock: Promise.resolve() };
@@ -58,6 +61,8 @@ export class FleetReader {
 
   /** The job with its host's members read, for a streamed host; any other job as it is. */
   prepare(job: HostJob): Promise<HostJob> {
+    const damage = job.host.kind === "archive" ? this.damaged.get(job.host.input) : undefined;
+    if (damage) return Promise.resolve({ ...job, read: { sources: [], missing: [{ input: job.host.input, message: damage }] } });
     const at = this.byInput.get(job.host.input);
     if (!at) return Promise.resolve(job);
     const { stream, path } = at;

@@ -167,7 +167,8 @@ class ListingSink implements MemberSink {
   single(): void {}
   error(): void {}
   failed(err: unknown): void {
-    this.damage = err instanceof LimitError ? `stopped after ${this.members} members: ${err.message}` : `truncated or corrupt after ${this.members} members: ${errorMessage(err)}`;
+    const after = `${this.members} member${this.members === 1 ? "" : "s"}`;
+    this.damage = err instanceof LimitError ? `stopped after ${after}: ${err.message} (--max-bytes)` : `archive is truncated or corrupt after ${after}: ${errorMessage(err)}`;
   }
 }
 
