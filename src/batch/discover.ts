@@ -29,7 +29,7 @@ import { createHash } from "node:crypto";
 import { sniffArchive, type ArchiveKind } from "../input/archive/magic.js";
 import { fileHead } from "../input/archive/stream.js";
 import { MEMBER_SEP, memberName } from "../input/archive/names.js";
-import { holdsHostLayout, hostOfPath, hostsInListing, listArchive, scatteredHosts, COLLECTOR_MANIFEST_MARK, MAX_SEARCH_DEPTH } from "../input/archive/listing.js";
+import { holdsHostLayout, hostOfPath, hostsInListing, listArchive, scatteredHosts, COLLECTOR_MANIFEST_MARK, MAX_SEARCH_DEPTH, type ArchiveListing } from "../input/archive/listing.js";
 import { DEFAULT_LIMITS } from "../input/archive/limits.js";
 
 export type HostKind = "directory" | "archive" | "file" | "member";
@@ -141,37 +141,63 @@ export class HostIds {
   }
 }
 
+/** An archive being listed (several at once: xz runs in child processes, gzip in the thread pool). */
+interface Listed {
+  archive: string;
+  kind: ArchiveKind;
+  listing: Promise<ArchiveListing | null>;
+}
+
 interface Found {
   /** Archives are listed for the host bundles they hold (else each is one host). */
   listArchives: boolean;
-  hosts: { input: string; kind: HostKind }[];
-  fleets: FleetArchive[];
-  notes: string[];
+  /** Hosts and archives being listed, in discovery order. */
+  items: ({ input: string; kind: HostKind } | Listed)[];
   loose: number;
   looseExamples: string[];
 }
 
+/** What an input gave once its archives are listed. */
+interface Expanded {
+  hosts: { input: string; kind: HostKind }[];
+  fleets: FleetArchive[];
+  notes: string[];
+}
+
 const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+
+/** Archives listed at once. */
+const LISTING_CONCURRENCY = 4;
+let listingSlots = LISTING_CONCURRENCY;
+const listingQueue: (() => void)[] = [];
+async function listLimited(file: string, kind: ArchiveKind): Promise<ArchiveListing | null> {
+  if (listingSlots === 0) await new Promise<void>((r) => listingQueue.push(r));
+  else listingSlots--;
+  try {
+    return await listArchive(file, kind, DEFAULT_LIMITS);
+  } catch {
+    return null;
+  } finally {
+    const next = listingQueue.shift();
+    if (next) next();
+    else listingSlots++;
+  }
+}
+
+function archiveHosts(file: string, kind: ArchiveKind, found: Found): void {
+  if (!found.listArchives) found.items.push({ input: file, kind: "archive" });
+  else found.items.push({ archive: file, kind, listing: listLimited(file, kind) });
+}
 
 /**
  * An archive: one host, or (holding two or more host bundles) a fleet
  * archive whose bundles are each a host. Listing it costs one pass over its
- * bytes, nothing kept.
+ * bytes, nothing kept, stopped early when its root holds a layout.
  */
-async function archiveHosts(file: string, kind: ArchiveKind, found: Found): Promise<void> {
-  if (!found.listArchives) {
-    found.hosts.push({ input: file, kind: "archive" });
-    return;
-  }
-  let listing;
-  try {
-    listing = await listArchive(file, kind, DEFAULT_LIMITS);
-  } catch {
-    listing = null;
-  }
+function expandArchive(file: string, kind: ArchiveKind, listing: ArchiveListing | null, out: Expanded): void {
   const inside = listing ? hostsInListing(listing) : null;
   if (!listing || !inside || inside.hosts.length < 2) {
-    found.hosts.push({ input: file, kind: "archive" });
+    out.hosts.push({ input: file, kind: "archive" });
     return;
   }
   const scattered = scatteredHosts(listing, inside.hosts);
@@ -182,24 +208,34 @@ async function archiveHosts(file: string, kind: ArchiveKind, found: Found): Prom
     const h = hostOfPath(p, paths);
     if (h !== null && !order.has(h)) order.set(h, i);
   });
-  for (const h of inside.hosts) found.hosts.push({ input: memberName(file, h.path), kind: "member" });
+  for (const h of inside.hosts) out.hosts.push({ input: memberName(file, h.path), kind: "member" });
   const streamed = inside.hosts.filter((h) => !scattered.has(h.path)).sort((a, b) => order.get(a.path)! - order.get(b.path)!);
   const damage = listing.damage ? `${listing.damage}; host bundles after that point are not found` : null;
-  if (damage) found.hosts.push({ input: file, kind: "archive" });
-  found.fleets.push({ archive: file, kind, streamed: streamed.map((h) => h.path), damage });
+  if (damage) out.hosts.push({ input: file, kind: "archive" });
+  out.fleets.push({ archive: file, kind, streamed: streamed.map((h) => h.path), damage });
   if (inside.loose.length) {
-    found.notes.push(
+    out.notes.push(
       `${file}: ${plural(inside.loose.length, "member")} outside any host bundle not read (${inside.loose.slice(0, 3).join(", ")}${inside.loose.length > 3 ? ", ..." : ""})`,
     );
   }
-  if (scattered.size) found.notes.push(`${file}: ${plural(scattered.size, "host")} whose members are spread over the archive, each read in a pass of its own`);
+  if (scattered.size) out.notes.push(`${file}: ${plural(scattered.size, "host")} whose members are spread over the archive, each read in a pass of its own`);
+}
+
+/** The hosts of `found`, its archives listed, in discovery order. */
+async function expand(found: Found): Promise<Expanded> {
+  const out: Expanded = { hosts: [], fleets: [], notes: [] };
+  for (const item of found.items) {
+    if ("archive" in item) expandArchive(item.archive, item.kind, await item.listing, out);
+    else out.hosts.push(item);
+  }
+  return out;
 }
 
 async function search(dir: string, depth: number, found: Found, skip: string | null): Promise<void> {
   if (skip !== null && path.resolve(dir) === skip) return;
   const list = entries(dir);
   if (isHostDirectory(dir, list)) {
-    found.hosts.push({ input: dir, kind: "directory" });
+    found.items.push({ input: dir, kind: "directory" });
     return;
   }
   for (const e of list) {
@@ -209,7 +245,7 @@ async function search(dir: string, depth: number, found: Found, skip: string | n
       continue;
     }
     const kind = e.isFile() ? archiveKind(p) : null;
-    if (kind) await archiveHosts(p, kind, found);
+    if (kind) archiveHosts(p, kind, found);
     else if (e.isFile()) {
       found.loose++;
       if (found.looseExamples.length < 3) found.looseExamples.push(p);
@@ -222,13 +258,9 @@ export async function discoverHosts(inputs: readonly string[], outDir?: string, 
   const listArchives = opts.listArchives ?? true;
   const skip = outDir === undefined ? null : path.resolve(outDir);
   const out: Discovery = { hosts: [], fleets: [], problems: [], notes: [] };
-  const ids = new HostIds();
-  const add = (input: string, kind: HostKind) => out.hosts.push({ id: ids.take(baseHostId(input)), input, kind });
-  const addFound = (found: Found) => {
-    for (const h of found.hosts) add(h.input, h.kind);
-    out.fleets.push(...found.fleets);
-    out.notes.push(...found.notes);
-  };
+  // every input's hosts and archives in order; archives are listed meanwhile, several at once
+  const all: Found = { listArchives, items: [], loose: 0, looseExamples: [] };
+  const add = (input: string, kind: HostKind) => all.items.push({ input, kind });
   for (const raw of inputs) {
     let named: string[] = [raw];
     let st: ReturnType<typeof statSync> | null = null;
@@ -263,18 +295,16 @@ export async function discoverHosts(inputs: readonly string[], outDir?: string, 
         out.problems.push({ input, message: "cannot be read" });
         continue;
       }
-      const found: Found = { listArchives, hosts: [], fleets: [], notes: [], loose: 0, looseExamples: [] };
       if (s.isFile()) {
         const kind = archiveKind(input);
-        if (kind) {
-          await archiveHosts(input, kind, found);
-          addFound(found);
-        } else add(input, "file");
+        if (kind) archiveHosts(input, kind, all);
+        else add(input, "file");
       } else if (s.isDirectory()) {
+        const found: Found = { listArchives, items: [], loose: 0, looseExamples: [] };
         await search(input, 0, found, skip);
-        if (found.hosts.length === 0) add(input, "directory");
+        if (found.items.length === 0) add(input, "directory");
         else {
-          addFound(found);
+          all.items.push(...found.items);
           if (found.loose > 0) {
             out.notes.push(
               `${input}: ${found.loose} file${found.loose > 1 ? "s" : ""} outside any host bundle not read (${found.looseExamples.join(", ")}${found.loose > found.looseExamples.length ? ", ..." : ""})`,
@@ -284,6 +314,11 @@ export async function discoverHosts(inputs: readonly string[], outDir?: string, 
       } else out.problems.push({ input, message: "not a regular file or directory" });
     }
   }
+  const expanded = await expand(all);
+  const ids = new HostIds();
+  for (const h of expanded.hosts) out.hosts.push({ id: ids.take(baseHostId(h.input)), input: h.input, kind: h.kind });
+  out.fleets.push(...expanded.fleets);
+  out.notes.push(...expanded.notes);
   return out;
 }
 

@@ -3,7 +3,8 @@
  * Node's zlib, xz through the system's `xz -dc` when there is one (as
  * ripgrep's --search-zip does) and else xz-decompress (xz-embedded compiled
  * to WebAssembly, shipped inside the package: about ten times slower,
- * measured by scripts/bench-archive.ts), bzip2 through unbzip2-stream, zstd
+ * measured by scripts/bench-archive.ts; small streams, a host bundle's, are
+ * decoded with it anyway: see XZ_IN_PROCESS_BYTES), bzip2 through unbzip2-stream, zstd
  * through fzstd (pure JS; Node 20's zlib has no zstd). Nothing is written to
  * disk.
  */
@@ -220,8 +221,16 @@ async function* unxz(src: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** The decompressed bytes of `src`, counted against `budget`. */
-export async function* decompress(kind: CompressionKind, src: AsyncIterable<Buffer>, budget: Budget): AsyncGenerator<Buffer> {
+/**
+ * xz streams up to this compressed size are decoded in-process (WebAssembly):
+ * starting `xz` costs more than decoding a host bundle of that size here
+ * (measured by scripts/bench-archive.ts; under load a spawn also waits for
+ * the scheduler), and a bigger one is decoded faster by `xz`.
+ */
+export const XZ_IN_PROCESS_BYTES = 1024 * 1024;
+
+/** The decompressed bytes of `src`, counted against `budget`; `size`: the compressed size, when known. */
+export async function* decompress(kind: CompressionKind, src: AsyncIterable<Buffer>, budget: Budget, size: number | null = null): AsyncGenerator<Buffer> {
   let plain: AsyncIterable<Uint8Array>;
   switch (kind) {
     case "gzip":
@@ -236,7 +245,7 @@ export async function* decompress(kind: CompressionKind, src: AsyncIterable<Buff
       plain = unzstd(src);
       break;
     case "xz":
-      plain = systemXz() ? unxzSystem(src) : unxz(src);
+      plain = systemXz() && (size === null || size > XZ_IN_PROCESS_BYTES) ? unxzSystem(src) : unxz(src);
       break;
   }
   yield* counted(plain, budget);

@@ -35,6 +35,8 @@ export interface LevelOptions {
   depth: number;
   /** The archive is a file: a selected link can be followed with a second pass. */
   file?: string;
+  /** The archive's own (compressed) size, when known (a member's, from its header). */
+  size?: number | null;
 }
 
 /** A member kept in memory: it can be opened any number of times. */
@@ -153,7 +155,7 @@ export class Level implements MemberSink {
     const kind = sniffArchive(head);
     if (kind && (kind !== "tar" || head.length >= 512) && this.opts.depth < MAX_DEPTH) {
       this.archives.add(path);
-      const nested = await readArchiveStream(name, stream, kind, { limits: this.opts.limits, select, depth: this.opts.depth + 1 });
+      const nested = await readArchiveStream(name, stream, kind, { limits: this.opts.limits, select, depth: this.opts.depth + 1, size });
       this.items.push({ path, sources: nested.sources });
       this.missing.push(...nested.missing);
       this.members++;

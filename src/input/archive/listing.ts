@@ -16,7 +16,7 @@ import { Budget, LimitError } from "./decode.js";
 import type { ReadLimits } from "./limits.js";
 import { MAGIC_BYTES, sniffArchive, type ArchiveKind } from "./magic.js";
 import { normaliseMemberName } from "./names.js";
-import { drain, errorMessage, peek } from "./stream.js";
+import { errorMessage } from "./stream.js";
 import { walk, type MemberSink } from "./walk.js";
 
 /** What an archive holds, by name. */
@@ -132,8 +132,26 @@ export function scatteredHosts(listing: Listing, hosts: readonly FoundHost[]): S
 }
 
 /** Records every member's name and first bytes, keeping nothing. */
+class RootIsHost extends Error {}
+
+/** The first bytes of a member; the rest is read through (a tar entry must be), or not at all (`stop`: a zip's). */
+async function headOf(src: AsyncIterable<Buffer>, stop = false): Promise<Buffer> {
+  let head: Buffer | null = null;
+  for await (const c of src) {
+    head = head === null ? c : head.length < MAGIC_BYTES ? Buffer.concat([head, c]) : head;
+    if (stop && head.length >= MAGIC_BYTES) break;
+  }
+  return head ?? Buffer.alloc(0);
+}
+
 class ListingSink implements MemberSink {
   readonly paths: string[] = [];
+  /** The root's entries seen so far. */
+  readonly root = new Map<string, "file" | "folder">();
+  /** Zip members not looked at yet. */
+  readonly deferred = new Map<string, () => AsyncIterable<Buffer>>();
+  /** The listing stopped early: the root holds a layout. */
+  rootIsHost = false;
   readonly seen = new Set<string>();
   readonly archives = new Set<string>();
   readonly manifests = new Set<string>();
@@ -156,17 +174,51 @@ class ListingSink implements MemberSink {
   wants(): { read: boolean; explicit: boolean; select: null } {
     return { read: true, explicit: false, select: null };
   }
-  async member(path: string, _size: number | null, open: () => AsyncIterable<Buffer>): Promise<void> {
-    const { head, stream } = await peek(open(), MAGIC_BYTES);
-    const kind = sniffArchive(head);
-    if (kind && (kind !== "tar" || head.length >= 512)) this.archives.add(path);
-    if (/(?:^|\/)MANIFEST$/.test(path) && head.toString("utf8").startsWith(COLLECTOR_MANIFEST_MARK)) this.manifests.add(path);
-    await drain(stream);
+  async member(path: string, _size: number | null, open: () => AsyncIterable<Buffer>, _explicit: boolean, _select: null, later = false): Promise<void> {
     this.members++;
+    const manifest = /(?:^|\/)MANIFEST$/.test(path);
+    if (later && !manifest) {
+      // a zip member: looked at only if it matters (beforeClose)
+      this.deferred.set(path, open);
+      return;
+    }
+    this.sniffed(path, await headOf(open()));
+    this.stopIfRootIsHost(path);
+  }
+
+  /** A zip's members outside every host folder found: are they archives? (the others never matter) */
+  async beforeClose(): Promise<void> {
+    if (this.deferred.size === 0) return;
+    const { hosts } = hostsInListing({ paths: this.paths, archives: new Set(), manifests: this.manifests });
+    const folders = new Set(hosts.map((h) => h.path));
+    for (const [path, open] of this.deferred) {
+      if (folders.has("") || hostOfPath(path, folders) !== null) continue;
+      this.sniffed(path, await headOf(open(), true));
+    }
+  }
+
+  /**
+   * The search stops at a root that holds a layout (the archive is one host
+   * whatever follows): so does the listing, once it has seen enough for it.
+   */
+  private stopIfRootIsHost(path: string): void {
+    const slash = path.indexOf("/");
+    if (slash < 0) this.root.set(path, "file");
+    else this.root.set(path.slice(0, slash), "folder");
+    if (holdsHostLayout(this.root, () => this.manifests.has("MANIFEST"))) throw new RootIsHost();
+  }
+  sniffed(path: string, head: Buffer): void {
+    const kind = sniffArchive(head.subarray(0, MAGIC_BYTES));
+    if (kind && (kind !== "tar" || head.length >= 512)) this.archives.add(path);
+    if (/(?:^|\/)MANIFEST$/.test(path) && head.toString("utf8", 0, Math.min(head.length, 64)).startsWith(COLLECTOR_MANIFEST_MARK)) this.manifests.add(path);
   }
   single(): void {}
   error(): void {}
   failed(err: unknown): void {
+    if (err instanceof RootIsHost) {
+      this.rootIsHost = true;
+      return;
+    }
     const after = `${this.members} member${this.members === 1 ? "" : "s"}`;
     this.damage = err instanceof LimitError ? `stopped after ${after}: ${err.message} (--max-bytes)` : `archive is truncated or corrupt after ${after}: ${errorMessage(err)}`;
   }
@@ -175,6 +227,8 @@ class ListingSink implements MemberSink {
 export interface ArchiveListing extends Listing {
   /** The archive is damaged (or over --max-bytes): members after that point are not listed. */
   damage: string | null;
+  /** False when listing stopped early because the archive's root holds a layout (one host, whatever follows). */
+  complete: boolean;
 }
 
 /** List an archive file: every member's name, which are archives, which are collector MANIFESTs. */
@@ -189,6 +243,6 @@ export async function listArchive(file: string, kind: ArchiveKind, limits: ReadL
     })(),
     file,
   );
-  return { paths: sink.paths, archives: sink.archives, manifests: sink.manifests, damage: sink.damage };
+  return { paths: sink.paths, archives: sink.archives, manifests: sink.manifests, damage: sink.damage, complete: !sink.rootIsHost };
 }
 

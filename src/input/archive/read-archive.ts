@@ -30,7 +30,7 @@ export type { ArchiveResult, LevelOptions };
 /** Read an archive arriving as a stream (stdin, or a member of another archive). */
 export async function readArchiveStream(name: string, src: AsyncIterable<Buffer>, kind: ArchiveKind, opts: LevelOptions): Promise<ArchiveResult> {
   const level = new Level(name, opts, new Budget(opts.limits.maxBytes));
-  await walk(level, kind, src);
+  await walk(level, kind, src, undefined, opts.size ?? null);
   const result = level.finish();
   if (level.retarget !== null) {
     result.missing.push({ input: memberName(name, opts.select!.join("!/")), message: `is a link to ${level.retarget}, which a stream cannot be read again for`, hint: `name the target instead: ${memberName(name, level.retarget)}` });

@@ -4,6 +4,7 @@
  * the fleet router that gives each host bundle of a fleet archive its own
  * Level). Walkers know formats; sinks decide what is read.
  */
+import { readFile, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { Header } from "tar-stream";
 import type { Entry as ZipEntry, ZipFile } from "yauzl";
@@ -26,8 +27,14 @@ export interface MemberSink {
   admit(rawName: string): string | null | Promise<string | null>;
   /** Whether the member at `path` is read, and how. */
   wants(path: string): { read: boolean; explicit: boolean; select: string[] | null };
-  /** Read one member's bytes from `open()`. */
-  member(path: string, size: number | null, open: () => AsyncIterable<Buffer>, explicit: boolean, select: string[] | null): Promise<void>;
+  /**
+   * Read one member's bytes from `open()`. `later`: the member can also be
+   * opened after this call, until `beforeClose` ends (a zip's members are
+   * reached through its central directory); a tar entry must be read now.
+   */
+  member(path: string, size: number | null, open: () => AsyncIterable<Buffer>, explicit: boolean, select: string[] | null, later?: boolean): Promise<void>;
+  /** After a zip's last member, before the zip is closed. */
+  beforeClose?(): Promise<void>;
   /** The whole (decompressed) stream is one capture, not an archive. */
   single(data: Buffer): void;
   error(code: string, message: string, hint?: string): void;
@@ -149,8 +156,9 @@ async function walkZip(level: MemberSink, open: () => Promise<ZipFile>, bytes: (
         level.error("E_MEMBER_ENCRYPTED", `member ${path} is encrypted: not read`, "unpack it with its password first");
         continue;
       }
-      await level.member(path, e.uncompressedSize, () => zipMemberStream(zip, e, level.budget), want.explicit, want.select);
+      await level.member(path, e.uncompressedSize, () => zipMemberStream(zip, e, level.budget), want.explicit, want.select, true);
     }
+    await level.beforeClose?.();
   } catch (err) {
     level.failed(err);
   } finally {
@@ -191,16 +199,22 @@ async function walkSalvagedZip(level: MemberSink, data: Buffer): Promise<void> {
   );
 }
 
+/** A zip file up to this size is read into memory whole, a bigger one by random reads. */
+const ZIP_IN_MEMORY_BYTES = 32 * 1024 * 1024;
+
 const ZIP_OPTIONS = { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false } as const;
 
 /** Read an archive of `kind` from `src` into `level`: compression layers peeled off, then its tar or zip members one by one. */
-export async function walk(level: MemberSink, kind: ArchiveKind, src: AsyncIterable<Buffer>, file?: string): Promise<void> {
+export async function walk(level: MemberSink, kind: ArchiveKind, src: AsyncIterable<Buffer>, file?: string, size: number | null = null): Promise<void> {
+  // the compressed size decides how xz is decoded (decode.ts)
+  let packed = size;
+  if (packed === null && file !== undefined) packed = (await stat(file).catch(() => null))?.size ?? null;
   let stream = src;
   let k: ArchiveKind | null = kind;
   // Compression layers (a .tar.gz, or a .gz.xz someone made): peel them off one after another.
   for (let layers = 0; k && isCompression(k); layers++) {
     if (layers > 3) break;
-    stream = decompress(k, stream, level.budget);
+    stream = decompress(k, stream, level.budget, layers === 0 ? packed : null);
     let head: Buffer;
     try {
       ({ head, stream } = await peek(stream));
@@ -216,6 +230,13 @@ export async function walk(level: MemberSink, kind: ArchiveKind, src: AsyncItera
     if (file) {
       const yauzl = await import("yauzl");
       const path = file;
+      // a zip of a host or a few is read in one go (random reads through the thread pool cost more
+      // than the whole file: three small reads per member); a bigger one is read where it lies
+      const { size } = await stat(path);
+      if (size <= ZIP_IN_MEMORY_BYTES) {
+        const data = await readFile(path);
+        return walkZip(level, () => yauzl.fromBufferPromise(data, ZIP_OPTIONS), async () => data);
+      }
       return walkZip(level, () => yauzl.openPromise(path, ZIP_OPTIONS), () => readFileCapped(path, level.limits.maxBytes));
     }
     let data: Buffer;
