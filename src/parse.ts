@@ -8,7 +8,7 @@ import { detect, formatById, MIN_SCORE, type Detection } from "./detect.js";
 import { LineReader } from "./input/lines.js";
 import { classifyNoise, isBlank, netnsFromPath } from "./input/noise.js";
 import { textSource, type ByteSource } from "./input/read.js";
-import { commandFormat, mayBeTranscriptLine, posterEdit, promptLine, startsSection, type PosterEdit } from "./input/transcript.js";
+import { commandFormat, mayBeTranscriptLine, posterEdit, promptLine, startsSection, type PosterEdit, type PromptLine } from "./input/transcript.js";
 import { ruleDumpCommandFromName, ruleDumpScope, type RuleDump, type RuleDumpFormat } from "./input/rule-dump.js";
 import { FORMATS } from "./registry.js";
 import type { Diagnostic, InputSummary, NatlensRecord } from "./types.js";
@@ -162,6 +162,12 @@ interface Section {
   foreign: Detection["foreign"];
   /** `$ command` banners inside the section, between concatenated captures of its format. */
   banners: { command: string; at: number }[];
+  /**
+   * Opened by a supportconfig entry header and not (yet) by the command or
+   * file line below it: supportconfig's own text, or the output of a command
+   * natlens does not know. Never detected by content.
+   */
+  header: boolean;
 }
 
 /**
@@ -196,7 +202,7 @@ class Paste {
   }
 
   private open(command: string | null, at: number): Section {
-    const s: Section = { command, hint: at > 0 ? command : null, at, first: 0, held: [], data: 0, handler: null, format: null, counted: 0, outcome: "pending", foreign: null, banners: [] };
+    const s: Section = { command, hint: at > 0 ? command : null, at, first: 0, held: [], data: 0, handler: null, format: null, counted: 0, outcome: "pending", foreign: null, banners: [], header: false };
     this.sections.push(s);
     return s;
   }
@@ -215,6 +221,7 @@ class Paste {
         if (startsSection(p, p.style === "banner" ? this.formatOf(s) : undefined)) {
           this.close(s);
           this.cur = this.open(p.command, no);
+          this.cur.header = p.style === "header";
           if (p.style === "banner") return this.feed(this.cur, text, no, null);
         } else if (p.style === "banner" && p.command !== "") {
           // a `$ command` banner between concatenated captures of one format: the parser reads it
@@ -222,7 +229,7 @@ class Paste {
           return this.feed(s, text, no, null);
         }
         this.prompts++;
-        return this.feed(this.cur, text, no, PROMPT_EDIT[p.style === "bare" ? "bare" : p.command === "" ? "empty" : "prompt"]!);
+        return this.feed(this.cur, text, no, PROMPT_EDIT[promptKind(p)]!);
       }
       const e = posterEdit(text);
       if (e) return this.feed(s, text, no, e);
@@ -264,7 +271,9 @@ class Paste {
     let format: FormatParser | undefined = this.forced;
     let by: InputSummary["detectedBy"] = "type-option";
     let score = 1;
-    if (!format) {
+    if (!format && s.header) {
+      s.outcome = lines.every(isBlank) ? "empty" : "unknown";
+    } else if (!format) {
       const d = detect(lines, FORMATS, s.hint);
       if (d.format) {
         format = d.format;
@@ -313,8 +322,17 @@ class Paste {
   end(hadBom: boolean, hadCr: boolean): void {
     this.close(this.cur);
     const transcript = this.prompts > 0 || this.sections.length > 1;
+    /** supportconfig entries with nothing natlens reads: one line for all of them. */
+    const entries = { n: 0, lines: 0, first: 0 };
     for (const s of this.sections) {
       if (s.outcome === "parse" || s.outcome === "pending") continue;
+      if (s.header && s.outcome === "unknown") {
+        this.count(s.counted, false, "other-command");
+        entries.n++;
+        entries.lines += s.counted;
+        entries.first ||= s.at;
+        continue;
+      }
       const n = s.counted;
       const range = n > 0 && transcript ? ` (${n} line${n === 1 ? "" : "s"}${s.at ? ` below line ${s.at}` : ""})` : "";
       if (s.outcome === "foreign") {
@@ -323,7 +341,7 @@ class Paste {
       } else if (s.outcome === "empty") {
         this.count(n, false, "blank");
         if (!transcript) this.diag({ severity: "info", code: "I_EMPTY", line: null, message: "empty input: nothing to parse" });
-      } else if (transcript && s.hint !== null && commandFormat(s.hint) === null) {
+      } else if (transcript && s.hint && commandFormat(s.hint) === null) {
         // `docker run ...` and its container id, `curl ...` and its reply
         this.count(n, false, "other-command");
         this.diag({ severity: "info", code: "I_OTHER_COMMAND", line: s.at || null, message: `output of \`${cut(s.hint, 60)}\` is not a capture natlens reads; ignored${range}` });
@@ -338,6 +356,10 @@ class Paste {
           this.diag({ severity: "info", code: "I_UNKNOWN_FORMAT", line: null, message: "not a format natlens reads; its lines are ignored" });
         }
       }
+    }
+    if (entries.n > 0) {
+      const lines = `${entries.lines} line${entries.lines === 1 ? "" : "s"}`;
+      this.diag({ severity: "info", code: "I_SUPPORTCONFIG_ENTRY", line: entries.first, message: `${entries.n} supportconfig entr${entries.n === 1 ? "y" : "ies"} whose command or file natlens does not read ignored (${lines})` });
     }
     if (hadBom) this.diag({ severity: "info", code: "I_BOM", line: 1, message: "UTF-8 byte-order mark removed" });
     if (hadCr) this.diag({ severity: "info", code: "I_CRLF", line: null, message: "CR LF line ends converted" });
@@ -409,13 +431,18 @@ function pasteEdit(text: string): { edit: PosterEdit; command: string } | null {
   const p = promptLine(text);
   if (p) {
     if (p.style === "banner" && p.command !== "") return null;
-    return { edit: PROMPT_EDIT[p.style === "bare" ? "bare" : p.command === "" ? "empty" : "prompt"]!, command: p.command };
+    return { edit: PROMPT_EDIT[promptKind(p)]!, command: p.command };
   }
   const e = posterEdit(text);
   return e ? { edit: e, command: "" } : null;
 }
 
+function promptKind(p: PromptLine): string {
+  return p.style === "bare" || p.style === "header" ? p.style : p.command === "" ? "empty" : "prompt";
+}
+
 const PROMPT_EDIT: Record<string, PosterEdit> = {
+  header: { kind: "prompt", code: "I_SECTION_HEADER", message: "supportconfig entry header: the line below names the command or file" },
   prompt: { kind: "prompt", code: "I_PROMPT", message: "shell prompt and command line of the paste: the command names the capture below it" },
   empty: { kind: "prompt", code: "I_PROMPT", message: "bare shell prompt of the paste, ignored" },
   bare: { kind: "prompt", code: "I_COMMAND_LINE", message: "command line of the paste: it names the capture below it" },

@@ -92,6 +92,14 @@ class IpRouteParser implements LineParser {
       this.ctx.ignore(no, "banner");
       return;
     }
+    if (text.startsWith("Error: ") || text === "Dump terminated") {
+      // ip's standard error captured into the file (sosreport and supportconfig keep it): `ip route show table default`
+      // on a host without that table prints `Error: ipv4: FIB table does not exist.` and `Dump terminated`
+      this.flush();
+      this.ctx.ignore(no, "stderr");
+      this.ctx.report("info", no, "I_STDERR_LINE", "standard-error line of ip captured into the file, ignored", text);
+      return;
+    }
     const words = splitWords(text);
     const c0 = text.charCodeAt(0);
     if ((c0 === 32 || c0 === 9) && words[0] === "nexthop") {
