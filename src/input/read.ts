@@ -260,6 +260,12 @@ function isSosTree(dir: string): boolean {
   }
 }
 
+/** A supportconfig folder: named `scc_*` by supportconfig, or holding its own log and environment files. */
+function isSupportconfigTree(dir: string): boolean {
+  if (/^scc_/.test(path.basename(dir))) return true;
+  return existsSync(path.join(dir, "basic-environment.txt")) && (existsSync(path.join(dir, "supportconfig.txt")) || existsSync(path.join(dir, "summary.xml")));
+}
+
 function archiveKindOf(file: string) {
   try {
     return sniffArchive(fileHead(file));
@@ -350,7 +356,7 @@ export async function expandInputs(
     }
     if (st?.isDirectory()) {
       const files: { file: string; rel: string }[] = [];
-      const layout = new LayoutFilter({ sos: isSosTree(input) });
+      const layout = new LayoutFilter({ sos: isSosTree(input), scc: isSupportconfigTree(input) });
       const notes: SourceNote[] = [];
       walk(input, "", layout, files, notes, realpathSync(input));
       const drop = layout.redundant(files.map((f) => f.rel));

@@ -38,6 +38,17 @@ const PROC_PID = /^(?:\d+|self)$/;
 const PROC_NET_FILES = new Set(["tcp", "tcp6", "udp", "udp6", "raw", "raw6", "udplite", "udplite6", "nf_conntrack", "ip_conntrack"]);
 /** A sosreport's wrapping directory, by the names sos gives it. */
 const SOS_WRAPPER = /^(?:secured-)?sosreport-|^sos-collector-/;
+/** A supportconfig's wrapping directory (`scc_web01_261120_1015`, or `scc_NAME` with `-B NAME`). */
+const SCC_WRAPPER = /^scc_/;
+/**
+ * The files of a supportconfig natlens reads: network.txt (ip addr/route,
+ * ss -nap, iptables, nft), basic-health-check.txt (ps), basic-environment.txt
+ * (uname -a), env.txt (sysctl -a), proc.txt (/proc/net/tcp*,
+ * nf_conntrack), and the container engines' files. network-NS.txt describes
+ * another network namespace than the host's and is skipped.
+ */
+const SCC_FILES = new Set(["network.txt", "basic-health-check.txt", "basic-environment.txt", "env.txt", "proc.txt", "docker.txt", "podman.txt"]);
+
 /** Preference among several `ps` views of one sosreport: one is read, the others hold the same processes. */
 const PS_PREFERENCE = ["ps_auxwwwm", "ps_auxwww", "ps_auxfwww", "ps_alxwww", "ps_-elfL"];
 
@@ -50,9 +61,28 @@ export class LayoutFilter {
   readonly engines = new Set<string>();
   /** True once the bundle is known to be a sosreport. */
   sos: boolean;
+  /** True once the bundle is known to be a supportconfig (its `*.txt` files are concatenated command outputs). */
+  scc: boolean;
 
-  constructor(opts: { sos?: boolean } = {}) {
+  constructor(opts: { sos?: boolean; scc?: boolean } = {}) {
     this.sos = opts.sos ?? false;
+    this.scc = this.sccRoot = opts.scc ?? false;
+  }
+
+  /** The input itself is a supportconfig folder: every path is one of its files. */
+  private readonly sccRoot: boolean;
+
+  /** The verdict for a supportconfig's file, or null when `parts` is not one. */
+  private sccVerdict(parts: readonly string[], dir: boolean): Verdict | null {
+    let rest = parts;
+    if (parts.length >= 2 && SCC_WRAPPER.test(parts[0]!)) {
+      this.scc = true;
+      rest = parts.slice(1);
+    } else if (!this.sccRoot) return null;
+    if (dir) return rest.length === 1 || (rest.length === 2 && rest[0] === "docker") ? "read" : "skip";
+    if (rest.length === 1) return SCC_FILES.has(rest[0]!) ? "read" : "skip";
+    // docker/<container id>.txt: docker inspect (and top, logs) of each container
+    return rest.length === 2 && rest[0] === "docker" && rest[1]!.endsWith(".txt") ? "read" : "skip";
   }
 
   private isMarker(name: string): boolean {
@@ -93,6 +123,8 @@ export class LayoutFilter {
   }
 
   private verdict(parts: readonly string[], dir: boolean): Verdict {
+    const scc = this.sccVerdict(parts, dir);
+    if (scc !== null) return scc;
     const k = this.rootIndex(parts);
     if (k < 0) return "read";
     const top = parts[k]!;
@@ -167,7 +199,7 @@ export class LayoutFilter {
     return {
       severity: "info",
       code: "I_LAYOUT_SKIPPED",
-      message: `${this.skipped.toLocaleString("en-US")} file${this.skipped === 1 ? "" : "s"} outside the networking/process/container paths skipped${this.sos ? " (sosreport layout)" : ""}`,
+      message: `${this.skipped.toLocaleString("en-US")} file${this.skipped === 1 ? "" : "s"} outside the networking/process/container paths skipped${this.sos ? " (sosreport layout)" : this.scc ? " (supportconfig layout)" : ""}`,
       ...(this.engines.size ? { engines: [...this.engines].sort() } : {}),
     };
   }
