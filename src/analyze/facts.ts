@@ -6,7 +6,7 @@
 import { netnsFromPath } from "../input/noise.js";
 import type { AddressRecord, ChainRecord, NatlensRecord, NetworkRecord, RouteRecord, RuleRecord } from "../types.js";
 import type { HostFacts, InterfaceFacts } from "../engine/index.js";
-import { inCidr, normalizeAddr } from "../net/index.js";
+import { inCidr, normalizeAddr, subnetOf } from "../net/index.js";
 
 const XT_TABLES = new Set(["raw", "mangle", "nat", "filter", "security"]);
 
@@ -141,3 +141,28 @@ export function buildFacts(records: NatlensRecord[], family: 4 | 6): HostFacts &
   return { localAddrs: local, interfaces: [...ifaces.values()], defaultIface };
 }
 
+
+/** Names container engines give their bridges: docker0, Docker's `br-<network id>`, Podman's podman0 / cni-podman0. */
+const ENGINE_BRIDGE = /^(?:docker\d+|br-[0-9a-f]{12}|podman\d+|cni-podman\d+)$/;
+
+/**
+ * Bridges seen only in the host's `ip addr` (no docker inspect in the bundle):
+ * an engine-named interface with an IPv4 address is a container bridge, its
+ * address the gateway and its subnet the containers' (a supportconfig holds
+ * no docker inspect). Bridges already known by name or gateway are left out.
+ */
+export function bridgesFromAddresses(addresses: readonly AddressRecord[], known: readonly { name: string; gateways: string[] }[]): { name: string; subnets: string[]; gateways: string[]; network: null }[] {
+  const out: { name: string; subnets: string[]; gateways: string[]; network: null }[] = [];
+  for (const a of addresses) {
+    if (a.family !== 4 || a.prefixLen === null || !ENGINE_BRIDGE.test(a.iface) || !isHostAddress(a)) continue;
+    if (known.some((b) => b.name === a.iface || b.gateways.includes(a.address))) continue;
+    const subnet = subnetOf(a.address, a.prefixLen);
+    if (subnet === null) continue;
+    const same = out.find((b) => b.name === a.iface);
+    if (same) {
+      if (!same.gateways.includes(a.address)) same.gateways.push(a.address);
+      if (!same.subnets.includes(subnet)) same.subnets.push(subnet);
+    } else out.push({ name: a.iface, subnets: [subnet], gateways: [a.address], network: null });
+  }
+  return out;
+}

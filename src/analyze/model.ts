@@ -6,7 +6,8 @@ import { CACHE_MAX, familyOf, inCidr, isLocalAddr, subnetOf } from "../net/index
 import type { Bundle, BundleConntrack, BundleSocket } from "./bundle.js";
 import { tableCoverage, type HostFacts, type InterfaceFacts, type TableCoverage } from "../engine/index.js";
 import type { RuleDump } from "../input/rule-dump.js";
-import { buildFacts, dedupeRules, isHostAddress } from "./facts.js";
+import { bridgesFromAddresses, buildFacts, dedupeRules, isHostAddress } from "./facts.js";
+import { unnamedContainers } from "./unnamed-containers.js";
 import { TupleMap } from "./tuple-map.js";
 import { dnatRules, fingerprintBackend, fingerprintProxy, fingerprintVersion } from "./fingerprint.js";
 import type { ByteSource } from "../input/read.js";
@@ -352,6 +353,11 @@ export function buildModel(b: Bundle): HostModel {
         } else bridges.push({ name: bridge ?? `(${n.name})`, subnets: [subnet], gateways: [n.gateway!], network: n.name });
       }
     }
+  }
+  bridges.push(...bridgesFromAddresses(b.addresses, bridges));
+  for (const c of unnamedContainers(b, bridges)) {
+    byName.set(c.name, c);
+    containers.push(c);
   }
   const byIp = new Map<string, { container: ContainerInfo; addr: ContainerAddr }>();
   const byPid = new Map<number, ContainerInfo>();
