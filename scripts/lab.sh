@@ -11,6 +11,9 @@
 #   lab-ipv6        20.10, proxy on, --experimental --ipv6 --ip6tables --fixed-cidr-v6
 #   lab-ipv6-noproxy  the same with --userland-proxy=false (lab-ipv6's twin for --what-if)
 #   lab-proxy-sos   as lab-proxy, but the capture is laid out as a sosreport names files
+#   lab-proxy-scc   as lab-proxy, captured by SUSE's real supportconfig (openSUSE supportutils,
+#                   unpacked in NATLENS_SCC_ROOT, see samples/README.md), reduced to its entries
+#                   natlens reads
 #   lab28-proxy     Debian sid docker.io 28.5.2 (unpacked in /opt/natlens-sid), proxy on
 #   lab28-noproxy   28.5.2, proxy off
 #   lab-noiptables  20.10, --iptables=false (empty nat/filter tables), proxy on; an external
@@ -51,6 +54,7 @@ NS=${NATLENS_LAB_NS:-natlens-lab}
 EXT=${NATLENS_LAB_EXT:-natlens-ext}
 VETH=${NATLENS_LAB_VETH:-nl}
 SID=${NATLENS_SID_ROOT:-/opt/natlens-sid/root}
+SCC_ROOT=${NATLENS_SCC_ROOT:-/opt/natlens-supportutils}
 IMG=natlens/echo:lab
 LOGS=/tmp/natlens-lab-logs
 HOLD=${NATLENS_HOLD:-900}   # seconds each client keeps its connection open
@@ -496,6 +500,47 @@ filter_ps_m() {
        cur { print }' "$ref" "$raw"
 }
 
+# ---------------------------------------------------------------- supportconfig layout
+# Print the entries of a supportconfig file (a `#==[ Kind ]===#` header, the `# command`
+# or `# /file` line below it, the output) whose command or file line matches $2.
+scc_keep() {
+  awk -v re="$2" '
+    function flush() { if (n >= 2 && keep) print buf; n = 0; buf = "" }
+    /^#==\[ .* \]=+#$/ { flush(); buf = $0; n = 1; next }
+    n == 1 { buf = buf "\n" $0; n = 2; keep = ($0 ~ re); next }
+    n >= 2 { buf = buf "\n" $0 }
+    END { flush() }' "$1"
+}
+
+# supportconfig run in the lab netns as it runs on a host (its own network namespaces
+# list turned off: the lab netns is the host), then cut to the entries natlens reads, so
+# that nothing of this machine outside the lab is kept: network.txt (addresses, routes,
+# ss -nap without unix sockets, iptables/nft entries when it found the modules),
+# basic-health-check.txt (ps, filtered like filter_ps), basic-environment.txt (uname -a),
+# env.txt (sysctl -a, net.* only), proc.txt (/proc/net/{tcp,tcp6,udp,udp6,nf_conntrack}),
+# docker.txt as written (on Debian its rpm check finds no docker package: no docker entries).
+scc_capture() {
+  S=$1
+  [ -f "$SCC_ROOT/bin/supportconfig.local" ] || die "supportconfig not unpacked in $SCC_ROOT (see samples/README.md)"
+  raw="$LAB/scc-raw"; rm -rf "$raw"; mkdir -p "$raw"
+  sed 's/^INCLUDE_NETWORK_NAMESPACES=1$/INCLUDE_NETWORK_NAMESPACES=0/' "$SCC_ROOT/lib/resources/supportconfig.rc.dist" \
+    >"$SCC_ROOT/lib/resources/supportconfig.rc"
+  inlab unshare --uts --mount sh -c 'hostname natlens-lab; exec "$@"' scc \
+    bash "$SCC_ROOT/bin/supportconfig.local" -Q -c -k -i NET,PROC,ENV,DOCKER -R "$raw" -B natlens-lab >"$LAB/scc.log" 2>&1 \
+    || die "supportconfig failed (see $LAB/scc.log)"
+  tar -xJf "$raw/scc_natlens-lab.txz" -C "$raw" || die "cannot unpack the supportconfig archive"
+  R="$raw/scc_natlens-lab"; D="$S/scc_natlens-lab"; mkdir -p "$D"
+  scc_keep "$R/network.txt" '^# (/s?bin/|/usr/s?bin/)?(ip (addr|route|-6 route)|ip route show table (main|local)|ss -nap|iptables|ip6tables|nft)( |$)' \
+    | awk '!/^(u_(str|dgr|seq)|nl|p_raw|p_dgr|v_(str|dgr)|xdp|tipc) /' >"$D/network.txt"
+  scc_keep "$R/basic-health-check.txt" '^# (/s?bin/)?ps axwwo ' >"$LAB/scc-ps"
+  { head -2 "$LAB/scc-ps"; tail -n +3 "$LAB/scc-ps" | sed '/^$/d' >"$LAB/scc-ps.body"; filter_ps "$LAB/scc-ps.body"; echo; } \
+    >"$D/basic-health-check.txt"
+  scc_keep "$R/basic-environment.txt" '^# (/s?bin/)?uname -a$' >"$D/basic-environment.txt"
+  scc_keep "$R/env.txt" '^# (/s?bin/|/usr/s?bin/)?sysctl -a$' | awk 'NR <= 2 || /^net\./ || /^$/' >"$D/env.txt"
+  scc_keep "$R/proc.txt" '^# /proc/net/(tcp6?|udp6?|nf_conntrack)$' >"$D/proc.txt"
+  cp "$R/docker.txt" "$D/docker.txt"
+}
+
 sample_readme() {
   v=$(dk version --format '{{.Server.Version}}' 2>/dev/null)
   [ "$ENG" = podman ] && v="podman $(dk version --format '{{.Client.Version}}' 2>/dev/null) (rootful, netavark)"
@@ -506,7 +551,7 @@ sample_readme() {
     echo "(--userland-proxy=$PROXY$( [ "$V6" = 1 ] && echo ', --experimental --ipv6 --ip6tables --fixed-cidr-v6=fd00:17::/64')$( [ "$IPT" = false ] && echo ', --iptables=false'))"
     [ "$NOHAIRPIN" = 1 ] && echo "with hairpin_mode set back to 0 on web's bridge port after the containers started"
     [ "$EXTRA" = 1 ] && echo "with the extra containers rng (-p 7000-7002:7000-7002), hnet (--network host), tls (-p 198.51.100.2:8443:443) and priv/cli3 on the --internal bridge intnet"
-    echo "in network namespace natlens-lab, captured by $( [ "$SOS" = 1 ] && echo 'the sosreport-style commands in scripts/lab.sh (sos_capture)' || echo 'scripts/collect.sh') while the"
+    echo "in network namespace natlens-lab, captured by $( [ "$SOS" = 1 ] && echo 'the sosreport-style commands in scripts/lab.sh (sos_capture)' || { [ "$SCC" = 1 ] && echo "SUSE's supportconfig $(sed -n 's/^SVER=.\{0,1\}\([0-9.-]*\).*/\1/p' "$SCC_ROOT/bin/supportconfig" | head -1) (scc_capture: the entries natlens reads)"; } || echo 'scripts/collect.sh') while the"
     echo "clients listed in EXPECTED.json held their connections open. Topology, filtering (ps keeps"
     echo "only the lab's processes) and the EXPECTED.json schema: ../README.md."
   } >"$1/README.md"
@@ -515,13 +560,14 @@ sample_readme() {
 # ---------------------------------------------------------------- one scenario
 run_scenario() {
   SCEN=$1
-  V6=0; SOS=0; IPT=true; NOHAIRPIN=0; EXTRA=0; EMPTYTABLES=0; DAEMON_JSON='{}'; ENG=docker; RUNX=
+  V6=0; SOS=0; SCC=0; IPT=true; NOHAIRPIN=0; EXTRA=0; EMPTYTABLES=0; DAEMON_JSON='{}'; ENG=docker; RUNX=
   case "$SCEN" in
     lab-proxy)     VER=20; PROXY=true ;;
     lab-noproxy)   VER=20; PROXY=false ;;
     lab-ipv6)      VER=20; PROXY=true; V6=1 ;;
     lab-ipv6-noproxy) VER=20; PROXY=false; V6=1 ;;
     lab-proxy-sos) VER=20; PROXY=true; SOS=1 ;;
+    lab-proxy-scc) VER=20; PROXY=true; SCC=1 ;;
     lab28-proxy)   VER=28; PROXY=true ;;
     lab28-noproxy) VER=28; PROXY=false ;;
     lab-noiptables) VER=20; PROXY=true; IPT=false; EMPTYTABLES=1 ;;
@@ -569,6 +615,7 @@ run_scenario() {
     "$HERE/collect.sh" "$out" "$@" >/dev/null || die "collect.sh failed"
   B="$out/bundle"
   filter_ps "$B/commands/ps_-efww" >"$B/commands/ps_-efww.f" && mv "$B/commands/ps_-efww.f" "$B/commands/ps_-efww"
+  if [ "$SCC" = 1 ]; then scc_capture "$out/scc"; fi
   if [ "$SOS" = 1 ]; then
     sos_capture "$out/sos"
     filter_ps_m "$out/sos/sos_commands/process/ps_auxwwwm.raw" "$B/commands/ps_-efww" \
@@ -586,7 +633,7 @@ run_scenario() {
 
   dest="$SAMPLES/$SCEN"
   rm -rf "$dest"; mkdir -p "$dest"
-  if [ "$SOS" = 1 ]; then cp -a "$out/sos/." "$dest/"; else cp -a "$B/." "$dest/"; fi
+  if [ "$SOS" = 1 ]; then cp -a "$out/sos/." "$dest/"; elif [ "$SCC" = 1 ]; then cp -a "$out/scc/." "$dest/"; else cp -a "$B/." "$dest/"; fi
   node "$HERE/lab/expect.cjs" --scenario "$SCEN" --proxy "$PROXY" --flows "$LAB/flows.tsv" \
     --bundle "$B" --clients "$LAB/clients.tsv" --clients-out "$LAB/clients-out.tsv" --out "$dest/EXPECTED.json" || log "checker reported mismatches"
   sample_readme "$dest"
@@ -601,5 +648,5 @@ case "${1:-}" in
   all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy \
                lab-noiptables lab-noiptables-bare lab-nohairpin lab-extra lab-extra-noproxy; do run_scenario "$s"; done ;;
   lab-*|lab28-*) run_scenario "$1" ;;
-  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-ipv6-noproxy|lab-proxy-sos|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|lab-noiptables-noproxy|lab-noiptables-bare-noproxy|lab28-noiptables-noproxy|all|teardown>" >&2; exit 2 ;;
+  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-ipv6-noproxy|lab-proxy-sos|lab-proxy-scc|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|lab-noiptables-noproxy|lab-noiptables-bare-noproxy|lab28-noiptables-noproxy|all|teardown>" >&2; exit 2 ;;
 esac

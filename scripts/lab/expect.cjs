@@ -313,7 +313,7 @@ const out = {
   userlandProxy: args.proxy === 'true',
   ip6tables: /ip6tables/.test(rd('commands/ps_-efww')) || /--ip6tables/.test(rd(`docker/${engine}_info`)),
   iptables: !/--iptables=false/.test(rd('commands/ps_-efww')),
-  layout: args.scenario.endsWith('-sos') ? 'sosreport' : 'natlens-collect',
+  layout: args.scenario.endsWith('-sos') ? 'sosreport' : args.scenario.endsWith('-scc') ? 'supportconfig' : 'natlens-collect',
   host: { ip: '198.51.100.1', ip6: '2001:db8:1::1', netns: 'natlens-lab' },
   external: { ip: '198.51.100.10', ip6: '2001:db8:1::10' },
   containers: Object.values(ctr).map((c) => ({ name: c.name, id: c.id.slice(0, 12), pid: c.pid, network: c.network, ip: c.ip || null, gateway: c.gw, ip6: c.ip6, gateway6: c.gw6 })),
