@@ -1,0 +1,66 @@
+/**
+ * A SUSE supportconfig as supportconfig writes it: samples/lab-proxy-scc's
+ * `scc_natlens-lab/` folder packed as its `.txz`, with supportconfig's other
+ * files beside the ones natlens reads (stand-ins with their real names, marked
+ * as such in their content). It analyses like the sample directory, reads only
+ * the files the layout names, and says so in one skip line.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { runCli } from "./_io.js";
+import { archiveOf, membersOf, type Member } from "./_archives.js";
+
+const TOP = "scc_natlens-lab";
+const tmp = mkdtempSync(path.join(tmpdir(), "natlens-scc-test-"));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Files supportconfig writes that natlens never reads (handwritten stand-ins). */
+const OTHER_FILES = ["hardware.txt", "messages.txt", "rpm.txt", "pam.txt", "y2log.txt", "summary.xml", "supportconfig.txt", "network-ns1.txt"];
+
+function sccMembers(): Member[] {
+  const members = membersOf(`samples/lab-proxy-scc/${TOP}`, `${TOP}/`);
+  for (const f of OTHER_FILES) {
+    // a real-looking entry whose content natlens would read if it opened the file: it must not
+    members.push({ name: `${TOP}/${f}`, data: Buffer.from("#==[ Command ]======================================#\n# /sbin/ip route\nhandwritten stand-in: not a route\n") });
+  }
+  return members;
+}
+
+type Report = { diagnostics: { severity: string; code: string; message: string; file: string }[]; inputs: { file: string }[] } & Record<string, unknown>;
+
+test("supportconfig .txz: analyses like the sample folder; only its network, process, kernel and engine files are read", async () => {
+  const file = path.join(tmp, `${TOP}.txz`);
+  writeFileSync(file, await archiveOf("tar.xz", sccMembers()));
+  const r = await runCli(["analyze", "--to", "json", file]);
+  const report = JSON.parse(r.stdout) as Report;
+  assert.deepEqual(report.diagnostics.filter((d) => d.severity === "error"), []);
+  assert.deepEqual(
+    report.diagnostics.filter((d) => d.code === "I_LAYOUT_SKIPPED").map((d) => d.message),
+    [`${OTHER_FILES.length} files outside the networking/process/container paths skipped (supportconfig layout)`],
+  );
+  const members = report.inputs.filter((i) => i.file !== file);
+  assert.deepEqual(members.map((i) => i.file.slice(`${file}!/${TOP}/`.length)).sort(), ["basic-environment.txt", "basic-health-check.txt", "docker.txt", "env.txt", "network.txt", "proc.txt"]);
+
+  const ref = JSON.parse((await runCli(["analyze", "--to", "json", `samples/lab-proxy-scc/${TOP}`])).stdout) as Report;
+  const got = JSON.parse(r.stdout.split(`${file}!/${TOP}/`).join(`samples/lab-proxy-scc/${TOP}/`)) as Report;
+  for (const key of ["host", "containers", "published", "flows", "findings", "counts"]) assert.deepEqual(got[key], ref[key], key);
+});
+
+test("supportconfig folder given itself (no scc_ wrapper in the paths): the same layout rules", async () => {
+  const dir = path.join(tmp, "unpacked");
+  for (const m of sccMembers()) {
+    if (m.data === undefined) continue; // a directory member
+    mkdirSync(path.dirname(path.join(dir, m.name)), { recursive: true });
+    writeFileSync(path.join(dir, m.name), m.data!);
+  }
+  const r = await runCli(["analyze", "--to", "json", path.join(dir, TOP)]);
+  const report = JSON.parse(r.stdout) as Report;
+  assert.deepEqual(report.diagnostics.filter((d) => d.severity === "error"), []);
+  assert.deepEqual(
+    report.diagnostics.filter((d) => d.code === "I_LAYOUT_SKIPPED").map((d) => d.message),
+    [`${OTHER_FILES.length} files outside the networking/process/container paths skipped (supportconfig layout)`],
+  );
+});
