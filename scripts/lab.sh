@@ -22,6 +22,8 @@
 #                   (empty iptables-save and nft ruleset, no conntrack entries)
 #   lab-noiptables-noproxy, lab-noiptables-bare-noproxy, lab28-noiptables-noproxy: their
 #                   twins with --userland-proxy=false (same clients), for --what-if
+#   lab-udp, lab-udp-noproxy, lab28-udp, lab28-udp-noproxy: UDP published ports only
+#                   (-p 5353:5353/udp and friends), proxy on and off, 20.10 and 28.5.2
 #   lab-podman      Debian podman 4.3.1 rootful (netavark), same containers and clients
 #   lab-nohairpin   20.10, proxy off, hairpin_mode turned back to 0 on web's bridge port:
 #                   web's connection to its own published port hangs, others still work
@@ -140,6 +142,13 @@ build_image() {
     [ -f "$lib" ] || continue
     mkdir -p "$r$(dirname "$lib")"; cp -L "$lib" "$r$lib"
   done
+  # udpecho PORT: a UDP echo server that also logs each datagram's peer as the container sees it
+  # and its payload (clients send ping-<flow id>) to /tmp/peers, read back by the checker
+  cat >"$r/bin/udpecho" <<'UDPECHO'
+#!/bin/sh
+exec socat UDP-RECVFROM:"$1",fork SYSTEM:'read -r l; echo "$SOCAT_PEERADDR $SOCAT_PEERPORT $l" >>/tmp/peers; echo "$l"'
+UDPECHO
+  chmod 755 "$r/bin/udpecho"
   echo 'root:x:0:0:root:/:/bin/sh' >"$r/etc/passwd"
   echo 'root:x:0:' >"$r/etc/group"
   tar -C "$r" -cf "$LAB/rootfs.tar" .
@@ -218,6 +227,16 @@ start_dockerd() {
 # ---------------------------------------------------------------- containers
 start_containers() {
   dk network create --subnet 10.99.0.0/24 --gateway 10.99.0.1 labnet >/dev/null || die "network create"
+  if [ "$UDP" = 1 ]; then
+    # UDP published ports only: dns on docker0, dns2 on labnet (another host port than its own),
+    # ldns on 127.0.0.1 only; cli and cli2 are clients
+    dk run -d --name dns -p 5353:5353/udp "$IMG" udpecho 5353 >/dev/null || die "run dns"
+    dk run -d --name dns2 --network labnet -p 5354:5353/udp "$IMG" udpecho 5353 >/dev/null || die "run dns2"
+    dk run -d --name ldns -p 127.0.0.1:5355:5353/udp "$IMG" udpecho 5353 >/dev/null || die "run ldns"
+    dk run -d --name cli "$IMG" sleep 100000 >/dev/null || die "run cli"
+    dk run -d --name cli2 --network labnet "$IMG" sleep 100000 >/dev/null || die "run cli2"
+    names="dns dns2 ldns cli cli2"
+  else
   # web: TCP echo on 80 (busybox nc, persistent), UDP echo on 5353 (socat)
   dk run -d $RUNX --name web -p 8080:80 -p 5353:5353/udp "$IMG" \
      sh -c 'socat UDP-RECVFROM:5353,fork PIPE & exec nc -ll -p 80 -e /bin/cat' >/dev/null || die "run web"
@@ -239,6 +258,7 @@ start_containers() {
     dk run -d --name priv --network intnet "$IMG" nc -ll -p 80 -e /bin/cat >/dev/null || die "run priv"
     dk run -d --name cli3 --network intnet "$IMG" sleep 100000 >/dev/null || die "run cli3"
     names="$names rng hnet tls priv cli3"
+  fi
   fi
   sleep 2
   # turn hairpin_mode back off on web's bridge port (lab-nohairpin)
@@ -329,6 +349,31 @@ cli-to-web          tcp container cli  41001 198.51.100.1 8080 web   80   5  doc
 web-to-self         tcp container web  41002 198.51.100.1 8080 web   80   6  docker-proxy,0,@gwweb4   failed,0,-
 cli-to-api          tcp container cli  41003 198.51.100.1 5000 api   5000 7  docker-proxy,0,@gwapi4   failed,0,-
 cli-to-api-direct   tcp container cli  41006 @api4        5000 api   5000 9  direct,0,@cli4           direct,0,@cli4
+EOF
+}
+
+# UDP published ports only (lab-udp*, lab28-udp*): every client sends ping-<id> every 5 s; the
+# echo server answers and logs the peer it sees (udpecho).  docker-proxy relays UDP too (-proto
+# udp); on 20.10 its replies leave from the address the route picks (the bridge's for a
+# container client), so a container client's connected socket drops them (moby#48571, fixed in
+# 28.0): the datagrams reach the container, the answers never reach the client.
+# No external IPv6 client: without --ip6tables nothing tracks IPv6, and docker-proxy's UDP
+# frontend is unconnected, so such a client leaves no trace on the host but one more backend
+# socket (an expectation no capture could confirm).
+flows_udp() {
+cat <<'EOF'
+ext-udp-to-dns        udp external  -    40061 198.51.100.1  5353 dns  5353 1  dnat,0,198.51.100.10     dnat,0,198.51.100.10
+ext-udp-to-dns2       udp external  -    40062 198.51.100.1  5354 dns2 5353 1  dnat,0,198.51.100.10     dnat,0,198.51.100.10
+ext-udp-to-ldns       udp external  -    40064 198.51.100.1  5355 ldns 5353 -  failed,0,-               failed,0,-
+host-lo-udp-to-dns    udp host      -    40065 127.0.0.1     5353 dns  5353 2  docker-proxy,0,@gwdns4   dnat,1,@gwdns4
+host-lo6-udp-to-dns   udp host      -    40066 ::1           5353 dns  5353 3  docker-proxy,0,@gwdns4   failed,0,-
+host-ip-udp-to-dns    udp host      -    40067 198.51.100.1  5353 dns  5353 4  dnat,0,198.51.100.1      dnat,1,@gwdns4
+host-lo-udp-to-ldns   udp host      -    40068 127.0.0.1     5355 ldns 5353 2  docker-proxy,0,@gwldns4  dnat,1,@gwldns4
+cli-udp-to-dns        udp container cli  41061 198.51.100.1  5353 dns  5353 5  docker-proxy,0,@gwdns4   dnat,0,@cli4
+dns-udp-to-self       udp container dns  41062 198.51.100.1  5353 dns  5353 6  docker-proxy,0,@gwdns4   dnat,1,@gwdns4
+cli2-udp-to-dns       udp container cli2 41063 198.51.100.1  5353 dns  5353 7  docker-proxy,0,@gwdns4   failed,0,-
+cli-udp-to-dns2       udp container cli  41064 198.51.100.1  5354 dns2 5353 7  docker-proxy,0,@gwdns24  failed,0,-
+cli-udp-to-dns-direct udp container cli  41065 @dns4         5353 dns  5353 9  direct,0,@cli4           direct,0,@cli4
 EOF
 }
 
@@ -550,6 +595,7 @@ sample_readme() {
     echo "Made with \`sh scripts/lab.sh $SCEN\` on $(date -u +%Y-%m-%d): a real $( [ "$ENG" = podman ] && echo "$v, no daemon" || echo "dockerd $v")"
     echo "(--userland-proxy=$PROXY$( [ "$V6" = 1 ] && echo ', --experimental --ipv6 --ip6tables --fixed-cidr-v6=fd00:17::/64')$( [ "$IPT" = false ] && echo ', --iptables=false'))"
     [ "$NOHAIRPIN" = 1 ] && echo "with hairpin_mode set back to 0 on web's bridge port after the containers started"
+    [ "$UDP" = 1 ] && echo "with UDP published ports only: dns (-p 5353:5353/udp), dns2 on labnet (-p 5354:5353/udp), ldns (-p 127.0.0.1:5355:5353/udp); each echo server logged the peer of every datagram (udpecho), which EXPECTED.json cites"
     [ "$EXTRA" = 1 ] && echo "with the extra containers rng (-p 7000-7002:7000-7002), hnet (--network host), tls (-p 198.51.100.2:8443:443) and priv/cli3 on the --internal bridge intnet"
     echo "in network namespace natlens-lab, captured by $( [ "$SOS" = 1 ] && echo 'the sosreport-style commands in scripts/lab.sh (sos_capture)' || { [ "$SCC" = 1 ] && echo "SUSE's supportconfig $(sed -n 's/^SVER=.\{0,1\}\([0-9.-]*\).*/\1/p' "$SCC_ROOT/bin/supportconfig" | head -1) (scc_capture: the entries natlens reads)"; } || echo 'scripts/collect.sh') while the"
     echo "clients listed in EXPECTED.json held their connections open. Topology, filtering (ps keeps"
@@ -560,7 +606,7 @@ sample_readme() {
 # ---------------------------------------------------------------- one scenario
 run_scenario() {
   SCEN=$1
-  V6=0; SOS=0; SCC=0; IPT=true; NOHAIRPIN=0; EXTRA=0; EMPTYTABLES=0; DAEMON_JSON='{}'; ENG=docker; RUNX=
+  V6=0; SOS=0; SCC=0; IPT=true; NOHAIRPIN=0; EXTRA=0; UDP=0; EMPTYTABLES=0; DAEMON_JSON='{}'; ENG=docker; RUNX=
   case "$SCEN" in
     lab-proxy)     VER=20; PROXY=true ;;
     lab-noproxy)   VER=20; PROXY=false ;;
@@ -581,6 +627,10 @@ run_scenario() {
     lab-noiptables-noproxy) VER=20; PROXY=false; IPT=false; EMPTYTABLES=1 ;;
     lab-noiptables-bare-noproxy) VER=20; PROXY=false; IPT=false ;;
     lab28-noiptables-noproxy) VER=28; PROXY=false; IPT=false; EMPTYTABLES=1 ;;
+    lab-udp)       VER=20; PROXY=true; UDP=1 ;;
+    lab-udp-noproxy) VER=20; PROXY=false; UDP=1 ;;
+    lab28-udp)     VER=28; PROXY=true; UDP=1 ;;
+    lab28-udp-noproxy) VER=28; PROXY=false; UDP=1 ;;
     lab28-extra)   VER=28; PROXY=true; EXTRA=1 ;;
     lab28-extra-noproxy) VER=28; PROXY=false; EXTRA=1 ;;
     *) die "unknown scenario $SCEN" ;;
@@ -594,6 +644,7 @@ run_scenario() {
   start_containers
 
   if [ "$ENG" = podman ]; then flows_podman
+  elif [ "$UDP" = 1 ]; then flows_udp
   elif [ "$V6" = 1 ]; then flows_v6
   elif [ "$IPT" = false ]; then flows_noipt
   elif [ "$NOHAIRPIN" = 1 ]; then flows_nohairpin
@@ -626,6 +677,11 @@ run_scenario() {
   for f in "$LAB"/clients/*.err; do
     id=$(basename "$f" .err); printf '%s\t%s\n' "$id" "$(tr '\n' ' ' <"$f")"
   done >"$LAB/clients.tsv"
+  # what the UDP echo servers saw: "container peer-address peer-port payload", one line per datagram
+  : >"$LAB/peers.tsv"
+  if [ "$UDP" = 1 ]; then
+    for c in dns dns2 ldns; do dk exec "$c" cat /tmp/peers 2>/dev/null | sed "s/^/$c /" >>"$LAB/peers.tsv"; done
+  fi
   # what each client got back (an echo server answers its line or datagrams): empty when nothing came
   for f in "$LAB"/clients/*.out; do
     id=$(basename "$f" .out); printf '%s\t%s\n' "$id" "$(head -c 200 "$f" | tr '\n' ' ')"
@@ -635,7 +691,7 @@ run_scenario() {
   rm -rf "$dest"; mkdir -p "$dest"
   if [ "$SOS" = 1 ]; then cp -a "$out/sos/." "$dest/"; elif [ "$SCC" = 1 ]; then cp -a "$out/scc/." "$dest/"; else cp -a "$B/." "$dest/"; fi
   node "$HERE/lab/expect.cjs" --scenario "$SCEN" --proxy "$PROXY" --flows "$LAB/flows.tsv" \
-    --bundle "$B" --clients "$LAB/clients.tsv" --clients-out "$LAB/clients-out.tsv" --out "$dest/EXPECTED.json" || log "checker reported mismatches"
+    --bundle "$B" --clients "$LAB/clients.tsv" --clients-out "$LAB/clients-out.tsv" --peers "$LAB/peers.tsv" --out "$dest/EXPECTED.json" || log "checker reported mismatches"
   sample_readme "$dest"
   mkdir -p "$LOGS"; cp "$LAB/dockerd.log" "$LOGS/$SCEN.dockerd.log" 2>/dev/null
   cp -a "$LAB/clients" "$LOGS/$SCEN.clients" 2>/dev/null; cp "$LAB/flows.tsv" "$LOGS/$SCEN.flows.tsv"
@@ -648,5 +704,5 @@ case "${1:-}" in
   all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy \
                lab-noiptables lab-noiptables-bare lab-nohairpin lab-extra lab-extra-noproxy; do run_scenario "$s"; done ;;
   lab-*|lab28-*) run_scenario "$1" ;;
-  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-ipv6-noproxy|lab-proxy-sos|lab-proxy-scc|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|lab-noiptables-noproxy|lab-noiptables-bare-noproxy|lab28-noiptables-noproxy|all|teardown>" >&2; exit 2 ;;
+  *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-ipv6-noproxy|lab-proxy-sos|lab-proxy-scc|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|lab-noiptables-noproxy|lab-noiptables-bare-noproxy|lab28-noiptables-noproxy|lab-udp|lab-udp-noproxy|lab28-udp|lab28-udp-noproxy|all|teardown>" >&2; exit 2 ;;
 esac

@@ -186,6 +186,79 @@ function findPlaceholder(f, clientIp) {
   return { clientIp: conn.peer.ip, ev: [`ss: ESTAB ${ep(conn.local)} <- ${ep(conn.peer)} with no owner, ino ${conn.ino} (in the accept queue of the listener ${ep(lis.local)} owned by dockerd pid ${lis.pid}, which never accepts: a placeholder)`] };
 }
 
+// what the UDP echo servers logged (udpecho): container -> [{ peer, payload }], the peer as the
+// container saw it; null when the run kept no log (TCP scenarios)
+const peers = {};
+let havePeers = false;
+if (args.peers && fs.existsSync(args.peers)) {
+  for (const l of fs.readFileSync(args.peers, 'utf8').split('\n')) {
+    const t = l.trim().split(/\s+/);
+    if (t.length < 4) continue;
+    havePeers = true;
+    (peers[t[0]] = peers[t[0]] || []).push({ peer: { ip: canon(t[1]), port: Number(t[2]) }, payload: t[3] });
+  }
+}
+
+// a UDP flow, from the container's own log first: did ping-<id> arrive, and from which peer?
+// Then how it got there (conntrack reply tuple, a docker-proxy socket bound to that peer), and
+// whether the client got the echo back (its output).
+function classifyUdp(f, tc, clientIp) {
+  const ev = [];
+  const got = (peers[f.target] || []).filter((p) => p.payload === `ping-${f.id}`);
+  const received = f.id in clientOut ? clientOut[f.id].includes(`ping-${f.id}`) : null;
+  const recvNote = received === null ? null : received ? 'the client got its datagrams echoed back' : 'the client got nothing back';
+  const cands = ct.filter((e) => e.proto === 'udp' && e.o.sport === f.sport && e.o.dport === f.dialPort && e.o.dst === f.dialIp);
+  if (!got.length) {
+    const err = clientErr[f.id] || '';
+    ev.push(`container ${f.target} logged no datagram ping-${f.id}`);
+    if (cands[0]) ev.push(`conntrack: ${cands[0].line}`);
+    if (/refused/i.test(err)) { ev.push(`client: ${err.replace(/^\S+ \S+ \S+ /, '')}`); return { obs: { path: 'failed', snat: false, sees: null, state: 'REFUSED' }, ev, received }; }
+    if (recvNote) ev.push(recvNote);
+    return { obs: { path: 'failed', snat: false, sees: null, state: 'UNANSWERED' }, ev, received };
+  }
+  const seen = got[0].peer;
+  const state = received === false ? 'NO_REPLY' : 'ASSURED';
+  ev.push(`container ${f.target} logged ${got.length} datagram${got.length > 1 ? 's' : ''} ping-${f.id} from ${ep(seen)} (udpecho: what the container sees)`);
+  const nat = cands.find((e) => e.r.src === tc.ip && e.r.sport === f.tport);
+  let out;
+  if (nat) {
+    ev.push(`conntrack: ${nat.line}`);
+    const snat = nat.r.dst !== nat.o.src || nat.r.dport !== nat.o.sport;
+    if (nat.r.src !== nat.o.dst || nat.r.sport !== nat.o.dport) {
+      ev.push(`reply src ${ep({ ip: nat.r.src, port: nat.r.sport })} != orig dst ${ep({ ip: nat.o.dst, port: nat.o.dport })} (DNAT)` + (snat ? `; reply dst ${nat.r.dst} != orig src ${nat.o.src} (SNAT/MASQUERADE)` : '; reply dst = orig src (no SNAT)'));
+      out = { obs: { path: 'dnat', snat, sees: seen.ip, seesPort: seen.port, state }, target: { ip: nat.r.src, port: nat.r.sport }, clientIp: nat.o.src };
+    } else {
+      ev.push('orig dst is the container address itself, reply is the plain swap (no NAT)');
+      out = { obs: { path: 'direct', snat: false, sees: seen.ip, seesPort: seen.port, state }, target: { ip: f.dialIp, port: f.tport }, clientIp: nat.o.src };
+    }
+    if (nat.r.dst !== seen.ip || nat.r.dport !== seen.port) ev.push(`MISMATCH: conntrack reply dst ${ep({ ip: nat.r.dst, port: nat.r.dport })} is not the peer the container logged`);
+  } else {
+    // a docker-proxy socket bound to the peer the container saw, connected to the container
+    const back = ss.find((s) => s.proto === 'udp' && s.proc && s.proc.startsWith('docker-proxy') && eq(s.local, seen) && s.peer.ip === tc.ip && s.peer.port === f.tport);
+    if (back) {
+      const front = ss.find((s) => s.proto === 'udp' && s.pid === back.pid && s !== back && s.local.port === f.dialPort);
+      ev.push(`ss: ${back.state} ${ep(back.local)} -> ${ep(back.peer)} owned by ${back.proc} pid ${back.pid} (backend: the peer the container logged)`);
+      if (front) ev.push(`ss: ${front.state} ${ep(front.local)} owned by the same docker-proxy (frontend)`);
+      const fct = cands[0];
+      if (fct) ev.push(`conntrack (client leg): ${fct.line}`);
+      out = {
+        obs: { path: 'docker-proxy', snat: false, sees: seen.ip, seesPort: seen.port, state },
+        target: { ip: back.peer.ip, port: back.peer.port },
+        proxy: { pid: back.pid, frontend: front ? { local: ep(front.local), peer: ep({ ip: clientIp || '?', port: f.sport }), inode: front.ino } : null, backend: { local: ep(back.local), peer: ep(back.peer), inode: back.ino } },
+        clientIp,
+      };
+    } else if (seen.ip === clientIp && f.dialIp === tc.ip) {
+      ev.push('no conntrack entry; the client dialled the container address and the container saw the client itself (no NAT)');
+      out = { obs: { path: 'direct', snat: false, sees: seen.ip, seesPort: seen.port, state }, target: { ip: f.dialIp, port: f.tport }, clientIp };
+    } else {
+      ev.push('neither a conntrack entry nor a docker-proxy socket explains the peer the container saw');
+      out = { obs: { path: 'unknown', snat: false, sees: seen.ip, seesPort: seen.port, state }, target: null, clientIp };
+    }
+  }
+  if (recvNote) ev.push(recvNote);
+  return { ...out, ev, received };
+}
+
 // ---------- classify
 const results = [];
 let mismatches = 0;
@@ -198,10 +271,20 @@ for (const f of flows) {
     : f.kind === 'container' ? (v6 ? ctr[f.from].ip6 : ctr[f.from].ip) : null;
   let target = null; let proxy = null; let ctUsed = null; let pxNoCt = null; let direct = null;
 
-  const cands = ct.filter((e) => e.proto === f.proto && e.o.sport === f.sport && e.o.dport === f.dialPort && e.o.dst === f.dialIp);
+  let received;
+  if (f.proto === 'udp' && havePeers) {
+    const u = classifyUdp(f, tc, clientIp);
+    ({ obs, received } = u);
+    target = u.target || null; proxy = u.proxy || null;
+    if (u.clientIp) clientIp = u.clientIp;
+    ev.push(...u.ev);
+  }
+  const cands = havePeers && f.proto === 'udp' ? [] : ct.filter((e) => e.proto === f.proto && e.o.sport === f.sport && e.o.dport === f.dialPort && e.o.dst === f.dialIp);
   const live = cands.find((e) => !e.unreplied && (f.proto === 'udp' || e.state === 'ESTABLISHED'));
   const dead = cands.find((e) => e.unreplied || (f.proto === 'tcp' && e.state !== 'ESTABLISHED'));
-  if (live) {
+  if (f.proto === 'udp' && havePeers) {
+    // classified from the container's log above
+  } else if (live) {
     ctUsed = live; clientIp = live.o.src;
     ev.push(`conntrack: ${live.line}`);
     const dnat = live.r.src !== live.o.dst || live.r.sport !== live.o.dport;
@@ -271,7 +354,7 @@ for (const f of flows) {
     }
   }
 
-  const said = outNote(f);
+  const said = f.proto === 'udp' && havePeers ? null : outNote(f);
   if (said) ev.push(said);
   // container-side confirmation
   if (target && tc && obs.sees && !tc.hostNet) {
@@ -299,6 +382,7 @@ for (const f of flows) {
     state: obs.state,
     docRow: f.row === '-' ? null : `docker-paths §4.3 row ${f.row}`,
     ...(proxy ? { proxy } : {}),
+    ...(received !== undefined && received !== null ? { clientReceived: received } : {}),
     expectedFromDoc: e,
     matchesDoc: matches,
     confirmedBy: ev.join('; '),

@@ -53,6 +53,10 @@ export function reasonText(r: Reason): string {
       return `${client(r.who)} dialled ${fmt(r.published)}, which no DNAT rule rewrote, so ${program(r.pid)} accepted it and opened a second connection ${fmt(r.backendLocal)} -> ${fmt(r.backendRemote)}; ${r.container} sees the gateway, not the client (pairing: ${r.pairing})`;
     case "proxy-udp":
       return `${client(r.who)} sends to ${fmt(r.published)}, which no DNAT rule rewrote, so ${program(r.pid)} relays its datagrams from ${fmt(r.backendLocal)}; ${r.container} sees the gateway (UDP has no accepted socket: paired as the only un-NATed sender to this port)`;
+    case "proxy-udp-group":
+      return `${client(r.who)} sends to ${fmt(r.published)}, which no DNAT rule rewrote, so ${program(r.pid)} relays its datagrams from ${r.gateway}; ${r.container} sees the gateway (${r.senders > 1 ? `one of ${r.senders} senders` : "the one sender"} in the capture for ${r.backends} backend socket${r.backends > 1 ? "s" : ""} of this docker-proxy: UDP keeps no accepted socket, so which backend port is this sender's is not in the capture)`;
+    case "udp-reply-elsewhere":
+      return `; docker-proxy's replies leave from ${fmt(r.from)}, not from the dialled ${fmt(r.dialled)} (conntrack shows them UNREPLIED), so a client with a connected socket drops them and never gets an answer (docker-proxy before 28.0, moby#48571)`;
     case "proxy-client-unknown":
       return `${program(r.pid)} connected ${fmt(r.backendLocal)} -> ${r.container}; its client-side socket is not in the bundle (or could not be paired), so the real client is unknown`;
     case "owners-unknown":
@@ -67,6 +71,8 @@ export function reasonText(r: Reason): string {
       return `conntrack shows ${fmt(r.src)} dialling ${r.container} at its own address ${fmt(r.dst)}: no NAT`;
     case "client-only":
       return `${clientOf(r.clientContainer, r.local)} is connected to the published port ${fmt(r.published)}; nothing else in the bundle shows this connection (no container socket table, conntrack entry or docker-proxy socket for it), so the path follows only from the daemon's mode (userland-proxy ${r.mode})`;
+    case "udp-unconfirmed":
+      return `${clientOf(r.clientContainer, r.local)} sends to the published port ${fmt(r.published)}, but conntrack, which tracks this host's other UDP flows, holds no entry for it: its datagrams are dropped before their entry is confirmed (in FORWARD, as a dropped TCP SYN), or it has not sent anything for longer than the UDP timeout`;
     case "placeholder":
       return `${r.clientContainer ? `container ${r.clientContainer}` : fmt(r.client)} connected to ${fmt(r.published)}, which no rule DNATed and no docker-proxy serves (userland-proxy off): the kernel completed the handshake on dockerd's placeholder listener${r.pid !== null ? ` (pid ${r.pid})` : ""}, which holds the port only to reserve it and never accepts; the host's socket for it has no owner (inode 0, still in the accept queue), so nothing ever answers the client`;
     case "stalled":

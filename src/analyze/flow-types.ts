@@ -81,6 +81,10 @@ export type Reason =
   | { kind: "proxy-paired"; who: Who; published: Endpoint | null; pid: number | null; backendLocal: Endpoint; backendRemote: Endpoint; container: string; pairing: string }
   /** docker-proxy relays UDP for the only un-NATed sender to the port. */
   | { kind: "proxy-udp"; who: Who; published: Endpoint | null; pid: number | null; backendLocal: Endpoint; container: string }
+  /** docker-proxy relays UDP for several senders: this is one of them (which backend socket is its is not in the capture). */
+  | { kind: "proxy-udp-group"; who: Who; published: Endpoint | null; pid: number | null; gateway: string; container: string; senders: number; backends: number }
+  /** docker-proxy's UDP replies leave from another address than the one dialled (conntrack: UNREPLIED entries from the host). */
+  | { kind: "udp-reply-elsewhere"; from: Endpoint; dialled: Endpoint }
   /** docker-proxy's backend leg without its client side. */
   | { kind: "proxy-client-unknown"; pid: number | null; backendLocal: Endpoint; container: string }
   /** Added to a proxy reason decided without socket owners. */
@@ -97,6 +101,8 @@ export type Reason =
   | { kind: "client-only"; clientContainer: string | null; local: Endpoint; published: Endpoint | null; mode: "on" | "off" | "unknown" }
   /** Connected to dockerd's placeholder listener (userland-proxy off, no DNAT): never accepted, never answered. */
   | { kind: "placeholder"; clientContainer: string | null; client: Endpoint; published: Endpoint; pid: number | null }
+  /** A connected UDP sender to a published port with no conntrack entry where others have one: its datagrams never got through. */
+  | { kind: "udp-unconfirmed"; clientContainer: string | null; local: Endpoint; published: Endpoint | null }
   /** A client socket stuck in SYN_SENT. */
   | { kind: "stalled"; clientContainer: string | null; local: Endpoint; remote: Endpoint; conntrack: boolean; noDnat?: string; placeholder?: number | null };
 

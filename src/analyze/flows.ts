@@ -30,7 +30,9 @@ export class Attributor extends ServerPasses {
   run(): AttributedFlow[] {
     this.hostNetworkLegs();
     this.serverLegs();
+    this.udpProxyGroups();
     this.hostLegs();
+    this.udpStrayReplies();
     this.conntrackOnly();
     this.proxyFrontends();
     this.placeholderLegs();
@@ -231,6 +233,8 @@ export class Attributor extends ServerPasses {
    * and the port are known, the path only from the daemon's mode.
    */
   protected clientLegs(): void {
+    /** Whether conntrack tracks UDP on this host at all (decided once, when a UDP client leg asks). */
+    let udpTracked: boolean | undefined;
     for (const s of this.m.sockets) {
       if (this.used.has(s) || !OPEN_STATES.has(s.state) || s.remotePort === null) continue;
       if (s.netns === "host" ? !isLocal(this.m, s.remoteIp) : !isLocal(this.m, s.remoteIp) && !this.m.bridges.some((b) => b.gateways.includes(s.remoteIp))) continue;
@@ -252,6 +256,12 @@ export class Attributor extends ServerPasses {
       f.snat = null;
       f.confidence = "possible";
       f.reasons = [{ kind: "client-only", clientContainer: k.container, local: ep(s.localIp, s.localPort), published: f.published, mode }];
+      // a UDP sender with no conntrack entry on a host that tracks (other entries are there): its
+      // datagrams were dropped before their entry was confirmed (FORWARD), as a stalled TCP client's SYN
+      if (s.proto === "udp" && (udpTracked ??= this.m.present.conntrack && this.m.ct.replies().some((x) => x.proto === "udp")) && !this.m.ct.byOriginal("udp", s.localIp, s.localPort, s.remoteIp, s.remotePort)) {
+        f.outcome = "failed";
+        f.reasons = [{ kind: "udp-unconfirmed", clientContainer: k.container, local: ep(s.localIp, s.localPort), published: f.published }];
+      }
     }
   }
 

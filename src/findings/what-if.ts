@@ -6,7 +6,7 @@ import type { FindingModule } from "./types.js";
 export const meta = {
   id: "what-if",
   severity: "info",
-  description: "with --what-if userland-proxy=false (or =true): whether the change is safe, which flows would break grouped by cause (IPv6 loopback, IPv6 without NAT, isolation, hairpin, no route_localnet), or what is missing to tell",
+  description: "with --what-if userland-proxy=false (or =true): whether the change is safe, which flows would break grouped by cause (IPv6 loopback, IPv6 without NAT, isolation, hairpin, no route_localnet, no NAT rule, UDP answers from another address), or what is missing to tell",
   docs: "README.md#can-i-turn-docker-proxy-off",
 } as const;
 

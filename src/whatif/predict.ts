@@ -12,6 +12,7 @@ import { primaryAddr } from "../engine/routing.js";
 import { reachUnreachedChains } from "../engine/unreached.js";
 import type { Endpoint, Flow, PathDetail } from "../analyze/flow-types.js";
 import { ev, type Binding, type Evidence, type HostModel } from "../analyze/model.js";
+import { UDP_REPLY_ELSEWHERE } from "../analyze/flow-proxy.js";
 import { endpoint, familyOf, inCidr, isLoopback } from "../net/index.js";
 import type { RuleRecord } from "../types.js";
 import { bridgeName, deriveRules, type Change, type Derivation } from "./derive.js";
@@ -19,7 +20,7 @@ import { atLeast, MISSING, readFacts, type WhatIfFacts } from "./facts.js";
 
 export type WhatIfOutcome = "works" | "breaks" | "unknown";
 /** Why a flow would break, for the host verdict's groups. */
-export type BreakCause = "ipv6-loopback" | "ipv6-no-nat" | "isolation" | "hairpin" | "no-route-localnet" | "no-nat" | "other";
+export type BreakCause = "ipv6-loopback" | "ipv6-no-nat" | "isolation" | "hairpin" | "no-route-localnet" | "no-nat" | "udp-reply" | "other";
 
 export const CAUSE_TEXT: Record<BreakCause, string> = {
   "ipv6-loopback": "IPv6 loopback",
@@ -28,6 +29,7 @@ export const CAUSE_TEXT: Record<BreakCause, string> = {
   hairpin: "hairpin",
   "no-route-localnet": "no route_localnet",
   "no-nat": "no NAT rule",
+  "udp-reply": "UDP answers from another address",
   other: "dropped by the rules",
 };
 
@@ -135,7 +137,8 @@ class Predictor {
   }
 
   predict(f: Flow): FlowWhatIf {
-    const today = f.outcome === "failed" ? "fails" : "works";
+    // a UDP sender whose answers docker-proxy sends from another address gets none: it does not work today
+    const today = f.outcome === "failed" || f.evidence.some((e) => e.note === UDP_REPLY_ELSEWHERE) ? "fails" : "works";
     const base = { change: this.change, today, cause: null, assumption: null, missing: null } as const;
     const dialled: Endpoint | null = f.published ?? (f.container ? { ip: f.container.ip, port: f.container.port } : null);
     const unknown = (why: string, assumption: string, missing: string | null, evidence: Evidence[] = []): FlowWhatIf => ({ ...base, outcome: "unknown", path: f.pathDetail, clientSeen: null, assumption, missing, why, evidence });
@@ -245,6 +248,20 @@ class Predictor {
       const c = b.containerIp ? this.m.byIp.get(b.containerIp) : undefined;
       const gw = c?.addr.gateway ?? null;
       const who = b.container ?? b.containerIp ?? "the container";
+      const relay = `${chg}, ${lead} is ${dnatText} and reaches docker-proxy listening on ${endpoint(b.hostIp ?? (packet.family === 6 ? "::" : "0.0.0.0"), b.hostPort)}, which dials ${who} ${b.containerIp ? `at ${endpoint(b.containerIp, b.containerPort)} ` : ""}from ${gw ?? "its bridge's gateway"}`;
+      const udp = f.proto === "udp" ? this.udpReplyFrom(packet) : null;
+      if (udp) {
+        // docker-proxy before 28.0 answers UDP from the address the route to the client picks (moby#48571)
+        const v = this.facts.docker;
+        const answer = `its answers leave from ${udp.src}, the address of ${udp.iface}, the route back to the client, not from the dialled ${packet.dst}, so a client with a connected socket drops them (docker-proxy answers from the dialled address only from 28.0, moby#48571; samples/lab-udp shows it on 20.10)`;
+        if (v && !atLeast(v.value, [28, 0, 0])) {
+          evidence.push(v.evidence);
+          return { ...base, outcome: "breaks", cause: "udp-reply", path: "docker-proxy", clientSeen: gw ? { ip: gw, port: null } : null, why: `${relay}: ${who} gets the datagrams, but ${answer}${assumedText}${notes}`, evidence };
+        }
+        if (!v) {
+          return { ...base, outcome: "unknown", path: "docker-proxy", clientSeen: null, assumption: "docker-proxy answers UDP from the dialled address (Docker 28.0 and later)", missing: MISSING.docker, why: `${relay}; whether the client gets the answers depends on Docker's version: before 28.0 ${answer}${assumedText}${notes}`, evidence };
+        }
+      }
       return { ...base, outcome: "works", path: "docker-proxy", clientSeen: gw ? { ip: gw, port: null } : null, why: `${chg}, ${lead} is ${dnatText} and reaches docker-proxy listening on ${endpoint(b.hostIp ?? (packet.family === 6 ? "::" : "0.0.0.0"), b.hostPort)}, which dials ${who} ${b.containerIp ? `at ${endpoint(b.containerIp, b.containerPort)} ` : ""}from ${gw ?? "its bridge's gateway"}: ${who} sees ${gw ?? "the gateway"}, not the client${assumedText}${notes}`, evidence };
     }
     // forwarded to a container (DNAT or direct)
@@ -287,6 +304,17 @@ class Predictor {
     return atLeast(v, [28, 0, 0])
       ? " (Docker 28 listens with backlog 0: one connection waits in its accept queue, never answered, and the kernel drops the next ones' SYNs)"
       : ` (Docker ${v.join(".")} listens and never accepts: the handshake completes and the client waits for an answer that never comes)`;
+  }
+
+  /**
+   * The source address the kernel picks for a reply to this client from a socket bound to every
+   * address: the address of the interface the client came in on (the route back to it), when that
+   * is not the address the client dialled; null when it is, or for a host client.
+   */
+  private udpReplyFrom(p: Packet): { src: string; iface: string } | null {
+    if (p.inIface === null) return null;
+    const src = primaryAddr(this.m.engineFacts[p.family], p.inIface, p.family);
+    return src && src !== p.dst ? { src, iface: p.inIface } : null;
   }
 
   /** The source the container sees: after SNAT, the rule's address or the out-interface's (MASQUERADE). */
