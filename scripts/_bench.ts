@@ -6,6 +6,8 @@ import path from "node:path";
 
 export interface Run {
   seconds: number;
+  /** User + system CPU seconds of the command and the children it waited for, from GNU time. */
+  cpuSeconds: number;
   /** Peak resident set size, from GNU time. */
   rssMb: number;
   status: number | null;
@@ -19,7 +21,7 @@ export function timed(cmd: string, args: string[], opts: { env?: NodeJS.ProcessE
   const devnull = openSync("/dev/null", "w");
   const input = opts.stdinFile ? openSync(opts.stdinFile, "r") : "ignore";
   const start = process.hrtime.bigint();
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
+  const r = spawnSync("/usr/bin/time", ["-f", "%U %S %M", cmd, ...args], {
     env: { ...process.env, ...opts.env },
     stdio: [input, devnull, "pipe"],
     maxBuffer: 1 << 26,
@@ -28,9 +30,9 @@ export function timed(cmd: string, args: string[], opts: { env?: NodeJS.ProcessE
   closeSync(devnull);
   if (typeof input === "number") closeSync(input);
   const lines = r.stderr.toString().trim().split("\n");
-  const kb = Number(lines[lines.length - 1]);
+  const [user, sys, kb] = lines[lines.length - 1]!.split(" ").map(Number) as [number, number, number];
   if (r.status !== 0) process.stderr.write(`  ! ${cmd} ${args.join(" ")}: exit ${r.status}\n${lines.slice(0, 12).join("\n")}\n`);
-  return { seconds, rssMb: kb / 1024, status: r.status };
+  return { seconds, cpuSeconds: user + sys, rssMb: kb / 1024, status: r.status };
 }
 
 /** Deterministic pseudo-random numbers (xorshift32), so every run benchmarks the same file. */
