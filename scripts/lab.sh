@@ -31,6 +31,9 @@
 #                   published on one host address, an --internal bridge
 #   lab-extra-noproxy  the same with --userland-proxy=false
 #   lab28-nohairpin, lab28-noiptables, lab28-extra, lab28-extra-noproxy: the same on 28.5.2
+#   lab-rootless-podman, lab-rootless-docker, lab-rootless-docker-slirp: rootless engines, run by
+#                   scripts/lab/rootless.sh (as a user of their own, in this machine's own network
+#                   namespace: run them under `flock /work/lab.lock`; see that script)
 #
 # Everything runs in two network namespaces created here: natlens-lab (the
 # "Docker host": dockerd, bridges, iptables, host clients; address
@@ -703,6 +706,7 @@ case "${1:-}" in
   teardown) teardown ;;
   all) for s in lab-proxy lab-noproxy lab-ipv6 lab-proxy-sos lab28-proxy lab28-noproxy \
                lab-noiptables lab-noiptables-bare lab-nohairpin lab-extra lab-extra-noproxy; do run_scenario "$s"; done ;;
+  lab-rootless-*) exec sh "$HERE/lab/rootless.sh" "$1" ;;
   lab-*|lab28-*) run_scenario "$1" ;;
   *) echo "usage: sh scripts/lab.sh <lab-proxy|lab-noproxy|lab-ipv6|lab-ipv6-noproxy|lab-proxy-sos|lab-proxy-scc|lab28-proxy|lab28-noproxy|lab-noiptables|lab-noiptables-bare|lab-podman|lab-nohairpin|lab-extra|lab-extra-noproxy|lab28-nohairpin|lab28-noiptables|lab28-extra|lab28-extra-noproxy|lab-noiptables-noproxy|lab-noiptables-bare-noproxy|lab28-noiptables-noproxy|lab-udp|lab-udp-noproxy|lab28-udp|lab28-udp-noproxy|all|teardown>" >&2; exit 2 ;;
 esac
