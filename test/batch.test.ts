@@ -136,7 +136,7 @@ test("the hosts table's flow columns add up per host", async () => {
   await run;
   for (const r of hostRows(out)) {
     if (r.status === "failed") continue;
-    assert.equal(r.flows_dnat! + r.flows_docker_proxy! + r.flows_direct! + r.flows_unknown!, r.flows, r.host_id);
+    assert.equal(r.flows_dnat! + r.flows_docker_proxy! + r.flows_direct! + r.flows_unknown! + r.flows_forwarder!, r.flows, r.host_id);
     assert.ok(r.flows_sees_gateway! <= r.flows!);
   }
 });

@@ -292,7 +292,7 @@ test("html in Chromium: batch writes index.html, one row per host, each link ope
     dom.rows.map(({ id, status, proxy, href }) => ({ id, status, proxy, href })),
     rows.map((h) => ({ id: h.host_id, status: h.status, proxy: h.userland_proxy ?? "unknown", href: h.status === "failed" ? null : `hosts/${h.host_id}/report.html` })),
   );
-  dom.rows.forEach((d, i) => assert.equal(d.bar, rows[i]!.flows ? [rows[i]!.flows_dnat, rows[i]!.flows_docker_proxy, rows[i]!.flows_direct, rows[i]!.flows_unknown].filter((n) => n).length : 0, `${d.id}: paths bar`));
+  dom.rows.forEach((d, i) => assert.equal(d.bar, rows[i]!.flows ? [rows[i]!.flows_dnat, rows[i]!.flows_docker_proxy, rows[i]!.flows_direct, rows[i]!.flows_unknown, rows[i]!.flows_forwarder].filter((n) => n).length : 0, `${d.id}: paths bar`));
   assert.equal(dom.chart, String(Math.min(60, rows.filter((h) => (h.flows ?? 0) > 0).length)));
 
   await setSelect(page, "data-status", "failed");

@@ -138,7 +138,7 @@ test("fleet page: hostile host names, errors and findings stay text; report link
   const row = (id: string, status: HostRow["status"]): HostRow => ({
     host_id: id, input: `/in/${evil}`, hostname: `h${evil}`, status, error: status === "failed" ? `e${evil}` : null,
     userland_proxy: status === "failed" ? null : "on", firewall_backend: status === "failed" ? null : `iptables${evil}`, docker_version: evil,
-    containers: 1, published_ports: 1, flows: 3, flows_dnat: 1, flows_docker_proxy: 1, flows_direct: 1, flows_unknown: 0,
+    containers: 1, published_ports: 1, flows: 3, flows_dnat: 1, flows_docker_proxy: 1, flows_direct: 1, flows_unknown: 0, flows_forwarder: 0,
     flows_sees_gateway: 1, warnings: 0, errors: 0, findings: `x=1;${evil}=2`,
     what_if_change: "userland-proxy=false", what_if_verdict: status === "failed" ? null : "breaks", what_if_breaks: status === "failed" ? null : 1, what_if_causes: status === "failed" ? null : `isolation=1;${evil}=1`,
     seconds: 0.1,

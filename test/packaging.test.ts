@@ -62,7 +62,7 @@ test("npm pack on a fresh clone builds dist/ (prepack), and the tarball installs
     assert.deepEqual([natlens(["--version"]).stdout, natlens(["analyze", "-V"]).stdout], [`${VERSION}\n`, `${VERSION}\n`]);
     const analyzed = natlens(["analyze", "--to", "json", path.resolve("samples/lab-proxy")]);
     assert.equal(analyzed.code, 0, analyzed.stderr);
-    assert.equal((JSON.parse(analyzed.stdout) as { schema: string }).schema, "natlens/analysis@1.1");
+    assert.equal((JSON.parse(analyzed.stdout) as { schema: string }).schema, "natlens/analysis@1.2");
     assert.match(natlens(["formats"]).stdout, /^proc-net-tcp\s+Kernel socket tables/);
 
     const collect = sh([path.join(bin, "natlens-collect"), "--help"]);

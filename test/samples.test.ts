@@ -58,7 +58,7 @@ for (const s of samples) {
       assert.ok(!ids.has(f.id), `duplicate flow id ${f.id}`);
       ids.add(f.id);
       assert.ok(["tcp", "udp"].includes(f.proto), f.id);
-      assert.ok(["dnat", "docker-proxy", "direct", "failed"].includes(f.path), `${f.id}: path ${f.path}`);
+      assert.ok(["dnat", "docker-proxy", "forwarder", "direct", "failed"].includes(f.path), `${f.id}: path ${f.path}`);
       assert.equal(typeof f.snat, "boolean", f.id);
       assert.ok(["external", "host", "container"].includes(f.client.kind), f.id);
       assert.ok(Number.isInteger(f.client.port), f.id);

@@ -78,6 +78,15 @@ function fresh(i, table) {
 }
 
 const FORWARDERS = /^(rootlessport|rootlesskit|slirp4netns)$/;
+// the capture's socket and conntrack files (the sample as committed)
+const captureText = [];
+(function walk(dir) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p);
+    else if (/(^|\/)(ss_|netstat_|conntrack_|tcp6?$|udp6?$|nf_conntrack$)/.test(p.slice(B.length))) captureText.push(rd(p));
+  }
+})(B);
 const results = [];
 let problems = 0;
 flows.forEach((f) => {
@@ -153,6 +162,9 @@ flows.forEach((f) => {
     }
   }
   const sees = out.sees;
+  // does any file of the capture name the client's own address and port?  (A UDP client of a
+  // forwarder whose listener is not connected, with no conntrack entry, leaves no trace.)
+  const clientInCapture = !!client.ip && captureText.some((t) => t.includes(`${client.ip}:${f.sport}`) || t.includes(`[${client.ip}]:${f.sport}`) || t.includes(`sport=${f.sport} `) || t.includes(`:${f.sport.toString(16).toUpperCase().padStart(4, '0')} `));
   results.push({
     id: f.id,
     proto: p,
@@ -165,6 +177,7 @@ flows.forEach((f) => {
     ...(forwarder ? { forwarder } : {}),
     ...(hostClient ? { hostSeesClientAs: ep(hostClient) } : {}),
     containerSees: sees ? { ip: sees.ip, port: sees.port } : null,
+    clientInCapture,
     state: out.state,
     confirmedBy: ev.join('; '),
   });
@@ -186,7 +199,7 @@ const out = {
   notes: [
     'path: forwarder = a userland forwarder in the root namespace (rootlessport, rootlesskit, slirp4netns) accepted the connection and a second connection reached the container; direct = the client dialled the container address; failed = no connection (state says how).',
     'snat: the kernel rewrote the source (MASQUERADE in the rootless network namespace, before slirp4netns); nothing is NATed in the root namespace.',
-    'client: the real client; hostSeesClientAs: the address the forwarder saw instead (slirp4netns dialling out for a container).',
+    'client: the real client; hostSeesClientAs: the address the forwarder saw instead (slirp4netns dialling out for a container); clientInCapture: false when no file of the capture names the client (a UDP client of a forwarder whose listener is not connected, with no conntrack entry in the root namespace): nothing can attribute it to its client.',
     'Every flow was confirmed from the sockets that appeared while its client connected (the lab starts clients one at a time and snapshots ss in every namespace after each); confirmedBy lists them. Nothing here comes from natlens.',
   ],
   flows: results,

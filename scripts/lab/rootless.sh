@@ -292,7 +292,7 @@ capture_ns() {
     f=$(printf '%s' "$c" | tr -c 'A-Za-z0-9._-' '_')
     # shellcheck disable=SC2086
     $how $c >"$dir/$f" 2>"$dir/.err"
-    [ -s "$dir/.err" ] && sed "s/^/$f: /" "$dir/.err" >>"$dir/../.stderr"
+    [ -s "$dir/.err" ] && sed "s/^/rootless-lab: $f: /" "$dir/.err" >&2
   done
   rm -f "$dir/.err"
 }

@@ -1,6 +1,7 @@
 /** The explanation stage's sentences: one per kind of attribution reason (flow-types.ts Reason). */
 import { endpoint } from "../net/index.js";
 import type { Endpoint, Reason, Who } from "./flow-types.js";
+import { forwarderText } from "./rootless-text.js";
 
 const fmt = (e: Endpoint | null): string => (e ? endpoint(e.ip, e.port) : "?");
 const program = (pid: number | null) => (pid !== null ? `docker-proxy (pid ${pid})` : "docker-proxy");
@@ -79,6 +80,9 @@ export function reasonText(r: Reason): string {
       if (r.noDnat !== undefined)
         return `${clientOf(r.clientContainer, r.local)} is still waiting for an answer from ${fmt(r.remote)} (SYN_SENT): the connection never completed; ${r.noDnat}, so it was not DNATed and stayed on the host, where ${r.placeholder !== undefined && r.placeholder !== null ? `only dockerd's placeholder listener (pid ${r.placeholder}) holds the port: it never accepts, and once its accept queue is full (28.x listens with backlog 0) the kernel drops new SYNs` : "no docker-proxy serves the port"}`;
       return `${clientOf(r.clientContainer, r.local)} is still waiting for an answer from ${fmt(r.remote)} (SYN_SENT): the connection never completed${r.conntrack ? "" : "; no conntrack entry exists, which is what a packet dropped in FORWARD leaves behind (the entry is never confirmed)"}`;
+    case "forwarder":
+    case "forwarder-udp":
+      return forwarderText(r);
     default: {
       const never: never = r;
       throw new Error(`unknown reason ${JSON.stringify(never)}`);

@@ -2,8 +2,9 @@
 import type { Evidence } from "./model.js";
 import type { FlowWhatIf } from "../whatif/predict.js";
 
-export type Path = "dnat" | "docker-proxy" | "direct" | "unknown";
-export type PathDetail = "dnat" | "host-nat" | "hairpin" | "hairpin-self" | "docker-proxy" | "direct" | "unknown";
+/** `forwarder`: a rootless engine's userland forwarder (rootlessport, rootlesskit, slirp4netns) relayed it (src/analyze/rootless.ts). */
+export type Path = "dnat" | "docker-proxy" | "forwarder" | "direct" | "unknown";
+export type PathDetail = "dnat" | "host-nat" | "hairpin" | "hairpin-self" | "docker-proxy" | "rootlessport" | "rootlesskit" | "slirp4netns" | "direct" | "unknown";
 export type Confidence = "certain" | "likely" | "possible";
 export type ClientKind = "external" | "host" | "container" | "unknown";
 
@@ -103,6 +104,26 @@ export type Reason =
   | { kind: "placeholder"; clientContainer: string | null; client: Endpoint; published: Endpoint; pid: number | null }
   /** A connected UDP sender to a published port with no conntrack entry where others have one: its datagrams never got through. */
   | { kind: "udp-unconfirmed"; clientContainer: string | null; local: Endpoint; published: Endpoint | null }
+  /** A rootless engine's forwarder accepted the connection in the host's namespace; its legs to the container (src/analyze/rootless.ts). */
+  | {
+      kind: "forwarder";
+      forwarder: "rootlessport" | "rootlesskit" | "slirp4netns";
+      pid: number | null;
+      published: Endpoint;
+      client: Endpoint;
+      /** The forwarder's client is slirp4netns dialling out for a container. */
+      viaSlirp: boolean;
+      /** Without socket owners: the client socket may be slirp4netns' for a container as well as a host process's. */
+      maybeSlirp: boolean;
+      hops: { from: Endpoint; to: Endpoint; via: string; pid: number | null }[];
+      container: string | null;
+      sees: Endpoint | null;
+      engine: "podman" | "docker";
+      /** Set when the container behind slirp4netns was found. */
+      clientContainer?: { name: string; local: Endpoint; masqueraded: Endpoint | null; paired: boolean };
+    }
+  /** A rootless engine's forwarder relays datagrams into the container. */
+  | { kind: "forwarder-udp"; forwarder: "rootlessport" | "rootlesskit" | "slirp4netns"; pid: number | null; published: Endpoint; paired: boolean; clientKnown: boolean; container: string; sees: Endpoint | null; conntrackInBundle: boolean }
   /** A client socket stuck in SYN_SENT. */
   | { kind: "stalled"; clientContainer: string | null; local: Endpoint; remote: Endpoint; conntrack: boolean; noDnat?: string; placeholder?: number | null };
 

@@ -11,6 +11,7 @@ import { unnamedContainers } from "./unnamed-containers.js";
 import { TupleMap } from "./tuple-map.js";
 import { dnatRules, fingerprintBackend, fingerprintProxy, fingerprintVersion } from "./fingerprint.js";
 import type { ByteSource } from "../input/read.js";
+import { applyRootless, fingerprintRootless, splitNamespaceViews, type RootlessFacts } from "./rootless-facts.js";
 import type {
   ChainRecord,
   Diagnostic,
@@ -115,6 +116,8 @@ export interface HostModel {
   firewall: Fact<FirewallState> & { backend: FirewallDumpBackend; byFamily: Record<4 | 6, Fact<FirewallState>> };
   /** The container engine the bundle names (docker inspect vs podman's files and processes). */
   engine: Fact<EngineKind>;
+  /** A rootless engine (src/analyze/rootless.ts): its forwarder and its network namespace's own view; null on other hosts. */
+  rootless: RootlessFacts | null;
   /** Processes of `--network host` containers (State.Pid and its descendants in ps), by pid. */
   hostNetPids: Map<number, ContainerInfo>;
   dockerVersion: Fact<string>;
@@ -319,7 +322,10 @@ function addBinding(list: Binding[], index: BindingIndex, b: Omit<Binding, "prox
 }
 
 
-export function buildModel(b: Bundle): HostModel {
+export function buildModel(bundle: Bundle): HostModel {
+  // other namespaces' records (a rootless engine's network namespace) are not the host's
+  const { host: b, views } = splitNamespaceViews(bundle);
+  const rootless = fingerprintRootless(b, views);
   // Containers: docker inspect first, docker ps fills gaps.
   const containers: ContainerInfo[] = [];
   const byName = new Map<string, ContainerInfo>();
@@ -508,6 +514,7 @@ export function buildModel(b: Bundle): HostModel {
     firewallBackend: { value: "unknown", evidence: [], how: "" },
     firewall: firewallState(b),
     engine: fingerprintEngine(b),
+    rootless: null,
     hostNetPids,
     dockerVersion: { value: "unknown", evidence: [], how: "" },
     present,
@@ -515,6 +522,7 @@ export function buildModel(b: Bundle): HostModel {
   model.userlandProxy = fingerprintProxy(b, model);
   model.firewallBackend = fingerprintBackend(b);
   model.dockerVersion = fingerprintVersion(b);
+  if (rootless) applyRootless(model, rootless);
   return model;
 }
 
@@ -610,7 +618,7 @@ function fingerprintEngine(b: Bundle): Fact<EngineKind> {
 }
 
 /** The container engine a bundle shows (analysis schema: host.engine). */
-export type EngineKind = "docker" | "podman" | "cri-o" | "containerd" | "unknown";
+export type EngineKind = "docker" | "docker-rootless" | "podman" | "podman-rootless" | "cri-o" | "containerd" | "unknown";
 export function isLocal(m: HostModel, ip: string): boolean {
   return isLocalAddr(ip, m.localAddrs);
 }

@@ -5,6 +5,8 @@
  */
 import type { Bundle } from "./bundle.js";
 import { attribute } from "./flows.js";
+import { attributeRootless, rootlessWhatIf } from "./rootless.js";
+import { dnatRules } from "./fingerprint.js";
 import type { Flow } from "./flow-types.js";
 import { explainFlows } from "./explain.js";
 import { resolveEvidenceText } from "./evidence.js";
@@ -21,7 +23,7 @@ import { hostVerdict, type HostWhatIf } from "../whatif/verdict.js";
 
 export type { Finding } from "../findings/types.js";
 
-export const ANALYSIS_SCHEMA = "natlens/analysis@1.1";
+export const ANALYSIS_SCHEMA = "natlens/analysis@1.2";
 
 export interface Report {
   schema: typeof ANALYSIS_SCHEMA;
@@ -34,6 +36,8 @@ export interface Report {
     firewall: { state: FirewallState; backend: FirewallDumpBackend; how: string; ipv6: FirewallState };
     engine: EngineKind;
     engineHow: string;
+    /** A rootless engine (since analysis@1.2): its forwarder, rootlesskit's port driver, and what its network namespace's own view holds; null on other hosts. */
+    rootless: { engine: "podman" | "docker"; forwarder: string; portDriver: string | null; netns: { name: string; rules: number; dnatRules: number; conntrack: number; sockets: number } | null } | null;
     dockerVersion: string;
     dockerVersionHow: string;
     localAddresses: string[];
@@ -69,6 +73,16 @@ export function buildReport(m: HostModel, flows: Flow[], findings: Finding[]): R
       firewall: { state: m.firewall.value, backend: m.firewall.backend, how: m.firewall.how, ipv6: m.firewall.byFamily[6].value },
       engine: m.engine.value,
       engineHow: m.engine.how,
+      rootless: m.rootless
+        ? {
+            engine: m.rootless.engine,
+            forwarder: m.rootless.forwarder,
+            portDriver: m.rootless.portDriver,
+            netns: m.rootless.netns
+              ? { name: m.rootless.netns.name, rules: m.rootless.netns.rules.length, dnatRules: dnatRules(m.rootless.netns.rules).length, conntrack: m.rootless.netns.conntrack.length, sockets: m.rootless.netns.sockets.length }
+              : null,
+          }
+        : null,
       dockerVersion: m.dockerVersion.value,
       dockerVersionHow: m.dockerVersion.how,
       localAddresses: [...m.localAddrs].sort(),
@@ -138,15 +152,16 @@ function modelToReport(b: Bundle, release: boolean, gc: boolean, whatIf: Change 
     b.routes = [];
     if (gc) collectGarbage(); // the socket records, merged into the model
   }
-  const attributed = attribute(m);
+  const attributed = m.rootless ? attributeRootless(m) : attribute(m);
   // nothing after attribution reads the conntrack index (a third of the model on a big host)
   if (release) m.ct = new ConntrackIndex();
   // the attributor's indexes and its record of used legs (measured: the peak of a big host is here)
   if (gc) collectGarbage();
   let flows = explainFlows(m, attributed);
   // the what-if stage (src/whatif/): each flow's fate with the daemon changed, then the host verdict
-  if (whatIf) flows = predictFlows(m, flows, whatIf);
+  // a rootless engine's forwarder relays every published port: dockerd's userland-proxy setting is not what decides
+  if (whatIf && !m.rootless) flows = predictFlows(m, flows, whatIf);
   const report = buildReport(m, flows, runFindings(m, flows));
-  if (whatIf) report.whatIf = hostVerdict(flows, whatIf, m);
+  if (whatIf) report.whatIf = m.rootless ? rootlessWhatIf(whatIf, m.rootless) : hostVerdict(flows, whatIf, m);
   return report;
 }

@@ -15,7 +15,7 @@ import { FLOW_CSV_COLUMNS, type HostFlow, type Report } from "./analyze-host.js"
 export const FLEET_SCHEMA = "natlens/fleet@1";
 
 /** Flow paths with a column of their own in the hosts table, in column order. */
-export const FLEET_PATHS = ["dnat", "docker-proxy", "direct", "unknown"] as const satisfies readonly HostFlow["path"][];
+export const FLEET_PATHS = ["dnat", "docker-proxy", "direct", "unknown", "forwarder"] as const satisfies readonly HostFlow["path"][];
 
 export type HostStatus = "ok" | "partial" | "failed";
 
@@ -41,6 +41,8 @@ export interface HostRow {
   flows_docker_proxy: number | null;
   flows_direct: number | null;
   flows_unknown: number | null;
+  /** Flows a rootless engine's userland forwarder relayed (path `forwarder`; a column since analysis@1.2). */
+  flows_forwarder: number | null;
   /** Flows whose container sees another peer than the real client (the bridge gateway, docker-proxy, a masquerade). */
   flows_sees_gateway: number | null;
   /** Diagnostics of severity warning / error while reading the host's inputs. */
@@ -82,6 +84,7 @@ export const HOST_COLUMNS: readonly Column<HostRow>[] = [
   { name: "what_if_verdict", get: (r) => r.what_if_verdict },
   { name: "what_if_breaks", get: (r) => r.what_if_breaks },
   { name: "what_if_causes", get: (r) => r.what_if_causes },
+  { name: "flows_forwarder", get: (r) => r.flows_forwarder },
   { name: "seconds", get: (r) => r.seconds },
 ];
 
@@ -107,7 +110,7 @@ export function seesGateway(f: HostFlow): boolean {
 
 /** The hosts-table row of an analysed host. */
 export function hostRowOf(base: { host_id: string; input: string; seconds: number }, report: Report, skipped: boolean): HostRow {
-  const paths: Record<(typeof FLEET_PATHS)[number], number> = { dnat: 0, "docker-proxy": 0, direct: 0, unknown: 0 };
+  const paths: Record<(typeof FLEET_PATHS)[number], number> = { dnat: 0, "docker-proxy": 0, direct: 0, unknown: 0, forwarder: 0 };
   let gateway = 0;
   for (const f of report.flows) {
     paths[f.path]++;
@@ -133,6 +136,7 @@ export function hostRowOf(base: { host_id: string; input: string; seconds: numbe
     flows_docker_proxy: paths["docker-proxy"],
     flows_direct: paths.direct,
     flows_unknown: paths.unknown,
+    flows_forwarder: paths.forwarder,
     flows_sees_gateway: gateway,
     warnings: report.diagnostics.filter((d) => d.severity === "warning").length,
     errors: report.diagnostics.filter((d) => d.severity === "error").length,
@@ -166,6 +170,7 @@ export function failedHostRow(base: { host_id: string; input: string; seconds: n
     flows_docker_proxy: null,
     flows_direct: null,
     flows_unknown: null,
+    flows_forwarder: null,
     flows_sees_gateway: null,
     warnings: null,
     errors: null,

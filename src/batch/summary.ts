@@ -75,7 +75,7 @@ export interface FleetCounts {
 }
 
 export function fleetCounts(rows: readonly HostRow[]): FleetCounts {
-  const c: FleetCounts = { hosts: rows.length, ok: 0, partial: 0, failed: 0, flows: 0, byPath: { dnat: 0, "docker-proxy": 0, direct: 0, unknown: 0 } };
+  const c: FleetCounts = { hosts: rows.length, ok: 0, partial: 0, failed: 0, flows: 0, byPath: { dnat: 0, "docker-proxy": 0, direct: 0, unknown: 0, forwarder: 0 } };
   for (const r of rows) {
     c[r.status]++;
     c.flows += r.flows ?? 0;
@@ -83,6 +83,7 @@ export function fleetCounts(rows: readonly HostRow[]): FleetCounts {
     c.byPath["docker-proxy"] += r.flows_docker_proxy ?? 0;
     c.byPath.direct += r.flows_direct ?? 0;
     c.byPath.unknown += r.flows_unknown ?? 0;
+    c.byPath.forwarder += r.flows_forwarder ?? 0;
   }
   return c;
 }
@@ -100,7 +101,7 @@ export function renderSummary(rows: readonly HostRow[]): string {
     const more = f.hosts.length > EXAMPLES ? ", ..." : "";
     out += `  ${plural(f.hosts.length, "host")}${f.count !== null ? `, ${plural(f.count, f.unit)}` : ""}: ${f.title} (${f.hosts.length > 1 ? "e.g. " : ""}${f.hosts.slice(0, EXAMPLES).join(", ")}${more})\n`;
   }
-  out += `\nflows by path over the fleet: ${FLEET_PATHS.map((p) => `${p} ${c.byPath[p]}`).join(", ")}\n`;
+  out += `\nflows by path over the fleet: ${FLEET_PATHS.filter((p) => p !== "forwarder" || c.byPath[p]).map((p) => `${p} ${c.byPath[p]}`).join(", ")}\n`;
   out += whatIfSection(rows);
   const failed = rows.filter((r) => r.status === "failed");
   if (failed.length) {

@@ -14,6 +14,9 @@ const LABEL: Record<PathDetail, string> = {
   hairpin: "HAIRPIN",
   "hairpin-self": "HAIRPIN-SELF",
   "docker-proxy": "PROXY",
+  rootlessport: "ROOTLESSPORT",
+  rootlesskit: "ROOTLESSKIT",
+  slirp4netns: "SLIRP4NETNS",
   direct: "DIRECT",
   unknown: "UNKNOWN",
 };
@@ -105,7 +108,8 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
   lines.push(bold(`host ${v(h.name ?? "(unnamed)")}`) + v(`${engine}  userland-proxy: ${h.userlandProxy}  firewall: ${fwText}  docker: ${h.dockerVersion}`));
   lines.push(dim(`  userland-proxy: ${v(h.userlandProxyHow)}`));
   if (fw.state === "empty" || fw.state === "no-docker") lines.push(dim(`  firewall: ${v(fw.how)}`));
-  if (h.engine === "podman") lines.push(dim(`  engine: podman (${v(h.engineHow)}): no docker-proxy; published ports are DNATed by netavark's NETAVARK-* rules`));
+  if (h.rootless) lines.push(dim(`  engine: rootless ${h.rootless.engine === "podman" ? "Podman" : "Docker"}, ${h.rootless.forwarder}${h.rootless.portDriver ? ` (rootlesskit --port-driver=${h.rootless.portDriver})` : ""}: ${v(h.engineHow)}${h.rootless.netns ? `; its network namespace's own view (${v(h.rootless.netns.name)}: ${h.rootless.netns.rules} rules, ${h.rootless.netns.dnatRules} DNAT, ${h.rootless.netns.conntrack} conntrack entries) is not the host's firewall` : ""}`));
+  else if (h.engine === "podman") lines.push(dim(`  engine: podman (${v(h.engineHow)}): no docker-proxy; published ports are DNATed by netavark's NETAVARK-* rules`));
   else if (h.engine === "cri-o" || h.engine === "containerd") lines.push(dim(`  engine: ${h.engine} (${v(h.engineHow)}): not Docker, so no docker-proxy and no Docker port publishing to explain`));
   if (r.whatIf) lines.push(`  ${bold(v(`what if ${r.whatIf.change}:`))} ${v(r.whatIf.text)}`);
   lines.push(dim(`  local addresses${h.localAddressesInferred ? " (inferred)" : ""}: ${v(h.localAddresses.join(", "))}`));
@@ -120,7 +124,7 @@ export function writeText(r: Report, chalk: ChalkInstance | null, write: (text: 
     flows.sort((a, b) => (a.published?.port ?? 0) - (b.published?.port ?? 0) || a.path.localeCompare(b.path));
     for (const f of flows) {
       const client = `${ep({ ip: f.client.ip, port: f.client.port })}${f.client.container ? ` (${f.client.container})` : ` (${f.client.kind})`}`;
-      const via = f.path === "docker-proxy" ? ` -> docker-proxy${f.proxy?.pid ? ` ${f.proxy.pid}` : ""}` : "";
+      const via = f.path === "docker-proxy" || f.path === "forwarder" ? ` -> ${f.path === "forwarder" ? f.pathDetail : "docker-proxy"}${f.proxy?.pid ? ` ${f.proxy.pid}` : ""}` : "";
       const chain = `${client} -> ${f.published ? ep(f.published) : ep(f.container ? { ip: f.container.ip, port: f.container.port } : null)}${via} -> ${f.container?.name ?? "?"}`;
       const tag = `${LABEL[f.pathDetail]}${f.outcome !== "open" ? ` ${f.outcome.toUpperCase()}` : ""}`;
       lines.push(`  ${pathColor(f, tag.padEnd(16))} ${v(f.proto)} ${v(chain)}  ${dim(v(`[${f.confidence}${f.snat ? ", source NATed" : ""}; ${f.state}]`))}`);

@@ -19,6 +19,7 @@ const PATHS = [
   { key: "flows_docker_proxy", cls: "docker-proxy", label: "docker-proxy" },
   { key: "flows_direct", cls: "direct", label: "direct" },
   { key: "flows_unknown", cls: "unknown", label: "unknown" },
+  { key: "flows_forwarder", cls: "forwarder", label: "rootless forwarder" },
 ] as const;
 
 /** Hosts drawn in the fleet chart (the busiest first); the table has every host. */

@@ -8,6 +8,9 @@ export const PATH_LABEL: Record<Flow["pathDetail"], string> = {
   hairpin: "hairpin",
   "hairpin-self": "hairpin to self",
   "docker-proxy": "docker-proxy",
+  rootlessport: "rootlessport",
+  rootlesskit: "rootlesskit",
+  slirp4netns: "slirp4netns",
   direct: "direct",
   unknown: "unknown",
 };
