@@ -64,6 +64,9 @@ IMG=natlens/echo:lab
 LOGS=/tmp/natlens-lab-logs
 HOLD=${NATLENS_HOLD:-900}   # seconds each client keeps its connection open
 
+# shellcheck source=scripts/lab/common.sh
+. "$HERE/lab/common.sh"
+
 log() { echo "lab: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -452,13 +455,7 @@ EOF
 # start one client; it keeps its connection idle for $HOLD seconds
 start_client() {
   id=$1 proto=$2 kind=$3 from=$4 sport=$5 dip=$6 dport=$7
-  case "$dip" in *:*) fam=6; addr="[$dip]" ;; *) fam=4; addr=$dip ;; esac
-  if [ "$proto" = udp ]; then
-    # one datagram every 5 s keeps the conntrack entry and the proxy's UDP leg alive
-    cmd="while :; do echo ping-$id; sleep 5; done | socat -T $HOLD - UDP$fam:$addr:$dport,sourceport=$sport"
-  else
-    cmd="(echo hello-$id; sleep $HOLD) | socat - TCP$fam:$addr:$dport,sourceport=$sport"
-  fi
+  cmd=$(lab_client_cmd "$id" "$proto" "$dip" "$dport" "$sport" "$HOLD")
   mkdir -p "$LAB/clients"
   case "$kind" in
     external) set -- ip netns exec "$EXT" sh -c "$cmd" ;;

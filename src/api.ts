@@ -35,7 +35,7 @@ export interface AnalyzeOptions {
 /**
  * Analyse one host from its captures. Sources are named byte streams (files,
  * stdin, archive members); each is read once to parse it, and opened again
- * only to read the lines the report cites. Returns the `natlens/analysis@1.1`
+ * only to read the lines the report cites. Returns the `natlens/analysis@1.2`
  * report; prints nothing.
  */
 export async function analyzeHost(sources: readonly ByteSource[], options: AnalyzeOptions = {}): Promise<Report> {

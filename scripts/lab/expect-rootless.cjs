@@ -96,7 +96,7 @@ flows.forEach((f) => {
   const p = f.proto;
   let out = { path: 'unknown', snat: false, sees: null, state: null };
   let client = { ip: f.kind === 'external' ? (f.dialIp.includes(':') ? '2001:db8:1::10' : '198.51.100.10') : f.kind === 'container' ? null : f.dialIp, port: f.sport, kind: f.kind, container: f.from };
-  let forwarder = null; let hostClient = null; const hops = [];
+  let forwarder = null; let hostClient = null; const hops = []; let undelivered = false;
   const err = clientErr[f.id] || '';
   if (i < 1) { problems++; console.error(`no snapshot for ${f.id}`); return; }
 
@@ -114,13 +114,33 @@ flows.forEach((f) => {
     ev.push(`host listeners on port ${f.dialPort}: ${lis.map((s) => `${ep(s.local)} (${own(s)})`).join(', ') || 'none'}`);
   } else {
     // the container's accepted socket (TCP), or the datagram leg that reached the UDP server
+    // (rootless Docker: docker-proxy's datagram leg lives in rootlesskit's namespace, connected to the container)
     const server = p === 'tcp'
       ? tgtNew.find((s) => s.local.port === f.tport && s.state.startsWith('ESTAB'))
-      : tgtNew.find((s) => s.peer.port === f.tport);
+      : tgtNew.find((s) => s.peer.port === f.tport) || rlNew.find((s) => s.proc === 'docker-proxy' && tc && s.peer.ip === tc.ip && s.peer.port === f.tport);
     if (server) {
       out.sees = p === 'tcp' ? server.peer : server.local;
       out.state = p === 'tcp' ? 'ESTABLISHED' : 'ASSURED';
-      ev.push(show(`container ${f.target}${p === 'udp' ? ' (datagram leg to the server)' : ''}`, server));
+      ev.push(show(tgtNew.includes(server) ? `container ${f.target}${p === 'udp' ? ' (datagram leg to the server)' : ''}` : 'rootless netns (docker-proxy\'s datagram leg to the container)', server));
+    } else if (p === 'udp') {
+      // slirp4netns' port driver sends datagrams on into rootlesskit's namespace from the client's
+      // own address and port: Docker's DNAT there shows in that namespace's conntrack
+      const ct = rd(path.join(B, 'namespaces/rootless-netns/conntrack_-L_-o_extended')).split('\n')
+        .find((l) => /^ipv4\s+2\s+udp/.test(l) && l.includes(`sport=${f.sport} dport=${f.dialPort} `));
+      const kv = ct ? { src: [...ct.matchAll(/\bsrc=(\S+)/g)].map((m) => m[1]), dst: [...ct.matchAll(/\bdst=(\S+)/g)].map((m) => m[1]), sport: [...ct.matchAll(/\bsport=(\d+)/g)].map((m) => Number(m[1])), dport: [...ct.matchAll(/\bdport=(\d+)/g)].map((m) => Number(m[1])) } : null;
+      if (kv && tc && kv.src[1] === tc.ip) {
+        out.sees = { ip: kv.dst[1], port: kv.dport[1] };
+        out.state = 'ASSURED';
+        ev.push(`rootless netns conntrack: ${ct.trim().replace(/\s+/g, ' ')} (DNATed there to ${f.target})`);
+      } else {
+        ev.push(`container ${f.target}: no new socket on port ${f.tport}`);
+        // the rootless namespace tracks connections (its rules need it) and holds an entry for
+        // each datagram flow that reached it: none for this one
+        if (engine === 'docker' && /\bdport=/.test(rd(path.join(B, 'namespaces/rootless-netns/conntrack_-L_-o_extended')))) {
+          undelivered = true;
+          ev.push('no conntrack entry for it in the rootless namespace, which has one for every datagram flow that reached it: its datagrams never got there');
+        }
+      }
     } else ev.push(`container ${f.target}: no new socket on port ${f.tport}`);
     // the client's own leg in the root namespace: for a container client the egress socket
     // slirp4netns opened for it
@@ -141,7 +161,7 @@ flows.forEach((f) => {
       forwarder = { name: front.proc, pid: front.pid, frontend: { local: ep(front.local), peer: ep(front.peer), inode: front.ino } };
       if (f.kind !== 'container' && p === 'tcp') client.ip = front.peer.ip;
       out.path = 'forwarder';
-      ev.push(show(`host (${front.proc} accepted)`, front));
+      ev.push(show(`host (${front.proc} ${p === 'udp' ? 'holds the port' : 'accepted'})`, front));
       // the legs the forwarder (or its child) opened in the rootless namespace, and docker-proxy's
       for (const s of rlNew) { hops.push(show('rootless netns', s)); }
       for (const s of tgtNew.filter((s) => s !== server && s.owners.some((o) => FORWARDERS.test(o.proc) || o.proc === 'docker-proxy'))) hops.push(show(`container ${f.target}`, s));
@@ -161,6 +181,7 @@ flows.forEach((f) => {
       }
     }
   }
+  if (undelivered) out = { path: 'failed', snat: false, sees: null, state: 'UNDELIVERED' };
   const sees = out.sees;
   // does any file of the capture name the client's own address and port?  (A UDP client of a
   // forwarder whose listener is not connected, with no conntrack entry, leaves no trace.)

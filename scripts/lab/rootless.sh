@@ -32,7 +32,7 @@ export LC_ALL
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-SAMPLES="$REPO/samples"
+SAMPLES=${NATLENS_SAMPLES_DIR:-$REPO/samples}   # where the sample is written
 RL_USER=${NATLENS_RL_USER:-rootless-lab}
 RL_EXT=${NATLENS_RL_EXT:-rootless-ext}
 RL_VETH=${NATLENS_RL_VETH:-rootless}
@@ -42,6 +42,9 @@ XDG=$R/xdg
 IMG=natlens/echo:lab
 HOLD=${NATLENS_HOLD:-900}
 LOGS=/tmp/natlens-lab-logs
+
+# shellcheck source=scripts/lab/common.sh
+. "$HERE/common.sh"
 
 log() { echo "rootless-lab: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -137,20 +140,7 @@ setup_ext() {
 }
 
 build_image() {
-  r="$R/rootfs"
-  rm -rf "$r"; mkdir -p "$r/bin" "$r/tmp" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/usr/bin"
-  cp /bin/busybox "$r/bin/busybox"
-  for a in sh nc cat sleep echo ls ps ip netstat hostname env true false wc head tail grep kill; do
-    ln -s busybox "$r/bin/$a"
-  done
-  cp "$(command -v socat)" "$r/usr/bin/socat"
-  ldd "$(command -v socat)" | awk '/=>/ {print $3} /^\t\// {print $1}' | while read -r lib; do
-    [ -f "$lib" ] || continue
-    mkdir -p "$r$(dirname "$lib")"; cp -L "$lib" "$r$lib"
-  done
-  echo 'root:x:0:0:root:/:/bin/sh' >"$r/etc/passwd"
-  echo 'root:x:0:' >"$r/etc/group"
-  tar -C "$r" -cf "$R/rootfs.tar" . && chmod 644 "$R/rootfs.tar"
+  lab_rootfs "$R/rootfs" "$R/rootfs.tar"
   eng import -c 'ENV PATH=/usr/bin:/bin' "$R/rootfs.tar" "$IMG" >/dev/null || die "$ENG import failed"
 }
 
@@ -247,12 +237,7 @@ FLOWS
 
 start_client() {
   id=$1 proto=$2 kind=$3 from=$4 sport=$5 dip=$6 dport=$7
-  case "$dip" in *:*) fam=6; addr="[$dip]" ;; *) fam=4; addr=$dip ;; esac
-  if [ "$proto" = udp ]; then
-    cmd="while :; do echo ping-$id; sleep 5; done | socat -T $HOLD - UDP$fam:$addr:$dport,sourceport=$sport"
-  else
-    cmd="(echo hello-$id; sleep $HOLD) | socat - TCP$fam:$addr:$dport,sourceport=$sport"
-  fi
+  cmd=$(lab_client_cmd "$id" "$proto" "$dip" "$dport" "$sport" "$HOLD")
   case "$kind" in
     external) set -- ip netns exec "$RL_EXT" sh -c "$cmd" ;;
     host)     set -- sh -c "$cmd" ;;

@@ -123,7 +123,7 @@ export type Reason =
       clientContainer?: { name: string; local: Endpoint; masqueraded: Endpoint | null; paired: boolean };
     }
   /** A rootless engine's forwarder relays datagrams into the container. */
-  | { kind: "forwarder-udp"; forwarder: "rootlessport" | "rootlesskit" | "slirp4netns"; pid: number | null; published: Endpoint; paired: boolean; clientKnown: boolean; container: string; sees: Endpoint | null; conntrackInBundle: boolean }
+  | { kind: "forwarder-udp"; forwarder: "rootlessport" | "rootlesskit" | "slirp4netns"; pid: number | null; published: Endpoint; paired: boolean; clientKnown: boolean; container: string; sees: Endpoint | null; viaDockerProxy: boolean; conntrackInBundle: boolean; undelivered: boolean }
   /** A client socket stuck in SYN_SENT. */
   | { kind: "stalled"; clientContainer: string | null; local: Endpoint; remote: Endpoint; conntrack: boolean; noDnat?: string; placeholder?: number | null };
 

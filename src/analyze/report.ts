@@ -1,5 +1,5 @@
 /**
- * The report stage (`natlens/analysis@1.1`): host facts, containers, published
+ * The report stage (`natlens/analysis@1.2`): host facts, containers, published
  * ports, flows, findings, counts, inputs and diagnostics, from the stages
  * before it; and `analyzeBundle`, the stages run in order.
  */

@@ -106,6 +106,13 @@ export function fingerprintRootless(b: Bundle, views: Map<string, NamespaceView>
     const how = `${kit ? `rootlesskit runs dockerd (port driver ${driver}${/--port-driver/.test(kit.args) ? "" : ", the default"})` : "rootlesskit holds published ports"}: published ports are relayed by ${forwarder === "rootlesskit" ? "rootlesskit in the host's namespace, then docker-proxy inside rootlesskit's namespace" : "slirp4netns into rootlesskit's namespace"}; no NAT on the host`;
     return { engine: "docker", forwarder, portDriver: driver, evidence, how, netns };
   }
+  // rootlesskit's slirp4netns port driver (or podman's slirp4netns port handler): slirp4netns itself listens
+  const slirp = listener("slirp4netns");
+  if (slirp) {
+    const podman = b.inputs.some((i) => /(^|\/)podman_[^/]*$/.test(i.file));
+    const how = `slirp4netns holds published ports${podman ? " (podman's slirp4netns port handler)" : " (rootlesskit --port-driver=slirp4netns)"}: it sends each connection on into the rootless namespace from the client's own address; no NAT on the host`;
+    return { engine: podman ? "podman" : "docker", forwarder: "slirp4netns", portDriver: podman ? null : "slirp4netns", evidence: [ev(slirp.source, "a published port held by slirp4netns")], how, netns };
+  }
   const held = listener("rootlessport");
   if (port || held) {
     const evidence = [port ? ev(port.source, "rootlessport (rootless Podman)") : ev(held!.source, "a published port held by rootlessport")];

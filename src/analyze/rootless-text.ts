@@ -6,8 +6,13 @@ const fmt = (e: Endpoint | null): string => (e ? endpoint(e.ip, e.port) : "?");
 const named = (forwarder: string, pid: number | null) => `${forwarder}${pid !== null ? ` (pid ${pid})` : ""}`;
 
 export function forwarderText(r: Extract<Reason, { kind: "forwarder" | "forwarder-udp" }>): string {
+  if (r.kind === "forwarder-udp" && r.undelivered) {
+    return `${named(r.forwarder, r.pid)} holds ${fmt(r.published)} in the host's namespace, but rootlesskit's namespace has no conntrack entry for this client while it has one for each client whose datagrams arrived: they never reached ${r.container}`;
+  }
   if (r.kind === "forwarder-udp") {
-    const sees = r.sees ? `from ${fmt(r.sees)}: ${r.container} sees ${r.sees.ip}, not the client` : `(its datagram leg inside ${r.container}'s namespace is not in the bundle; what ${r.container} sees is unknown)`;
+    const sees = r.sees
+      ? `${r.viaDockerProxy ? "through docker-proxy in rootlesskit's namespace " : ""}from ${r.sees.port === null ? r.sees.ip : fmt(r.sees)}: ${r.container} sees ${r.sees.ip}, not the client`
+      : `(its datagram leg to ${r.container} is not in the bundle; what ${r.container} sees is unknown)`;
     const client = r.paired
       ? "the client's socket is paired with this datagram leg by creation order (UDP has no accepted socket)"
       : r.clientKnown
@@ -30,11 +35,16 @@ export function forwarderText(r: Extract<Reason, { kind: "forwarder" | "forwarde
   if (r.maybeSlirp) text += " (socket owners are not in the bundle: this client socket may also be slirp4netns dialling out for a container, whose own socket to this address is not paired)";
   for (const h of r.hops) {
     text +=
-      h.via === "docker-proxy"
+      h.via === "dnat"
+        ? `; slirp4netns sent it on into rootlesskit's namespace from ${fmt(h.from)}, where Docker's rules DNATed it to ${fmt(h.to)} (conntrack there)`
+        : h.via === "slirp4netns"
+          ? `; slirp4netns sent it on into rootlesskit's namespace from ${fmt(h.from)} to ${fmt(h.to)}, where no DNAT rule took it`
+          : h.via === "docker-proxy"
         ? `; docker-proxy${h.pid !== null ? ` (pid ${h.pid})` : ""} in rootlesskit's namespace took it and connected ${fmt(h.from)} -> ${fmt(h.to)}`
         : `; its ${h.via === "rootlessport" ? "child" : "child in rootlesskit's namespace"} connected ${fmt(h.from)} -> ${fmt(h.to)}${h.via === "rootlessport" ? ` from inside ${r.container ?? "the container"}'s namespace` : ""}`;
   }
   if (!r.hops.length) text += `; its connection to ${r.container ?? "the container"} is not in the bundle`;
-  if (r.sees && r.container) text += `. ${r.container} sees ${fmt(r.sees)}, not the client`;
+  const real = r.viaSlirp ? r.clientContainer?.local : r.client;
+  if (r.sees && r.container) text += real && r.sees.ip === real.ip && r.sees.port === real.port ? `. ${r.container} sees the real client ${fmt(r.sees)}` : `. ${r.container} sees ${fmt(r.sees)}, not the client${r.viaSlirp && r.sees.ip === r.client.ip ? " (slirp4netns' own connection from the host)" : ""}`;
   return text;
 }

@@ -18,6 +18,7 @@ import { Attributor } from "./flows.js";
 import { ep, OPEN_STATES } from "./flow-core.js";
 import type { AttributedFlow, Endpoint } from "./flow-types.js";
 import type { ProcessRecord } from "../types.js";
+import { familyOf, inCidr } from "../net/index.js";
 import { base, type NamespaceView, type RootlessFacts } from "./rootless-facts.js";
 import type { Change } from "../whatif/derive.js";
 import type { HostWhatIf } from "../whatif/verdict.js";
@@ -167,14 +168,33 @@ export class RootlessAttributor extends Attributor {
           this.use(f, child, "rootlesskit's connection inside its namespace");
           hops.push({ from: ep(child.localIp, child.localPort), to: ep(child.remoteIp, child.remotePort), via: "rootlesskit", pid: child.pid });
           const dp = this.inner.find((s) => !this.used.has(s) && s.localIp === child.remoteIp && s.localPort === child.remotePort && s.remoteIp === child.localIp && s.remotePort === child.localPort);
-          if (dp) {
-            this.use(f, dp, "docker-proxy accepted it (rootlesskit's namespace)");
-            const back = nextByInode(this.inner.filter((s) => !this.used.has(s) && s !== dp && s.pid !== null && s.pid === dp.pid && s.remotePort === cport && target.addrs.some((a) => a.ip === s.remoteIp)), dp.inode);
-            if (back) {
-              this.use(f, back, "docker-proxy's connection to the container (rootlesskit's namespace)");
-              hops.push({ from: ep(back.localIp, back.localPort), to: ep(back.remoteIp, back.remotePort), via: "docker-proxy", pid: back.pid });
-              server = this.m.sockets.find((s) => mine(s) && s.netns === netns && s.localPort === cport && s.remoteIp === back.localIp && s.remotePort === back.localPort);
-            }
+          if (dp) server = this.dockerProxyHop(f, dp, target, cport, hops, mine, netns);
+        }
+      } else if (fwd === "slirp4netns") {
+        // slirp4netns (rootlesskit --port-driver=slirp4netns) sends the connection into rootlesskit's
+        // namespace from the client's own address and port (a loopback client from slirp's
+        // gateway): Docker's rules there DNAT it, or docker-proxy takes it
+        const cts = (this.rl.netns?.conntrack ?? []).filter((e) => e.proto === "tcp" && e.original.sport === peer.port && e.original.dport === front.localPort && !this.used.has(e));
+        const ct = cts.find((e) => e.original.src === peer.ip) ?? (cts.length === 1 ? cts[0] : undefined);
+        if (!ct) {
+          // without that namespace's view: the client's port survives, so the container's socket still names it
+          const byPort = this.m.sockets.filter((s) => mine(s) && s.netns === netns && s.localPort === cport && s.remotePort === peer.port);
+          const one = byPort.find((s) => s.remoteIp === peer.ip) ?? (byPort.length === 1 ? byPort[0] : undefined);
+          if (one) {
+            hops.push({ from: ep(one.remoteIp, one.remotePort), to: ep(one.localIp, one.localPort), via: "dnat", pid: null });
+            server = one;
+          }
+        }
+        if (ct) {
+          this.use(f, ct, "conntrack entry in rootlesskit's namespace");
+          if (ct.dnat) {
+            hops.push({ from: ep(ct.original.src, ct.original.sport), to: ep(ct.reply.src, ct.reply.sport), via: "dnat", pid: null });
+            server = this.m.sockets.find((s) => mine(s) && s.netns === netns && s.localIp === ct.reply.src && s.localPort === ct.reply.sport && s.remoteIp === ct.reply.dst && s.remotePort === ct.reply.dport);
+            if (!server) f.containerSees = ep(ct.reply.dst, ct.reply.dport);
+          } else {
+            hops.push({ from: ep(ct.original.src, ct.original.sport), to: ep(ct.original.dst, ct.original.dport), via: "slirp4netns", pid: null });
+            const dp = this.inner.find((s) => !this.used.has(s) && s.localPort === ct.original.dport && s.remoteIp === ct.original.src && s.remotePort === ct.original.sport);
+            if (dp) server = this.dockerProxyHop(f, dp, target, cport, hops, mine, netns);
           }
         }
       }
@@ -187,8 +207,8 @@ export class RootlessAttributor extends Attributor {
     if (hops.length) {
       const last = hops[hops.length - 1]!;
       f.proxy.backend = { local: hops[0]!.from, remote: hops[0]!.to };
-      f.proxy.pairing = front.inode !== null ? "the next socket of the forwarder by inode" : "the only candidate";
-      f.containerSees = server ? ep(server.remoteIp, server.remotePort) : last.from;
+      f.proxy.pairing = fwd === "slirp4netns" ? "the client's address and port, kept by slirp4netns (conntrack in rootlesskit's namespace)" : front.inode !== null ? "the next socket of the forwarder by inode" : "the only candidate";
+      f.containerSees = server ? ep(server.remoteIp, server.remotePort) : (f.containerSees ?? (last.via === "dnat" ? null : last.from));
     } else if (target && fwd === "rootlessport") {
       // without the container's table the rootlessport pattern still says what it sees: its own address
       f.containerSees = null;
@@ -198,6 +218,16 @@ export class RootlessAttributor extends Attributor {
     const maybeSlirp = ownerless && !egress && this.containerSocketsTo(published) > 0;
     f.reasons = [{ kind: "forwarder", forwarder: fwd, pid: front.pid, published, client: peer, viaSlirp: !!egress, maybeSlirp, hops, container: target?.name ?? null, sees: f.containerSees, engine: this.rl.engine }];
     if (egress) this.pending.push({ f, egress });
+  }
+
+  /** docker-proxy inside rootlesskit's namespace accepted `dp`: its connection to the container, and the container's socket at its end. */
+  private dockerProxyHop(f: AttributedFlow, dp: Sock, target: ContainerInfo, cport: number, hops: { from: Endpoint; to: Endpoint; via: string; pid: number | null }[], mine: (s: Sock) => boolean, netns: string): Sock | undefined {
+    this.use(f, dp, "docker-proxy accepted it (rootlesskit's namespace)");
+    const back = nextByInode(this.inner.filter((s) => !this.used.has(s) && s !== dp && s.pid !== null && s.pid === dp.pid && s.remotePort === cport && target.addrs.some((a) => a.ip === s.remoteIp)), dp.inode);
+    if (!back) return undefined;
+    this.use(f, back, "docker-proxy's connection to the container (rootlesskit's namespace)");
+    hops.push({ from: ep(back.localIp, back.localPort), to: ep(back.remoteIp, back.remotePort), via: "docker-proxy", pid: back.pid });
+    return this.m.sockets.find((s) => mine(s) && s.netns === netns && s.localPort === cport && s.remoteIp === back.localIp && s.remotePort === back.localPort);
   }
 
   /**
@@ -266,6 +296,61 @@ export class RootlessAttributor extends Attributor {
   }
 
   /**
+   * The host address a client on one of the host's subnets reached a wildcard listener on:
+   * the one address of the interface whose subnet holds the client (null when not exactly one).
+   */
+  private onLinkAddress(client: string, listener: string): string | null {
+    if (listener !== "0.0.0.0" && listener !== "::") return null;
+    const fam = familyOf(client);
+    if (fam !== 4 && fam !== 6) return null;
+    const hits = this.m.engineFacts[fam].interfaces.filter((i) => i.subnets.some((sn) => inCidr(client, sn) === true)).flatMap((i) => ((i as { addresses?: string[] }).addresses ?? []).filter((a: string) => familyOf(a) === fam && i.subnets.some((sn) => inCidr(a, sn) === true)));
+    return hits.length === 1 ? hits[0]! : null;
+  }
+
+  /**
+   * UDP through slirp4netns' port driver: slirp4netns sends the datagrams on into rootlesskit's
+   * namespace from the client's own address and port (a loopback client from slirp's gateway),
+   * where Docker's DNAT takes them: that namespace's conntrack names each client. A host client
+   * with no entry there, while the namespace tracks the others, never got its datagrams through.
+   */
+  private udpSlirp(l: Sock, binding: { containerPort: number; containerIp: string | null }, target: ContainerInfo): void {
+    const cts = (this.rl.netns?.conntrack ?? []).filter((e) => e.proto === "udp" && e.original.dport === l.localPort && e.dnat && target.addrs.some((a) => a.ip === e.reply.src) && !this.used.has(e));
+    const clients = this.m.sockets.filter((s) => !this.used.has(s) && s.proto === "udp" && s.netns === "host" && s.remotePort === l.localPort && s.state !== "UNCONN" && s !== l && !this.isForwarder(s));
+    const container = { name: target.name, ip: binding.containerIp ?? target.addrs[0]?.ip ?? "unknown", port: binding.containerPort };
+    for (const ct of cts) {
+      const c = clients.find((x) => !this.used.has(x) && x.localPort === ct.original.sport);
+      const client = c ? { ip: c.localIp, port: c.localPort, ...this.ix.clientKind(c.localIp) } : { ip: ct.original.src, port: ct.original.sport, ...this.ix.clientKind(ct.original.src) };
+      const onLink = c ? null : this.onLinkAddress(client.ip, l.localIp);
+      const published = c ? ep(c.remoteIp, c.remotePort) : ep(onLink ?? l.localIp, l.localPort);
+      const f = this.newFlow({ proto: "udp", state: ct.state ?? "ASSURED", client, published, container, containerSees: ep(ct.reply.dst, ct.reply.dport) });
+      this.use(f, l, "slirp4netns' datagram listener (host namespace)");
+      if (c) this.use(f, c, "client socket (host)");
+      this.use(f, ct, "conntrack entry in rootlesskit's namespace");
+      f.path = "forwarder";
+      f.pathDetail = "slirp4netns";
+      f.snat = ct.snat;
+      // the address dialled is inferred (the listener holds every address) when the client was on a host subnet
+      f.confidence = onLink ? "likely" : "certain";
+      f.proxy = { pid: l.pid, frontend: null, backend: { local: ep(ct.original.src, ct.original.sport), remote: ep(ct.original.dst, ct.original.dport) }, pairing: "the client's port, kept by slirp4netns (conntrack in rootlesskit's namespace)" };
+      f.reasons = [{ kind: "forwarder", forwarder: "slirp4netns", pid: l.pid, published, client: ep(client.ip, client.port), viaSlirp: false, maybeSlirp: false, hops: [{ from: ep(ct.original.src, ct.original.sport), to: ep(ct.reply.src, ct.reply.sport), via: "dnat", pid: null }], container: target.name, sees: f.containerSees, engine: this.rl.engine }];
+    }
+    const tracked = (this.rl.netns?.conntrack ?? []).some((e) => e.proto === "udp" || e.proto === "tcp");
+    for (const c of clients) {
+      if (this.used.has(c)) continue;
+      const published = ep(c.remoteIp, c.remotePort);
+      const f = this.newFlow({ proto: "udp", state: c.state, client: { ip: c.localIp, port: c.localPort, ...this.ix.clientKind(c.localIp) }, published, container });
+      this.use(f, l, "slirp4netns' datagram listener (host namespace)");
+      this.use(f, c, "client socket (host)");
+      f.path = "forwarder";
+      f.pathDetail = "slirp4netns";
+      f.snat = false;
+      f.confidence = tracked ? "likely" : "possible";
+      if (tracked) f.outcome = "failed";
+      f.reasons = [{ kind: "forwarder-udp", forwarder: "slirp4netns", pid: l.pid, published, paired: false, clientKnown: true, container: target.name, sees: null, viaDockerProxy: false, conntrackInBundle: this.m.present.conntrack, undelivered: tracked }];
+    }
+  }
+
+  /**
    * UDP: the forwarder's listener is not connected, so the host's tables hold no socket per
    * client; each of its datagram legs into a container is one flow, paired with a host
    * client's connected socket when there is one (creation order), else its client is unknown.
@@ -278,20 +363,45 @@ export class RootlessAttributor extends Attributor {
       if (!binding || !target) continue;
       const netns = `container:${target.name}`;
       const fwd = (this.program(l) || this.rl.forwarder) as "rootlessport" | "rootlesskit" | "slirp4netns";
-      const legs = this.m.sockets.filter((s) => !this.used.has(s) && s.proto === "udp" && s.netns === netns && s.remotePort === binding.containerPort && s.localIp === s.remoteIp && (l.pid === null || s.pid === null || s.pid === l.pid));
-      const clients = this.m.sockets.filter((s) => !this.used.has(s) && s.proto === "udp" && s.netns === "host" && s.remotePort === l.localPort && s.state !== "UNCONN" && s !== l && !this.isForwarder(s));
-      const taken = new Set<Sock>();
-      /** [datagram leg into the container, the host client's socket]: either may be missing. */
-      const pairs: [Sock | null, Sock | null][] = [];
-      for (const c of clients) {
-        const leg = c.inode !== null ? nextByInode(legs.filter((x) => !taken.has(x)), c.inode) : undefined;
-        if (leg) taken.add(leg);
-        pairs.push([leg ?? null, c]);
+      if (fwd === "slirp4netns") {
+        this.udpSlirp(l, binding, target);
+        continue;
       }
-      for (const leg of legs) if (!taken.has(leg)) pairs.push([leg, null]);
+      // the forwarder's datagram legs: rootlessport's inside the container's namespace (to its own
+      // address); rootlesskit's inside its namespace (to 127.0.0.1:<host port>, where docker-proxy
+      // relays them to the container from the bridge gateway)
+      const mineUdp = (s: Sock) => !this.used.has(s) && s.proto === "udp" && (l.pid === null || s.pid === null || s.pid === l.pid);
+      const legs = fwd === "rootlessport"
+        ? this.m.sockets.filter((s) => mineUdp(s) && s.netns === netns && s.remotePort === binding.containerPort && s.localIp === s.remoteIp)
+        : fwd === "rootlesskit" ? this.inner.filter((s) => mineUdp(s) && s.remotePort === l.localPort && s.state !== "UNCONN") : [];
+      // docker-proxy's connected legs to the container, in creation order, one per rootlesskit leg
+      const relays = fwd === "rootlesskit" ? this.inner.filter((s) => !this.used.has(s) && s.proto === "udp" && s.state !== "UNCONN" && s.remotePort === binding.containerPort && target.addrs.some((a) => a.ip === s.remoteIp) && this.program(s) === "docker-proxy") : [];
+      const relayOf = new Map<Sock, Sock>();
+      if (relays.length === legs.length) {
+        const byIno = (a: Sock, b: Sock) => (a.inode ?? 0) - (b.inode ?? 0);
+        const ls = [...legs].sort(byIno);
+        [...relays].sort(byIno).forEach((r, i) => relayOf.set(ls[i]!, r));
+      }
+      const clients = this.m.sockets.filter((s) => !this.used.has(s) && s.proto === "udp" && s.netns === "host" && s.remotePort === l.localPort && s.state !== "UNCONN" && s !== l && !this.isForwarder(s));
+      /**
+       * [datagram leg, the host client's socket]. A leg is paired with a client only when there
+       * is one of each: the forwarder's legs are remade after an idle time, so their inodes do not
+       * follow the clients'. Otherwise the clients get flows of their own (what the container sees:
+       * the legs' common address, the port unknown) and the legs left over flows with unknown clients.
+       */
+      const pairs: [Sock | null, Sock | null][] = [];
+      if (clients.length === 1 && legs.length === 1) pairs.push([legs[0]!, clients[0]!]);
+      else {
+        for (const c of clients) pairs.push([null, c]);
+        const spare = legs.length - clients.length;
+        for (let i = 0; i < spare; i++) pairs.push([spare === 1 && clients.length === 0 ? legs[0]! : null, null]);
+      }
+      const seenAt = (x: Sock) => { const r = relayOf.get(x); return r ? r.localIp : fwd === "rootlessport" ? x.localIp : null; };
+      const sharedIp = legs.length && legs.every((x) => seenAt(x) !== null && seenAt(x) === seenAt(legs[0]!)) ? seenAt(legs[0]!) : null;
       for (const [leg, c] of pairs) {
         const published = c ? ep(c.remoteIp, c.remotePort) : ep(l.localIp, l.localPort);
-        const sees = leg ? ep(leg.localIp, leg.localPort) : null;
+        const relay = leg ? relayOf.get(leg) : undefined;
+        const sees = relay ? ep(relay.localIp, relay.localPort) : leg && fwd === "rootlessport" ? ep(leg.localIp, leg.localPort) : sharedIp ? ep(sharedIp, null) : null;
         const f = this.newFlow({
           proto: "udp",
           state: "UNCONN",
@@ -303,13 +413,17 @@ export class RootlessAttributor extends Attributor {
         });
         this.use(f, l, `${fwd}'s datagram listener (host namespace)`);
         if (c) this.use(f, c, "client socket (host)");
-        if (leg) this.use(f, leg, `${fwd}'s datagram leg inside ${target.name}'s namespace`);
+        if (leg) this.use(f, leg, fwd === "rootlessport" ? `${fwd}'s datagram leg inside ${target.name}'s namespace` : `${fwd}'s datagram leg inside its namespace`);
+        if (relay) this.use(f, relay, "docker-proxy's datagram leg to the container (rootlesskit's namespace; paired by creation order)");
+        // unpaired: every leg is a candidate; cited, not taken
+        if (!leg) for (const x of legs) f.evidence = [...f.evidence, { file: x.source.file, line: x.source.line, note: `one of ${legs.length} datagram legs of ${fwd}: which is this client's is not shown`, text: undefined }];
         f.path = "forwarder";
         f.pathDetail = fwd;
         f.snat = false;
         f.confidence = c && leg && l.pid !== null ? "likely" : "possible";
+        if (leg || c) this.used.add(l);
         f.proxy = { pid: l.pid, frontend: c ? { local: published, remote: ep(c.localIp, c.localPort) } : null, backend: leg ? { local: ep(leg.localIp, leg.localPort), remote: ep(leg.remoteIp, leg.remotePort) } : null, pairing: c && leg ? "the next datagram leg by inode" : "" };
-        f.reasons = [{ kind: "forwarder-udp", forwarder: fwd, pid: l.pid, published, paired: !!(c && leg), clientKnown: !!c, container: target.name, sees, conntrackInBundle: this.m.present.conntrack }];
+        f.reasons = [{ kind: "forwarder-udp", forwarder: fwd, pid: l.pid, published, paired: !!(c && leg), clientKnown: !!c, container: target.name, sees, viaDockerProxy: !!relay, conntrackInBundle: this.m.present.conntrack, undelivered: false }];
       }
     }
   }

@@ -4,7 +4,7 @@ import type { Evidence, HostModel } from "../analyze/model.js";
 
 export type Severity = "info" | "warning";
 
-/** A finding as the report carries it (`natlens/analysis@1.1`, `findings[]`). */
+/** A finding as the report carries it (`natlens/analysis@1.2`, `findings[]`). */
 export interface Finding {
   id: string;
   severity: Severity;

@@ -1,4 +1,4 @@
-/** The analyze JSON report (`natlens/analysis@1.1`, docs/schema.md). */
+/** The analyze JSON report (`natlens/analysis@1.2`, docs/schema.md). */
 import type { Report } from "../analyze/report.js";
 import { writeJson } from "./json-stream.js";
 import { jsonSafe } from "../safe-text.js";
