@@ -14,9 +14,9 @@ export function forwarderText(r: Extract<Reason, { kind: "forwarder" | "forwarde
       ? `${r.viaDockerProxy ? "through docker-proxy in rootlesskit's namespace " : ""}from ${r.sees.port === null ? r.sees.ip : fmt(r.sees)}: ${r.container} sees ${r.sees.ip}, not the client`
       : `(its datagram leg to ${r.container} is not in the bundle; what ${r.container} sees is unknown)`;
     const client = r.paired
-      ? "the client's socket is paired with this datagram leg by creation order (UDP has no accepted socket)"
+      ? "the client's socket is paired with the forwarder's only datagram leg (UDP has no accepted socket)"
       : r.clientKnown
-        ? "the client's socket is the host's; no datagram leg could be paired with it"
+        ? "the client's socket is the host's; which of the forwarder's datagram legs is its own is not shown (UDP has no accepted socket), so the port the container sees is unknown"
         : `the host's tables hold nothing that names this leg's client (a UDP forwarder's listener is not connected${r.conntrackInBundle ? "" : ", and the bundle has no conntrack entry for it"})`;
     return `${named(r.forwarder, r.pid)} holds ${fmt(r.published)} in the host's namespace and relays the datagrams into ${r.container} ${sees}; ${client}`;
   }

@@ -408,7 +408,7 @@ export class RootlessAttributor extends Attributor {
           client: c ? { ip: c.localIp, port: c.localPort, ...this.ix.clientKind(c.localIp) } : { ip: "unknown", port: null, kind: "unknown", container: null },
           published,
           // a slirp4netns container has no address in inspect: the leg to its own address shows it
-          container: { name: target.name, ip: binding.containerIp ?? target.addrs[0]?.ip ?? leg?.remoteIp ?? "unknown", port: binding.containerPort },
+          container: { name: target.name, ip: binding.containerIp ?? target.addrs[0]?.ip ?? (leg ?? legs[0])?.remoteIp ?? "unknown", port: binding.containerPort },
           containerSees: sees,
         });
         this.use(f, l, `${fwd}'s datagram listener (host namespace)`);
