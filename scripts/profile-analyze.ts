@@ -19,12 +19,14 @@ import { loadSources } from "../src/analyze/bundle.js";
 import { buildModel, ConntrackIndex, type HostModel } from "../src/analyze/model.js";
 import type { AttributedFlow } from "../src/analyze/flow-types.js";
 import { attribute } from "../src/analyze/flows.js";
-import { explainFlows } from "../src/analyze/explain.js";
+import { explainOwnFlows } from "../src/analyze/explain.js";
 import { runFindings } from "../src/findings/registry.js";
 import { buildReport } from "../src/analyze/report.js";
 import { resolveEvidenceText } from "../src/analyze/evidence.js";
 import { writeAnalysis } from "../src/output/analyze.js";
 import type { AnalyzeFormat } from "../src/output/formats.js";
+import { AddrMemo } from "../src/context.js";
+import { withAddrMemo } from "../src/net/addr.js";
 
 const dir = process.argv[2] ?? path.join("bench-out", "analyze-host");
 const format = (process.argv[3] ?? "json") as AnalyzeFormat;
@@ -37,10 +39,12 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 const rows: string[] = [];
 let total = 0;
 let totalCpu = 0;
+/** The host's address memo, as analyzeBundle makes one per host: the synchronous stages run with it. */
+const memo = new AddrMemo();
 async function stage<T>(name: string, run: () => T | Promise<T>): Promise<T> {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const v = await run();
+  const v = await withAddrMemo(memo, run);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -69,7 +73,7 @@ await stage("(drop records)", () => undefined);
 held.attributed = await stage("flows (attribution)", () => attribute(held.model!));
 held.model!.ct = new ConntrackIndex(); // as analyzeBundle does: nothing after attribution reads it
 await stage("(drop conntrack index)", () => undefined);
-const flows = await stage("explain (+engine)", () => explainFlows(held.model!, held.attributed!));
+const flows = await stage("explain (+engine)", () => explainOwnFlows(held.model!, held.attributed!));
 held.attributed = null;
 const findings = await stage("findings", () => runFindings(held.model!, flows));
 const report = await stage("report", () => buildReport(held.model!, flows, findings));

@@ -8,7 +8,7 @@ import { attribute } from "./flows.js";
 import { attributeRootless, rootlessWhatIf } from "./rootless.js";
 import { dnatRules } from "./fingerprint.js";
 import type { Flow } from "./flow-types.js";
-import { explainFlows } from "./explain.js";
+import { explainOwnFlows } from "./explain.js";
 import { resolveEvidenceText } from "./evidence.js";
 import { collectGarbage } from "./memory.js";
 import { AddrMemo } from "../context.js";
@@ -157,7 +157,7 @@ function modelToReport(b: Bundle, release: boolean, gc: boolean, whatIf: Change 
   if (release) m.ct = new ConntrackIndex();
   // the attributor's indexes and its record of used legs (measured: the peak of a big host is here)
   if (gc) collectGarbage();
-  let flows = explainFlows(m, attributed);
+  let flows = explainOwnFlows(m, attributed);
   // the what-if stage (src/whatif/): each flow's fate with the daemon changed, then the host verdict
   // a rootless engine's forwarder relays every published port: dockerd's userland-proxy setting is not what decides
   if (whatIf && !m.rootless) flows = predictFlows(m, flows, whatIf);
