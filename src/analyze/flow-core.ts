@@ -8,12 +8,20 @@ import type { BundleConntrack } from "./bundle.js";
 import { endpoint } from "../net/index.js";
 import { flatten } from "../strings.js";
 import { FlowIndex } from "./flow-index.js";
-import type { AttributedFlow, Endpoint } from "./flow-types.js";
+import type { AttributedFlow, ClientKind, Endpoint } from "./flow-types.js";
 
 export const OPEN_STATES = new Set(["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING", "SYN_RECV"]);
 
 export function ep(ip: string, port: number | null): Endpoint {
   return { ip, port };
+}
+
+/**
+ * A flow's client, its four fields in one literal: a spread (`{ ip, port, ...kind }`)
+ * puts the copied fields out of the object (~30 bytes more each, 108,000 flows).
+ */
+export function clientOf(ip: string, port: number | null, k: { kind: ClientKind; container: string | null }): AttributedFlow["client"] {
+  return { ip, port, kind: k.kind, container: k.container };
 }
 
 export class AttributionCore {
@@ -31,20 +39,23 @@ export class AttributionCore {
   protected readonly legs = new Map<AttributedFlow, (Sock | BundleConntrack)[]>();
 
   protected newFlow(partial: Partial<AttributedFlow> & Pick<AttributedFlow, "proto" | "state" | "client">): AttributedFlow {
+    // every field in one literal (a spread of `partial` put the fields it adds out of the object)
     const f: AttributedFlow = {
       // SYN_RECV: the handshake never completed (a half-open server socket, or a conntrack entry whose final ACK never came)
-      outcome: (OPEN_STATES.has(partial.state) && partial.state !== "SYN_RECV") || partial.state === "ASSURED" || partial.state === "UNCONN" ? "open" : partial.state === "TIME_WAIT" ? "closed" : "failed",
-      path: "unknown",
-      pathDetail: "unknown",
-      snat: null,
-      published: null,
-      proxy: null,
-      container: null,
-      containerSees: null,
-      confidence: "possible",
-      reasons: [],
-      evidence: [],
-      ...partial,
+      outcome: partial.outcome ?? ((OPEN_STATES.has(partial.state) && partial.state !== "SYN_RECV") || partial.state === "ASSURED" || partial.state === "UNCONN" ? "open" : partial.state === "TIME_WAIT" ? "closed" : "failed"),
+      path: partial.path ?? "unknown",
+      pathDetail: partial.pathDetail ?? "unknown",
+      snat: partial.snat !== undefined ? partial.snat : null,
+      published: partial.published !== undefined ? partial.published : null,
+      proxy: partial.proxy !== undefined ? partial.proxy : null,
+      container: partial.container !== undefined ? partial.container : null,
+      containerSees: partial.containerSees !== undefined ? partial.containerSees : null,
+      confidence: partial.confidence ?? "possible",
+      reasons: partial.reasons ?? [],
+      evidence: partial.evidence ?? [],
+      proto: partial.proto,
+      state: partial.state,
+      client: partial.client,
     };
     this.flows.push(f);
     return f;
@@ -54,9 +65,10 @@ export class AttributionCore {
     const legs = this.legs.get(f);
     if (legs?.includes(leg)) return;
     // arrays of their exact size (a flow cites a handful of legs; an array grown by push holds 16 slots)
-    this.legs.set(f, legs ? [...legs, leg] : [leg]);
+    // (concat makes an array of the exact size; a spread `[...a, x]` grows one by pushes, to 17 slots)
+    this.legs.set(f, legs ? legs.concat([leg]) : [leg]);
     this.used.add(leg);
-    f.evidence = [...f.evidence, ev(leg.source, this.note(note))];
+    f.evidence = f.evidence.concat([ev(leg.source, this.note(note))]);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { ContainerInfo, Sock } from "./model.js";
 import { isLocal } from "./model.js";
 import type { BundleConntrack } from "./bundle.js";
 import { familyOf, isLoopback } from "../net/index.js";
-import { AttributionCore, ep } from "./flow-core.js";
+import { AttributionCore, clientOf, ep } from "./flow-core.js";
 import type { AttributedFlow, Endpoint } from "./flow-types.js";
 
 /** The evidence note of docker-proxy's UDP reply sent from another address than the one dialled (udpStrayReplies; the what-if reads it). */
@@ -44,7 +44,7 @@ export class ProxyPasses extends AttributionCore {
     const program = pid !== null ? `docker-proxy (pid ${pid})` : "docker-proxy";
     if (frontend) {
       this.use(f, frontend, "docker-proxy frontend (accepted client connection)");
-      f.client = { ip: frontend.remoteIp, port: frontend.remotePort, ...this.ix.clientKind(frontend.remoteIp) };
+      f.client = clientOf(frontend.remoteIp, frontend.remotePort, this.ix.clientKind(frontend.remoteIp));
       f.published = ep(frontend.localIp, frontend.localPort);
       this.attachClient(f, f.published);
       f.confidence = pairing.startsWith("only frontend") && ctProof !== undefined ? "certain" : pairing.startsWith("inode") ? "likely" : "possible";
@@ -80,7 +80,7 @@ export class ProxyPasses extends AttributionCore {
     const client = socks.length === 1 ? ep(socks[0]!.localIp, socks[0]!.localPort) : cts.length === 1 ? ep(cts[0]!.original.src, cts[0]!.original.sport) : null;
     if (!client) return false;
     const dialled = socks.length === 1 ? ep(socks[0]!.remoteIp, socks[0]!.remotePort) : ep(cts[0]!.original.dst, cts[0]!.original.dport);
-    f.client = { ip: client.ip, port: client.port, ...this.ix.clientKind(client.ip, socks[0]?.netns) };
+    f.client = clientOf(client.ip, client.port, this.ix.clientKind(client.ip, socks[0]?.netns));
     f.published = dialled;
     if (f.proxy) {
       f.proxy.frontend = { local: dialled, remote: client };
@@ -143,7 +143,7 @@ export class ProxyPasses extends AttributionCore {
         const f = this.newFlow({
           proto: "udp",
           state: x.ct?.state ?? (x.ct?.flags.includes("UNREPLIED") ? "UNREPLIED" : x.ct?.flags.includes("ASSURED") ? "ASSURED" : (x.sock?.state ?? "UNCONN")),
-          client: { ip: x.client.ip, port: x.client.port, ...this.ix.clientKind(x.client.ip, x.sock?.netns) },
+          client: clientOf(x.client.ip, x.client.port, this.ix.clientKind(x.client.ip, x.sock?.netns)),
           published: x.dialled,
           container: { name: target.container.name, ip: backends[0]!.remoteIp, port: backends[0]!.remotePort },
           containerSees: ep(gw, null),
@@ -200,7 +200,7 @@ export class ProxyPasses extends AttributionCore {
       const f = this.newFlow({
         proto: s.proto,
         state: s.state,
-        client: { ip: s.remoteIp, port: s.remotePort, ...this.ix.clientKind(s.remoteIp) },
+        client: clientOf(s.remoteIp, s.remotePort, this.ix.clientKind(s.remoteIp)),
         published: ep(s.localIp, s.localPort),
         container: b.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
       });

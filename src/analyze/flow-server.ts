@@ -6,7 +6,7 @@
 import { ev, isLocal, type ContainerInfo, type Evidence, type Sock } from "./model.js";
 import { endpoint, familyOf } from "../net/index.js";
 import type { BundleConntrack } from "./bundle.js";
-import { ep } from "./flow-core.js";
+import { clientOf, ep } from "./flow-core.js";
 import { ProxyPasses } from "./flow-proxy.js";
 import type { AttributedFlow, PathDetail, Reason } from "./flow-types.js";
 
@@ -50,7 +50,7 @@ export class ServerPasses extends ProxyPasses {
       if (ct.dnat) {
         f.path = "dnat";
         f.snat = ct.snat;
-        f.client = { ip: o.src, port: o.sport, ...this.ix.clientKind(o.src) };
+        f.client = clientOf(o.src, o.sport, this.ix.clientKind(o.src));
         f.published = ep(o.dst, o.dport);
         f.confidence = "certain";
         f.pathDetail = this.dnatDetail(f, c);
@@ -183,7 +183,7 @@ export class ServerPasses extends ProxyPasses {
     }
     // Another container (or an external host routed to the bridge) dialled the container's address.
     const k = this.ix.clientKind(peer.ip);
-    f.client = { ip: peer.ip, port: peer.port, ...k };
+    f.client = clientOf(peer.ip, peer.port, k);
     const clientSock = (this.ix.byLocalEnd.get(`${s.proto}|${peer.ip}|${peer.port}`) ?? []).find((x) => x.netns !== s.netns);
     if (clientSock) {
       this.use(f, clientSock, `client socket (${clientSock.netns})`);
@@ -211,7 +211,7 @@ export class ServerPasses extends ProxyPasses {
     f.pathDetail = f.path;
     f.snat = false;
     f.confidence = ctProof ? "certain" : noDnat ? "likely" : "possible";
-    if (noDnat) for (const e of noDnat.cite) f.evidence.push(e);
+    if (noDnat) f.evidence = f.evidence.concat(noDnat.cite);
     f.reasons = [
       ctProof
         ? { kind: "direct-conntrack", peer, container: c.name, dst: ep(s.localIp, s.localPort) }

@@ -17,7 +17,7 @@
  */
 import { ev, isDockerdName, isLocal, type HostModel } from "./model.js";
 import { isLoopback } from "../net/index.js";
-import { ep, OPEN_STATES } from "./flow-core.js";
+import { clientOf, ep, OPEN_STATES } from "./flow-core.js";
 import { dnatReason, ServerPasses } from "./flow-server.js";
 import type { AttributedFlow } from "./flow-types.js";
 
@@ -62,7 +62,7 @@ export class Attributor extends ServerPasses {
       const f = this.newFlow({
         proto: s.proto,
         state: s.state,
-        client: { ip: peer.ip, port: peer.port, ...this.ix.clientKind(peer.ip) },
+        client: clientOf(peer.ip, peer.port, this.ix.clientKind(peer.ip)),
         container: { name: c.name, ip: s.localIp, port: s.localPort },
         containerSees: peer,
       });
@@ -136,7 +136,7 @@ export class Attributor extends ServerPasses {
       const f = this.newFlow({
         proto: ct.proto,
         state,
-        client: { ip: o.src, port: o.sport, ...this.ix.clientKind(o.src) },
+        client: clientOf(o.src, o.sport, this.ix.clientKind(o.src)),
         container: { name: target.container.name, ip: ct.reply.src, port: ct.reply.sport },
         containerSees: ep(ct.reply.dst, ct.reply.dport),
       });
@@ -163,7 +163,7 @@ export class Attributor extends ServerPasses {
           const front = fronts.length === 1 ? fronts[0]! : undefined;
           if (front) {
             this.use(f, front, "conntrack entry of the client leg (not NATed)");
-            f.client = { ip: front.original.src, port: front.original.sport, ...this.ix.clientKind(front.original.src) };
+            f.client = clientOf(front.original.src, front.original.sport, this.ix.clientKind(front.original.src));
             f.published = ep(front.original.dst, front.original.dport);
             f.proxy = { pid: proxied[0]!.proxyPids.length === 1 ? proxied[0]!.proxyPids[0]! : null, frontend: { local: f.published, remote: ep(f.client.ip, f.client.port) }, backend: { local: ep(o.src, o.sport), remote: ep(o.dst, o.dport) }, pairing: "only un-NATed client entry for this proxied port" };
             f.confidence = "likely";
@@ -207,14 +207,14 @@ export class Attributor extends ServerPasses {
       const f = this.newFlow({
         proto: s.proto,
         state: s.state,
-        client: { ip: peer.ip, port: peer.port, ...k },
+        client: clientOf(peer.ip, peer.port, k),
         published,
         container: b.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
       });
       f.outcome = "failed";
       this.use(f, s, PLACEHOLDER_QUEUED);
       // the listener is cited, not taken: it is every such flow's, and no connection's leg
-      f.evidence = [...f.evidence, ev(listener.source, "dockerd's placeholder listener: never accepts")];
+      f.evidence = f.evidence.concat([ev(listener.source, "dockerd's placeholder listener: never accepts")]);
       const ct = this.m.ct.byOriginal(s.proto, peer.ip, peer.port, published.ip, published.port);
       if (ct) this.use(f, ct, "conntrack entry");
       this.attachClient(f, published);
@@ -244,7 +244,7 @@ export class Attributor extends ServerPasses {
       const f = this.newFlow({
         proto: s.proto,
         state: s.state,
-        client: { ip: s.localIp, port: s.localPort, ...k },
+        client: clientOf(s.localIp, s.localPort, k),
         published: ep(s.remoteIp, s.remotePort),
         container: b.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
       });
@@ -275,7 +275,7 @@ export class Attributor extends ServerPasses {
       const f = this.newFlow({
         proto: s.proto,
         state: s.state,
-        client: { ip: s.localIp, port: s.localPort, ...k },
+        client: clientOf(s.localIp, s.localPort, k),
         published: b ? ep(s.remoteIp, s.remotePort) : null,
         container: target ? { name: target.container.name, ip: s.remoteIp, port: s.remotePort } : b?.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
       });
@@ -297,8 +297,8 @@ export class Attributor extends ServerPasses {
       if (noDnat) {
         f.path = "unknown";
         f.confidence = holder ? "likely" : "possible";
-        for (const e of noDnat.cite) f.evidence.push(e);
-        if (holder) f.evidence = [...f.evidence, ev(holder.source, "dockerd's placeholder listener: never accepts")];
+        f.evidence = f.evidence.concat(noDnat.cite);
+        if (holder) f.evidence = f.evidence.concat([ev(holder.source, "dockerd's placeholder listener: never accepts")]);
       }
       f.pathDetail = f.path === "dnat" || f.path === "direct" ? f.path : "unknown";
       f.reasons = [{ kind: "stalled", clientContainer: k.container, local: ep(s.localIp, s.localPort), remote: ep(s.remoteIp, s.remotePort), conntrack: !!ct, ...(noDnat ? { noDnat: noDnat.why, placeholder: holder?.pid ?? null } : {}) }];

@@ -25,8 +25,19 @@ const STDERR_PATTERNS: RegExp[] = [
   /^WARNING: /,
 ];
 
-/** First characters of the lines STDERR_PATTERNS can match (a cheap filter before any regex). */
-const NOISE_STARTS = new Set("RcnNw(ECWF".split("").map((c) => c.charCodeAt(0)));
+/**
+ * STDERR_PATTERNS by the first character of the lines each can match: a line
+ * is tried only against the patterns of its first character (an ss row starting
+ * with `E` of ESTAB meets one pattern, not twelve).
+ */
+const BY_START = new Map<number, RegExp[]>();
+for (const re of STDERR_PATTERNS) {
+  // every pattern starts with ^ and a literal character (\( is the only escaped one)
+  const c = re.source.charCodeAt(1) === 92 ? re.source.charCodeAt(2) : re.source.charCodeAt(1);
+  const list = BY_START.get(c);
+  if (list) list.push(re);
+  else BY_START.set(c, [re]);
+}
 /** net-tools' non-root note continues on an indented line; checked only for lines ending in `)`. */
 const INDENTED_NOTE = /^\s+will not be shown, you would have to be root to see it all\.\)$/;
 
@@ -41,11 +52,15 @@ export function classifyNoise(line: string, atTop: boolean): Noise | null {
   if ((c0 === 32 || c0 === 9) && line.charCodeAt(line.length - 1) === 41 && INDENTED_NOTE.test(line)) {
     return { reason: "stderr", code: "I_STDERR_LINE", message: "standard-error line captured into the file, ignored" };
   }
-  if (c0 !== 36 && !NOISE_STARTS.has(c0)) return null;
-  if (atTop && line.startsWith("$ ")) {
-    return { reason: "banner", code: "I_BANNER", message: "command banner line ignored" };
+  if (c0 === 36) {
+    if (atTop && line.startsWith("$ ")) {
+      return { reason: "banner", code: "I_BANNER", message: "command banner line ignored" };
+    }
+    return null;
   }
-  for (const re of STDERR_PATTERNS) {
+  const patterns = BY_START.get(c0);
+  if (patterns === undefined) return null;
+  for (const re of patterns) {
     if (re.test(line)) {
       return { reason: "stderr", code: "I_STDERR_LINE", message: "standard-error line captured into the file, ignored" };
     }

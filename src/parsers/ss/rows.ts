@@ -6,7 +6,7 @@
  */
 import type { LineParser, ParseContext } from "../../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../../types.js";
-import { normalizeIpCached } from "../../net/index.js";
+import { canonicalIpv4Value, normalizeIpCached, sharedQuad } from "../../net/index.js";
 import { servicePort } from "../_services.js";
 import { KERNEL_TCP_STATES, stateFromText } from "../_states.js";
 import { isDigits } from "../_text.js";
@@ -360,6 +360,9 @@ export class SsParser implements LineParser {
     if (e.host === "*") {
       return this.legacyStar ? { ip: "0.0.0.0", family: 4, known: true } : { ip: "::", family: 6, known: true };
     }
+    // a dotted quad in normal form (most rows): normalizeIp's own first case, without the cache lookup
+    const v4 = canonicalIpv4Value(e.host);
+    if (v4 >= 0) return { ip: sharedQuad(v4, e.host, this.ctx.caches), family: 4, known: true };
     const n = normalizeIpCached(e.host, this.ctx.caches);
     if (n) {
       if (n.mapped) flags.push("mapped");
