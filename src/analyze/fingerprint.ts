@@ -1,11 +1,13 @@
 /**
  * Host facts read from the whole bundle, each with its evidence: whether
- * dockerd runs docker-proxy (userland-proxy), the firewall backend, and the
- * range of Docker versions whose rule layout this is.
+ * dockerd runs docker-proxy (userland-proxy), the firewall backend, what the
+ * rule dumps hold (firewallState), and the range of Docker versions whose
+ * rule layout this is.
  */
 import type { Bundle } from "./bundle.js";
-import { ev, isDockerdName, isDockerProxyName, type Evidence, type Fact, type HostModel } from "./model.js";
-import type { RuleRecord } from "../types.js";
+import { ev, isDockerdName, isDockerProxyName, type Evidence, type Fact, type FirewallDumpBackend, type FirewallState, type HostModel } from "./model.js";
+import type { RuleDump } from "../input/rule-dump.js";
+import type { ChainRecord, ProcessRecord, RuleRecord } from "../types.js";
 
 /** The DNAT rules that publish ports (iptables nat table, or nft). */
 export function dnatRules(rules: RuleRecord[]): RuleRecord[] {
@@ -94,4 +96,65 @@ export function fingerprintVersion(b: Bundle): Fact<string> {
   }
   if (has("DOCKER-ISOLATION")) return { value: "1.13 - 18.04", evidence: first("DOCKER-ISOLATION"), how: "single DOCKER-ISOLATION chain" };
   return { value: "unknown", evidence: [], how: "no version-specific chains" };
+}
+
+/** What the rule dumps hold: nothing, tables without one rule, rules without Docker's, or Docker's. */
+export function firewallState(b: Bundle): HostModel["firewall"] {
+  const backends = new Set<FirewallDumpBackend>();
+  for (const c of b.chains) backends.add(c.format === "nft" ? "nft" : (c.backend ?? "unknown"));
+  for (const r of b.rules) backends.add(r.format === "nft" ? "nft" : (r.backend ?? "unknown"));
+  // iptables-nft's rules show in `nft list ruleset` too: the iptables-save header names the backend
+  // when there is one; a ruleset with no iptables-save header is native nft
+  const backend: FirewallDumpBackend = backends.has("legacy") && !backends.has("nf_tables") ? "legacy" : backends.has("nf_tables") && !backends.has("legacy") ? "nf_tables" : backends.has("nft") && !backends.has("legacy") ? "nft" : "unknown";
+  // nft `inet` tables hold both families; iptables dumps are one family each
+  const of = (f: 4 | 6) => firewallStateOf(b.chains.filter((c) => c.family === f), b.rules.filter((r) => r.family === f), b.processes, emptyDumpOf(b.ruleDumps, f));
+  const byFamily = { 4: of(4), 6: of(6) };
+  const all = firewallStateOf(b.chains, b.rules, b.processes, emptyDumpOf(b.ruleDumps, 4) ?? emptyDumpOf(b.ruleDumps, 6));
+  // the host's state is IPv4's when IPv4 rules were dumped (the usual case), else the whole dump's
+  const main = byFamily[4].value !== "none" ? byFamily[4] : all;
+  return { ...main, backend, byFamily };
+}
+
+/**
+ * A whole-family rule dump that printed nothing (`iptables-save` or `nft list
+ * ruleset` of a kernel with no table of that family), from a command that did
+ * not fail: proof that there is no rule at all.
+ */
+function emptyDumpOf(dumps: readonly RuleDump[], family: 4 | 6): RuleDump | null {
+  return dumps.find((d) => d.empty && d.tables === "all" && (d.exit === null || d.exit === 0) && (d.family === family || (d.family === null && d.format === "nft"))) ?? null;
+}
+
+function firewallStateOf(chains: ChainRecord[], rules: RuleRecord[], processes: ProcessRecord[], emptyDump: RuleDump | null): Fact<FirewallState> {
+  const iptablesFalse = processes.find((p) => p.dockerd?.iptables === false);
+  if (chains.length === 0 && rules.length === 0) {
+    if (!emptyDump) return { value: "none", evidence: [], how: "no firewall rule dump in the bundle" };
+    const cmd = emptyDump.command ?? (emptyDump.format === "nft" ? "nft list ruleset" : "iptables-save");
+    const evidence = [ev({ file: emptyDump.file, line: emptyDump.line }, `${cmd}: empty output${emptyDump.exit === 0 ? ", exit status 0" : ""}`)];
+    if (iptablesFalse) evidence.push(ev(iptablesFalse.source, "dockerd --iptables=false"));
+    return {
+      value: "empty",
+      evidence,
+      how: `the rule dumps show no table at all (\`${cmd}\` printed nothing): ${iptablesFalse ? "dockerd runs with --iptables=false, so it adds no rule" : "no dockerd --iptables=false in the bundle's process list: dockerd was started with --iptables=false (daemon.json), or nothing loaded a table"}`,
+    };
+  }
+  const b = { chains, rules };
+  if (b.rules.length === 0) {
+    const nat = b.chains.find((c) => c.table === "nat") ?? b.chains[0]!;
+    const why = iptablesFalse
+      ? "dockerd runs with --iptables=false, so it adds no rule"
+      : "no dockerd --iptables=false in the bundle's process list: the rules were flushed, or dockerd was started with --iptables=false (daemon.json)";
+    const evidence = [ev(nat.source, `${nat.table} ${nat.name}: no rules`)];
+    if (iptablesFalse) evidence.push(ev(iptablesFalse.source, "dockerd --iptables=false"));
+    return { value: "empty", evidence, how: `the rule dumps hold no rule at all (nat table empty, every policy ${[...new Set(b.chains.map((c) => c.policy).filter(Boolean))].join("/") || "unset"}): ${why}` };
+  }
+  const dockerChain = b.chains.find((c) => /^DOCKER/.test(c.name) || c.table === "docker-bridges") ?? b.rules.find((r) => /^DOCKER/.test(r.chain) || r.table === "docker-bridges");
+  if (dockerChain) return { value: "docker", evidence: [ev(dockerChain.source, "Docker's chains")], how: "Docker's chains are in the rule dump" };
+  const first = b.rules.find((r) => /^NETAVARK/.test(r.chain)) ?? b.rules[0]!;
+  const nftOnly = b.rules.every((r) => r.format === "nft");
+  const netavark = /^NETAVARK/.test(first.chain);
+  return {
+    value: "no-docker",
+    evidence: [ev(first.source, netavark ? "netavark's rules" : "a rule, none of them Docker's", first.text)],
+    how: `${netavark ? "netavark's rules (NETAVARK-* chains), none of Docker's" : `rules, none of them in Docker's ${nftOnly ? "nft tables" : "chains (DOCKER, DOCKER-USER, ...)"}`}${iptablesFalse ? "; dockerd runs with --iptables=false" : ""}`,
+  };
 }

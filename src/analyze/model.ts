@@ -3,13 +3,12 @@
  * the evidence behind it. Built once from a Bundle; pure.
  */
 import { CACHE_MAX, familyOf, inCidr, isLocalAddr, subnetOf } from "../net/index.js";
-import type { Bundle, BundleConntrack, BundleSocket } from "./bundle.js";
+import type { Bundle } from "./bundle.js";
 import { tableCoverage, type HostFacts, type InterfaceFacts, type TableCoverage } from "../engine/index.js";
-import type { RuleDump } from "../input/rule-dump.js";
 import { bridgesFromAddresses, buildFacts, dedupeRules, isHostAddress } from "./facts.js";
 import { unnamedContainers } from "./unnamed-containers.js";
-import { TupleMap } from "./tuple-map.js";
-import { dnatRules, fingerprintBackend, fingerprintProxy, fingerprintVersion } from "./fingerprint.js";
+import { ConntrackIndex, mergeSockets, protoPortCode, touchesDocker } from "./model-sockets.js";
+import { dnatRules, fingerprintBackend, fingerprintProxy, fingerprintVersion, firewallState } from "./fingerprint.js";
 import type { ByteSource } from "../input/read.js";
 import { applyRootless, fingerprintRootless, splitNamespaceViews, type RootlessFacts } from "./rootless-facts.js";
 import type {
@@ -22,6 +21,8 @@ import type {
   SettingRecord,
   SourceRef,
 } from "../types.js";
+
+export { ConntrackIndex, isDockerProxyName, isDockerdName } from "./model-sockets.js";
 
 export interface Evidence {
   file: string;
@@ -160,140 +161,6 @@ export type EngineFacts = HostFacts & { interfaces: InterfaceFacts[] };
 export type FirewallState = "none" | "empty" | "no-docker" | "docker";
 /** The tool that printed the dump: iptables-save's header (`legacy`, `nf_tables`) or `nft list ruleset`. */
 export type FirewallDumpBackend = "legacy" | "nf_tables" | "nft" | "unknown";
-
-/**
- * Conntrack entries by their reply tuple and by their original tuple. The same
- * entry can be listed twice (conntrack -L and /proc/net/nf_conntrack): the
- * first one listed wins.
- */
-export class ConntrackIndex {
-  /** Keyed by the reply source first: the container's (or server's) end. */
-  private readonly reply = new TupleMap<BundleConntrack>();
-  /** Keyed by the original destination first: the end that was dialled. */
-  private readonly original = new TupleMap<BundleConntrack>();
-
-  add(c: BundleConntrack): void {
-    const r = c.reply;
-    const o = c.original;
-    this.reply.add(c.proto, r.src, r.sport, r.dst, r.dport, c);
-    this.original.add(c.proto, o.dst, o.dport, o.src, o.sport, c);
-  }
-  /** The entry whose reply tuple is src:sport -> dst:dport. */
-  byReply(proto: string, src: string, sport: number | null, dst: string, dport: number | null): BundleConntrack | undefined {
-    return this.reply.get(proto, src, sport, dst, dport);
-  }
-  /** The entry whose original tuple is src:sport -> dst:dport. */
-  byOriginal(proto: string, src: string, sport: number | null, dst: string, dport: number | null): BundleConntrack | undefined {
-    return this.original.get(proto, dst, dport, src, sport);
-  }
-  /** The entries byReply finds, in dump order. */
-  replies(): readonly BundleConntrack[] {
-    return this.reply.values();
-  }
-  /** The entries byOriginal finds, in dump order. */
-  originals(): readonly BundleConntrack[] {
-    return this.original.values();
-  }
-}
-
-function basename(p: string): string {
-  const i = p.lastIndexOf("/");
-  return i < 0 ? p : p.slice(i + 1);
-}
-
-export function isDockerProxyName(program: string | null | undefined): boolean {
-  return !!program && basename(program).startsWith("docker-proxy");
-}
-
-export function isDockerdName(program: string | null | undefined): boolean {
-  if (!program) return false;
-  const b = basename(program);
-  return b === "dockerd" || b === "dockerd-current";
-}
-
-/** `pid:N` from a path becomes the container whose State.Pid is N; no hint means the host. */
-function resolveNetns(hint: string | null, byPid: Map<number, ContainerInfo>, names: ReadonlySet<string>): string {
-  if (!hint || hint === "host") return "host";
-  const m = /^pid:(\d+)$/.exec(hint);
-  if (m) {
-    const c = byPid.get(Number(m[1]));
-    return c ? `container:${c.name}` : hint;
-  }
-  // `--netns web=FILE` (or a sosreport namespace folder) naming a container
-  if (hint.startsWith("netns:") && names.has(hint.slice(6))) return `container:${hint.slice(6)}`;
-  return hint;
-}
-
-/**
- * What analysis looks at of the host's own sockets: listeners, and every socket
- * that touches a container address, a published port, docker-proxy or dockerd.
- * The rest (a busy host's unrelated traffic) is left out of the model.
- */
-function touchesDocker(r: BundleSocket, byIp: ReadonlyMap<string, unknown>, published: ReadonlySet<number>, processes: Map<number, ProcessRecord>): boolean {
-  if (r.state === "LISTEN" || r.state === "UNCONN") return true;
-  if (byIp.has(r.localIp) || byIp.has(r.remoteIp)) return true;
-  if (published.has(protoPortCode(r.proto, r.localPort)) || published.has(protoPortCode(r.proto, r.remotePort))) return true;
-  if (isDockerProxyName(r.program) || isDockerdName(r.program)) return true;
-  const p = r.pid !== null ? processes.get(r.pid) : undefined;
-  return !!p && (p.dockerProxy !== null || p.dockerd !== null);
-}
-
-/** A socket protocol and port as one number (for sets of published ports); -1 for other protocols. */
-function protoPortCode(proto: string, port: number | null): number {
-  const p = port ?? 65536;
-  return proto === "tcp" ? p : proto === "udp" ? 65537 + p : -1;
-}
-
-function mergeSockets(
-  records: BundleSocket[],
-  byPid: Map<number, ContainerInfo>,
-  names: ReadonlySet<string>,
-  processes: Map<number, ProcessRecord>,
-  relevant: (r: BundleSocket) => boolean,
-): Sock[] {
-  const byNetns = new Map<string, TupleMap<Sock>>();
-  const out: Sock[] = [];
-  // one netns string per hint, not one per record
-  const netnsOf = new Map<string | null, string>();
-  for (const r of records) {
-    if (r.flags.includes("truncated") || r.flags.includes("unresolved")) continue;
-    let netns = netnsOf.get(r.netns);
-    if (netns === undefined) netnsOf.set(r.netns, (netns = resolveNetns(r.netns, byPid, names)));
-    if (netns === "host" && !relevant(r)) continue;
-    let map = byNetns.get(netns);
-    if (!map) byNetns.set(netns, (map = new TupleMap()));
-    let s = map.get(r.proto, r.localIp, r.localPort, r.remoteIp, r.remotePort);
-    if (!s) {
-      s = {
-        netns,
-        proto: r.proto,
-        family: r.family,
-        localIp: r.localIp,
-        localPort: r.localPort,
-        remoteIp: r.remoteIp,
-        remotePort: r.remotePort,
-        state: r.state,
-        pid: null,
-        program: null,
-        inode: null,
-        source: r.source,
-        ssMapped: false,
-      };
-      map.add(r.proto, r.localIp, r.localPort, r.remoteIp, r.remotePort, s);
-      out.push(s);
-    }
-    if (!s.ssMapped && r.format === "ss" && r.localIp === "::" && r.flags.includes("mapped")) s.ssMapped = true;
-    if (s.pid === null && r.pid !== null) s.pid = r.pid;
-    if (s.inode === null && r.inode !== null) s.inode = r.inode;
-    if (s.program === null && r.program) s.program = r.program;
-    if (s.state === "UNKNOWN") s.state = r.state;
-  }
-  for (const s of out) {
-    const p = s.pid !== null ? processes.get(s.pid) : undefined;
-    if (p && (!s.program || s.program.length >= 15)) s.program = p.dockerProxy ? "docker-proxy" : p.command;
-  }
-  return out;
-}
 
 /**
  * `list`'s bindings by (proto, host ip, host port, container port), in list
@@ -524,67 +391,6 @@ export function buildModel(bundle: Bundle): HostModel {
   model.dockerVersion = fingerprintVersion(b);
   if (rootless) applyRootless(model, rootless);
   return model;
-}
-
-/** What the rule dumps hold: nothing, tables without one rule, rules without Docker's, or Docker's. */
-function firewallState(b: Bundle): HostModel["firewall"] {
-  const backends = new Set<FirewallDumpBackend>();
-  for (const c of b.chains) backends.add(c.format === "nft" ? "nft" : (c.backend ?? "unknown"));
-  for (const r of b.rules) backends.add(r.format === "nft" ? "nft" : (r.backend ?? "unknown"));
-  // iptables-nft's rules show in `nft list ruleset` too: the iptables-save header names the backend
-  // when there is one; a ruleset with no iptables-save header is native nft
-  const backend: FirewallDumpBackend = backends.has("legacy") && !backends.has("nf_tables") ? "legacy" : backends.has("nf_tables") && !backends.has("legacy") ? "nf_tables" : backends.has("nft") && !backends.has("legacy") ? "nft" : "unknown";
-  // nft `inet` tables hold both families; iptables dumps are one family each
-  const of = (f: 4 | 6) => firewallStateOf(b.chains.filter((c) => c.family === f), b.rules.filter((r) => r.family === f), b.processes, emptyDumpOf(b.ruleDumps, f));
-  const byFamily = { 4: of(4), 6: of(6) };
-  const all = firewallStateOf(b.chains, b.rules, b.processes, emptyDumpOf(b.ruleDumps, 4) ?? emptyDumpOf(b.ruleDumps, 6));
-  // the host's state is IPv4's when IPv4 rules were dumped (the usual case), else the whole dump's
-  const main = byFamily[4].value !== "none" ? byFamily[4] : all;
-  return { ...main, backend, byFamily };
-}
-
-/**
- * A whole-family rule dump that printed nothing (`iptables-save` or `nft list
- * ruleset` of a kernel with no table of that family), from a command that did
- * not fail: proof that there is no rule at all.
- */
-function emptyDumpOf(dumps: readonly RuleDump[], family: 4 | 6): RuleDump | null {
-  return dumps.find((d) => d.empty && d.tables === "all" && (d.exit === null || d.exit === 0) && (d.family === family || (d.family === null && d.format === "nft"))) ?? null;
-}
-
-function firewallStateOf(chains: ChainRecord[], rules: RuleRecord[], processes: ProcessRecord[], emptyDump: RuleDump | null): Fact<FirewallState> {
-  const iptablesFalse = processes.find((p) => p.dockerd?.iptables === false);
-  if (chains.length === 0 && rules.length === 0) {
-    if (!emptyDump) return { value: "none", evidence: [], how: "no firewall rule dump in the bundle" };
-    const cmd = emptyDump.command ?? (emptyDump.format === "nft" ? "nft list ruleset" : "iptables-save");
-    const evidence = [ev({ file: emptyDump.file, line: emptyDump.line }, `${cmd}: empty output${emptyDump.exit === 0 ? ", exit status 0" : ""}`)];
-    if (iptablesFalse) evidence.push(ev(iptablesFalse.source, "dockerd --iptables=false"));
-    return {
-      value: "empty",
-      evidence,
-      how: `the rule dumps show no table at all (\`${cmd}\` printed nothing): ${iptablesFalse ? "dockerd runs with --iptables=false, so it adds no rule" : "no dockerd --iptables=false in the bundle's process list: dockerd was started with --iptables=false (daemon.json), or nothing loaded a table"}`,
-    };
-  }
-  const b = { chains, rules };
-  if (b.rules.length === 0) {
-    const nat = b.chains.find((c) => c.table === "nat") ?? b.chains[0]!;
-    const why = iptablesFalse
-      ? "dockerd runs with --iptables=false, so it adds no rule"
-      : "no dockerd --iptables=false in the bundle's process list: the rules were flushed, or dockerd was started with --iptables=false (daemon.json)";
-    const evidence = [ev(nat.source, `${nat.table} ${nat.name}: no rules`)];
-    if (iptablesFalse) evidence.push(ev(iptablesFalse.source, "dockerd --iptables=false"));
-    return { value: "empty", evidence, how: `the rule dumps hold no rule at all (nat table empty, every policy ${[...new Set(b.chains.map((c) => c.policy).filter(Boolean))].join("/") || "unset"}): ${why}` };
-  }
-  const dockerChain = b.chains.find((c) => /^DOCKER/.test(c.name) || c.table === "docker-bridges") ?? b.rules.find((r) => /^DOCKER/.test(r.chain) || r.table === "docker-bridges");
-  if (dockerChain) return { value: "docker", evidence: [ev(dockerChain.source, "Docker's chains")], how: "Docker's chains are in the rule dump" };
-  const first = b.rules.find((r) => /^NETAVARK/.test(r.chain)) ?? b.rules[0]!;
-  const nftOnly = b.rules.every((r) => r.format === "nft");
-  const netavark = /^NETAVARK/.test(first.chain);
-  return {
-    value: "no-docker",
-    evidence: [ev(first.source, netavark ? "netavark's rules" : "a rule, none of them Docker's", first.text)],
-    how: `${netavark ? "netavark's rules (NETAVARK-* chains), none of Docker's" : `rules, none of them in Docker's ${nftOnly ? "nft tables" : "chains (DOCKER, DOCKER-USER, ...)"}`}${iptablesFalse ? "; dockerd runs with --iptables=false" : ""}`,
-  };
 }
 
 /**
