@@ -34,7 +34,9 @@ export class FlowIndex {
    * rare paths need are built on first use.
    */
   /** Sockets by (proto, local end, remote end), in any netns. */
-  private readonly byLocal = new TupleMap<Sock[]>();
+  private readonly byLocal = new TupleMap<Sock>();
+  /** The other sockets of a tuple that several netns list, by the first one (the one byLocal holds): rare, so no list per socket. */
+  private readonly byLocalMore = new Map<Sock, Sock[]>();
 
   /** `container:<name>` -> the first container of that name. */
   private readonly netnsContainer = new Map<string, ContainerInfo>();
@@ -66,9 +68,8 @@ export class FlowIndex {
 
   constructor(private readonly m: HostModel) {
     for (const s of m.sockets) {
-      const same = this.byLocal.get(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort);
-      if (same) same.push(s);
-      else this.byLocal.add(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort, [s]);
+      const first = this.byLocal.add(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort, s);
+      if (first !== s) push(this.byLocalMore, first, s);
       if (s.netns === "host" && s.state !== "LISTEN" && s.state !== "UNCONN") push(this.hostConnByLocalPort, `${s.proto}|${s.localPort}`, s);
     }
     for (const c of m.containers) if (!this.netnsContainer.has(`container:${c.name}`)) this.netnsContainer.set(`container:${c.name}`, c);
@@ -133,7 +134,10 @@ export class FlowIndex {
 
   /** Sockets (in any netns, or one) whose local end is `l` and remote end is `r`. */
   find(proto: string, l: Endpoint, r: Endpoint, netns?: string): Sock[] {
-    const list = this.byLocal.get(proto, l.ip, l.port, r.ip, r.port) ?? [];
+    const first = this.byLocal.get(proto, l.ip, l.port, r.ip, r.port);
+    if (first === undefined) return [];
+    const more = this.byLocalMore.get(first);
+    const list = more ? [first, ...more] : [first];
     return netns ? list.filter((s) => s.netns === netns) : list;
   }
 
