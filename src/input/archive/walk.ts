@@ -6,6 +6,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { inflateRawSync } from "node:zlib";
 import type { Header } from "tar-stream";
 import type { Entry as ZipEntry, ZipFile } from "yauzl";
 import { salvagedContent, salvageZip } from "./zip-salvage.js";
@@ -107,6 +108,42 @@ function nextZipEntry(zip: ZipFile): Promise<ZipEntry | null> {
   });
 }
 
+/** A member of a zip held in memory is inflated in one call up to this declared size (a bigger one streams). */
+const ZIP_INFLATE_AT_ONCE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A member of a zip held in memory, stored or deflated, inflated in one
+ * synchronous call: a zlib stream per member cost more than the inflating
+ * itself for a bundle's small captures (measured by scripts/profile-batch.ts).
+ * The checks yauzl makes on a stream are made here too: the local header's
+ * signature, the declared size, and the budget (the output is capped at what
+ * the budget has left, so a bomb stops there).
+ */
+function zipMemberAtOnce(data: Buffer, e: ZipEntry, budget: Budget): Buffer {
+  const at = e.relativeOffsetOfLocalHeader;
+  if (at + 30 > data.length || data.readUInt32LE(at) !== 0x04034b50) throw new Error(`invalid local file header signature at ${at}`);
+  const start = at + 30 + data.readUInt16LE(at + 26) + data.readUInt16LE(at + 28);
+  const end = start + e.compressedSize;
+  if (end > data.length) throw new Error("unexpected EOF");
+  const packed = data.subarray(start, end);
+  if (e.compressionMethod === 0) {
+    if (packed.length !== e.uncompressedSize) throw new Error(`member ${e.fileName.toString()}: stored size ${packed.length} is not the declared ${e.uncompressedSize}`);
+    return packed;
+  }
+  const room = budget.limit - budget.used;
+  let out: Buffer;
+  try {
+    out = inflateRawSync(packed, { maxOutputLength: Math.max(1, Math.min(room + 1, e.uncompressedSize + 1)) });
+  } catch (err) {
+    if (err instanceof RangeError && e.uncompressedSize + 1 > room) throw new LimitError(budget.limit, "archive", budget);
+    throw err;
+  }
+  if (out.length !== e.uncompressedSize) throw new Error(`too ${out.length > e.uncompressedSize ? "many" : "few"} bytes in the stream: expected ${e.uncompressedSize}, got ${out.length}`);
+  budget.used += out.length;
+  if (budget.used > budget.limit) throw new LimitError(budget.limit, "archive", budget);
+  return out;
+}
+
 async function* zipMemberStream(zip: ZipFile, e: ZipEntry, budget: Budget): AsyncGenerator<Buffer> {
   const stream = await zip.openReadStreamPromise(e);
   const compressed = e.compressionMethod !== 0;
@@ -123,7 +160,7 @@ async function* zipMemberStream(zip: ZipFile, e: ZipEntry, budget: Budget): Asyn
 }
 
 /** Walk a zip through its central directory (yauzl), one entry at a time; a zip without one is salvaged from its local headers. */
-async function walkZip(level: MemberSink, open: () => Promise<ZipFile>, bytes: () => Promise<Buffer>): Promise<void> {
+async function walkZip(level: MemberSink, open: () => Promise<ZipFile>, bytes: () => Promise<Buffer>, inMemory: Buffer | null = null): Promise<void> {
   let zip: ZipFile;
   try {
     zip = await open();
@@ -156,7 +193,13 @@ async function walkZip(level: MemberSink, open: () => Promise<ZipFile>, bytes: (
         level.error("E_MEMBER_ENCRYPTED", `member ${path} is encrypted: not read`, "unpack it with its password first");
         continue;
       }
-      await level.member(path, e.uncompressedSize, () => zipMemberStream(zip, e, level.budget), want.explicit, want.select, true);
+      const atOnce = inMemory !== null && (e.compressionMethod === 0 || e.compressionMethod === 8) && e.uncompressedSize <= ZIP_INFLATE_AT_ONCE_BYTES;
+      const openMember = atOnce
+        ? async function* () {
+            yield zipMemberAtOnce(inMemory, e, level.budget);
+          }
+        : () => zipMemberStream(zip, e, level.budget);
+      await level.member(path, e.uncompressedSize, openMember, want.explicit, want.select, true);
     }
     await level.beforeClose?.();
   } catch (err) {
@@ -235,7 +278,7 @@ export async function walk(level: MemberSink, kind: ArchiveKind, src: AsyncItera
       const { size } = await stat(path);
       if (size <= ZIP_IN_MEMORY_BYTES) {
         const data = await readFile(path);
-        return walkZip(level, () => yauzl.fromBufferPromise(data, ZIP_OPTIONS), async () => data);
+        return walkZip(level, () => yauzl.fromBufferPromise(data, ZIP_OPTIONS), async () => data, data);
       }
       return walkZip(level, () => yauzl.openPromise(path, ZIP_OPTIONS), () => readFileCapped(path, level.limits.maxBytes));
     }
@@ -247,7 +290,7 @@ export async function walk(level: MemberSink, kind: ArchiveKind, src: AsyncItera
       return;
     }
     const yauzl = await import("yauzl");
-    return walkZip(level, () => yauzl.fromBufferPromise(data, ZIP_OPTIONS), async () => data);
+    return walkZip(level, () => yauzl.fromBufferPromise(data, ZIP_OPTIONS), async () => data, data);
   }
   // A compressed single capture (`ss.txt.gz`): its content takes the archive's name, as zcat would.
   try {
