@@ -36,7 +36,7 @@
  * loop's time, < 60 s, < 1 GB. Speed is measured here, never asserted in tests.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, linkSync, openSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { generateFleet, type GeneratedHost } from "./gen-fleet.js";
@@ -71,7 +71,10 @@ const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 
 function timed(args: string[]): Timed {
   const load = loadavg();
   const start = process.hrtime.bigint();
-  const r = spawnSync("/usr/bin/time", ["-f", "%U %S %M", ...args], { stdio: ["ignore", "ignore", "pipe"], maxBuffer: 1 << 26 });
+  // stdout to /dev/null, not closed: batch prints its summary there, and a closed stdout is an error
+  const devNull = openSync("/dev/null", "w");
+  const r = spawnSync("/usr/bin/time", ["-f", "%U %S %M", ...args], { stdio: ["ignore", devNull, "pipe"], maxBuffer: 1 << 26 });
+  closeSync(devNull);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const lines = r.stderr.toString().trim().split("\n");
   const [user, sys, rss] = lines[lines.length - 1]!.split(" ").map(Number);
