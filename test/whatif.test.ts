@@ -279,3 +279,38 @@ test("the what-if from the nft ruleset alone (iptables-nft's `nft list ruleset`)
     assert.equal(nft.whatIf!.verdict, full.whatIf!.verdict, dir);
   }
 });
+
+test("UDP: before Docker 28.0 docker-proxy answers a container client from the bridge's address (udp-reply); without the version that is unknown; a UDP placeholder is never read", async () => {
+  const on = await analyzeBundle(await bundle("lab-udp-noproxy"), { whatIf: "userland-proxy=true" });
+  const cli = on.flows.find((f) => f.proto === "udp" && f.client.container === "cli" && f.client.port === 41061)!.whatIf!;
+  assert.equal(cli.outcome, "breaks");
+  assert.equal(cli.cause, "udp-reply");
+  assert.match(cli.why, /its answers leave from 172\.17\.0\.1, the address of docker0, the route back to the client, not from the dialled 198\.51\.100\.1/);
+  assert.match(on.whatIf!.text, /^2 flows would break \(UDP answers from another address: 2\)/);
+  // a host client is answered from the address it dialled
+  assert.equal(on.flows.find((f) => f.proto === "udp" && f.client.ip === "127.0.0.1" && f.client.port === 40065)!.whatIf!.outcome, "works");
+  const noVersion = await analyzeBundle(
+    await bundle("lab-udp-noproxy", (b) => {
+      b.settings = b.settings.filter((s) => s.key !== "docker.server_version");
+    }),
+    { whatIf: "userland-proxy=true" },
+  );
+  const u = noVersion.flows.find((f) => f.proto === "udp" && f.client.container === "cli" && f.client.port === 41061)!.whatIf!;
+  assert.equal(u.outcome, "unknown");
+  assert.equal(u.missing, "Docker's exact version (docker info)");
+  // today: the 20.10 sender answered from the bridge's address fails, and the proxy off would serve it
+  const off = await analyzeBundle(await bundle("lab-udp"), { whatIf: "userland-proxy=false" });
+  assert.equal(off.flows.find((f) => f.proto === "udp" && f.client.container === "cli" && f.client.port === 41061)!.whatIf!.today, "fails");
+  assert.match(off.whatIf!.text, /^1 flow would break \(IPv6 loopback: 1\); 2 failing flows would work/);
+  // no NAT rule on 28.x: the UDP placeholder is bound and never read (backlog 0 is a TCP listener's)
+  const bare = await analyzeBundle(
+    await bundle("lab28-udp", (b) => {
+      b.rules = b.rules.filter((r) => r.target !== "DNAT");
+    }),
+    { whatIf: "userland-proxy=false" },
+  );
+  const ext = bare.flows.find((f) => f.proto === "udp" && f.client.ip === "198.51.100.10" && f.client.port === 40061)!.whatIf!;
+  assert.equal(ext.outcome, "breaks");
+  assert.match(ext.why, /its UDP socket is bound and never read/);
+  assert.doesNotMatch(ext.why, /backlog/);
+});

@@ -240,7 +240,7 @@ class Predictor {
         const cause: BreakCause = ipv6 ? (isLoopback(packet.dst) ? "ipv6-loopback" : "ipv6-no-nat") : "no-nat";
         const c = b.containerIp ? this.m.byIp.get(b.containerIp) : undefined;
         const v4only = c ? !c.container.addrs.some((a) => a.family === 6) : false;
-        const served = ipv6 && v4only ? `dockerd makes no [::] binding for ${c!.container.name}, which has no IPv6 address, so nothing listens there: refused` : `only dockerd's placeholder socket holds the port, which never serves it${this.placeholderHow()}`;
+        const served = ipv6 && v4only ? `dockerd makes no [::] binding for ${c!.container.name}, which has no IPv6 address, so nothing listens there: refused` : `only dockerd's placeholder socket holds the port, which never serves it${this.placeholderHow(f.proto)}`;
         const why = `${chg}, ${lead} is ${dnatText}${ipv6 && isLoopback(packet.dst) ? " (IPv6 has no route_localnet: [::1] cannot be DNATed to a container)" : ipv6 ? " (no IPv6 NAT rule for the port)" : ""} and stays on the host, where docker-proxy no longer listens: ${served}${assumedText}${notes}`;
         return { ...base, outcome: "breaks", cause, path: "none", clientSeen: null, why, evidence };
       }
@@ -298,9 +298,10 @@ class Predictor {
   }
 
   /** How dockerd's placeholder treats a client, by version (samples lab*-noiptables-noproxy show both). */
-  private placeholderHow(): string {
+  private placeholderHow(proto: string): string {
     const v = this.facts.docker?.value;
     if (!v || atLeast(v, [29, 0, 0])) return "";
+    if (proto === "udp") return " (its UDP socket is bound and never read: the datagrams go unanswered)";
     return atLeast(v, [28, 0, 0])
       ? " (Docker 28 listens with backlog 0: one connection waits in its accept queue, never answered, and the kernel drops the next ones' SYNs)"
       : ` (Docker ${v.join(".")} listens and never accepts: the handshake completes and the client waits for an answer that never comes)`;
