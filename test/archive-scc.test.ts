@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCli } from "./_io.js";
@@ -63,4 +63,23 @@ test("supportconfig folder given itself (no scc_ wrapper in the paths): the same
     report.diagnostics.filter((d) => d.code === "I_LAYOUT_SKIPPED").map((d) => d.message),
     [`${OTHER_FILES.length} files outside the networking/process/container paths skipped (supportconfig layout)`],
   );
+});
+
+test("batch: a folder of supportconfig folders is one host per folder, each read with the supportconfig layout", async () => {
+  const fleet = path.join(tmp, "scc-fleet");
+  for (const host of ["scc_web01_261207_1015", "scc_web02_261207_1016"]) {
+    for (const m of sccMembers()) {
+      if (m.data === undefined) continue;
+      const p = path.join(fleet, host, m.name.slice(`${TOP}/`.length));
+      mkdirSync(path.dirname(p), { recursive: true });
+      writeFileSync(p, m.data);
+    }
+  }
+  const out = path.join(tmp, "scc-fleet-out");
+  const r = await runCli(["batch", fleet, "--out", out, "--jobs", "1", "-q"]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = readFileSync(path.join(out, "hosts.ndjson"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { host_id: string; status: string; flows: number });
+  assert.deepEqual(rows.map((x) => [x.host_id, x.status]).sort(), [["scc_web01_261207_1015", "ok"], ["scc_web02_261207_1016", "ok"]]);
+  const single = JSON.parse((await runCli(["analyze", "--to", "json", `samples/lab-proxy-scc/${TOP}`])).stdout) as { flows: unknown[] };
+  for (const x of rows) assert.equal(x.flows, single.flows.length, x.host_id);
 });

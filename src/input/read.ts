@@ -263,7 +263,8 @@ function isSosTree(dir: string): boolean {
 /** A supportconfig folder: named `scc_*` by supportconfig, or holding its own log and environment files. */
 function isSupportconfigTree(dir: string): boolean {
   if (/^scc_/.test(path.basename(dir))) return true;
-  return existsSync(path.join(dir, "basic-environment.txt")) && (existsSync(path.join(dir, "supportconfig.txt")) || existsSync(path.join(dir, "summary.xml")));
+  // the same signature batch discovery uses (holdsHostLayout)
+  return existsSync(path.join(dir, "basic-environment.txt")) && (existsSync(path.join(dir, "network.txt")) || existsSync(path.join(dir, "supportconfig.txt")));
 }
 
 function archiveKindOf(file: string) {

@@ -39,11 +39,14 @@ export type FolderEntries = ReadonlyMap<string, "file" | "folder">;
 /**
  * A folder holding a layout natlens recognises as one host's capture:
  * a collector bundle (`manifestIsOurs`: its MANIFEST starts with the
- * collector's mark), a sosreport tree, or `hostname` beside `proc/` or `commands/`.
+ * collector's mark), a sosreport tree, a supportconfig folder, or `hostname` beside
+ * `proc/` or `commands/`.
  */
 export function holdsHostLayout(entries: FolderEntries, manifestIsOurs: () => boolean): boolean {
   if (entries.get("MANIFEST") === "file" && manifestIsOurs()) return true;
   if (entries.get("sos_commands") === "folder") return true;
+  // a SUSE supportconfig folder (scc_*): its environment file beside its network or log file
+  if (entries.get("basic-environment.txt") === "file" && (entries.get("network.txt") === "file" || entries.get("supportconfig.txt") === "file")) return true;
   return entries.get("hostname") === "file" && (entries.get("proc") === "folder" || entries.get("commands") === "folder");
 }
 
