@@ -314,3 +314,13 @@ test("UDP: before Docker 28.0 docker-proxy answers a container client from the b
   assert.match(ext.why, /its UDP socket is bound and never read/);
   assert.doesNotMatch(ext.why, /backlog/);
 });
+
+test("what-if on a bundle with no rule dump (lab-proxy-scc, a supportconfig): cannot tell, and no port is said to lack a NAT rule", async () => {
+  const r = await analyzeBundle(await bundle("lab-proxy-scc"), { whatIf: "userland-proxy=false" });
+  assert.equal(r.whatIf!.verdict, "unknown");
+  assert.match(r.whatIf!.text, /^cannot tell \(missing: the firewall rules/);
+  // the rules are not captured, so their absence proves nothing
+  assert.deepEqual(r.whatIf!.atRisk, []);
+  // a client of a container's own address does not depend on the proxy; every published-port client is unknown
+  for (const f of r.flows) assert.equal(f.whatIf!.outcome, f.path === "direct" ? "works" : "unknown", `${f.client.ip}:${f.client.port}`);
+});

@@ -3,7 +3,8 @@
  * for clients no NAT rule would carry once it is gone (an IPv6 binding with no
  * IPv6 DNAT rule, `[::1]` on any IPv6 binding, every binding of a host without
  * NAT rules). The verdict names them, so "safe" never hides a port whose
- * clients simply were not connected when the bundle was taken.
+ * clients simply were not connected when the bundle was taken. A family whose
+ * nat table no dump shows gives none: its rules are unknown, not absent.
  */
 import type { HostModel } from "../analyze/model.js";
 import type { Flow } from "../analyze/flow-types.js";
@@ -25,8 +26,12 @@ export function listenersAtRisk(m: HostModel, flows: readonly Flow[], change: Ch
   for (const f of flows) if (f.whatIf?.outcome === "breaks" && f.whatIf.today === "works" && f.published) broken.add(`${f.proto}|${f.published.port}|${f.published.ip.includes(":") ? 6 : 4}`);
   const dnat = (family: 4 | 6, proto: string, port: number) =>
     m.rules.some((r) => r.family === family && r.target === "DNAT" && r.nat?.addr && (r.matches.proto?.value ?? proto) === proto && r.matches.dport !== null && !r.matches.dport.negated && r.matches.dport.value.some((p) => p.from <= port && port <= p.to));
+  // "no NAT rule" is evidence only where a dump shows the family's nat table (present or absent);
+  // with no dump the verdict already says the rules are missing
+  const natShown = (family: 4 | 6) => m.tableCoverage.state(family, "nat") !== "not-captured";
   for (const b of m.bindings) {
     const family = b.hostFamily ?? 4;
+    if (!natShown(family)) continue;
     if (broken.has(`${b.proto}|${b.hostPort}|${family}`)) continue;
     const listener = `${endpoint(b.hostIp ?? (family === 6 ? "::" : "0.0.0.0"), b.hostPort)}/${b.proto}`;
     const c = b.containerIp ? m.byIp.get(b.containerIp)?.container : undefined;
