@@ -44,6 +44,9 @@
 # NATLENS_LAB_NS, NATLENS_LAB_EXT (namespace names), NATLENS_LAB_RUN, NATLENS_LAB_DATA
 # (directories) and NATLENS_LAB_VETH (veth name prefix) rename what the lab creates, so two
 # labs on one machine never meet; the lab host is called natlens-lab either way.
+# NATLENS_SAMPLES_DIR (default samples/) is where the sample is written and NATLENS_LAB_LOGS
+# (default /tmp/natlens-lab-logs) where dockerd's log and the clients' files are kept, for a
+# trial run that must not replace a committed sample.
 
 set -u
 LC_ALL=C
@@ -51,7 +54,7 @@ export LC_ALL
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
-SAMPLES="$REPO/samples"
+SAMPLES=${NATLENS_SAMPLES_DIR:-$REPO/samples}   # where the sample is written
 LAB=${NATLENS_LAB_RUN:-/run/natlens-lab}
 DATA=${NATLENS_LAB_DATA:-/var/lib/natlens-lab}
 SOCK="unix://$LAB/docker.sock"
@@ -61,7 +64,7 @@ VETH=${NATLENS_LAB_VETH:-nl}
 SID=${NATLENS_SID_ROOT:-/opt/natlens-sid/root}
 SCC_ROOT=${NATLENS_SCC_ROOT:-/opt/natlens-supportutils}
 IMG=natlens/echo:lab
-LOGS=/tmp/natlens-lab-logs
+LOGS=${NATLENS_LAB_LOGS:-/tmp/natlens-lab-logs}
 HOLD=${NATLENS_HOLD:-900}   # seconds each client keeps its connection open
 
 # shellcheck source=scripts/lab/common.sh
@@ -92,14 +95,7 @@ inlab() { ip netns exec "$NS" "$@"; }
 # ---------------------------------------------------------------- teardown
 teardown() {
   # client process groups we started (pid files written by the clients themselves)
-  if [ -d "$LAB/clients" ]; then
-    for f in "$LAB"/clients/*.pid; do
-      [ -f "$f" ] || continue
-      p=$(cat "$f" 2>/dev/null)
-      case "$p" in ''|*[!0-9]*) continue ;; esac
-      kill -TERM "-$p" 2>/dev/null
-    done
-  fi
+  kill_clients "$LAB/clients"
   if [ -S "$LAB/docker.sock" ] && [ -f "$LAB/docker.pid" ]; then
     ids=$(dk ps -aq 2>/dev/null)
     [ -n "$ids" ] && dk rm -f $ids >/dev/null 2>&1
@@ -122,11 +118,7 @@ teardown() {
   # the managed containerd and its shims exit with dockerd; wait a moment for them
   sleep 1
   # unmount anything left under our roots (netns bind mounts, vfs, shm)
-  for root in "$LAB" "$DATA"; do
-    awk -v r="$root" '$5 ~ "^"r {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
-      umount -l "$m" 2>/dev/null
-    done
-  done
+  unmount_under "$LAB" "$DATA"
   ip netns del "$EXT" 2>/dev/null
   ip netns del "$NS" 2>/dev/null
   rm -rf "$LAB" "$DATA"

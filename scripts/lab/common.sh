@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # natlens labs: pieces scripts/lab.sh and scripts/lab/rootless.sh share (sourced, defines functions only).
 
 # lab_rootfs DIR TAR: the lab image's root filesystem (busybox-static, socat with its libraries:
@@ -29,4 +30,29 @@ lab_client_cmd() {
   else
     echo "(echo hello-$1; sleep $6) | socat - TCP$_fam:$_addr:$4,sourceport=$5"
   fi
+}
+
+# kill_clients DIR: end the process group of every client the lab started (DIR/*.pid, written by
+# each client itself before it execs, so each pid leads its own session and group); only those
+# groups, by pid, nothing by name
+kill_clients() {
+  [ -d "$1" ] || return 0
+  for _f in "$1"/*.pid; do
+    [ -f "$_f" ] || continue
+    _p=$(cat "$_f" 2>/dev/null)
+    case "$_p" in ''|*[!0-9]*) continue ;; esac
+    kill -TERM "-$_p" 2>/dev/null
+  done
+  return 0
+}
+
+# unmount_under ROOT...: lazily unmount everything mounted at or below each ROOT (netns bind
+# mounts, vfs layers, shm), deepest first
+unmount_under() {
+  for _root in "$@"; do
+    awk -v r="$_root" '$5 ~ "^"r {print $5}' /proc/self/mountinfo | sort -r | while read -r _m; do
+      umount -l "$_m" 2>/dev/null
+    done
+  done
+  return 0
 }

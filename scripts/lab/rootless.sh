@@ -41,7 +41,7 @@ HOMEDIR=/home/$RL_USER
 XDG=$R/xdg
 IMG=natlens/echo:lab
 HOLD=${NATLENS_HOLD:-900}
-LOGS=/tmp/natlens-lab-logs
+LOGS=${NATLENS_LAB_LOGS:-/tmp/natlens-lab-logs}
 
 # shellcheck source=scripts/lab/common.sh
 . "$HERE/common.sh"
@@ -71,14 +71,7 @@ asuser() { runuser -u "$RL_USER" -- env XDG_RUNTIME_DIR="$XDG" HOME="$HOMEDIR" P
 
 # ---------------------------------------------------------------- teardown
 teardown() {
-  if [ -d "$R/clients" ]; then
-    for f in "$R"/clients/*.pid; do
-      [ -f "$f" ] || continue
-      p=$(cat "$f" 2>/dev/null)
-      case "$p" in ''|*[!0-9]*) continue ;; esac
-      kill -TERM "-$p" 2>/dev/null
-    done
-  fi
+  kill_clients "$R/clients"
   if id "$RL_USER" >/dev/null 2>&1; then
     [ -x "$R/bin/podman" ] && "$R/bin/podman" rm -f -t 0 -a >/dev/null 2>&1
     if [ -S "$XDG/docker.sock" ]; then
@@ -99,11 +92,7 @@ teardown() {
   for f in /etc/subuid /etc/subgid; do
     [ -f "$f" ] && grep -q "^$RL_USER:" "$f" && sed -i "/^$RL_USER:/d" "$f"
   done
-  for root in "$R" "$HOMEDIR"; do
-    awk -v r="$root" '$5 ~ "^"r {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
-      umount -l "$m" 2>/dev/null
-    done
-  done
+  unmount_under "$R" "$HOMEDIR"
   ip netns del "$RL_EXT" 2>/dev/null
   ip link del "$RL_VETH-h" 2>/dev/null
   if [ -f "/tmp/$RL_USER.tunmode" ]; then
