@@ -1,8 +1,8 @@
 /**
  * Host facts read from the whole bundle, each with its evidence: whether
  * dockerd runs docker-proxy (userland-proxy), the firewall backend, what the
- * rule dumps hold (firewallState), and the range of Docker versions whose
- * rule layout this is.
+ * rule dumps hold (firewallState), and Docker's version: docker info's
+ * Server Version, else the range of versions whose rule layout this is.
  */
 import type { Bundle } from "./bundle.js";
 import { ev, isDockerdName, isDockerProxyName, type Evidence, type Fact, type FirewallDumpBackend, type FirewallState, type HostModel } from "./model.js";
@@ -79,7 +79,22 @@ export function fingerprintBackend(b: Bundle): Fact<"iptables" | "nftables" | "u
   return { value: "unknown", evidence: [], how: "no Docker firewall rules in the bundle" };
 }
 
+/**
+ * Docker's version: the exact one `docker info` names (Server Version), with
+ * what the rule chains say beside it; without docker info, the range of
+ * versions whose chains these are.
+ */
 export function fingerprintVersion(b: Bundle): Fact<string> {
+  const chains = versionFromChains(b);
+  const info = b.settings.find((s) => s.key === "docker.server_version" && s.format === "docker-info" && s.value.trim() !== "");
+  if (!info) return chains;
+  const value = info.value.trim();
+  const evidence = [ev(info.source, "docker info: Server Version"), ...chains.evidence];
+  return { value, evidence, how: `docker info's Server Version${chains.value === "unknown" ? "" : `; the rule chains say ${chains.value} (${chains.how})`}` };
+}
+
+/** The range of Docker versions whose rule layout the bundle's chains are. */
+function versionFromChains(b: Bundle): Fact<string> {
   const chainNames = new Set([...b.chains.map((c) => c.name), ...b.rules.map((r) => r.chain)]);
   const has = (n: string) => chainNames.has(n);
   const first = (n: string) => {
