@@ -7,11 +7,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCli } from "./_io.js";
 import { archiveOf, membersOf, type Member } from "./_archives.js";
+import { folderEntries, holdsHostLayout, holdsSupportconfig } from "../src/input/archive/listing.js";
 
 const TOP = "scc_natlens-lab";
 const tmp = mkdtempSync(path.join(tmpdir(), "natlens-scc-test-"));
@@ -82,4 +83,28 @@ test("batch: a folder of supportconfig folders is one host per folder, each read
   assert.deepEqual(rows.map((x) => [x.host_id, x.status]).sort(), [["scc_web01_261207_1015", "ok"], ["scc_web02_261207_1016", "ok"]]);
   const single = JSON.parse((await runCli(["analyze", "--to", "json", `samples/lab-proxy-scc/${TOP}`])).stdout) as { flows: unknown[] };
   for (const x of rows) assert.equal(x.flows, single.flows.length, x.host_id);
+});
+
+test("holdsSupportconfig: the sample's entries are a supportconfig, for analyze's layout and batch discovery alike; near misses are not", () => {
+  const sample = folderEntries(readdirSync(`samples/lab-proxy-scc/${TOP}`, { withFileTypes: true }));
+  assert.deepEqual([...sample.keys()].sort(), ["basic-environment.txt", "basic-health-check.txt", "docker.txt", "env.txt", "network.txt", "proc.txt"]);
+  assert.equal(holdsSupportconfig(sample), true);
+  assert.equal(holdsHostLayout(sample, () => false), true);
+  const variant = (change: (m: Map<string, "file" | "folder">) => void) => {
+    const m = new Map(sample);
+    change(m);
+    return m;
+  };
+  // supportconfig's own log beside the environment file also marks one (a capture whose network.txt was left out)
+  assert.equal(holdsSupportconfig(variant((m) => { m.delete("network.txt"); m.set("supportconfig.txt", "file"); })), true);
+  // near misses: the same files without the environment file, the environment file alone, entries of the right name that are folders
+  for (const [why, entries] of [
+    ["no basic-environment.txt", variant((m) => m.delete("basic-environment.txt"))],
+    ["basic-environment.txt without network.txt or supportconfig.txt", new Map([["basic-environment.txt", "file"], ["env.txt", "file"], ["proc.txt", "file"]] as const)],
+    ["network.txt is a folder", variant((m) => m.set("network.txt", "folder"))],
+    ["basic-environment.txt is a folder", variant((m) => m.set("basic-environment.txt", "folder"))],
+  ] as const) {
+    assert.equal(holdsSupportconfig(entries), false, why);
+    assert.equal(holdsHostLayout(entries, () => false), false, why);
+  }
 });

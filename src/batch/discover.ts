@@ -29,7 +29,7 @@ import { createHash } from "node:crypto";
 import { sniffArchive, type ArchiveKind } from "../input/archive/magic.js";
 import { fileHead } from "../input/archive/stream.js";
 import { MEMBER_SEP, memberName } from "../input/archive/names.js";
-import { holdsHostLayout, hostOfPath, hostsInListing, listArchive, scatteredHosts, COLLECTOR_MANIFEST_MARK, MAX_SEARCH_DEPTH, type ArchiveListing } from "../input/archive/listing.js";
+import { folderEntries, holdsHostLayout, hostOfPath, hostsInListing, listArchive, scatteredHosts, COLLECTOR_MANIFEST_MARK, MAX_SEARCH_DEPTH, type ArchiveListing } from "../input/archive/listing.js";
 import { DEFAULT_LIMITS } from "../input/archive/limits.js";
 
 export type HostKind = "directory" | "archive" | "file" | "member";
@@ -112,12 +112,7 @@ function startsWith(file: string, text: string): boolean {
 
 /** A directory holding a layout natlens recognises as one host's capture (the rule archives use too). */
 export function isHostDirectory(dir: string, list: Dirent[] = entries(dir)): boolean {
-  const kinds = new Map<string, "file" | "folder">();
-  for (const e of list) {
-    if (e.isFile()) kinds.set(e.name, "file");
-    else if (e.isDirectory()) kinds.set(e.name, "folder");
-  }
-  return holdsHostLayout(kinds, () => startsWith(path.join(dir, "MANIFEST"), COLLECTOR_MANIFEST_MARK));
+  return holdsHostLayout(folderEntries(list), () => startsWith(path.join(dir, "MANIFEST"), COLLECTOR_MANIFEST_MARK));
 }
 
 /** The host id a path gives before it is made unique. */

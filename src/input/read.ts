@@ -12,7 +12,7 @@ import { fileHead, peek, readArchiveFile, readArchiveStream } from "./archive/re
 import { DEFAULT_LIMITS, type ReadLimits } from "./archive/limits.js";
 import { sniffArchive } from "./archive/magic.js";
 import { MEMBER_SEP } from "./archive/names.js";
-import type { Listing } from "./archive/listing.js";
+import { folderEntries, holdsSupportconfig, type Listing } from "./archive/listing.js";
 import { LayoutFilter } from "./layouts/index.js";
 import { parseManifest } from "./manifest.js";
 
@@ -263,8 +263,11 @@ function isSosTree(dir: string): boolean {
 /** A supportconfig folder: named `scc_*` by supportconfig, or holding its own log and environment files. */
 function isSupportconfigTree(dir: string): boolean {
   if (/^scc_/.test(path.basename(dir))) return true;
-  // the same signature batch discovery uses (holdsHostLayout)
-  return existsSync(path.join(dir, "basic-environment.txt")) && (existsSync(path.join(dir, "network.txt")) || existsSync(path.join(dir, "supportconfig.txt")));
+  try {
+    return holdsSupportconfig(folderEntries(readdirSync(dir, { withFileTypes: true })));
+  } catch {
+    return false;
+  }
 }
 
 function archiveKindOf(file: string) {

@@ -36,6 +36,26 @@ export const MAX_SEARCH_DEPTH = 8;
 /** A folder's entries by name. */
 export type FolderEntries = ReadonlyMap<string, "file" | "folder">;
 
+/** A directory's entries as FolderEntries (what is neither a regular file nor a directory is left out; links are not followed). */
+export function folderEntries(list: Iterable<{ name: string; isFile(): boolean; isDirectory(): boolean }>): FolderEntries {
+  const kinds = new Map<string, "file" | "folder">();
+  for (const e of list) {
+    if (e.isFile()) kinds.set(e.name, "file");
+    else if (e.isDirectory()) kinds.set(e.name, "folder");
+  }
+  return kinds;
+}
+
+/**
+ * A SUSE supportconfig folder (`scc_*`), by its entries: its environment file
+ * beside its network file or its own log. The one signature of a supportconfig:
+ * analyze's layout choice (src/input/read.ts) and batch discovery
+ * (holdsHostLayout) both ask it.
+ */
+export function holdsSupportconfig(entries: FolderEntries): boolean {
+  return entries.get("basic-environment.txt") === "file" && (entries.get("network.txt") === "file" || entries.get("supportconfig.txt") === "file");
+}
+
 /**
  * A folder holding a layout natlens recognises as one host's capture:
  * a collector bundle (`manifestIsOurs`: its MANIFEST starts with the
@@ -45,8 +65,7 @@ export type FolderEntries = ReadonlyMap<string, "file" | "folder">;
 export function holdsHostLayout(entries: FolderEntries, manifestIsOurs: () => boolean): boolean {
   if (entries.get("MANIFEST") === "file" && manifestIsOurs()) return true;
   if (entries.get("sos_commands") === "folder") return true;
-  // a SUSE supportconfig folder (scc_*): its environment file beside its network or log file
-  if (entries.get("basic-environment.txt") === "file" && (entries.get("network.txt") === "file" || entries.get("supportconfig.txt") === "file")) return true;
+  if (holdsSupportconfig(entries)) return true;
   return entries.get("hostname") === "file" && (entries.get("proc") === "folder" || entries.get("commands") === "folder");
 }
 
