@@ -7,6 +7,7 @@ import Papa from "papaparse";
 import { runCli } from "./_io.js";
 import { FLEET_ARCHIVES, FLEET_COUNTS, hostRows, testFleet, tmpOut } from "./_fleet.js";
 import { FLEET_FLOW_COLUMNS, HOST_COLUMNS } from "../src/batch/host-row.js";
+import { renderSummary } from "../src/batch/summary.js";
 import { FLOW_CSV_COLUMNS } from "../src/api.js";
 
 const fleet = await testFleet();
@@ -129,7 +130,47 @@ test("the summary's counts add up to the tables", async () => {
   assert.equal(Number(up[1]), rows.filter((r) => r.userland_proxy === "on").length);
   const ranked = [...summary.matchAll(/^ {2}(\d+) hosts?\b/gm)].map((m) => Number(m[1]));
   assert.deepEqual(ranked, [...ranked].sort((a, b) => b - a), "findings ranked by hosts touched");
-  for (const r of rows.filter((x) => x.status === "failed")) assert.ok(summary.includes(`  ${r.host_id} (${r.input}): ${r.error}`), "failed hosts with their reason");
+  // the broken hosts, under their reason: the generator's broken ones, with the reason each kind gives
+  const reasons = { failed: "none of the inputs is a capture natlens reads", partial: "[E_PROC_NET_ROW]", truncated: "[E_ARCHIVE_DAMAGED]" } as const;
+  for (const h of fleet.hosts.filter((x) => x.broken)) {
+    const r = rows.find((x) => x.input === h.path)!;
+    const section = summary.slice(summary.indexOf(`\n${r.status} hosts: `));
+    const group = section.slice(section.indexOf(`\n  1 host: ${reasons[h.broken!]}\n`));
+    assert.ok(group.startsWith(`\n  1 host: ${reasons[h.broken!]}\n    ${r.host_id} (${r.input})${h.broken === "failed" ? "" : `: ${r.error}`}\n`), `${r.host_id} under its reason:\n${summary}`);
+  }
+});
+
+test("at fleet size the summary counts failed and partial hosts by reason and names the first 20 of each; hosts.csv names them all", async () => {
+  await run;
+  // the test fleet's rows 72 times over (1,008 hosts), ids made unique, in table order
+  const rows = hostRows(out);
+  const copies = 72;
+  const big = Array.from({ length: copies }, (_, k) => rows.map((r) => ({ ...r, host_id: `${r.host_id}-${String(k).padStart(2, "0")}` })))
+    .flat()
+    .sort((a, b) => (a.host_id < b.host_id ? -1 : 1));
+  const text = renderSummary(big);
+  const of = (kind: string) => fleet.hosts.filter((h) => h.broken === kind).length * copies;
+  const expected: Record<"failed" | "partial", [string, number][]> = {
+    failed: [["none of the inputs is a capture natlens reads", of("failed")]],
+    // most hosts first, then by reason
+    partial: [["[E_PROC_NET_ROW]", of("partial")], ["[E_ARCHIVE_DAMAGED]", of("truncated")]].sort((a, b) => Number(b[1]) - Number(a[1]) || (a[0]! < b[0]! ? -1 : 1)) as [string, number][],
+  };
+  for (const status of ["failed", "partial"] as const) {
+    const lines = text.slice(text.indexOf(`\n${status} hosts: `) + 1).split("\n");
+    const total = big.filter((r) => r.status === status).length;
+    assert.equal(lines[0], `${status} hosts: ${total}, by reason (every one with its error in hosts.csv)`);
+    let at = 1;
+    for (const [reason, n] of expected[status]) {
+      assert.equal(lines[at], `  ${n} hosts: ${reason}`, text);
+      const listed = lines.slice(at + 1, at + 21);
+      const mine = big.filter((r) => r.status === status && (r.error === reason || r.error!.endsWith(` ${reason}`)));
+      assert.deepEqual(listed, mine.slice(0, 20).map((r) => `    ${r.host_id} (${r.input})${r.error === reason ? "" : `: ${r.error}`}`));
+      assert.equal(lines[at + 21], `    ... and ${n - 20} more (see hosts.csv)`);
+      at += 22;
+    }
+    assert.equal(lines[at], "", `nothing else in the ${status} section`);
+  }
+  assert.ok(text.split("\n").length < 100, `${text.split("\n").length} lines for ${big.length} hosts`);
 });
 
 test("the hosts table's flow columns add up per host", async () => {

@@ -103,16 +103,55 @@ export function renderSummary(rows: readonly HostRow[]): string {
   }
   out += `\nflows by path over the fleet: ${FLEET_PATHS.filter((p) => p !== "forwarder" || c.byPath[p]).map((p) => `${p} ${c.byPath[p]}`).join(", ")}\n`;
   out += whatIfSection(rows);
-  const failed = rows.filter((r) => r.status === "failed");
-  if (failed.length) {
-    out += `\nfailed hosts\n`;
-    for (const r of failed) out += `  ${r.host_id} (${r.input}): ${r.error ?? "no reason recorded"}\n`;
+  out += hostsByReason(rows, "failed", "no reason recorded");
+  out += hostsByReason(rows, "partial", "some lines were skipped");
+  return out;
+}
+
+/** Hosts listed under each reason in summary.txt; hosts.csv names them all. */
+export const HOSTS_PER_REASON = 20;
+/** Reasons listed per status; the rest are counted in one line. */
+export const REASONS_LISTED = 10;
+
+/**
+ * The reason a failed or partial host is grouped under: the diagnostic code
+ * its error ends with, bracketed as there (`[E_PROC_NET_ROW]`: the first
+ * skipped line's, whatever the file and line), else the whole reason.
+ */
+export function reasonKey(error: string): string {
+  const code = /\[[A-Z][A-Z0-9_]*\]$/.exec(error);
+  return code ? code[0] : error;
+}
+
+/**
+ * The failed or partial hosts, counted by reason (most hosts first, then by
+ * reason), the first HOSTS_PER_REASON of each in table order with their own
+ * error, and how many more hosts.csv lists: a fleet of a thousand stays a
+ * page long.
+ */
+function hostsByReason(rows: readonly HostRow[], status: "failed" | "partial", none: string): string {
+  const groups = new Map<string, HostRow[]>();
+  for (const r of rows) {
+    if (r.status !== status) continue;
+    const key = reasonKey(r.error ?? none);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(r);
   }
-  const partial = rows.filter((r) => r.status === "partial");
-  if (partial.length) {
-    out += `\npartial hosts\n`;
-    for (const r of partial) out += `  ${r.host_id} (${r.input}): ${r.error ?? "some lines were skipped"}\n`;
+  if (groups.size === 0) return "";
+  const total = [...groups.values()].reduce((n, g) => n + g.length, 0);
+  const ranked = [...groups.entries()].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let out = `\n${status} hosts: ${total}, by reason (every one with its error in hosts.csv)\n`;
+  for (const [reason, hosts] of ranked.slice(0, REASONS_LISTED)) {
+    out += `  ${plural(hosts.length, "host")}: ${reason}\n`;
+    for (const r of hosts.slice(0, HOSTS_PER_REASON)) {
+      const error = r.error ?? none;
+      out += `    ${r.host_id} (${r.input})${error === reason ? "" : `: ${error}`}\n`;
+    }
+    if (hosts.length > HOSTS_PER_REASON) out += `    ... and ${hosts.length - HOSTS_PER_REASON} more (see hosts.csv)\n`;
   }
+  const rest = ranked.slice(REASONS_LISTED);
+  if (rest.length) out += `  ... and ${plural(rest.reduce((n, [, g]) => n + g.length, 0), "host")} for ${plural(rest.length, "other reason")} (see hosts.csv)\n`;
   return out;
 }
 
