@@ -128,3 +128,20 @@ test("property: generated hostile strings in a program name and a container name
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("property: jsonSafe escapes exactly DEL, C1, U+2028/2029 and the bidi controls, whatever else a string holds", async () => {
+  const { jsonSafe } = await import("../src/safe-text.js");
+  // the rule as first written: one regex over the whole text (jsonSafe skips it for ASCII text below DEL)
+  const reference = (s: string) => s.replace(/[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const char = fc.oneof(
+    fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    fc.integer({ min: 0x7f, max: 0xff }).map((c) => String.fromCharCode(c)),
+    fc.constantFrom("\u2028", "\u2029", "\u202a", "\u202e", "\u2066", "\u2069", "\u2065", "\u206a", "é", "😀", "\ud800"),
+  );
+  fc.assert(
+    fc.property(fc.array(char, { maxLength: 40 }).map((a) => a.join("")), (s) => {
+      assert.equal(jsonSafe(s), reference(s));
+    }),
+    { numRuns: 2000 },
+  );
+});
