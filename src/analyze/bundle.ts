@@ -62,7 +62,12 @@ export type BundleTuple = Pick<ConntrackTuple, "src" | "dst" | "sport" | "dport"
  * NAT, and the line to cite (a third of the parsed record's memory: a busy
  * host lists hundreds of thousands of entries).
  */
-export type BundleConntrack = Pick<ConntrackRecord, "source" | "format" | "family" | "proto" | "state" | "flags" | "dnat" | "snat"> & { original: BundleTuple; reply: BundleTuple };
+export type BundleConntrack = Pick<ConntrackRecord, "source" | "format" | "family" | "proto" | "state" | "flags" | "dnat" | "snat"> & {
+  original: BundleTuple;
+  reply: BundleTuple;
+  /** The attribution run that made it part of a flow (UsedLegs in flow-core.ts); null before. */
+  usedBy?: object | null;
+};
 
 const tuple = (t: ConntrackTuple): BundleTuple => ({ src: t.src, dst: t.dst, sport: t.sport, dport: t.dport });
 
@@ -75,7 +80,7 @@ function bundleConntrack(r: ConntrackRecord, flagSets: Map<string, string[]>): B
   const key = r.flags.join(" ");
   let flags = flagSets.get(key);
   if (!flags) flagSets.set(key, (flags = r.flags.slice()));
-  return { source: r.source, format: r.format, family: r.family, proto: r.proto, state: r.state, flags, dnat: r.dnat, snat: r.snat, original: tuple(r.original), reply: tuple(r.reply) };
+  return { source: r.source, format: r.format, family: r.family, proto: r.proto, state: r.state, flags, dnat: r.dnat, snat: r.snat, original: tuple(r.original), reply: tuple(r.reply), usedBy: null };
 }
 
 export interface Bundle {

@@ -128,6 +128,7 @@ export function mergeSockets(
         inode: null,
         source: r.source,
         ssMapped: false,
+        usedBy: null,
       };
       map.add(r.proto, r.localIp, r.localPort, r.remoteIp, r.remotePort, s);
       out.push(s);

@@ -89,6 +89,8 @@ export interface Sock
   netns: string;
   /** Some ss record of it is an IPv4-mapped listener on `::` (dual-stack). */
   ssMapped: boolean;
+  /** The attribution run that made it part of a flow (UsedLegs in flow-core.ts); null before. */
+  usedBy?: object | null;
 }
 
 export interface Fact<T> {

@@ -39,7 +39,7 @@ function viewSockets(v: NamespaceView | null): Sock[] {
       if (s.inode === null && r.inode !== null) s.inode = r.inode;
       continue;
     }
-    const n: Sock = { netns: `netns:${v.name}`, proto: r.proto, family: r.family, localIp: r.localIp, localPort: r.localPort, remoteIp: r.remoteIp, remotePort: r.remotePort, state: r.state, pid: r.pid, program: r.program, inode: r.inode, source: r.source, ssMapped: false };
+    const n: Sock = { netns: `netns:${v.name}`, proto: r.proto, family: r.family, localIp: r.localIp, localPort: r.localPort, remoteIp: r.remoteIp, remotePort: r.remotePort, state: r.state, pid: r.pid, program: r.program, inode: r.inode, source: r.source, ssMapped: false, usedBy: null };
     seen.set(k, n);
     out.push(n);
   }
