@@ -12,43 +12,67 @@ import { flatten } from "../strings.js";
 /** Longer lines are cut here and end in ASCII "...". */
 const MAX_TEXT = 240;
 
+/** `bytes` [from, to) as text, without a final CR. */
+function lineText(bytes: Buffer, from: number, to: number): string {
+  if (to > from && bytes[to - 1] === 13) to--;
+  return bytes.toString("utf8", from, to);
+}
+
 /**
  * The given lines (1-based, counted like the parse driver counts them: by LF)
- * of a source, without their CR; numbers past the end are left out.
+ * of a source, without their CR; numbers past the end are left out. The
+ * numbers are sorted once and the source is walked line by line towards the
+ * next one; only the wanted lines are decoded.
  */
 export async function pickSourceLines(source: ByteSource, numbers: Iterable<number>): Promise<Map<number, string>> {
-  const wanted = new Set(numbers);
+  const wanted = Float64Array.from(numbers).sort();
   const out = new Map<number, string>();
-  if (wanted.size === 0) return out;
-  let last = 0;
-  for (const n of wanted) if (n > last) last = n;
+  if (wanted.length === 0) return out;
+  let k = 0;
+  let target = wanted[0]!;
   let no = 1;
+  // line numbers below 1 are never lines
+  while (target < no && ++k < wanted.length) target = wanted[k]!;
+  if (k === wanted.length) return out;
   /** The start of a wanted line that runs on into the next chunk (copied: a source may reuse its buffers). */
   let carry: Buffer[] | null = null;
-  const keep = (parts: Buffer[]) => {
-    let b = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    if (b.length > 0 && b[b.length - 1] === 13) b = b.subarray(0, b.length - 1);
-    out.set(no, b.toString("utf8"));
-  };
   // as UTF-8, as the parse driver read it (a UTF-16 capture is transcoded)
   for await (const chunk of utf8Chunks(source.open())) {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl < 0) {
-        if (wanted.has(no) && start < chunk.length) (carry ??= []).push(Buffer.from(chunk.subarray(start)));
+        if (no === target && start < chunk.length) (carry ??= []).push(Buffer.from(chunk.subarray(start)));
         break;
       }
-      if (wanted.has(no)) {
-        keep(carry ? [...carry, chunk.subarray(start, nl)] : [chunk.subarray(start, nl)]);
-        carry = null;
+      if (no === target) {
+        if (carry) {
+          carry.push(chunk.subarray(start, nl));
+          const whole = Buffer.concat(carry);
+          out.set(no, lineText(whole, 0, whole.length));
+          carry = null;
+        } else out.set(no, lineText(chunk, start, nl));
+        // the next wanted number above this line (duplicates skipped)
+        while (target <= no && ++k < wanted.length) target = wanted[k]!;
+        if (k === wanted.length) return out;
       }
-      if (++no > last) return out;
+      no++;
       start = nl + 1;
     }
   }
-  if (carry) keep(carry);
+  if (carry) {
+    const whole = Buffer.concat(carry);
+    out.set(no, lineText(whole, 0, whole.length));
+  }
   return out;
+}
+
+/** A cited line as evidence shows it: trimmed, cut to MAX_TEXT characters. */
+function shownText(raw: string): string {
+  const trimmed = raw.trim();
+  // ASCII "...": one non-Latin-1 character makes V8 build the whole flow's JSON in two-byte form
+  // flattened: a cut line must not keep the whole line it was cut from (strings.ts)
+  return trimmed.length > MAX_TEXT ? flatten(`${trimmed.slice(0, MAX_TEXT)}...`) : trimmed;
 }
 
 /**
@@ -69,25 +93,17 @@ export async function resolveEvidenceText(items: Iterable<Evidence>, sources: Re
     if (!source) continue;
     let picked: Map<number, string>;
     try {
-      picked = await pickSourceLines(
-        source,
-        cited.map((e) => e.line),
-      );
+      const numbers = new Array<number>(cited.length);
+      for (let i = 0; i < cited.length; i++) numbers[i] = cited[i]!.line;
+      picked = await pickSourceLines(source, numbers);
     } catch {
       continue;
     }
-    const shown = new Map<number, string>();
+    // each distinct line trimmed and cut once, whatever number of flows cite it
+    for (const [no, raw] of picked) picked.set(no, shownText(raw));
     for (const e of cited) {
-      let t = shown.get(e.line);
-      if (t === undefined) {
-        const raw = picked.get(e.line);
-        if (raw === undefined) continue;
-        const trimmed = raw.trim();
-        // ASCII "...": one non-Latin-1 character makes V8 build the whole flow's JSON in two-byte form
-        // flattened: a cut line must not keep the whole line it was cut from (strings.ts)
-        shown.set(e.line, (t = trimmed.length > MAX_TEXT ? flatten(`${trimmed.slice(0, MAX_TEXT)}...`) : trimmed));
-      }
-      e.text = t;
+      const t = picked.get(e.line);
+      if (t !== undefined) e.text = t;
     }
   }
 }
