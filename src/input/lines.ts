@@ -3,6 +3,7 @@
  * CR removal, 1-based line numbers, and a look at the first lines (for format
  * detection) without reading the input twice, so stdin works too.
  */
+import { isAscii } from "node:buffer";
 import { StringDecoder } from "node:string_decoder";
 import type { ByteSource } from "./read.js";
 import { utf8Chunks, type TextEncoding } from "./text-decode.js";
@@ -47,6 +48,8 @@ export class LineReader {
   private readonly buffered: string[] = [];
   private done = false;
   private first = true;
+  /** Every chunk so far was ASCII (decoded as Latin-1, the decoder untouched). */
+  private ascii = true;
   /** Lines handed out so far (head() and forEach() number alike). */
   private count = 0;
   /** Inside a line longer than maxLine: its length so far (it is not kept). */
@@ -85,7 +88,14 @@ export class LineReader {
       this.first = false;
       this.binary = looksBinary(chunk);
     }
-    this.pending += this.decoder.write(chunk);
+    // ASCII bytes are the same text in Latin-1, which V8 copies into a string without UTF-8
+    // validation (measured: 70 MB of ss output 0.07-0.22 s -> 0.03 s). Only while every chunk so
+    // far was ASCII: after one that was not, the decoder may hold the start of a character.
+    if (this.ascii && isAscii(chunk)) this.pending += chunk.toString("latin1");
+    else {
+      this.ascii = false;
+      this.pending += this.decoder.write(chunk);
+    }
     return true;
   }
 
