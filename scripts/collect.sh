@@ -2,6 +2,7 @@
 # natlens collector: capture what natlens needs from a Linux Docker host.
 #
 #   sh collect.sh [-o DIR] [-n NAME] [--tar | --xz] [-H DOCKER_HOST] [-E ENGINE] [-t SECONDS]
+#                 [--rootless-pid PID]
 #   natlens-collect [...]   the same script, as installed with the natlens npm package
 #
 #   -o DIR      parent directory for the bundle (default: current directory)
@@ -16,6 +17,12 @@
 #               podman's global flags: -E "podman --root /srv/podman"; the engine's
 #               files are named after it (docker/podman_inspect_containers, ...)
 #   -t SECONDS  time limit per command (default 20; used only when `timeout` exists)
+#   --rootless-pid PID
+#               also capture a rootless engine's own network namespace, the one process
+#               PID runs in (entered with nsenter -t PID -n), into namespaces/rootless-netns/:
+#               for rootless Docker the pid of its dockerd (it runs in rootlesskit's
+#               namespace, where the DOCKER chains and docker-proxy are); for rootless
+#               Podman a process in its rootless-netns, such as aardvark-dns
 #   -h, --help  print this help and exit
 #
 # Run it as root on the Docker host.  It only reads: it never changes the host,
@@ -35,6 +42,11 @@
 #                                 container's tables are the host's: MANIFEST says so)
 #   proc/<pid>/ip_-o_link         that container's interfaces (eth0@ifN: N = host veth ifindex)
 #   containers                    "<full id> <pid> <name>" per running container
+#   namespaces/rootless-netns/<mangled command>   with --rootless-pid: ss -tanpeiO, ss -uanpe,
+#                                 iptables-save -c, ip6tables-save -c, nft list ruleset,
+#                                 conntrack -L -o extended, ip -o addr, ip -o link, ip route
+#                                 run in that namespace (natlens keeps them apart from the
+#                                 host's: that firewall is not the host's)
 #   commands/<mangled command>    e.g. commands/ss_-tanpeiO, commands/iptables-save_-c
 #   docker/<mangled command>      e.g. docker/docker_inspect_containers (a JSON array)
 #   sysctl                        "key = value" lines (net.ipv4.ip_forward, route_localnet
@@ -58,6 +70,7 @@ TAR=
 TLIMIT=20
 DHOST=${DOCKER_HOST:-}
 ENGINE=docker
+RLPID=
 
 # --help: this whole comment block on stdout, exit 0; a usage error: the synopsis and options on stderr, exit 2.
 help() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0; }
@@ -70,6 +83,7 @@ while [ $# -gt 0 ]; do
     -H) [ $# -ge 2 ] || usage; DHOST=$2; shift 2 ;;
     -t) [ $# -ge 2 ] || usage; TLIMIT=$2; shift 2 ;;
     -E) [ $# -ge 2 ] || usage; ENGINE=$2; shift 2 ;;
+    --rootless-pid) [ $# -ge 2 ] || usage; RLPID=$2; shift 2 ;;
     --tar) TAR=gz; shift ;;
     --xz) TAR=xz; shift ;;
     -h|--help) help ;;
@@ -78,6 +92,17 @@ while [ $# -gt 0 ]; do
 done
 
 case "$NAME" in */*|.|..) echo "collect.sh: -n must be a plain name" >&2; exit 2 ;; esac
+if [ -n "$RLPID" ]; then
+  case "$RLPID" in *[!0-9]*) echo "collect.sh: --rootless-pid needs a process id, not '$RLPID'" >&2; exit 2 ;; esac
+  if [ ! -e "/proc/$RLPID/ns/net" ]; then
+    echo "collect.sh: --rootless-pid $RLPID: no such process (rootless Docker: the pid of its dockerd, e.g. pgrep -u USER -x dockerd)" >&2
+    exit 2
+  fi
+  if [ "$(readlink "/proc/$RLPID/ns/net" 2>/dev/null)" = "$(readlink /proc/self/ns/net 2>/dev/null)" ]; then
+    echo "collect.sh: --rootless-pid $RLPID runs in this host's own network namespace, not a rootless engine's (rootless Docker: the pid of its dockerd, not of rootlesskit)" >&2
+    exit 2
+  fi
+fi
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -303,6 +328,24 @@ if [ -s "$B/containers" ]; then
   done <"$B/containers"
 fi
 
+# --- a rootless engine's own network namespace (--rootless-pid) ---
+if [ -n "$RLPID" ]; then
+  d=namespaces/rootless-netns
+  mkdir -p "$B/$d"
+  for c in "ss -tanpeiO" "ss -uanpe" "iptables-save -c" "ip6tables-save -c" "nft list ruleset" \
+           "conntrack -L -o extended" "ip -o addr" "ip -o link" "ip route"; do
+    # shellcheck disable=SC2086
+    set -- $c
+    if ! have nsenter; then
+      manifest "$d/$(mangle "$@")" "nsenter -t $RLPID -n $*" missing 0
+    elif ! have "$1"; then
+      manifest "$d/$(mangle "$@")" "nsenter -t $RLPID -n $*" missing 0
+    else
+      run "$d/$(mangle "$@")" nsenter -t "$RLPID" -n "$@"
+    fi
+  done
+fi
+
 T_END=$(now)
 {
   echo "file: -"
@@ -312,6 +355,7 @@ T_END=$(now)
   echo "started: $TS"
   echo "docker_host: ${DHOST:-(default)}"
   echo "engine: $ENGINE"
+  [ -n "$RLPID" ] && echo "rootless_netns: pid $RLPID ($(readlink "/proc/$RLPID/ns/net" 2>/dev/null))"
   echo "timeout: ${TIMEOUT:-(none: timeout not found)}"
   echo
 } >>"$M"

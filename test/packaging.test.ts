@@ -148,3 +148,46 @@ test("README's collect.sh --tar example: the archive's path is printed first, th
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const canEnterNetns = process.getuid?.() === 0 && ["unshare", "nsenter", "iptables"].every((t) => sh(["sh", "-c", `command -v ${t}`]).code === 0);
+
+test("collect.sh --rootless-pid PID: the network namespace PID runs in goes to namespaces/rootless-netns/, which analyze keeps apart from the host's; no such process or one in the host's namespace is a usage error", { skip: canEnterNetns ? false : "needs root, unshare, nsenter and iptables" }, async () => {
+  for (const [pid, why] of [["abc", /--rootless-pid needs a process id, not 'abc'/], ["4294967295", /--rootless-pid 4294967295: no such process/], [String(process.pid), /runs in this host's own network namespace/]] as const) {
+    const r = sh(["sh", "scripts/collect.sh", "-o", os.tmpdir(), "-E", "false", "--rootless-pid", pid]);
+    assert.equal(r.code, 2, pid);
+    assert.match(r.stderr, why);
+  }
+  // a process in a namespace of its own (as rootlesskit's child, where rootless dockerd runs), with a DNAT rule of its own
+  const holder = sh(["sh", "-c", "unshare -n sh -c 'ip link set lo up; exec sleep 60' >/dev/null 2>&1 & echo $!"]);
+  const pid = holder.stdout.trim();
+  const dir = mkdtempSync(path.join(os.tmpdir(), "natlens-collect-rootless-"));
+  try {
+    const own = sh(["readlink", "/proc/self/ns/net"]).stdout;
+    for (let i = 0; i < 50 && sh(["readlink", `/proc/${pid}/ns/net`]).stdout === own; i++) sh(["sleep", "0.1"]);
+    const rule = sh(["nsenter", "-t", pid, "-n", "iptables", "-t", "nat", "-A", "PREROUTING", "-p", "tcp", "--dport", "8080", "-j", "DNAT", "--to-destination", "10.0.2.100:80"]);
+    assert.equal(rule.code, 0, rule.stderr);
+    const r = sh(["sh", "scripts/collect.sh", "-o", dir, "-E", "false", "-t", "5", "-n", "b", "--rootless-pid", pid]);
+    assert.equal(r.code, 0, r.stderr);
+    const ns = path.join(dir, "b", "namespaces", "rootless-netns");
+    const files = ["conntrack_-L_-o_extended", "ip6tables-save_-c", "ip_-o_addr", "ip_-o_link", "ip_route", "iptables-save_-c", "nft_list_ruleset", "ss_-tanpeiO", "ss_-uanpe"];
+    assert.deepEqual(readdirSync(ns).sort(), files);
+    const manifest = readFileSync(path.join(dir, "b", "MANIFEST"), "utf8");
+    assert.match(manifest, new RegExp(`file: namespaces/rootless-netns/iptables-save_-c\ncommand: nsenter -t ${pid} -n iptables-save -c\nexit: 0\n`));
+    assert.match(manifest, new RegExp(`rootless_netns: pid ${pid} \\(net:\\[\\d+\\]\\)\n`));
+    assert.match(readFileSync(path.join(ns, "iptables-save_-c"), "utf8"), /-A PREROUTING -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\.0\.2\.100:80/);
+    assert.equal(readFileSync(path.join(ns, "ip_-o_addr"), "utf8").split("\n").filter(Boolean).length, 2, "only lo's two addresses: the namespace's, not the host's");
+    // analyze reads the namespace's rules, and they are not the host's: no port published by them,
+    // which the same dump read as the host's gives
+    type Analysis = { inputs: { file: string; format: string | null; records: number }[]; published: { hostPort: number | null; containerIp: string | null }[] };
+    const a = JSON.parse((await runCli(["analyze", "--to", "json", path.join(dir, "b")])).stdout) as Analysis;
+    assert.ok(a.inputs.some((i) => i.file.endsWith("namespaces/rootless-netns/iptables-save_-c") && i.format === "iptables-save" && i.records > 0));
+    const ours = (x: Analysis) => x.published.filter((p) => p.hostPort === 8080 && p.containerIp === "10.0.2.100");
+    assert.deepEqual(ours(a), []);
+    cpSync(path.join(ns, "iptables-save_-c"), path.join(dir, "iptables-save_-c"));
+    const asHost = JSON.parse((await runCli(["analyze", "--to", "json", path.join(dir, "iptables-save_-c")])).stdout) as Analysis;
+    assert.equal(ours(asHost).length, 1);
+  } finally {
+    sh(["kill", pid]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

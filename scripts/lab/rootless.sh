@@ -303,10 +303,12 @@ run_scenario() {
   sleep "${NATLENS_SETTLE:-4}"
 
   out="$R/out"; rm -rf "$out"; mkdir -p "$out"
-  if [ "$ENG" = podman ]; then set -- -E "$R/bin/podman"; else set -- -H "unix://$XDG/docker.sock"; fi
+  # rootless Docker: collect.sh --rootless-pid captures rootlesskit's namespace (dockerd runs in
+  # it); podman's rootless-netns is entered through its pause process's mount namespace here
+  if [ "$ENG" = podman ]; then set -- -E "$R/bin/podman"; else set -- -H "unix://$XDG/docker.sock" --rootless-pid "$dpid"; fi
   sh "$REPO/scripts/collect.sh" -o "$out" -n bundle "$@" >/dev/null || die "collect.sh failed"
   B="$out/bundle"
-  capture_ns "$B/namespaces/rootless-netns" "$RLENTER"
+  [ "$ENG" = podman ] && capture_ns "$B/namespaces/rootless-netns" "$RLENTER"
   while read -r c pid; do
     mkdir -p "$B/namespaces/$c"
     nsenter -t "$pid" -n ss -tanpeiO >"$B/namespaces/$c/ss_-tanpeiO" 2>/dev/null
