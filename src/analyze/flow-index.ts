@@ -8,6 +8,7 @@ import { bridgeOf, isDockerProxyName, isLocal, type Binding, type ContainerInfo,
 import type { BundleConntrack } from "./bundle.js";
 import { familyOf } from "../net/index.js";
 import { TupleMap } from "./tuple-map.js";
+import { protoPortCode } from "./model-sockets.js";
 import type { ClientKind, Endpoint } from "./flow-types.js";
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -41,8 +42,11 @@ export class FlowIndex {
   /** `container:<name>` -> the first container of that name. */
   private readonly netnsContainer = new Map<string, ContainerInfo>();
 
-  /** Host sockets that are neither LISTEN nor UNCONN, by proto|localPort. */
-  private readonly hostConnByLocalPort = new Map<string, Sock[]>();
+  /**
+   * Host sockets that are neither LISTEN nor UNCONN, by protoPortCode(proto, localPort).
+   * Socket indexes are keyed by numbers (a Sock's proto is tcp or udp), not by a text built per socket.
+   */
+  private readonly hostConnByLocalPort = new Map<number, Sock[]>();
 
   /** Bindings by proto|hostPort. */
   private readonly bindingsByHostPort = new Map<string, Binding[]>();
@@ -53,14 +57,14 @@ export class FlowIndex {
   private lazy: {
     /** Position of each socket in m.sockets. */
     sockOrder?: Map<Sock, number>;
-    /** Host sockets by proto|localPort. */
-    hostByLocalPort?: Map<string, Sock[]>;
-    /** Sockets by netns|proto|localPort. */
-    byNetnsLocalPort?: Map<string, Sock[]>;
-    /** Sockets by proto|localIp|localPort. */
-    byLocalEnd?: Map<string, Sock[]>;
-    /** Sockets by proto|remotePort. */
-    byRemotePort?: Map<string, Sock[]>;
+    /** Host sockets by protoPortCode(proto, localPort). */
+    hostByLocalPort?: Map<number, Sock[]>;
+    /** Sockets by netns, then protoPortCode(proto, localPort). */
+    byNetnsLocalPort?: Map<string, Map<number, Sock[]>>;
+    /** Sockets by localIp, then protoPortCode(proto, localPort). */
+    byLocalEnd?: Map<string, Map<number, Sock[]>>;
+    /** Sockets by protoPortCode(proto, remotePort). */
+    byRemotePort?: Map<number, Sock[]>;
     /** Conntrack entries of m.ct.originals() (in its order) by proto|original dport, and their positions. */
     ctByOrigDport?: Map<string, BundleConntrack[]>;
     ctOrder?: Map<BundleConntrack, number>;
@@ -70,7 +74,7 @@ export class FlowIndex {
     for (const s of m.sockets) {
       const first = this.byLocal.add(s.proto, s.localIp, s.localPort, s.remoteIp, s.remotePort, s);
       if (first !== s) push(this.byLocalMore, first, s);
-      if (s.netns === "host" && s.state !== "LISTEN" && s.state !== "UNCONN") push(this.hostConnByLocalPort, `${s.proto}|${s.localPort}`, s);
+      if (s.netns === "host" && s.state !== "LISTEN" && s.state !== "UNCONN") push(this.hostConnByLocalPort, protoPortCode(s.proto, s.localPort), s);
     }
     for (const c of m.containers) if (!this.netnsContainer.has(`container:${c.name}`)) this.netnsContainer.set(`container:${c.name}`, c);
     for (const b of m.bindings) {
@@ -79,11 +83,15 @@ export class FlowIndex {
     }
   }
 
-  private socketIndex(key: (s: Sock) => string | null): Map<string, Sock[]> {
-    const map = new Map<string, Sock[]>();
+  /** Sockets by protoPortCode of `port(s)`, within the group `group(s)` names (null: left out). */
+  private socketIndex(group: (s: Sock) => string | null, port: (s: Sock) => number | null): Map<string, Map<number, Sock[]>> {
+    const map = new Map<string, Map<number, Sock[]>>();
     for (const s of this.m.sockets) {
-      const k = key(s);
-      if (k !== null) push(map, k, s);
+      const g = group(s);
+      if (g === null) continue;
+      let inner = map.get(g);
+      if (!inner) map.set(g, (inner = new Map()));
+      push(inner, protoPortCode(s.proto, port(s)), s);
     }
     return map;
   }
@@ -92,20 +100,26 @@ export class FlowIndex {
     return (this.lazy.sockOrder ??= new Map(this.m.sockets.map((s, i) => [s, i])));
   }
 
-  get hostByLocalPort(): Map<string, Sock[]> {
-    return (this.lazy.hostByLocalPort ??= this.socketIndex((s) => (s.netns === "host" ? `${s.proto}|${s.localPort}` : null)));
+  /** Host sockets (any state) with this local port, in m.sockets order. */
+  hostOnPort(proto: string, port: number | null): Sock[] {
+    this.lazy.hostByLocalPort ??= this.socketIndex((s) => (s.netns === "host" ? "" : null), (s) => s.localPort).get("") ?? new Map();
+    return this.lazy.hostByLocalPort.get(protoPortCode(proto, port)) ?? [];
   }
 
-  get byNetnsLocalPort(): Map<string, Sock[]> {
-    return (this.lazy.byNetnsLocalPort ??= this.socketIndex((s) => `${s.netns}|${s.proto}|${s.localPort}`));
+  /** Sockets of network namespace `netns` with this local port, in m.sockets order. */
+  inNetnsOnPort(netns: string, proto: string, port: number | null): Sock[] {
+    this.lazy.byNetnsLocalPort ??= this.socketIndex((s) => s.netns, (s) => s.localPort);
+    return this.lazy.byNetnsLocalPort.get(netns)?.get(protoPortCode(proto, port)) ?? [];
   }
 
-  get byLocalEnd(): Map<string, Sock[]> {
-    return (this.lazy.byLocalEnd ??= this.socketIndex((s) => `${s.proto}|${s.localIp}|${s.localPort}`));
+  /** Sockets (in any netns) whose local end is ip:port, in m.sockets order. */
+  withLocalEnd(proto: string, ip: string, port: number | null): Sock[] {
+    this.lazy.byLocalEnd ??= this.socketIndex((s) => s.localIp, (s) => s.localPort);
+    return this.lazy.byLocalEnd.get(ip)?.get(protoPortCode(proto, port)) ?? [];
   }
 
-  get byRemotePort(): Map<string, Sock[]> {
-    return (this.lazy.byRemotePort ??= this.socketIndex((s) => `${s.proto}|${s.remotePort}`));
+  private get byRemotePort(): Map<number, Sock[]> {
+    return (this.lazy.byRemotePort ??= this.socketIndex(() => "", (s) => s.remotePort).get("") ?? new Map());
   }
 
   /** Conntrack entries by (proto, original destination port), and each entry's position in the dump. */
@@ -183,7 +197,7 @@ export class FlowIndex {
   frontendsFor(proto: string, cip: string, cport: number | null): Sock[] {
     const ports = new Set(this.bindingsForContainer(cip, cport).map((b) => b.hostPort));
     const socks = merged(
-      [...ports].map((p) => this.hostConnByLocalPort.get(`${proto}|${p}`)),
+      [...ports].map((p) => this.hostConnByLocalPort.get(protoPortCode(proto, p))),
       () => this.sockOrder,
     );
     return socks.filter((s) => isLocal(this.m, s.localIp) && this.isProxySock(s) !== false && s.remotePort !== null);
@@ -200,7 +214,7 @@ export class FlowIndex {
   /** Sockets (in m.sockets order) with this proto and a remote port in `ports`. */
   socketsToPorts(proto: string, ports: Set<number>): Sock[] {
     return merged(
-      [...ports].map((p) => this.byRemotePort.get(`${proto}|${p}`)),
+      [...ports].map((p) => this.byRemotePort.get(protoPortCode(proto, p))),
       () => this.sockOrder,
     );
   }

@@ -70,7 +70,7 @@ export class ServerPasses extends ProxyPasses {
         return;
       }
       // No host socket for the peer's end: the host's socket was rewritten by NAT.
-      const hostClient = (this.ix.hostByLocalPort.get(`${s.proto}|${peer.port}`) ?? []).find(
+      const hostClient = this.ix.hostOnPort(s.proto, peer.port).find(
         (h) => isLocal(m, h.remoteIp) && this.ix.bindingFor(h.proto, h.remoteIp, h.remotePort)?.containerPort === s.localPort,
       );
       if (hostClient) {
@@ -84,7 +84,7 @@ export class ServerPasses extends ProxyPasses {
         f.reasons = [{ kind: "dnat-host-no-conntrack", snat: f.snat, client: ep(f.client.ip, f.client.port), published: f.published, peer }];
         return;
       }
-      const self = (this.ix.byNetnsLocalPort.get(`${s.netns}|${s.proto}|${peer.port}`) ?? []).find((x) => x !== s && x.remotePort !== s.localPort);
+      const self = this.ix.inNetnsOnPort(s.netns, s.proto, peer.port).find((x) => x !== s && x.remotePort !== s.localPort);
       if (self) {
         this.use(f, self, "the container's own client socket");
         f.path = "dnat";
@@ -184,7 +184,7 @@ export class ServerPasses extends ProxyPasses {
     // Another container (or an external host routed to the bridge) dialled the container's address.
     const k = this.ix.clientKind(peer.ip);
     f.client = clientOf(peer.ip, peer.port, k);
-    const clientSock = (this.ix.byLocalEnd.get(`${s.proto}|${peer.ip}|${peer.port}`) ?? []).find((x) => x.netns !== s.netns);
+    const clientSock = this.ix.withLocalEnd(s.proto, peer.ip, peer.port).find((x) => x.netns !== s.netns);
     if (clientSock) {
       this.use(f, clientSock, `client socket (${clientSock.netns})`);
       if (clientSock.netns.startsWith("container:")) f.client.container = clientSock.netns.slice("container:".length);

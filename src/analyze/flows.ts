@@ -90,7 +90,7 @@ export class Attributor extends ServerPasses {
       const target = this.m.byIp.get(s.remoteIp);
       if (!target || !isLocal(this.m, s.localIp)) continue;
       // A container's connection to a host service (accepted on a port the host listens on) is not the host dialling it.
-      if ((this.ix.hostByLocalPort.get(`${s.proto}|${s.localPort}`) ?? []).some((l) => l.state === "LISTEN" && (l.localIp === s.localIp || l.localIp === "0.0.0.0" || l.localIp === "::"))) continue;
+      if (this.ix.hostOnPort(s.proto, s.localPort).some((l) => l.state === "LISTEN" && (l.localIp === s.localIp || l.localIp === "0.0.0.0" || l.localIp === "::"))) continue;
       // A socket on a published host port is an accepted one (a docker-proxy frontend whose
       // client is a container), not a connection to that container: proxyFrontends() takes it.
       if (this.ix.bindingFor(s.proto, s.localIp, s.localPort)) continue;
@@ -199,7 +199,7 @@ export class Attributor extends ServerPasses {
       if (this.used.has(s) || s.netns !== "host" || s.proto !== "tcp" || !OPEN_STATES.has(s.state) || s.remotePort === null || s.pid !== null || (s.inode !== null && s.inode !== 0)) continue;
       const b = this.ix.bindingFor(s.proto, s.localIp, s.localPort);
       if (!b || b.proxyPids.length) continue;
-      const listener = (this.ix.hostByLocalPort.get(`tcp|${s.localPort}`) ?? []).find((l) => l.state === "LISTEN" && isDockerdName(l.program));
+      const listener = this.ix.hostOnPort("tcp", s.localPort).find((l) => l.state === "LISTEN" && isDockerdName(l.program));
       if (!listener) continue;
       const published = ep(s.localIp, s.localPort);
       const peer = ep(s.remoteIp, s.remotePort);
@@ -293,7 +293,7 @@ export class Attributor extends ServerPasses {
       }
       // absence is evidence: with no DNAT rule for the port, the SYN stayed on the host, where only dockerd's placeholder listens
       const noDnat = !ct && b && b.containerIp && !b.proxyPids.length ? this.noDnatProof(b.containerIp, b.containerPort) : null;
-      const holder = noDnat ? (this.ix.hostByLocalPort.get(`${s.proto}|${s.remotePort}`) ?? []).find((l) => l.state === "LISTEN" && isDockerdName(l.program)) : undefined;
+      const holder = noDnat ? this.ix.hostOnPort(s.proto, s.remotePort).find((l) => l.state === "LISTEN" && isDockerdName(l.program)) : undefined;
       if (noDnat) {
         f.path = "unknown";
         f.confidence = holder ? "likely" : "possible";
