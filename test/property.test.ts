@@ -33,6 +33,29 @@ test("kernel hex -> IPv6 -> kernel hex is the identity (mapped addresses include
   );
 });
 
+test("a /proc/net/tcp6 row's addresses, family and mapped flag are what decodeHexIpv6 makes of its hex (mapped and :: read without it)", async () => {
+  const word = (little: boolean) => (little ? "FFFF0000" : "0000FFFF");
+  const addr = (little: boolean) =>
+    fc.oneof(hex(32), hex(8).map((w) => `0000000000000000${word(little)}${w}`), fc.constant("0".repeat(32)), hex(8).map((w) => `0000000000000000${w}00000000`));
+  await fc.assert(
+    fc.asyncProperty(
+      fc.boolean().chain((little) => fc.tuple(fc.constant(little), addr(little), addr(little))),
+      async ([little, l, r]) => {
+        const text = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: ${l}:0050 ${r}:9C50 01 00000000:00000000 00:00000000 00000000     0        0 101175 1 0000000000000000 20 4 31 11 -1\n`;
+        const { records } = await parse(text, { type: "proc-net-tcp", options: { byteOrder: little ? "little" : "big", shareStrings: true } });
+        const s = records[0] as SocketRecord;
+        const dl = decodeHexIpv6(l, little)!;
+        const dr = decodeHexIpv6(r, little)!;
+        assert.equal(s.localIp, dl.ip);
+        assert.equal(s.remoteIp, dr.ip);
+        assert.equal(s.family, dl.family === 4 && dr.family === 4 ? 4 : 6);
+        assert.deepEqual([...s.flags], dl.mapped || dr.mapped ? ["mapped"] : []);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 test("a CSV cell is exactly what papaparse writes for it once controls are made visible; --csv-raw keeps every character", () => {
   fc.assert(
     fc.property(fc.string({ unit: "binary" }), (s) => {

@@ -61,6 +61,21 @@ export function sharedQuad(v: number, text: string, caches: ParseCaches): string
   return q;
 }
 
+/**
+ * The shared dotted quad of the IPv4 address whose value is `v` (the same
+ * table as sharedQuad): for parsers that read addresses as numbers (the
+ * kernel's hex words), which need no text unless the address is new.
+ */
+export function quadOfValue(v: number, caches: ParseCaches): string {
+  const quads = caches.quads;
+  let q = quads.get(v);
+  if (q === undefined) {
+    if (quads.size >= 1 << 16) quads.clear();
+    quads.set(v, (q = ownCopy(`${DEC[v >>> 24]}.${DEC[(v >>> 16) & 255]}.${DEC[(v >>> 8) & 255]}.${DEC[v & 255]}`)));
+  }
+  return q;
+}
+
 /** The parsed address of `text` (see the module comment), and whether it was IPv4-mapped; null when not an address. */
 export function parseIp(text: string): { addr: ipaddr.IPv4 | ipaddr.IPv6; mapped: boolean } | null {
   let t = text;

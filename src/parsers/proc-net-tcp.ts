@@ -9,7 +9,7 @@
 import { intern } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
-import { decodeHexIpv4, decodeHexIpv6, hexAt } from "../net/index.js";
+import { decodeHexIpv6, hexAt, quadOfValue, type NormalIp } from "../net/index.js";
 import { KERNEL_TCP_STATES } from "./_states.js";
 
 const HEADER_RE = /^\s*sl\s+local_address\s+(rem_address|remote_address)\s+st\s+tx_queue\s+rx_queue\s+tr\s+tm->when\s+retrnsmt\s+uid\s+timeout\s+inode/;
@@ -147,6 +147,7 @@ const BYTE_ORDER_SAMPLE = 2_000;
 const NO_FLAGS: SocketFlag[] = Object.freeze([]) as unknown as SocketFlag[];
 const NO_PROCESSES: SocketRecord["processes"] = Object.freeze([]) as unknown as SocketRecord["processes"];
 const MAPPED: SocketFlag[] = Object.freeze(["mapped"]) as unknown as SocketFlag[];
+const V6_ANY: NormalIp = Object.freeze({ ip: "::", family: 6, mapped: false });
 
 
 export class ProcNetParser implements LineParser {
@@ -208,17 +209,32 @@ export class ProcNetParser implements LineParser {
     return this.ctx.options.shareStrings ? intern(ip, this.ctx.caches) : ip;
   }
 
-  /** Dotted quads by kernel word: a table repeats the same addresses on many rows. */
-  private readonly v4 = new Map<number, string>();
+  /**
+   * The dotted quad of a kernel IPv4 word, from the run's table by value
+   * (ParseCaches.quads): one string per address for every table of the host
+   * (2,000 container tables repeat the same few), decoded only when new.
+   */
+  private ipv4(word: number): string {
+    // the kernel prints the network-order word as a host integer: reversed on a little-endian host
+    const v = this.little ? (((word & 255) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24)) >>> 0 : word;
+    return quadOfValue(v, this.ctx.caches);
+  }
 
-  private ipv4(word: number, src: string, at: number): string {
-    let ip = this.v4.get(word);
-    if (ip === undefined) {
-      ip = this.shared(decodeHexIpv4(src, this.little, at)!);
-      if (this.v4.size >= 1 << 16) this.v4.clear();
-      this.v4.set(word, ip);
+  /**
+   * An IPv6 address of a row at `at`: an IPv4-mapped one (most of a
+   * container's tcp6 table) and `::` without decoding the 16 bytes.
+   */
+  private ipv6(src: string, at: number): NormalIp {
+    if (hexAt(src, at, 8) === 0 && hexAt(src, at + 8, 8) === 0) {
+      const w2 = hexAt(src, at + 16, 8);
+      // ::ffff:a.b.c.d: bytes 10 and 11 are ff, which a little-endian host prints as FFFF0000
+      if (w2 === (this.little ? 0xffff0000 : 0x0000ffff)) {
+        const w3 = hexAt(src, at + 24, 8);
+        if (w3 >= 0) return { ip: this.ipv4(w3), family: 4, mapped: true };
+      } else if (w2 === 0 && hexAt(src, at + 24, 8) === 0) return V6_ANY;
     }
-    return ip;
+    const d = decodeHexIpv6(src, this.little, at)!;
+    return { ip: this.shared(d.ip), family: d.family, mapped: d.mapped };
   }
 
   private emit(row: Row, no: number): void {
@@ -230,15 +246,15 @@ export class ProcNetParser implements LineParser {
       family = 4;
       const lw = hexAt(src, la, 8);
       const rw = hexAt(src, ra, 8);
-      localIp = this.ipv4(lw, src, la);
-      remoteIp = this.ipv4(rw, src, ra);
+      localIp = this.ipv4(lw);
+      remoteIp = this.ipv4(rw);
       this.sample(lw, rw);
     } else {
-      const l = decodeHexIpv6(src, this.little, la)!;
-      const r = decodeHexIpv6(src, this.little, ra)!;
+      const l = this.ipv6(src, la);
+      const r = this.ipv6(src, ra);
       family = l.family === 4 && r.family === 4 ? 4 : 6;
-      localIp = this.shared(l.ip);
-      remoteIp = this.shared(r.ip);
+      localIp = l.ip;
+      remoteIp = r.ip;
       if (l.mapped || r.mapped) flags = MAPPED;
     }
     const localPort = hexAt(src, la + width + 1, 4);
