@@ -68,3 +68,11 @@ test("invalid UTF-8 (a lead byte, then ASCII in the next chunk) reads as the who
   const want = bytes.toString("utf8").split("\n").slice(0, -1);
   for (let cut = 0; cut <= bytes.length; cut++) assert.deepEqual(await readAll(chunked(bytes, [cut])), want, `cut ${cut}`);
 });
+
+test("an ASCII chunk larger than a Latin-1 piece (256 KiB) reads whole: lines across the pieces' borders are intact", async () => {
+  const lines = Array.from({ length: 30000 }, (_, i) => `row ${i} ${"x".repeat(i % 97)}`);
+  const bytes = Buffer.from(lines.join("\n") + "\n", "utf8");
+  assert.ok(bytes.length > 3 * (1 << 18));
+  assert.deepEqual(await readAll(chunked(bytes, [])), lines);
+  assert.deepEqual(await readAll(chunked(bytes, [(1 << 18) + 7, 1 << 20])), lines);
+});
