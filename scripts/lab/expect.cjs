@@ -259,6 +259,11 @@ function classifyUdp(f, tc, clientIp) {
   return { ...out, ev, received };
 }
 
+/** The target container's own socket of a flow, as confirmedBy cites it. */
+function containerLine(f, s) {
+  return `container ${f.target}: ${s.file} ${ep(s.local)} <-> ${ep(s.peer)} ${f.proto === 'tcp' ? s.state : ''}`.trim();
+}
+
 // ---------- classify
 const results = [];
 let mismatches = 0;
@@ -320,7 +325,7 @@ for (const f of flows) {
     obs = { path: 'direct', snat: false, sees: direct.peer.ip, seesPort: direct.peer.port, state: f.proto === 'tcp' ? 'ESTABLISHED' : 'ASSURED' };
     target = { ip: f.dialIp, port: f.tport };
     if (clientIp === null) clientIp = direct.peer.ip;
-    ev.push(`conntrack holds no entry at all (nothing in this netns needs connection tracking); container ${f.target}: ${direct.file} ${ep(direct.local)} <-> ${ep(direct.peer)} ${direct.state}; the client dialled the container address, so no NAT`);
+    ev.push('conntrack holds no entry at all (nothing in this netns needs connection tracking)', containerLine(f, direct), 'the client dialled the container address, so no NAT');
   } else if (!live && !dead && (pxNoCt = findPlaceholder(f, clientIp))) {
     obs = { path: 'failed', snat: false, sees: null, state: 'NOT_ACCEPTED' };
     if (clientIp === null) clientIp = pxNoCt.clientIp;
@@ -359,7 +364,8 @@ for (const f of flows) {
   // container-side confirmation
   if (target && tc && obs.sees && !tc.hostNet) {
     const cs = procSockets(tc.pid, f.proto).find((s) => s.local.port === f.tport && s.peer.ip === obs.sees && s.peer.port === obs.seesPort);
-    if (cs) ev.push(`container ${f.target}: ${cs.file} ${ep(cs.local)} <-> ${ep(cs.peer)} ${f.proto === 'tcp' ? cs.state : ''}`.trim());
+    // a direct flow without conntrack already cites this socket: each line once
+    if (cs) { const line = containerLine(f, cs); if (!ev.includes(line)) ev.push(line); }
     else if (f.proto === 'tcp') ev.push(`container ${f.target}: socket with peer ${obs.sees}:${obs.seesPort} NOT found`);
   }
   if (!target) target = { ip: tc.hostNet ? f.dialIp : v6 && tc.ip6 ? tc.ip6 : tc.ip, port: f.tport };
