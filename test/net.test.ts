@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addrWithPort, endpoint, familyOf, inCidr, isLocalAddr, isLoopback, isMulticast, normalizeAddr, normalizeCidr, normalizeIp, parseCidr, subnetOf } from "../src/net/index.js";
+import { addrWithPort, endpoint, familyOf, inCidr, isLinkLocal, isLocalAddr, isLoopback, isMulticast, normalizeAddr, normalizeCidr, normalizeIp, parseCidr, subnetOf } from "../src/net/index.js";
 import { addRecord, emptyBundle } from "../src/analyze/bundle.js";
 import { buildFacts } from "../src/analyze/facts.js";
 import { buildModel, isLocal } from "../src/analyze/model.js";
@@ -87,6 +87,8 @@ test("family, loopback, multicast, local", () => {
   assert.equal(isMulticast("224.0.0.1"), true);
   assert.equal(isMulticast("ff02::1"), true);
   assert.equal(isMulticast("10.0.0.1"), false);
+  for (const a of ["fe80::1", "fe80::42:42ff:fe14:1157", "FE80:0:0:0::1", "febf::1", "169.254.1.1"]) assert.equal(isLinkLocal(a), true, a);
+  for (const a of ["fd00:17::1", "2001:db8:1::1", "fec0::1", "::1", "172.17.0.1", "not an address"]) assert.equal(isLinkLocal(a), false, a);
 
   const local = new Set(["198.51.100.1", "2001:db8:1::1"]);
   const rows: [string, boolean, string?][] = [

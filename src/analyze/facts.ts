@@ -6,7 +6,7 @@
 import { netnsFromPath } from "../input/noise.js";
 import type { AddressRecord, ChainRecord, NatlensRecord, NetworkRecord, RouteRecord, RuleRecord } from "../types.js";
 import type { HostFacts, InterfaceFacts } from "../engine/index.js";
-import { inCidr, normalizeAddr, subnetOf } from "../net/index.js";
+import { isLinkLocal, normalizeAddr, subnetOf } from "../net/index.js";
 
 const XT_TABLES = new Set(["raw", "mangle", "nat", "filter", "security"]);
 
@@ -100,7 +100,7 @@ export function buildFacts(records: NatlensRecord[], family: 4 | 6): HostFacts &
       local.add(n);
       const i = iface(a.iface);
       if (!i.addresses!.includes(n)) i.addresses!.push(n);
-      const linkLocal = a.family === 6 && inCidr(n, "fe80::/10") === true;
+      const linkLocal = a.family === 6 && isLinkLocal(n);
       if (a.prefixLen !== null && !linkLocal && a.iface !== "lo") addSubnet(a.iface, `${n}/${a.prefixLen}`);
     } else if (r.kind === "network") {
       const nw = r as NetworkRecord;
@@ -147,14 +147,16 @@ const ENGINE_BRIDGE = /^(?:docker\d+|br-[0-9a-f]{12}|podman\d+|cni-podman\d+)$/;
 
 /**
  * Bridges seen only in the host's `ip addr` (no docker inspect in the bundle):
- * an engine-named interface with an IPv4 address is a container bridge, its
- * address the gateway and its subnet the containers' (a supportconfig holds
- * no docker inspect). Bridges already known by name or gateway are left out.
+ * an engine-named interface with an IPv4 or global IPv6 address is a
+ * container bridge, each address a gateway and its subnet the containers' (a
+ * supportconfig holds no docker inspect; link-local fe80::/64 is every
+ * interface's, no container subnet). Bridges already known by name or gateway
+ * are left out.
  */
 export function bridgesFromAddresses(addresses: readonly AddressRecord[], known: readonly { name: string; gateways: string[] }[]): { name: string; subnets: string[]; gateways: string[]; network: null }[] {
   const out: { name: string; subnets: string[]; gateways: string[]; network: null }[] = [];
   for (const a of addresses) {
-    if (a.family !== 4 || a.prefixLen === null || !ENGINE_BRIDGE.test(a.iface) || !isHostAddress(a)) continue;
+    if (a.prefixLen === null || !ENGINE_BRIDGE.test(a.iface) || !isHostAddress(a) || (a.family === 6 && isLinkLocal(a.address))) continue;
     if (known.some((b) => b.name === a.iface || b.gateways.includes(a.address))) continue;
     const subnet = subnetOf(a.address, a.prefixLen);
     if (subnet === null) continue;

@@ -100,6 +100,12 @@ export function isLoopback(addr: string): boolean {
   return a.range() === "loopback";
 }
 
+/** fe80::/10 and 169.254.0.0/16: an address every interface has, or may, so no container's. */
+export function isLinkLocal(addr: string): boolean {
+  const a = parseAddr(addr);
+  return a !== null && a.range() === "linkLocal";
+}
+
 export function isMulticast(addr: string): boolean {
   const a = parseAddr(addr);
   return a !== null && a.range() === "multicast";
