@@ -8,6 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { expandInputs, type ByteSource, type ExpandResult } from "../input/read.js";
 import type { ReadLimits } from "../input/archive/limits.js";
+import type { Listing } from "../input/archive/listing.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { DiagnosticPrinter } from "../diagnostics.js";
 import type { Diagnostic } from "../types.js";
@@ -47,38 +48,75 @@ function parseNetns(specs: string[]): Map<string, string> {
  * Several host bundles under the inputs (collector bundles, sosreport trees,
  * `hostname` beside proc/ or commands/, host archives inside a directory) would
  * be merged into one host that does not exist: refused, pointing at `batch`.
- * Found by batch's own discovery (src/batch/discover.ts).
+ * Found by batch's own discovery (src/batch/discover.ts), before anything is
+ * read; so is a fleet archive that is the one archive of a directory, or a
+ * zip, from its listing (member names and first bytes: no member is kept and
+ * no host archive inside it is opened).
  */
-async function refuseSeveralHosts(inputs: readonly string[]): Promise<void> {
-  const dirs = inputs.filter((i) => i !== "-" && statSync(i, { throwIfNoEntry: false })?.isDirectory());
-  if (dirs.length === 0) return;
-  const { discoverHosts, isHostDirectory } = await import("../batch/discover.js");
-  // archives count as one host each here (not listed: they are read next, and refuseFleetArchives looks at what they hold)
-  const found = (await discoverHosts(dirs, undefined, { listArchives: false })).hosts.filter((h) => h.kind === "archive" || isHostDirectory(h.input));
-  if (found.length < 2) return;
-  const shown = found.slice(0, 3).map((h) => h.input).join(", ") + (found.length > 3 ? ", ..." : "");
-  throw new UsageError(
-    `${found.length} host bundles found (${shown}): use \`natlens batch\``,
-    `natlens batch ${dirs.join(" ")} --out DIR analyses each host on its own; --merge-hosts analyses them as one host`,
-  );
+async function refuseSeveralHosts(inputs: readonly string[], limits: Partial<ReadLimits> | undefined): Promise<void> {
+  const st = (i: string) => (i === "-" ? undefined : statSync(i, { throwIfNoEntry: false }));
+  const dirs = inputs.filter((i) => st(i)?.isDirectory());
+  const { fileHead } = await import("../input/archive/read-archive.js");
+  const { sniffArchive } = await import("../input/archive/magic.js");
+  const kindOf = (file: string) => {
+    try {
+      return sniffArchive(fileHead(file));
+    } catch {
+      return null;
+    }
+  };
+  // a zip named directly is listed from its central directory (an index: its members are not inflated)
+  const toList = inputs.filter((i) => st(i)?.isFile() && kindOf(i) === "zip");
+  if (dirs.length > 0) {
+    const { discoverHosts, isHostDirectory } = await import("../batch/discover.js");
+    // archives count as one host each here (not listed yet: several of them are refused as they are)
+    const found = (await discoverHosts(dirs, undefined, { listArchives: false })).hosts.filter((h) => h.kind === "archive" || isHostDirectory(h.input));
+    if (found.length >= 2) {
+      const shown = found.slice(0, 3).map((h) => h.input).join(", ") + (found.length > 3 ? ", ..." : "");
+      throw new UsageError(
+        `${found.length} host bundles found (${shown}): use \`natlens batch\``,
+        `natlens batch ${dirs.join(" ")} --out DIR analyses each host on its own; --merge-hosts analyses them as one host`,
+      );
+    }
+    // the one archive a directory holds may be a fleet archive: its listing (names only) tells, before its members are read
+    toList.push(...found.filter((h) => h.kind === "archive").map((h) => h.input));
+  }
+  if (toList.length === 0) return;
+  const { listArchive } = await import("../input/archive/listing.js");
+  const { DEFAULT_LIMITS } = await import("../input/archive/limits.js");
+  for (const archive of toList) {
+    const kind = kindOf(archive);
+    if (!kind) continue;
+    // an archive that cannot be listed is reported when it is read
+    const listing = await listArchive(archive, kind, { ...DEFAULT_LIMITS, ...limits }).catch(() => null);
+    const refusal = listing ? await fleetRefusal(archive, listing) : null;
+    if (refusal) throw refusal;
+  }
 }
 
 /**
  * An archive holding several host bundles (a fleet archive: host archives,
  * or folders holding a layout, as `batch` finds them) is refused like a
- * directory holding several, after it was read (its listing comes with it).
+ * directory holding several. An archive a directory holds, or a zip, is
+ * listed before it is read (refuseSeveralHosts); a tar named directly is
+ * refused after it was read, from the listing that comes with it (listing it
+ * first would cost every one-host archive a second pass over its bytes).
  */
-async function fleetArchiveRefusal(listings: ExpandResult["listings"]): Promise<UsageError | null> {
-  if (listings.length === 0) return null;
+async function fleetRefusal(archive: string, listing: Listing): Promise<UsageError | null> {
   const { hostsInListing } = await import("../input/archive/listing.js");
+  const { hosts } = hostsInListing(listing);
+  if (hosts.length < 2) return null;
+  const shown = hosts.slice(0, 3).map((h) => `${archive}!/${h.path}`).join(", ") + (hosts.length > 3 ? ", ..." : "");
+  return new UsageError(
+    `${archive}: ${hosts.length} host bundles found in the archive (${shown}): use \`natlens batch\``,
+    `natlens batch ${archive} --out DIR analyses each host on its own; name one host as ${archive}!/PATH, or --merge-hosts analyses them as one host`,
+  );
+}
+
+async function fleetArchiveRefusal(listings: ExpandResult["listings"]): Promise<UsageError | null> {
   for (const { archive, listing } of listings) {
-    const { hosts } = hostsInListing(listing);
-    if (hosts.length < 2) continue;
-    const shown = hosts.slice(0, 3).map((h) => `${archive}!/${h.path}`).join(", ") + (hosts.length > 3 ? ", ..." : "");
-    return new UsageError(
-      `${archive}: ${hosts.length} host bundles found in the archive (${shown}): use \`natlens batch\``,
-      `natlens batch ${archive} --out DIR analyses each host on its own; name one host as ${archive}!/PATH, or --merge-hosts analyses them as one host`,
-    );
+    const refusal = await fleetRefusal(archive, listing);
+    if (refusal) return refusal;
   }
   return null;
 }
@@ -108,7 +146,7 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   const netns = parseNetns(args.netns);
   const whatIf = args.whatIf === undefined ? undefined : parseWhatIf(args.whatIf);
   if (whatIf === null) throw new UsageError(`--what-if ${JSON.stringify(args.whatIf)} is not a change natlens can predict`, "use --what-if userland-proxy=false (or =true)");
-  if (!args.mergeHosts) await refuseSeveralHosts(args.inputs);
+  if (!args.mergeHosts) await refuseSeveralHosts(args.inputs, args.limits);
   // opened first: an -o path that cannot be written is a usage error before the analysis
   const out = openOutput(io, args.output, false);
   const { sources, problems, listings } = await expandInputs(args.inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
