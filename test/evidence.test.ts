@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { pickSourceLines } from "../src/analyze/evidence.js";
-import { stdinSource, type ByteSource } from "../src/input/read.js";
+import { stdinSource } from "../src/input/read.js";
 import { runCli } from "./_io.js";
+import { chunkedSource } from "./_sources.js";
 
 const NETSTAT = "samples/lab-proxy/commands/netstat_-tanpeW";
 
@@ -27,20 +28,6 @@ test("analyze cites stdin lines with their text (it had none before the sources 
   assert.equal(r.stdout.replaceAll(`"file": "-"`, `"file": "${NETSTAT}"`).replace(/"name": "-"/g, `"name": "${NETSTAT}"`), fromFile.stdout.replace(/"name": "-"/g, `"name": "${NETSTAT}"`));
 });
 
-function chunked(name: string, bytes: Buffer, cuts: number[]): ByteSource {
-  return {
-    name,
-    explicit: true,
-    async *open() {
-      let at = 0;
-      for (const c of [...new Set(cuts.map((x) => x % (bytes.length + 1)))].sort((a, b) => a - b)) {
-        yield bytes.subarray(at, c);
-        at = c;
-      }
-      yield bytes.subarray(at);
-    },
-  };
-}
 
 test("pickSourceLines gives the lines LF splitting gives, CR dropped, for any chunking", async () => {
   await fc.assert(
@@ -50,7 +37,7 @@ test("pickSourceLines gives the lines LF splitting gives, CR dropped, for any ch
       fc.array(fc.integer({ min: 1, max: 14 }), { maxLength: 6 }),
       async (lines, cuts, want) => {
         const bytes = Buffer.from(lines.join("\n"), "utf8");
-        const picked = await pickSourceLines(chunked("x", bytes, cuts), want);
+        const picked = await pickSourceLines(chunkedSource("x", bytes, cuts), want);
         // as LineReader counts: the empty piece after a final LF is no line
         const all = lines.join("\n").split("\n");
         if (all[all.length - 1] === "") all.pop();

@@ -9,21 +9,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { LineReader } from "../src/input/lines.js";
 import type { ByteSource } from "../src/input/read.js";
+import { chunkedSource } from "./_sources.js";
 
-function chunked(bytes: Buffer, cuts: number[]): ByteSource {
-  return {
-    name: "x",
-    explicit: true,
-    async *open() {
-      let at = 0;
-      for (const c of [...new Set(cuts.map((x) => x % (bytes.length + 1)))].sort((a, b) => a - b)) {
-        yield bytes.subarray(at, c);
-        at = c;
-      }
-      yield bytes.subarray(at);
-    },
-  };
-}
 
 async function readAll(source: ByteSource): Promise<string[]> {
   const r = new LineReader(source);
@@ -46,7 +33,7 @@ test("property: lines of any chunking of mixed ASCII and multi-byte text are the
         const expected = ((bom ? "\ufeff" : "") + text).split("\n");
         if (expected[expected.length - 1] === "") expected.pop();
         const want = expected.map((l, i) => (i === 0 && bom ? l.slice(1) : l)).map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-        assert.deepEqual(await readAll(chunked(bytes, cuts)), want);
+        assert.deepEqual(await readAll(chunkedSource("x", bytes, cuts)), want);
       },
     ),
     { numRuns: 500 },
@@ -58,7 +45,7 @@ test("a character cut between an ASCII chunk's end and the next chunk is decoded
   // every cut point, including inside each multi-byte character
   for (let cut = 0; cut <= bytes.length; cut++) {
     for (let cut2 = cut; cut2 <= bytes.length; cut2++) {
-      assert.deepEqual(await readAll(chunked(bytes, [cut, cut2])), ["abc", "é€😀", "end"], `cuts ${cut}, ${cut2}`);
+      assert.deepEqual(await readAll(chunkedSource("x", bytes, [cut, cut2])), ["abc", "é€😀", "end"], `cuts ${cut}, ${cut2}`);
     }
   }
 });
@@ -66,13 +53,13 @@ test("a character cut between an ASCII chunk's end and the next chunk is decoded
 test("invalid UTF-8 (a lead byte, then ASCII in the next chunk) reads as the whole input decoded at once", async () => {
   const bytes = Buffer.concat([Buffer.from("ok\nbad "), Buffer.from([0xc3]), Buffer.from("x\nend\n")]);
   const want = bytes.toString("utf8").split("\n").slice(0, -1);
-  for (let cut = 0; cut <= bytes.length; cut++) assert.deepEqual(await readAll(chunked(bytes, [cut])), want, `cut ${cut}`);
+  for (let cut = 0; cut <= bytes.length; cut++) assert.deepEqual(await readAll(chunkedSource("x", bytes, [cut])), want, `cut ${cut}`);
 });
 
 test("an ASCII chunk larger than a Latin-1 piece (256 KiB) reads whole: lines across the pieces' borders are intact", async () => {
   const lines = Array.from({ length: 30000 }, (_, i) => `row ${i} ${"x".repeat(i % 97)}`);
   const bytes = Buffer.from(lines.join("\n") + "\n", "utf8");
   assert.ok(bytes.length > 3 * (1 << 18));
-  assert.deepEqual(await readAll(chunked(bytes, [])), lines);
-  assert.deepEqual(await readAll(chunked(bytes, [(1 << 18) + 7, 1 << 20])), lines);
+  assert.deepEqual(await readAll(chunkedSource("x", bytes, [])), lines);
+  assert.deepEqual(await readAll(chunkedSource("x", bytes, [(1 << 18) + 7, 1 << 20])), lines);
 });
