@@ -91,3 +91,25 @@ test("conntrack: records are the same with and without shared strings (analyze s
   }
   assert.ok(compared > 100, `only ${compared} records compared`);
 });
+
+test("property: a captured row reads the same whatever runs of spaces and tabs separate its fields (a row without a tab takes the native token search)", async () => {
+  const { readFileSync } = await import("node:fs");
+  const fc = (await import("fast-check")).default;
+  // the samples' real captures, IPv4 and IPv6, TCP and UDP
+  const captured = ["lab-proxy", "lab-ipv6", "lab-udp", "lab28-proxy"]
+    .flatMap((s) => readFileSync(`samples/${s}/commands/conntrack_-L_-o_extended`, "utf8").split("\n"))
+    .filter((l) => /\bsrc=/.test(l) && !l.startsWith("$ "));
+  assert.ok(captured.length >= 10, `${captured.length} captured rows`);
+  const tokens = (l: string) => l.trim().match(/\[[^\]]*\]|\S+/g)!;
+  const reference = new Map<string, unknown>();
+  for (const l of captured) reference.set(l, (await rows(tokens(l).join(" "))).recs[0]);
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...captured), fc.array(fc.constantFrom(" ", "  ", "\t", " \t"), { minLength: 40, maxLength: 40 }), async (l, gaps) => {
+      const text = tokens(l).reduce((acc, t, k) => (k === 0 ? t : acc + gaps[k % gaps.length] + t), "");
+      const { recs } = await rows(text);
+      const want = reference.get(l) as ConntrackRecord;
+      assert.deepEqual({ ...recs[0], source: null }, { ...want, source: null });
+    }),
+    { numRuns: 300 },
+  );
+});

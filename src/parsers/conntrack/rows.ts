@@ -16,6 +16,8 @@ export function parseRow(line: string, caches: ParseCaches, share: boolean): Ent
   /** Start and end of the current token; `[...]` items may hold blanks. */
   let ts = 0;
   let te = 0;
+  // conntrack separates fields by spaces: a row without a tab finds each token's end by a native search
+  const tabs = line.indexOf("\t") >= 0;
   const next = (): boolean => {
     while (i < n) {
       const c = line.charCodeAt(i);
@@ -27,6 +29,9 @@ export function parseRow(line: string, caches: ParseCaches, share: boolean): Ent
     if (line.charCodeAt(i) === 91 /* [ */) {
       const close = line.indexOf("]", i);
       te = close < 0 ? n : close + 1;
+    } else if (!tabs) {
+      const sp = line.indexOf(" ", i);
+      te = sp < 0 ? n : sp;
     } else {
       let j = i;
       while (j < n) {
@@ -96,8 +101,8 @@ export function parseRow(line: string, caches: ParseCaches, share: boolean): Ent
       if (phase === 2 && inner !== "UNREPLIED") phase = 3;
       continue;
     }
-    let eq = ts;
-    while (eq < te && line.charCodeAt(eq) !== 61) eq++;
+    let eq = line.indexOf("=", ts);
+    if (eq < 0 || eq > te) eq = te;
     if (eq === te || eq === ts) return `unexpected word ${JSON.stringify(line.slice(ts, te))} among key=value fields`;
     const klen = eq - ts;
     const k0 = line.charCodeAt(ts);
