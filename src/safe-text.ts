@@ -36,7 +36,7 @@ const JSON_UNSAFE_ALL = new RegExp(JSON_UNSAFE.source, "g");
 /** JSON text (from JSON.stringify) with DEL, C1, line/paragraph separators and bidi controls as \uXXXX escapes. */
 export function jsonSafe(json: string): string {
   // Text of ASCII below DEL (nearly every flow) holds none of them: its UTF-8 length is its length.
-  // Two native scans instead of the regex: 0.17 s -> 0.03 s over the 241 MB report of the bench host.
+  // Two native scans instead of the regex: 172 -> 44 ms CPU over 254 MB of report JSON in 2.2 KB pieces.
   if (Buffer.byteLength(json, "utf8") === json.length && json.indexOf("\x7f") < 0) return json;
   return JSON_UNSAFE.test(json) ? json.replace(JSON_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : json;
 }
