@@ -83,9 +83,12 @@ test("analyze FLEET.tar named directly gives the same refusal (after reading it:
   assert.match(r.stderr, refusal(tar));
 });
 
-test("a directory holding one host archive is listed, found to be one host, and analysed", async () => {
+test("a directory holding one compressed host archive is analysed, decompressing it no more often than naming it does", async () => {
   const r = await counted(["analyze", one, "--to", "json", "-q"]);
   assert.equal(r.code, 0, r.stderr);
+  // listing a .tar.gz first would gunzip it once more than reading it does
+  const named = await counted(["analyze", path.join(one, "web01.tar.gz"), "--to", "json", "-q"]);
+  assert.equal(r.gunzips, named.gunzips, `${r.gunzips} gunzip streams from the directory, ${named.gunzips} from the archive named`);
   const report = JSON.parse(r.stdout) as { host: { name: string }; flows: unknown[] };
   assert.equal(report.host.name, "natlens-lab");
   assert.ok(report.flows.length > 5);

@@ -49,9 +49,10 @@ function parseNetns(specs: string[]): Map<string, string> {
  * `hostname` beside proc/ or commands/, host archives inside a directory) would
  * be merged into one host that does not exist: refused, pointing at `batch`.
  * Found by batch's own discovery (src/batch/discover.ts), before anything is
- * read; so is a fleet archive that is the one archive of a directory, or a
- * zip, from its listing (member names and first bytes: no member is kept and
- * no host archive inside it is opened).
+ * read; so is a fleet archive that is a zip, or the one plain tar of a
+ * directory, from its listing (member names and first bytes: no member is
+ * kept and no host archive inside it is opened). A compressed tar is refused
+ * after it was read (fleetArchiveRefusal): listing it would decompress it twice.
  */
 async function refuseSeveralHosts(inputs: readonly string[], limits: Partial<ReadLimits> | undefined): Promise<void> {
   const st = (i: string) => (i === "-" ? undefined : statSync(i, { throwIfNoEntry: false }));
@@ -86,7 +87,9 @@ async function refuseSeveralHosts(inputs: readonly string[], limits: Partial<Rea
   const { DEFAULT_LIMITS } = await import("../input/archive/limits.js");
   for (const archive of toList) {
     const kind = kindOf(archive);
-    if (!kind) continue;
+    // only where listing reads no compressed stream (a zip's index, a plain tar's headers): listing a
+    // compressed tar first would cost every one-host .tar.gz or .tar.xz a second decompression
+    if (kind !== "zip" && kind !== "tar") continue;
     // an archive that cannot be listed is reported when it is read
     const listing = await listArchive(archive, kind, { ...DEFAULT_LIMITS, ...limits }).catch(() => null);
     const refusal = listing ? await fleetRefusal(archive, listing) : null;
@@ -97,10 +100,10 @@ async function refuseSeveralHosts(inputs: readonly string[], limits: Partial<Rea
 /**
  * An archive holding several host bundles (a fleet archive: host archives,
  * or folders holding a layout, as `batch` finds them) is refused like a
- * directory holding several. An archive a directory holds, or a zip, is
- * listed before it is read (refuseSeveralHosts); a tar named directly is
- * refused after it was read, from the listing that comes with it (listing it
- * first would cost every one-host archive a second pass over its bytes).
+ * directory holding several. A zip, or the one plain tar of a directory, is
+ * listed before it is read (refuseSeveralHosts); any other tar is refused
+ * after it was read, from the listing that comes with it (listing a compressed
+ * tar first would cost every one-host archive a second decompression).
  */
 async function fleetRefusal(archive: string, listing: Listing): Promise<UsageError | null> {
   const { hostsInListing } = await import("../input/archive/listing.js");
