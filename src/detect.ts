@@ -61,7 +61,20 @@ export function meaningfulHead(lines: readonly string[], max = DETECT_LINES, fou
   return out;
 }
 
-function foreignContent(head: readonly string[]): Detection["foreign"] {
+/**
+ * False when foreignContent(head) is surely null: each of its patterns needs
+ * one of these words in the first six lines (a few substring scans instead of
+ * joining the lines and running five regexes, for nearly every input).
+ */
+export function mayBeForeign(head: readonly string[]): boolean {
+  for (let k = 0; k < Math.min(head.length, 6); k++) {
+    const l = head[k]!;
+    if (l.includes("Proto") || l.includes("Active Connections") || l.includes("(including servers)") || l.includes("tcp4")) return true;
+  }
+  return false;
+}
+
+export function foreignContent(head: readonly string[]): Detection["foreign"] {
   const text = head.slice(0, 6).join("\n");
   if (/^\s*Active Connections\s*$/m.test(text) || /^\s+Proto\s+Local Address\s+Foreign Address\s+State(\s+PID)?\s*$/m.test(text)) {
     return {
@@ -86,13 +99,14 @@ function foreignContent(head: readonly string[]): Detection["foreign"] {
 export function detect(lines: readonly string[], formats: readonly FormatParser[] = FORMATS, command: string | null = null): Detection {
   const found = { command };
   const head = meaningfulHead(lines, DETECT_LINES, found);
-  const foreign = foreignContent(head);
+  const foreign = mayBeForeign(head) ? foreignContent(head) : null;
   if (foreign) return { format: null, score: 0, candidates: [], foreign, by: "content", command: found.command };
   const candidates: { id: string; score: number; f: FormatParser }[] = [];
   for (const f of formats) {
     let score = 0;
     try {
-      score = head.length === 0 ? 0 : f.sniff(head);
+      // a format's cheap gate first: it is true only where sniff() would say 0
+      score = head.length === 0 || f.rejects?.(head) ? 0 : f.sniff(head);
     } catch {
       score = 0;
     }

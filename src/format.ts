@@ -83,6 +83,14 @@ export interface FormatParser {
    * only, never at file names.
    */
   sniff(head: readonly string[]): number;
+  /**
+   * A cheap test detection runs before `sniff`: true only when `sniff(head)`
+   * would return 0 (a head none of whose lines can be this format's, such as
+   * a socket table's rows for a firewall format). It saves most of the
+   * per-input cost of detection; test/detect-gates.test.ts checks every gate
+   * against its sniffer. Leave it out when there is no such test.
+   */
+  rejects?(head: readonly string[]): boolean;
   create(ctx: ParseContext): LineParser;
 }
 

@@ -337,5 +337,13 @@ export const dockerPs: FormatParser = {
     }
     return 0;
   },
+  // a header names NAMES, CONTAINER ID or ID; a JSON line has "ID"
+  rejects(head) {
+    for (let i = 0; i < Math.min(head.length, 5); i++) {
+      const line = head[i]!;
+      if (line.includes("ID") || line.includes("NAMES")) return false;
+    }
+    return true;
+  },
   create: (ctx) => new PsParser(ctx),
 };

@@ -207,5 +207,13 @@ export const ipRoute: FormatParser = {
     if (ratio >= 0.5 && strong > 0) return 0.6;
     return 0.3 * ratio;
   },
+  // a row (ROW_RE) starts with a letter, a digit, `.` or `:`
+  rejects(head) {
+    for (const l of head) {
+      const c = l.charCodeAt(0);
+      if ((c >= 48 && c <= 58) || c === 46 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return false;
+    }
+    return true;
+  },
   create: (ctx) => new IpRouteParser(ctx),
 };

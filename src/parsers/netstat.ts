@@ -442,5 +442,13 @@ export const netstat: FormatParser = {
     if (!firstOurs) score *= 0.6;
     return score;
   },
+  // sections and headers start with `Active` or `Proto`, rows with `tcp` or `udp`
+  rejects(head) {
+    for (const l of head) {
+      const c = l.charCodeAt(0);
+      if (c === 65 || c === 80 || c === 116 || c === 117) return false;
+    }
+    return true;
+  },
   create: (ctx) => new NetstatParser(ctx),
 };

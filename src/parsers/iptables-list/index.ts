@@ -45,5 +45,12 @@ export const iptablesList: FormatParser = {
     if (rows.length >= 2 && rows.every((l) => { const c = rowColumns(l.trim()); return c !== null && c.opt; })) return 0.55;
     return 0;
   },
+  // no `Chain` line, no header (it names `target`), and the first line is no row with an opt column
+  rejects(head) {
+    for (const l of head) if (l.startsWith("Chain ") || l.includes("target")) return false;
+    if (head.length < 2) return true;
+    const c = rowColumns(head[0]!.trim());
+    return c === null || !c.opt;
+  },
   create: (ctx) => new IptablesListParser(ctx),
 };

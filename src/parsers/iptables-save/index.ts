@@ -54,5 +54,13 @@ export const iptablesSave: FormatParser = {
     }
     return best;
   },
+  // every line sniffLine knows starts with `#`, `*`, `:`, `[` or `-`, and so do -A/-N/-P commands
+  rejects(head) {
+    for (const l of head) {
+      const c = l.charCodeAt(0);
+      if (c === 35 || c === 42 || c === 58 || c === 91 || c === 45) return false;
+    }
+    return true;
+  },
   create: (ctx) => new IptablesSaveParser(ctx),
 };

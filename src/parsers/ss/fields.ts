@@ -174,6 +174,35 @@ export function dedupe(procs: Proc[]): Proc[] {
   return out;
 }
 
+/**
+ * True when rowShape(line) cannot be "row", read from the first token alone
+ * without tokenizing the line: a token with a character that no netid, state
+ * word or number holds (`0:` of a /proc/net table), or a netid-like word
+ * other than tcp and udp. False means "maybe": rowShape decides.
+ */
+export function cannotBeRow(line: string): boolean {
+  const n = line.length;
+  if (n === 0 || line.charCodeAt(0) === 9) return true;
+  let i = 0;
+  let c = line.charCodeAt(0);
+  while (i < n && (c === 32 || c === 9)) c = line.charCodeAt(++i);
+  if (i >= n) return true;
+  const start = i;
+  let netid = true;
+  let digits = true;
+  while (i < n && c !== 32 && c !== 9) {
+    const digit = c >= 48 && c <= 57;
+    if (!digit) digits = false;
+    if (!(digit || (c >= 97 && c <= 122) || c === 95)) {
+      if (!((c >= 65 && c <= 90) || c === 45)) return true;
+      netid = false;
+    }
+    c = line.charCodeAt(++i);
+  }
+  if (!netid || digits || i - start > 12) return false;
+  return !(i - start === 3 && (line.startsWith("tcp", start) || line.startsWith("udp", start)));
+}
+
 /** How well a line matches an ss socket row without a header (`ss -H`). */
 export function rowShape(line: string): "row" | "other-row" | "no" {
   if (line.charCodeAt(0) === 9) return "other-row";

@@ -25,7 +25,7 @@
  * FormatParser (registry id `ss`).
  */
 import type { FormatParser } from "../../format.js";
-import { HEADER_RE, rowShape } from "./fields.js";
+import { cannotBeRow, HEADER_RE, rowShape } from "./fields.js";
 import { SsParser } from "./rows.js";
 
 export const ss: FormatParser = {
@@ -54,6 +54,14 @@ export const ss: FormatParser = {
     if (rows === 0) return 0;
     if (rows + others === data) return users ? 0.8 : 0.7;
     return Math.min(0.45, (0.45 * (rows + others)) / data);
+  },
+  rejects(head) {
+    if (/^Total: \d+/.test(head[0] ?? "")) return false;
+    for (let k = 0; k < Math.min(head.length, 3); k++) {
+      if (HEADER_RE.test(head[k]!.trimStart())) return false;
+    }
+    for (const l of head) if (!cannotBeRow(l)) return false;
+    return true;
   },
   create: (ctx) => new SsParser(ctx),
 };
