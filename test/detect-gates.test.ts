@@ -215,7 +215,8 @@ test("detection with the gates equals the reference on generated and mutated hea
     { numRuns: 2000 },
   );
   // arbitrary text made of the characters and words the gates look at
-  const word = fc.constantFrom(" ", "  ", "\t", ":", "-", "#", "*", "[", "]", "(", ")", "ID", "NAMES", "tcp", "udp", "tcp4", "Proto", "Chain", "target", "Active", "Connections", "unix", "0", "12", "0A", "ESTAB", "LISTEN", "src=", "dst=", "Total:", "u_str", "nl", "sl", "a", "Z", ".", "/", "default", "via", "dev", "{\"ID\":\"", "\"Names\":\"");
+  const word = fc.constantFrom(" ", "  ", "\t", ":", "-", "#", "*", "[", "]", "(", ")", "ID", "NAMES", "tcp", "udp", "tcp4", "Proto", "Chain", "target", "Active", "Connections", "unix", "0", "12", "0A", "ESTAB", "LISTEN", "src=", "dst=", "Total:", "u_str", "nl", "sl", "a", "Z", ".", "/", "default", "via", "dev", "{\"ID\":\"", "\"Names\":\"",
+    "inet", "inet6", "link/ether", "valid_lft", "chain", "hook", "type", "table", "{", "}", "\"", "Server Version:", "Storage Driver:", "kernel.", "net.ipv4.ip_forward", "=", "<", "<flow>", "cpu=", "***", "\u00a0", "\u2028", "\u3000", "\ufeff", "\v");
   fc.assert(
     fc.property(fc.array(fc.array(word, { maxLength: 12 }).map((w) => w.join("")), { maxLength: 45 }), (lines) => check(lines, null, `words ${JSON.stringify(lines.slice(0, 3))}`)),
     { numRuns: 3000 },

@@ -70,5 +70,13 @@ export const daemonJson: FormatParser = {
     const known = top.filter((k) => KNOWN.includes(k)).length;
     return known >= 1 && known * 2 >= top.length ? 0.9 : 0;
   },
+  // the text, trimmed, must start with `{`: its first non-blank character
+  rejects(head) {
+    for (const l of head) {
+      const t = l.trimStart();
+      if (t.length > 0) return t.charCodeAt(0) !== 123;
+    }
+    return true;
+  },
   create: (ctx) => new DaemonJsonParser(ctx),
 };

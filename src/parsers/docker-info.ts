@@ -78,5 +78,9 @@ export const dockerInfo: FormatParser = {
     if (server && kv >= 3) return 0.9;
     return 0;
   },
+  rejects(head) {
+    for (const l of head) if (l.includes("Server Version:") || l.includes("Storage Driver:")) return false;
+    return true;
+  },
   create: (ctx) => new DockerInfoParser(ctx),
 };

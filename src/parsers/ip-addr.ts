@@ -214,5 +214,16 @@ export const ipAddr: FormatParser = {
     if (brief > 0 && briefAddr > 0) return other === 0 ? 0.9 : 0.7;
     return 0.4;
   },
+  // only lines that start with a blank (\s) and go on with `inet`, `link/` or `valid_lft` count when no line starts otherwise
+  rejects(head) {
+    for (const l of head) {
+      if (l.length === 0) continue;
+      const t = l.trimStart();
+      if (t.length === l.length) return false;
+      const c = t.charCodeAt(0);
+      if (c === 105 || c === 108 || c === 118) return false;
+    }
+    return true;
+  },
   create: (ctx) => new IpAddrParser(ctx),
 };

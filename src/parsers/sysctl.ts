@@ -45,5 +45,13 @@ export const sysctl: FormatParser = {
     const share = rows / (rows + other);
     return share >= 0.9 ? 0.9 : share >= 0.6 ? 0.6 : 0.2;
   },
+  // every key (ROW) starts with a lower-case letter
+  rejects(head) {
+    for (const l of head) {
+      const c = l.charCodeAt(0);
+      if (c >= 97 && c <= 122) return false;
+    }
+    return true;
+  },
   create: (ctx) => new SysctlParser(ctx),
 };

@@ -128,5 +128,13 @@ export const conntrack: FormatParser = {
     if (ratio >= 0.5) return 0.75;
     return 0.4 * ratio;
   },
+  // a row holds ` src=`; XML, `***` and `cpu=` lines start with `<`, `*` or `c`
+  rejects(head) {
+    for (const l of head) {
+      const c = l.charCodeAt(0);
+      if (c === 60 || c === 42 || c === 99 || l.includes("src=")) return false;
+    }
+    return true;
+  },
   create: (ctx) => new ConntrackParser(ctx),
 };

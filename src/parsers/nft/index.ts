@@ -61,5 +61,14 @@ export const nft: FormatParser = {
     }
     return score;
   },
+  // a table or warning line starts with `t` or `#`, JSON with `{`; chain and hook lines hold `chain ` and ` hook `
+  // (looked for without the blank: a search led by a rarer character is faster); rule lines count only below a chain
+  rejects(head) {
+    for (const l of head) {
+      const c = l.charCodeAt(0);
+      if (c === 116 || c === 35 || c === 123 || l.includes("hain ") || l.includes("hook ")) return false;
+    }
+    return true;
+  },
   create: (ctx) => new NftParser(ctx),
 };
