@@ -686,7 +686,8 @@ run_scenario() {
     --bundle "$B" --clients "$LAB/clients.tsv" --clients-out "$LAB/clients-out.tsv" --peers "$LAB/peers.tsv" --out "$dest/EXPECTED.json" || log "checker reported mismatches"
   sample_readme "$dest"
   mkdir -p "$LOGS"; cp "$LAB/dockerd.log" "$LOGS/$SCEN.dockerd.log" 2>/dev/null
-  cp -a "$LAB/clients" "$LOGS/$SCEN.clients" 2>/dev/null; cp "$LAB/flows.tsv" "$LOGS/$SCEN.flows.tsv"
+  # a second run of the scenario replaces the kept clients (cp -a into an existing folder nests it)
+  rm -rf "$LOGS/$SCEN.clients"; cp -a "$LAB/clients" "$LOGS/$SCEN.clients" 2>/dev/null; cp "$LAB/flows.tsv" "$LOGS/$SCEN.flows.tsv"
   log "wrote $dest"
   teardown
 }
