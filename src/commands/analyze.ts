@@ -59,15 +59,25 @@ async function refuseSeveralHosts(inputs: readonly string[], limits: Partial<Rea
   const dirs = inputs.filter((i) => st(i)?.isDirectory());
   const { fileHead } = await import("../input/archive/read-archive.js");
   const { sniffArchive } = await import("../input/archive/magic.js");
-  const kindOf = (file: string) => {
+  /**
+   * The archive kinds whose listing reads no compressed stream (a zip's index, a plain tar's
+   * headers); null for the others: listing a compressed tar first would cost every one-host
+   * .tar.gz or .tar.xz a second decompression.
+   */
+  const listable = (file: string): "zip" | "tar" | null => {
     try {
-      return sniffArchive(fileHead(file));
+      const kind = sniffArchive(fileHead(file));
+      return kind === "zip" || kind === "tar" ? kind : null;
     } catch {
       return null;
     }
   };
   // a zip named directly is listed from its central directory (an index: its members are not inflated)
-  const toList = inputs.filter((i) => st(i)?.isFile() && kindOf(i) === "zip");
+  const toList: { archive: string; kind: "zip" | "tar" }[] = [];
+  for (const i of inputs) {
+    const kind = st(i)?.isFile() ? listable(i) : null;
+    if (kind === "zip") toList.push({ archive: i, kind });
+  }
   if (dirs.length > 0) {
     const { discoverHosts, isHostDirectory } = await import("../batch/discover.js");
     // archives count as one host each here (not listed yet: several of them are refused as they are)
@@ -80,16 +90,15 @@ async function refuseSeveralHosts(inputs: readonly string[], limits: Partial<Rea
       );
     }
     // the one archive a directory holds may be a fleet archive: its listing (names only) tells, before its members are read
-    toList.push(...found.filter((h) => h.kind === "archive").map((h) => h.input));
+    for (const h of found) {
+      const kind = h.kind === "archive" ? listable(h.input) : null;
+      if (kind) toList.push({ archive: h.input, kind });
+    }
   }
   if (toList.length === 0) return;
   const { listArchive } = await import("../input/archive/listing.js");
   const { DEFAULT_LIMITS } = await import("../input/archive/limits.js");
-  for (const archive of toList) {
-    const kind = kindOf(archive);
-    // only where listing reads no compressed stream (a zip's index, a plain tar's headers): listing a
-    // compressed tar first would cost every one-host .tar.gz or .tar.xz a second decompression
-    if (kind !== "zip" && kind !== "tar") continue;
+  for (const { archive, kind } of toList) {
     // an archive that cannot be listed is reported when it is read
     const listing = await listArchive(archive, kind, { ...DEFAULT_LIMITS, ...limits }).catch(() => null);
     const refusal = listing ? await fleetRefusal(archive, listing) : null;

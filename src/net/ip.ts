@@ -67,13 +67,12 @@ export function sharedQuad(v: number, text: string, caches: ParseCaches): string
  * kernel's hex words), which need no text unless the address is new.
  */
 export function quadOfValue(v: number, caches: ParseCaches): string {
-  const quads = caches.quads;
-  let q = quads.get(v);
-  if (q === undefined) {
-    if (quads.size >= 1 << 16) quads.clear();
-    quads.set(v, (q = ownCopy(`${DEC[v >>> 24]}.${DEC[(v >>> 16) & 255]}.${DEC[(v >>> 8) & 255]}.${DEC[v & 255]}`)));
-  }
-  return q;
+  return caches.quads.get(v) ?? sharedQuad(v, ipv4Text(v), caches);
+}
+
+/** The dotted quad of an IPv4 address's 32-bit value. */
+export function ipv4Text(v: number): string {
+  return `${DEC[v >>> 24]}.${DEC[(v >>> 16) & 255]}.${DEC[(v >>> 8) & 255]}.${DEC[v & 255]}`;
 }
 
 /** The parsed address of `text` (see the module comment), and whether it was IPv4-mapped; null when not an address. */

@@ -3,7 +3,7 @@
  * (IPv4-mapped IPv6 to dotted IPv4, IPv6 per RFC 5952) and the inverse.
  */
 import ipaddr from "ipaddr.js";
-import { DEC, type NormalIp } from "./ip.js";
+import { DEC, ipv4Text, type NormalIp } from "./ip.js";
 
 function hexNibble(c: number): number {
   if (c >= 48 && c <= 57) return c - 48; // 0-9
@@ -37,14 +37,19 @@ function wordBytes(s: string, at: number, little: boolean, out: number[]): boole
   return true;
 }
 
+/**
+ * The IPv4 address (its 32-bit value) of a kernel-printed word: the kernel
+ * prints the network-order word as a host integer, reversed on a
+ * little-endian host.
+ */
+export function ipv4ValueOfWord(word: number, little: boolean): number {
+  return little ? (((word & 255) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24)) >>> 0 : word;
+}
+
 /** Decode an 8-digit IPv4 word, e.g. `0100007F` -> `127.0.0.1` (little-endian host). */
 export function decodeHexIpv4(hex: string, little = true, at = 0): string | null {
   const w = hexAt(hex, at, 8);
-  if (w < 0) return null;
-  const b0 = (w >>> 24) & 255, b1 = (w >>> 16) & 255, b2 = (w >>> 8) & 255, b3 = w & 255;
-  return little
-    ? `${DEC[b3]}.${DEC[b2]}.${DEC[b1]}.${DEC[b0]}`
-    : `${DEC[b0]}.${DEC[b1]}.${DEC[b2]}.${DEC[b3]}`;
+  return w < 0 ? null : ipv4Text(ipv4ValueOfWord(w, little));
 }
 
 /** Decode a 32-digit IPv6 address as four kernel words; IPv4-mapped becomes dotted IPv4. */

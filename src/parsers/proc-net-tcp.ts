@@ -9,7 +9,7 @@
 import { intern } from "../strings.js";
 import type { FormatParser, LineParser, ParseContext } from "../format.js";
 import type { SocketFlag, SocketRecord, SocketState } from "../types.js";
-import { decodeHexIpv6, hexAt, quadOfValue, type NormalIp } from "../net/index.js";
+import { decodeHexIpv6, hexAt, ipv4ValueOfWord, quadOfValue, type NormalIp } from "../net/index.js";
 import { KERNEL_TCP_STATES } from "./_states.js";
 
 const HEADER_RE = /^\s*sl\s+local_address\s+(rem_address|remote_address)\s+st\s+tx_queue\s+rx_queue\s+tr\s+tm->when\s+retrnsmt\s+uid\s+timeout\s+inode/;
@@ -215,9 +215,7 @@ export class ProcNetParser implements LineParser {
    * (2,000 container tables repeat the same few), decoded only when new.
    */
   private ipv4(word: number): string {
-    // the kernel prints the network-order word as a host integer: reversed on a little-endian host
-    const v = this.little ? (((word & 255) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24)) >>> 0 : word;
-    return quadOfValue(v, this.ctx.caches);
+    return quadOfValue(ipv4ValueOfWord(word, this.little), this.ctx.caches);
   }
 
   /**
