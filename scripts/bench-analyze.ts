@@ -31,9 +31,12 @@
  * Every count scales with the scale (bridges stay 10); source ports count per
  * published port and per bridge, so 5x still fits the port range.
  *
- * At each scale it runs, alternately, `analyze --to json -o /dev/null` and
- * the parse floor, `convert --to json -o /dev/null` of the same bundle (every
- * input read, detected, parsed and written as records), under GNU time
+ * At each scale it runs, alternately, `analyze --to json -o /dev/null`, the
+ * parse floor, `convert --to json -o /dev/null` of the same bundle (every
+ * input read, detected, parsed and written as records), and the bare parse,
+ * `convert --to csv --kind containers -o /dev/null` (every input read,
+ * detected and parsed, the 1,000 container rows written: what analyze pays
+ * before any analysis, and what no change to analysis can take off), under GNU time
  * (`/usr/bin/time -f "%U %S %M"`: user and system CPU seconds, and the child's
  * peak RSS); wall time is taken here. It prints the median of the rounds per
  * scale, the ratio of analyze to the parse floor (wall, CPU and RSS), how
@@ -634,21 +637,25 @@ interface Measured {
   scale: number;
   analyze: Run[];
   convert: Run[];
+  /** convert --to csv --kind containers: every input parsed, next to nothing written. */
+  parseOnly: Run[];
 }
 
 /**
- * analyze --to json and the parse floor (convert --to json of the same
- * files: every input read, detected, parsed and written as records), run
- * alternately `rounds` times. Medians of each measure are judged.
+ * analyze --to json, the parse floor (convert --to json of the same files:
+ * every input read, detected, parsed and written as records) and the bare
+ * parse (convert --to csv --kind containers), run alternately `rounds` times.
+ * Medians of each measure are judged.
  */
 function measure(scale: number, rounds: number): Measured {
   const { dir } = bundle(scale);
-  const m: Measured = { scale, analyze: [], convert: [] };
+  const m: Measured = { scale, analyze: [], convert: [], parseOnly: [] };
   for (let i = 0; i < rounds; i++) {
     m.analyze.push(timed([CLI, "analyze", "--to", "json", "-o", "/dev/null", dir]));
     m.convert.push(timed([CLI, "convert", "--to", "json", "-o", "/dev/null", dir]));
+    m.parseOnly.push(timed([CLI, "convert", "--to", "csv", "--kind", "containers", "-o", "/dev/null", dir]));
   }
-  for (const [name, runs] of [["analyze", m.analyze], ["convert", m.convert]] as const) {
+  for (const [name, runs] of [["analyze", m.analyze], ["convert", m.convert], ["parse only", m.parseOnly]] as const) {
     for (const r of runs) {
       if (r.timedOut) console.log(`  ${name} x${scale}: TIMED OUT after ${TIMEOUT_S} s`);
       else if (r.status !== 0 && r.status !== 1) console.log(`  ${name} x${scale} failed (exit ${r.status}):\n${r.stderr.slice(0, 4000)}`);
@@ -665,7 +672,7 @@ const ROUNDS = Math.max(1, Number(process.env["BENCH_ROUNDS"] ?? 3));
 const ROUNDS_BIG = Math.max(1, Number(process.env["BENCH_ROUNDS_BIG"] ?? 1));
 const TARGET = { seconds: 5, rssMb: 400, ratio: 2, growth: 1.3 };
 
-console.log(`cli: ${CLI}; analyze --to json -o /dev/null vs convert --to json -o /dev/null (the parse floor), alternately`);
+console.log(`cli: ${CLI}; analyze --to json -o /dev/null vs convert --to json -o /dev/null (the parse floor) and convert --to csv --kind containers (parse only), alternately`);
 const results: Measured[] = [];
 for (const scale of SCALES) results.push(measure(scale, scale > 1 ? ROUNDS_BIG : ROUNDS));
 
@@ -673,7 +680,7 @@ const pad = (s: string, n: number) => s.padStart(n);
 const stat = (runs: Run[]) => ({ wall: med(runs.map((r) => r.wall)), cpu: med(runs.map((r) => r.cpu)), rss: med(runs.map((r) => r.rssMb)), n: runs.length });
 console.log("");
 console.log(`${"scale".padEnd(6)} ${pad("analyze wall", 13)} ${pad("cpu", 8)} ${pad("peak RSS", 9)}   ${pad("convert wall", 13)} ${pad("cpu", 8)} ${pad("peak RSS", 9)}   ${pad("ratio wall", 10)} ${pad("cpu", 6)} ${pad("RSS", 6)}`);
-const rows = results.map((m) => ({ scale: m.scale, a: stat(m.analyze), c: stat(m.convert), runs: m }));
+const rows = results.map((m) => ({ scale: m.scale, a: stat(m.analyze), c: stat(m.convert), p: stat(m.parseOnly), runs: m }));
 for (const { scale, a, c } of rows) {
   console.log(
     `${`${scale}x`.padEnd(6)} ${pad(`${a.wall.toFixed(2)} s`, 13)} ${pad(`${a.cpu.toFixed(2)} s`, 8)} ${pad(`${a.rss.toFixed(0)} MB`, 9)}   ` +
@@ -684,6 +691,17 @@ for (const { scale, a, c } of rows) {
 for (const { scale, runs } of rows) {
   console.log(`  ${scale}x runs, analyze: ${runs.analyze.map((r) => `${r.wall.toFixed(2)} s/${r.cpu.toFixed(2)} s cpu/${r.rssMb.toFixed(0)} MB`).join(", ")}`);
   console.log(`  ${scale}x runs, convert: ${runs.convert.map((r) => `${r.wall.toFixed(2)} s/${r.cpu.toFixed(2)} s cpu/${r.rssMb.toFixed(0)} MB`).join(", ")}`);
+}
+
+// What analysis adds to parsing: analyze minus the bare parse of the same inputs (both as processes,
+// so start-up is in both). The bare parse is a floor no change to analysis can go below.
+console.log("");
+console.log(`parse only (convert --to csv --kind containers) and what analyze adds to it (model, flows, explanation, evidence, the report)`);
+for (const { scale, a, p } of rows) {
+  console.log(
+    `  ${`${scale}x`.padEnd(5)} parse only ${pad(`${p.wall.toFixed(2)} s`, 8)} wall ${pad(`${p.cpu.toFixed(2)} s`, 8)} cpu ${pad(`${p.rss.toFixed(0)} MB`, 7)};  ` +
+      `analyze adds ${pad(`${(a.wall - p.wall).toFixed(2)} s`, 8)} wall ${pad(`${(a.cpu - p.cpu).toFixed(2)} s`, 8)} cpu;  parse only is ${((p.wall / a.wall) * 100).toFixed(0)} % of analyze's wall`,
+  );
 }
 
 // Growth: how much each measure grew from the smallest scale, over how much the input grew
@@ -718,6 +736,6 @@ if (rows.length > 1) {
   checks.push([`growth ${base.scale}x -> ${big.scale}x: time ${gt.toFixed(2)}, memory ${gm.toFixed(2)} of proportional (<= ${TARGET.growth})`, gt <= TARGET.growth && gm <= TARGET.growth]);
 }
 for (const [what, ok] of checks) console.log(`  ${ok ? "met    " : "NOT MET"}  ${what}`);
-const pass = checks.every(([, ok]) => ok) && results.every((m) => [...m.analyze, ...m.convert].every((r) => !r.timedOut && (r.status === 0 || r.status === 1)));
+const pass = checks.every(([, ok]) => ok) && results.every((m) => [...m.analyze, ...m.convert, ...m.parseOnly].every((r) => !r.timedOut && (r.status === 0 || r.status === 1)));
 console.log(`verdict: ${pass ? "PASS" : "FAIL"}`);
 process.exitCode = pass ? 0 : 1;
