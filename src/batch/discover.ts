@@ -3,14 +3,17 @@
  * bundles, each with a unique, stable id.
  *
  * - A directory that holds a recognised layout (a natlens collector bundle
- *   with its MANIFEST, a sosreport tree with sos_commands/, or a `hostname`
- *   file next to `proc/` or `commands/`) is one host.
+ *   with its MANIFEST, a sosreport tree with sos_commands/, a supportconfig
+ *   folder, or a `hostname` file next to `proc/` or `commands/`) is one host;
+ *   the rule is isHostFolder (src/input/hosts.ts), the one analyze asks too:
+ *   a supportconfig folder is known by its entries or by its `scc_*` name.
  * - A directory that is not one is searched (in name order) for host
  *   directories and archives; files beside them are counted and reported,
  *   never read. An input directory with no host below it is itself one host
  *   (a folder of loose dumps), as `analyze DIR` would take it.
  * - An archive file is listed (its members' names and first bytes, nothing
- *   kept; src/input/archive/listing.ts) and searched with the same rules: when
+ *   kept; src/input/archive/listing.ts) and searched with the same rules
+ *   (hostsOfListing, src/input/hosts.ts): when
  *   it holds two or more host bundles (folders holding a layout, members that
  *   are archives) it is a fleet archive and each bundle is a host,
  *   `ARCHIVE!/member`; otherwise the archive is one host. `ARCHIVE!/member`
@@ -29,8 +32,9 @@ import { createHash } from "node:crypto";
 import { sniffArchive, type ArchiveKind } from "../input/archive/magic.js";
 import { fileHead } from "../input/archive/stream.js";
 import { MEMBER_SEP, memberName } from "../input/archive/names.js";
-import { folderEntries, holdsHostLayout, hostOfPath, hostsInListing, listArchive, scatteredHosts, COLLECTOR_MANIFEST_MARK, MAX_SEARCH_DEPTH, type ArchiveListing } from "../input/archive/listing.js";
+import { folderEntries, hostOfPath, listArchive, scatteredHosts, COLLECTOR_MANIFEST_MARK, MAX_SEARCH_DEPTH, type ArchiveListing } from "../input/archive/listing.js";
 import { DEFAULT_LIMITS } from "../input/archive/limits.js";
+import { hostsOfListing, isHostFolder } from "../input/hosts.js";
 
 export type HostKind = "directory" | "archive" | "file" | "member";
 
@@ -110,9 +114,9 @@ function startsWith(file: string, text: string): boolean {
   }
 }
 
-/** A directory holding a layout natlens recognises as one host's capture (the rule archives use too). */
+/** A directory holding one host's capture (isHostFolder: the rule archives and analyze's layout use too). */
 export function isHostDirectory(dir: string, list: Dirent[] = entries(dir)): boolean {
-  return holdsHostLayout(folderEntries(list), () => startsWith(path.join(dir, "MANIFEST"), COLLECTOR_MANIFEST_MARK));
+  return isHostFolder(path.basename(path.resolve(dir)), folderEntries(list), () => startsWith(path.join(dir, "MANIFEST"), COLLECTOR_MANIFEST_MARK));
 }
 
 /** The host id a path gives before it is made unique. */
@@ -190,7 +194,7 @@ function archiveHosts(file: string, kind: ArchiveKind, found: Found): void {
  * bytes, nothing kept, stopped early when its root holds a layout.
  */
 function expandArchive(file: string, kind: ArchiveKind, listing: ArchiveListing | null, out: Expanded): void {
-  const inside = listing ? hostsInListing(listing) : null;
+  const inside = listing ? hostsOfListing(listing) : null;
   if (!listing || !inside || inside.hosts.length < 2) {
     out.hosts.push({ input: file, kind: "archive" });
     return;

@@ -115,8 +115,8 @@ async function refuseSeveralHosts(inputs: readonly string[], limits: Partial<Rea
  * tar first would cost every one-host archive a second decompression).
  */
 async function fleetRefusal(archive: string, listing: Listing): Promise<UsageError | null> {
-  const { hostsInListing } = await import("../input/archive/listing.js");
-  const { hosts } = hostsInListing(listing);
+  const { hostsOfListing } = await import("../input/hosts.js");
+  const { hosts } = hostsOfListing(listing);
   if (hosts.length < 2) return null;
   const shown = hosts.slice(0, 3).map((h) => `${archive}!/${h.path}`).join(", ") + (hosts.length > 3 ? ", ..." : "");
   return new UsageError(

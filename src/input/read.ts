@@ -12,7 +12,8 @@ import { fileHead, peek, readArchiveFile, readArchiveStream } from "./archive/re
 import { DEFAULT_LIMITS, type ReadLimits } from "./archive/limits.js";
 import { sniffArchive } from "./archive/magic.js";
 import { MEMBER_SEP } from "./archive/names.js";
-import { folderEntries, holdsSupportconfig, type Listing } from "./archive/listing.js";
+import { folderEntries, type FolderEntries, type Listing } from "./archive/listing.js";
+import { isSupportconfigFolder } from "./hosts.js";
 import { LayoutFilter } from "./layouts/index.js";
 import { parseManifest } from "./manifest.js";
 
@@ -260,14 +261,15 @@ function isSosTree(dir: string): boolean {
   }
 }
 
-/** A supportconfig folder: named `scc_*` by supportconfig, or holding its own log and environment files. */
+/** A supportconfig folder (isSupportconfigFolder: by its name or its entries). */
 function isSupportconfigTree(dir: string): boolean {
-  if (/^scc_/.test(path.basename(dir))) return true;
+  let entries: FolderEntries = new Map();
   try {
-    return holdsSupportconfig(folderEntries(readdirSync(dir, { withFileTypes: true })));
+    entries = folderEntries(readdirSync(dir, { withFileTypes: true }));
   } catch {
-    return false;
+    // cannot be listed: the walk says so; its name still tells
   }
+  return isSupportconfigFolder(path.basename(path.resolve(dir)), entries);
 }
 
 function archiveKindOf(file: string) {

@@ -40,6 +40,10 @@ const PROC_NET_FILES = new Set(["tcp", "tcp6", "udp", "udp6", "raw", "raw6", "ud
 const SOS_WRAPPER = /^(?:secured-)?sosreport-|^sos-collector-/;
 /** A supportconfig's wrapping directory (`scc_web01_261120_1015`, or `scc_NAME` with `-B NAME`). */
 const SCC_WRAPPER = /^scc_/;
+/** A folder named as supportconfig names its folder (`scc_*`): the name half of src/input/hosts.ts's isSupportconfigFolder. */
+export function hasSupportconfigName(name: string): boolean {
+  return SCC_WRAPPER.test(name);
+}
 /**
  * The files of a supportconfig natlens reads: network.txt (ip addr/route,
  * ss -nap, iptables, nft), basic-health-check.txt (ps), basic-environment.txt
@@ -75,7 +79,7 @@ export class LayoutFilter {
   /** The verdict for a supportconfig's file, or null when `parts` is not one. */
   private sccVerdict(parts: readonly string[], dir: boolean): Verdict | null {
     let rest = parts;
-    if (parts.length >= 2 && SCC_WRAPPER.test(parts[0]!)) {
+    if (parts.length >= 2 && hasSupportconfigName(parts[0]!)) {
       this.scc = true;
       rest = parts.slice(1);
     } else if (!this.sccRoot) return null;
