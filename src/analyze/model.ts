@@ -230,7 +230,8 @@ export function buildModel(bundle: Bundle): HostModel {
     }
   }
   bridges.push(...bridgesFromAddresses(b.addresses, bridges));
-  for (const c of unnamedContainers(b, bridges)) {
+  const unnamed = unnamedContainers(b, bridges);
+  for (const c of unnamed.containers) {
     byName.set(c.name, c);
     containers.push(c);
   }
@@ -376,7 +377,7 @@ export function buildModel(bundle: Bundle): HostModel {
     engineFacts: { 4: engineFacts(4), 6: engineFacts(6) },
     settings: b.settings,
     inputs: b.inputs,
-    diagnostics: b.diagnostics,
+    diagnostics: unnamed.notes.length > 0 ? [...b.diagnostics, ...unnamed.notes] : b.diagnostics,
     sources: b.sources,
     memo: { bridgeOf: new Map() },
     userlandProxy: { value: "unknown", evidence: [], how: "" },
