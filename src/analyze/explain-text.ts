@@ -1,6 +1,6 @@
 /** The explanation stage's sentences: one per kind of attribution reason (flow-types.ts Reason). */
 import { endpoint } from "../net/index.js";
-import type { Endpoint, Reason, Who } from "./flow-types.js";
+import type { Endpoint, Ipv6Why, Reason, Who } from "./flow-types.js";
 import { forwarderText } from "./rootless-text.js";
 
 const fmt = (e: Endpoint | null): string => (e ? endpoint(e.ip, e.port) : "?");
@@ -9,6 +9,17 @@ const program = (pid: number | null) => (pid !== null ? `docker-proxy (pid ${pid
 const client = (w: Who) => (w.kind === "container" ? `container ${w.container ?? w.ip}` : w.kind === "host" ? "a host process" : `client ${w.ip}`);
 /** The client of a start of a sentence about one of its own sockets. */
 const clientOf = (container: string | null, local: Endpoint) => (container ? `container ${container}` : fmt(local));
+
+/** Why an IPv6 client-only flow is not DNAT (Ipv6Why): an IPv4 DNAT rule never rewrites an IPv6 packet. */
+function ipv6Text(why: Ipv6Why, mode: "on" | "off" | "unknown", published: Endpoint | null): string {
+  const port = published?.port ?? "?";
+  if (why === "proxy-to-ipv4") return `; docker-proxy relays this IPv6 port to the container's IPv4 address, which no IPv6 DNAT rule can do, so docker-proxy relayed it`;
+  if (why === "no-rule")
+    return mode === "on"
+      ? `; an IPv6 packet is DNATed only by an IPv6 (ip6tables) rule, and there is none for port ${port}, so docker-proxy relayed it`
+      : `; an IPv6 packet is DNATed only by an IPv6 (ip6tables) rule, and there is none for port ${port}; with userland-proxy off no docker-proxy relays it either, so what answered it is unknown`;
+  return `; it is IPv6, and the IPv6 nat rules are not in the bundle (no ip6tables-save or nft list ruleset): an ip6tables DNAT rule would have sent it to the container's IPv6 address, without one ${mode === "on" ? "docker-proxy relays it" : "nothing relays it (userland-proxy off)"}, so the path is unknown (the IPv4 DNAT rule for the port never applies to an IPv6 packet)`;
+}
 
 /** The text of one reason; a flow's explanation is the text of its reasons in order. */
 export function reasonText(r: Reason): string {
@@ -71,7 +82,7 @@ export function reasonText(r: Reason): string {
     case "conntrack-direct":
       return `conntrack shows ${fmt(r.src)} dialling ${r.container} at its own address ${fmt(r.dst)}: no NAT`;
     case "client-only":
-      return `${clientOf(r.clientContainer, r.local)} is connected to the published port ${fmt(r.published)}; nothing else in the bundle shows this connection (no container socket table, conntrack entry or docker-proxy socket for it), so the path follows only from the daemon's mode (userland-proxy ${r.mode})`;
+      return `${clientOf(r.clientContainer, r.local)} is connected to the published port ${fmt(r.published)}; nothing else in the bundle shows this connection (no container socket table, conntrack entry or docker-proxy socket for it), so the path follows only from the daemon's mode (userland-proxy ${r.mode})${r.ipv6 ? ipv6Text(r.ipv6, r.mode, r.published) : ""}`;
     case "udp-unconfirmed":
       return `${clientOf(r.clientContainer, r.local)} sends to the published port ${fmt(r.published)}, but conntrack, which tracks this host's other UDP flows, holds no entry for it: its datagrams are dropped before their entry is confirmed (in FORWARD, as a dropped TCP SYN), or it has not sent anything for longer than the UDP timeout`;
     case "placeholder":

@@ -187,7 +187,12 @@ export class Explainer {
       dnatForPort = (this.dnatWithDport.get(p.family) ?? []).some((r) => r.matches.dport!.value.some((x) => p.dport !== null && x.from <= p.dport && p.dport <= x.to));
       this.dnatForPortCache.set(portKey, dnatForPort);
     }
-    if (!dnatForPort) return { text: `there is no IPv${p.family} DNAT rule for port ${p.dport}${p.family === 6 ? " (no ip6tables/nft ip6 rules for it)" : ""}`, rule: null };
+    if (!dnatForPort) {
+      // a nat table the bundle does not hold proves nothing: say so (docker-paths §3: [::1] is never DNATed)
+      if (this.m.tableCoverage.state(p.family, "nat") === "not-captured")
+        return { text: p.family === 6 && p.dst === "::1" ? "Docker's rules never DNAT [::1] (the IPv6 nat rules are not in the bundle)" : `there is no IPv${p.family} DNAT rule for port ${p.dport} in the bundle (the IPv${p.family} nat table was not captured)`, rule: null };
+      return { text: `there is no IPv${p.family} DNAT rule for port ${p.dport}${p.family === 6 ? " (no ip6tables/nft ip6 rules for it)" : ""}`, rule: null };
+    }
     return null;
   }
 }

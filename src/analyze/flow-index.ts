@@ -175,6 +175,16 @@ export class FlowIndex {
     return list.find((b) => b.hostIp === hostIp) ?? list.find((b) => b.hostIp === null && (b.hostFamily === null || b.hostFamily === fam)) ?? list.find((b) => b.hostIp === null);
   }
 
+  /**
+   * The binding of a DNAT rule of the address's own family for this port: an
+   * IPv6 packet is DNATed only by an ip6tables (nft ip6) rule, never by an IPv4
+   * one (docker-paths §3, rows 8 and 8b).
+   */
+  dnatRuleFor(proto: string, hostIp: string, hostPort: number | null): Binding | undefined {
+    const fam = familyOf(hostIp);
+    return this.bindingsByHostPort.get(`${proto}|${hostPort}`)?.find((b) => b.from.has("dnat-rule") && b.hostFamily === fam && (b.hostIp === null || b.hostIp === hostIp));
+  }
+
   isProxySock(s: Sock): boolean | null {
     if (s.pid === null && !s.program) return null;
     if (isDockerProxyName(s.program)) return true;

@@ -99,7 +99,7 @@ export type Reason =
   /** Conntrack shows a connection to the container's own address. */
   | { kind: "conntrack-direct"; src: Endpoint; container: string; dst: Endpoint }
   /** Only the client's socket to a published port: the path follows from the daemon's mode. */
-  | { kind: "client-only"; clientContainer: string | null; local: Endpoint; published: Endpoint | null; mode: "on" | "off" | "unknown" }
+  | { kind: "client-only"; clientContainer: string | null; local: Endpoint; published: Endpoint | null; mode: "on" | "off" | "unknown"; ipv6?: Ipv6Why }
   /** Connected to dockerd's placeholder listener (userland-proxy off, no DNAT): never accepted, never answered. */
   | { kind: "placeholder"; clientContainer: string | null; client: Endpoint; published: Endpoint; pid: number | null }
   /** A connected UDP sender to a published port with no conntrack entry where others have one: its datagrams never got through. */
@@ -126,6 +126,13 @@ export type Reason =
   | { kind: "forwarder-udp"; forwarder: "rootlessport" | "rootlesskit" | "slirp4netns"; pid: number | null; published: Endpoint; paired: boolean; clientKnown: boolean; container: string; sees: Endpoint | null; viaDockerProxy: boolean; conntrackInBundle: boolean; undelivered: boolean }
   /** A client socket stuck in SYN_SENT. */
   | { kind: "stalled"; clientContainer: string | null; local: Endpoint; remote: Endpoint; conntrack: boolean; noDnat?: string; placeholder?: number | null };
+
+/**
+ * Why an IPv6 client of a published port was not taken as DNATed (flows.ts ipv6Client):
+ * `not-captured`: the IPv6 nat table is not in the bundle; `no-rule`: it holds no DNAT
+ * rule for the port; `proxy-to-ipv4`: docker-proxy relays the port to an IPv4 address.
+ */
+export type Ipv6Why = "not-captured" | "no-rule" | "proxy-to-ipv4";
 
 /** A flow as the attribution stage hands it on: the report's fields but the explanation, and the reasons for it. */
 export type AttributedFlow = Omit<Flow, "explanation"> & { reasons: Reason[] };

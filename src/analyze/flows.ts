@@ -15,11 +15,11 @@
  *   flow-server.ts  passes from a container's accepted socket
  *   flows.ts        the other passes, in the order run() calls them
  */
-import { ev, isDockerdName, isLocal, type HostModel } from "./model.js";
-import { isLoopback } from "../net/index.js";
+import { ev, isDockerdName, isLocal, type Binding, type HostModel } from "./model.js";
+import { familyOf, isLoopback } from "../net/index.js";
 import { clientOf, ep, OPEN_STATES } from "./flow-core.js";
 import { dnatReason, ServerPasses } from "./flow-server.js";
-import type { AttributedFlow } from "./flow-types.js";
+import type { AttributedFlow, Ipv6Why } from "./flow-types.js";
 
 export type { ClientKind, Confidence, Endpoint, Flow, Path, PathDetail } from "./flow-types.js";
 
@@ -238,24 +238,26 @@ export class Attributor extends ServerPasses {
     for (const s of this.m.sockets) {
       if (this.used.has(s) || !OPEN_STATES.has(s.state) || s.remotePort === null) continue;
       if (s.netns === "host" ? !isLocal(this.m, s.remoteIp) : !isLocal(this.m, s.remoteIp) && !this.m.bridges.some((b) => b.gateways.includes(s.remoteIp))) continue;
-      const b = this.ix.bindingFor(s.proto, s.remoteIp, s.remotePort);
-      if (!b || this.ix.isProxySock(s) === true) continue;
+      const found = this.ix.bindingFor(s.proto, s.remoteIp, s.remotePort);
+      if (!found || this.ix.isProxySock(s) === true) continue;
+      const mode = this.m.userlandProxy.value;
+      const viaProxy = mode === "on" && (isLoopback(s.remoteIp) || s.netns !== "host");
+      const v6 = mode !== "unknown" && !viaProxy ? this.ipv6Client(s.proto, s.remoteIp, s.remotePort, found, mode) : null;
+      const b = v6?.binding ?? found;
       const k = this.ix.clientKind(s.localIp, s.netns);
       const f = this.newFlow({
         proto: s.proto,
         state: s.state,
         client: clientOf(s.localIp, s.localPort, k),
         published: ep(s.remoteIp, s.remotePort),
-        container: b.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
+        container: b.container ? { name: b.container, ip: v6?.containerIp !== undefined ? v6.containerIp : (b.containerIp ?? "unknown"), port: b.containerPort } : null,
       });
       this.use(f, s, `client socket (${s.netns})`);
-      const mode = this.m.userlandProxy.value;
-      const viaProxy = mode === "on" && (isLoopback(s.remoteIp) || s.netns !== "host");
-      f.path = mode === "unknown" ? "unknown" : viaProxy ? "docker-proxy" : "dnat";
+      f.path = v6 ? v6.path : mode === "unknown" ? "unknown" : viaProxy ? "docker-proxy" : "dnat";
       f.pathDetail = f.path;
       f.snat = null;
       f.confidence = "possible";
-      f.reasons = [{ kind: "client-only", clientContainer: k.container, local: ep(s.localIp, s.localPort), published: f.published, mode }];
+      f.reasons = [{ kind: "client-only", clientContainer: k.container, local: ep(s.localIp, s.localPort), published: f.published, mode, ...(v6?.why ? { ipv6: v6.why } : {}) }];
       // a UDP sender with no conntrack entry on a host that tracks (other entries are there): its
       // datagrams were dropped before their entry was confirmed (FORWARD), as a stalled TCP client's SYN
       if (s.proto === "udp" && (udpTracked ??= this.m.present.conntrack && this.m.ct.replies().some((x) => x.proto === "udp")) && !this.m.ct.byOriginal("udp", s.localIp, s.localPort, s.remoteIp, s.remotePort)) {
@@ -265,19 +267,45 @@ export class Attributor extends ServerPasses {
     }
   }
 
+  /**
+   * A host client of a published IPv6 address that no loopback rule keeps from
+   * DNAT: only an IPv6 DNAT rule (ip6tables, nft ip6) rewrites its packet, to an
+   * IPv6 address; an IPv4 rule, the one a binding of the other family comes from,
+   * never applies (docker-paths §3, rows 8 and 8b). Without an IPv6 rule docker-proxy
+   * relays it (userland-proxy on); with the IPv6 nat table not captured either may
+   * be true. `containerIp`: the container address to name, when the binding's own
+   * is not the one this client reaches. null for an IPv4 client.
+   */
+  private ipv6Client(proto: string, ip: string, port: number | null, found: Binding, mode: "on" | "off"): { path: "dnat" | "docker-proxy" | "unknown"; binding: Binding; containerIp?: string; why?: Ipv6Why } | null {
+    if (familyOf(ip) !== 6) return null;
+    const rule = this.ix.dnatRuleFor(proto, ip, port);
+    if (rule) return { path: "dnat", binding: rule, ...(rule.containerIp && familyOf(rule.containerIp) === 6 ? {} : { containerIp: "unknown" }) };
+    // the binding's container address serves this client only when the binding is the IPv6 one (docker-proxy -host-ip ::)
+    const containerIp = found.hostFamily === 6 || (found.containerIp !== null && familyOf(found.containerIp) === 6) ? undefined : "unknown";
+    // Docker relays this IPv6 port to an IPv4 address: no IPv6 rule can, only docker-proxy
+    const toIpv4 = found.hostFamily === 6 && found.proxyPids.length > 0 && found.containerIp !== null && familyOf(found.containerIp) === 4;
+    const why: Ipv6Why = toIpv4 ? "proxy-to-ipv4" : this.m.tableCoverage.state(6, "nat") !== "not-captured" ? "no-rule" : "not-captured";
+    const path = why === "proxy-to-ipv4" || (why === "no-rule" && mode === "on") ? "docker-proxy" : "unknown";
+    return { path, binding: found, why, ...(containerIp !== undefined ? { containerIp } : {}) };
+  }
+
   protected stalledClients(): void {
     for (const s of this.m.sockets) {
       if (this.used.has(s) || s.state !== "SYN_SENT" || s.remotePort === null) continue;
       const target = this.m.byIp.get(s.remoteIp);
-      const b = isLocal(this.m, s.remoteIp) ? this.ix.bindingFor(s.proto, s.remoteIp, s.remotePort) : undefined;
-      if (!target && !b) continue;
+      const found = isLocal(this.m, s.remoteIp) ? this.ix.bindingFor(s.proto, s.remoteIp, s.remotePort) : undefined;
+      if (!target && !found) continue;
+      // an IPv6 client: only an IPv6 DNAT rule sends it on, never the IPv4 rule of a binding of the other family
+      const v6 = found && !target ? this.ipv6Client(s.proto, s.remoteIp, s.remotePort, found, this.m.userlandProxy.value === "on" ? "on" : "off") : null;
+      const b = v6?.binding ?? found;
+      const containerIp = b ? (v6?.containerIp !== undefined ? v6.containerIp : b.containerIp) : null;
       const k = this.ix.clientKind(s.localIp, s.netns);
       const f = this.newFlow({
         proto: s.proto,
         state: s.state,
         client: clientOf(s.localIp, s.localPort, k),
         published: b ? ep(s.remoteIp, s.remotePort) : null,
-        container: target ? { name: target.container.name, ip: s.remoteIp, port: s.remotePort } : b?.container ? { name: b.container, ip: b.containerIp ?? "unknown", port: b.containerPort } : null,
+        container: target ? { name: target.container.name, ip: s.remoteIp, port: s.remotePort } : b?.container ? { name: b.container, ip: containerIp ?? "unknown", port: b.containerPort } : null,
       });
       f.outcome = "failed";
       this.use(f, s, "client socket stuck in SYN_SENT");
@@ -288,11 +316,11 @@ export class Attributor extends ServerPasses {
         f.snat = ct.snat;
         f.confidence = "certain";
       } else {
-        f.path = b ? (this.m.userlandProxy.value === "off" ? "dnat" : "unknown") : "direct";
+        f.path = b ? (this.m.userlandProxy.value === "off" && (!v6 || v6.path === "dnat") ? "dnat" : "unknown") : "direct";
         f.confidence = "possible";
       }
       // absence is evidence: with no DNAT rule for the port, the SYN stayed on the host, where only dockerd's placeholder listens
-      const noDnat = !ct && b && b.containerIp && !b.proxyPids.length ? this.noDnatProof(b.containerIp, b.containerPort) : null;
+      const noDnat = !ct && b && containerIp && containerIp !== "unknown" && !b.proxyPids.length ? this.noDnatProof(containerIp, b.containerPort) : null;
       const holder = noDnat ? this.ix.hostOnPort(s.proto, s.remotePort).find((l) => l.state === "LISTEN" && isDockerdName(l.program)) : undefined;
       if (noDnat) {
         f.path = "unknown";

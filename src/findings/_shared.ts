@@ -2,9 +2,10 @@
 import type { Flow } from "../analyze/flow-types.js";
 import { isDockerProxyName, type HostModel, type Sock } from "../analyze/model.js";
 
-import { familyOf } from "../net/index.js";
+import { endpoint, familyOf } from "../net/index.js";
 
 export { endpoint as ep } from "../net/index.js";
+const ep = endpoint;
 
 /** The host's docker-proxy listeners, one per (proto, address, port), in socket order. */
 export function proxyListeners(m: HostModel): Sock[] {
@@ -53,4 +54,20 @@ export function listenerUse(m: HostModel, flows: readonly Flow[]): ListenerUse[]
 /** `external/host` etc.: the kinds of the flows' clients, in first-seen order. */
 export function clientKinds(flows: readonly Flow[]): string {
   return [...new Set(flows.map((f) => f.client.kind))].join("/");
+}
+
+/**
+ * How a listener's finding says that `dnated` (flows of its port on the path
+ * `dnat`) were DNATed: as sure as the least sure of them (`certain`: DNATed
+ * straight to; `likely`: most likely DNATed to; `possible`: may have been
+ * DNATed to), and whether they connected at all. `verb` agrees with the
+ * number of flows; `proven` is false when a flow is not `certain`.
+ */
+export function dnatedWording(dnated: readonly Flow[], target: Flow["container"]): { verb: string; to: string; failed: string; proven: boolean } {
+  const n = dnated.length;
+  const least = dnated.some((f) => f.confidence === "possible") ? "possible" : dnated.some((f) => f.confidence === "likely") ? "likely" : "certain";
+  const verb = least === "certain" ? `${n > 1 ? "were" : "was"} DNATed straight to` : least === "likely" ? `${n > 1 ? "were" : "was"} most likely DNATed to` : "may have been DNATed to";
+  const nFailed = dnated.filter((f) => f.outcome === "failed").length;
+  const failed = nFailed === 0 ? "" : nFailed === n ? (n > 1 ? ", but none of them ever connected" : ", but it never connected") : `, but ${nFailed} of them never connected`;
+  return { verb, to: `${target?.name ?? "the container"} (${ep(target?.ip ?? null, target?.port ?? null)})`, failed, proven: least === "certain" };
 }

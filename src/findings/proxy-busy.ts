@@ -1,6 +1,6 @@
 /** A docker-proxy listener that relays connections: its clients' address is hidden from the container. */
 import { ev } from "../analyze/model.js";
-import { clientKinds, ep, listenerUse } from "./_shared.js";
+import { clientKinds, dnatedWording, ep, listenerUse } from "./_shared.js";
 import type { FindingModule, Hit } from "./types.js";
 
 export const meta = {
@@ -14,8 +14,9 @@ export const check: FindingModule["check"] = (m, flows) => {
   const out: Hit[] = [];
   for (const { listener: l, index, proxied, dnated, target } of listenerUse(m, flows)) {
     if (proxied.length === 0) continue;
-    const rest = dnated.length
-      ? `; the ${dnated.length} other ${clientKinds(dnated)} client${dnated.length > 1 ? "s were" : " was"} DNATed straight to ${target?.name ?? "the container"} (${ep(target?.ip ?? null, target?.port ?? null)}) by the kernel, so the host's socket table shows no docker-proxy connection for ${dnated.length > 1 ? "them" : "it"}`
+    const w = dnated.length ? dnatedWording(dnated, target) : null;
+    const rest = w
+      ? `; the ${dnated.length} other ${clientKinds(dnated)} client${dnated.length > 1 ? "s" : ""} ${w.verb} ${w.to} by the kernel${w.failed}, so the host's socket table shows no docker-proxy connection for ${dnated.length > 1 ? "them" : "it"}`
       : "";
     out.push({
       order: index,

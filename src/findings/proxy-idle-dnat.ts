@@ -3,7 +3,7 @@
  * connections": every client of its port was DNATed by the kernel.
  */
 import { ev } from "../analyze/model.js";
-import { clientKinds, ep, listenerUse } from "./_shared.js";
+import { clientKinds, dnatedWording, ep, listenerUse } from "./_shared.js";
 import type { FindingModule, Hit } from "./types.js";
 
 export const meta = {
@@ -19,11 +19,16 @@ export const check: FindingModule["check"] = (m, flows) => {
     if (proxied.length > 0 || dnated.length === 0) continue;
     const kinds = clientKinds(dnated);
     const n = dnated.length;
+    const w = dnatedWording(dnated, target);
+    const them = n > 1 ? "them" : "it";
+    const why = w.proven
+      ? `the kernel rewrote ${them} before any socket lookup, so the host's socket table never shows ${them}`
+      : `only a conntrack entry would prove it; a DNATed connection is rewritten before any socket lookup, so the host's socket table would not show ${them}`;
     out.push({
       order: index,
       id: meta.id,
       severity: meta.severity,
-      message: `docker-proxy for ${ep(l.localIp, l.localPort)}${l.pid !== null ? ` (pid ${l.pid})` : ""} has 0 connections: ${n > 1 ? `all ${n} ${kinds} clients were` : `its 1 ${kinds} client was`} DNATed straight to ${target?.name ?? "the container"} (${ep(target?.ip ?? null, target?.port ?? null)}); the kernel rewrote ${n > 1 ? "them" : "it"} before any socket lookup, so the host's socket table never shows ${n > 1 ? "them" : "it"}`,
+      message: `docker-proxy for ${ep(l.localIp, l.localPort)}${l.pid !== null ? ` (pid ${l.pid})` : ""} has 0 connections: ${n > 1 ? `all ${n} ${kinds} clients` : `its 1 ${kinds} client`} ${w.verb} ${w.to}${w.failed}; ${why}`,
       evidence: [ev(l.source, "docker-proxy listener"), ...dnated.slice(0, 4).flatMap((f) => f.evidence.slice(0, 2))],
     });
   }
