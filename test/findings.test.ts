@@ -153,6 +153,24 @@ positive("stale-dnat-rule", "lab-proxy with web left out of docker inspect and d
   assert.ok(hits.every((h) => h.evidence.every((e) => e.note === "DNAT rule")));
 });
 negative("stale-dnat-rule", "lab-proxy: every DNAT target is a container", () => stages("lab-proxy"));
+// docker ps names containers and their ports, not their addresses: a rule to an address no inspect shows is not stale for that
+negative("stale-dnat-rule", "lab-proxy with docker ps and no docker inspect: each rule's port is a named container's", () =>
+  stages("lab-proxy", (b) => {
+    b.containers = b.containers.filter((c) => c.format === "docker-ps");
+  }),
+);
+positive("stale-dnat-rule", "lab-proxy with docker ps only, web left out: whether the rules to 172.17.0.2 are stale cannot be checked", async (check) => {
+  const { model, flows } = await stages("lab-proxy", (b) => {
+    b.containers = b.containers.filter((c) => c.format === "docker-ps" && c.name !== "web");
+  });
+  const hits = only(check(model, flows), "stale-dnat-rule");
+  assert.deepEqual(
+    hits.map((h) => h.message.replace(/: .*/, "")),
+    ["DNAT rule for port 8080/tcp points to 172.17.0.2, which cannot be checked", "DNAT rule for port 5353/udp points to 172.17.0.2, which cannot be checked"],
+  );
+  for (const h of hits) assert.doesNotMatch(h.message, /no container in the bundle has/);
+  assert.match(hits[0]!.message, /: cli2, api, cli and 1 more have no address in the bundle \(docker ps, no docker inspect of them\), and no container in it publishes port 8080\/tcp: a stale rule, or a container the bundle does not show$/);
+});
 
 positive("missing-evidence", "lab-proxy without conntrack and ip addr", async (check) => {
   const { model, flows } = await stages("lab-proxy", (b) => {

@@ -82,3 +82,66 @@ test("A: the IPv6 nat table captured without a rule for the port: docker-proxy (
   assert.notEqual(f.container?.ip, "172.17.0.2");
   assert.match(f.explanation, /no IPv6 DNAT rule for port 8080/);
 });
+
+// B. docker ps names the containers and their published ports, not their addresses: the DNAT rules to
+// web and admin are theirs (the report groups flows under `web 172.17.0.2:80`), not stale.
+test("B: with docker ps and no docker inspect no DNAT rule is called stale", async () => {
+  const P = "samples/lab-proxy";
+  for (const rules of [`${P}/commands/iptables-save_-c`, `${P}/commands/iptables_-t_nat_-nvL_--line-numbers`]) {
+    const r = await analyze([`${P}/commands/netstat_-tanpeW`, rules, `${P}/docker/docker_ps_--no-trunc`]);
+    assert.ok(r.flows.some((f) => f.container?.name === "web" && f.container.ip === "172.17.0.2"));
+    assert.deepEqual(r.findings.filter((h) => h.id === "stale-dnat-rule").map((h) => h.message), []);
+  }
+});
+
+// C. A container on two networks: inspect alone does not say which address a published port leads to;
+// docker-proxy's command line and the DNAT rule do (docker-paths §4.5 step 1). admin is also on appnet
+// (172.20.0.2, listed first); docker-proxy 32364 and the DNAT rule send 127.0.0.1:9090 to 172.17.0.3:80.
+test("C: a container on two networks: the published port leads where docker-proxy and the DNAT rule say", async () => {
+  const P = "samples/lab-proxy/commands";
+  const r = await analyze([`${P}/ss_-tanpeiO`, `${P}/ps_-efww`, `${P}/iptables-save_-c`, `${P}/ip_-o_addr`, "test/fixtures/_bundles/handwritten-two-networks/docker_inspect_containers"]);
+  const flows = r.flows.filter((f) => f.published?.port === 9090);
+  assert.ok(flows.length > 0);
+  for (const f of flows) {
+    assert.deepEqual(f.container, { name: "admin", ip: "172.17.0.3", port: 80 }, f.explanation);
+    if (f.path === "docker-proxy") assert.equal(f.proxy?.pid, 32364, f.explanation);
+  }
+  const published = (r as unknown as { published: { hostPort: number; containerIp: string | null; proxyPids: number[] }[] }).published.filter((p) => p.hostPort === 9090);
+  assert.deepEqual(published.map((p) => [p.containerIp, p.proxyPids]), [["172.17.0.3", [32364]]]);
+});
+
+// C. A docker-proxy frontend whose owner the socket table does not show (/proc/net/tcp has no owners; the
+// reviewer's was an orphaned FIN-WAIT-2 socket): the one docker-proxy ps shows for the address and port is it.
+test("C: an owner-less docker-proxy frontend is the docker-proxy ps shows for its published address and port", async () => {
+  const P = "samples/lab-proxy";
+  const r = await analyze([`${P}/proc/net/tcp`, `${P}/proc/net/tcp6`, `${P}/commands/ps_-efww`, `${P}/commands/iptables-save_-c`, "test/fixtures/_bundles/handwritten-two-networks/docker_inspect_containers"]);
+  const f = r.flows.find((x) => x.published?.port === 9090 && x.path === "docker-proxy")!;
+  assert.ok(f, "the 9090 flow through docker-proxy");
+  assert.equal(f.proxy?.pid, 32364, f.explanation);
+  assert.deepEqual(f.container, { name: "admin", ip: "172.17.0.3", port: 80 });
+  // one pid per published port: 8080 has two docker-proxy processes, 0.0.0.0 (32243) and :: (32249)
+  for (const x of r.flows.filter((y) => y.published?.port === 8080 && y.path === "docker-proxy")) assert.equal(x.proxy?.pid, x.published!.ip.includes(":") ? 32249 : 32243, x.explanation);
+});
+
+// D. lab-proxy's TCP table alone (ss -tanpeiO) with docker inspect: web publishes 5353/udp, whose
+// docker-proxy listeners are in the UDP table (ss -uanpe) the bundle lacks.
+test("D: a published UDP port with no UDP socket table in the bundle: the table is missing, not the listener", async () => {
+  const P = "samples/lab-proxy";
+  const r = await analyze([`${P}/commands/ss_-tanpeiO`, `${P}/docker/docker_inspect_containers`]);
+  const hits = r.findings.filter((h) => h.id === "published-no-listener");
+  assert.deepEqual(
+    hits.map((h) => h.message),
+    ["web publishes 0.0.0.0:5353/udp, [::]:5353/udp, but the bundle has no UDP socket table of the host (ss -uanp, netstat -uanp or /proc/net/udp*): whether a docker-proxy or dockerd placeholder listens on them cannot be checked"],
+  );
+  // each line cited once (inspect's record line stands for the port in Ports and in PortBindings)
+  for (const h of r.findings) assert.equal(new Set(h.evidence.map((e) => `${e.file}:${e.line}`)).size, h.evidence.length, h.message);
+  const withUdp = await analyze([`${P}/commands/ss_-tanpeiO`, `${P}/commands/ss_-uanpe`, `${P}/docker/docker_inspect_containers`]);
+  assert.deepEqual(withUdp.findings.filter((h) => h.id === "published-no-listener"), []);
+});
+
+test("D: two ps captures of one host list each docker-proxy once", async () => {
+  const P = "samples/lab-proxy/commands";
+  const r = await runCli(["analyze", `${P}/ss_-tanpeiO`, `${P}/ps_-efww`, "test/fixtures/_bundles/handwritten-ps-aux/ps_aux"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /userland-proxy: dockerd was started with --userland-proxy=true; 7 docker-proxy processes run/);
+});

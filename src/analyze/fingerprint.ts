@@ -28,9 +28,11 @@ export function fingerprintProxy(b: Bundle, m: HostModel): Fact<"on" | "off" | "
     }
   }
   const proxies = b.processes.filter((p) => p.dockerProxy);
+  // one process per pid: two ps captures of the host (ps -efww and ps aux) list each process twice
+  const proxyPids = new Set(proxies.map((p) => p.pid)).size;
   if (proxies.length) {
-    on.push(ev(proxies[0]!.source, `${proxies.length} docker-proxy processes`));
-    hows.push(`${proxies.length} docker-proxy processes run`);
+    on.push(ev(proxies[0]!.source, `${proxyPids} docker-proxy processes`));
+    hows.push(`${proxyPids} docker-proxy processes run`);
   }
   const published = new Set(m.bindings.map((x) => `${x.proto}|${x.hostPort}`));
   const listeners = m.sockets.filter((s) => s.netns === "host" && (s.state === "LISTEN" || s.state === "UNCONN") && published.has(`${s.proto}|${s.localPort}`));

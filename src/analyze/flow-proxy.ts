@@ -208,10 +208,12 @@ export class ProxyPasses extends AttributionCore {
       f.path = "docker-proxy";
       f.pathDetail = "docker-proxy";
       f.snat = false;
-      f.proxy = { pid: s.pid, frontend: { local: ep(s.localIp, s.localPort), remote: ep(s.remoteIp, s.remotePort) }, backend: null, pairing: "none" };
+      // an orphaned or owner-less frontend: the one docker-proxy ps shows for this address and port is its owner (docker-paths §4.5 step 1)
+      const pid = s.pid ?? (b.proxyPids.length === 1 ? b.proxyPids[0]! : null);
+      f.proxy = { pid, frontend: { local: ep(s.localIp, s.localPort), remote: ep(s.remoteIp, s.remotePort) }, backend: null, pairing: "none" };
       f.confidence = owner ? "likely" : "possible";
       this.attachClient(f, f.published!);
-      f.reasons = [{ kind: "proxy-frontend-only", pid: s.pid, remote: ep(s.remoteIp, s.remotePort), published: f.published, ownerInferred: !owner, container: b.container, closed: s.state === "TIME_WAIT" }];
+      f.reasons = [{ kind: "proxy-frontend-only", pid, remote: ep(s.remoteIp, s.remotePort), published: f.published, ownerInferred: !owner, container: b.container, closed: s.state === "TIME_WAIT" }];
     }
   }
 }

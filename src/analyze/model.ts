@@ -76,6 +76,8 @@ export interface Binding {
   proxyPids: number[];
   evidence: Evidence[];
   from: Set<"inspect" | "docker-ps" | "docker-proxy" | "dnat-rule">;
+  /** containerIp is one of several addresses of the container (inspect of a container on several networks): docker-proxy's or a DNAT rule's replaces it. */
+  ipGuessed: boolean;
 }
 
 /**
@@ -139,6 +141,8 @@ export interface HostModel {
   sources: ReadonlyMap<string, ByteSource>;
   /** Answers the stages after the model ask again and again, kept with the model (and dropped with it). */
   memo: { bridgeOf: Map<string, HostModel["bridges"][number] | null> };
+  /** Protocols (tcp, udp) of the host's own socket tables in the bundle: `ss -tanp` shows no UDP socket, so no UDP listener is missing from it. A table with no socket at all is not seen. */
+  hostSocketProtos: ReadonlySet<string>;
   /** Which kinds of evidence the bundle has. */
   present: {
     conntrack: boolean;
@@ -170,7 +174,7 @@ export type FirewallDumpBackend = "legacy" | "nf_tables" | "nft" | "unknown";
  */
 type BindingIndex = Map<string, Binding[]>;
 
-function addBinding(list: Binding[], index: BindingIndex, b: Omit<Binding, "proxyPids" | "evidence" | "from">, from: Binding["from"] extends Set<infer F> ? F : never, evidence: Evidence, proxyPid?: number): void {
+function addBinding(list: Binding[], index: BindingIndex, b: Omit<Binding, "proxyPids" | "evidence" | "from" | "ipGuessed"> & { ipGuessed?: boolean }, from: Binding["from"] extends Set<infer F> ? F : never, evidence: Evidence, proxyPid?: number): void {
   const hostIp = b.hostIp === "0.0.0.0" || b.hostIp === "::" || b.hostIp === "" ? null : b.hostIp;
   const hostFamily: 4 | 6 | null = b.hostIp === "0.0.0.0" ? 4 : b.hostIp === "::" ? 6 : hostIp ? familyOf(hostIp) : b.hostFamily;
   const key = `${b.proto}|${b.hostPort}|${hostIp}|${b.containerPort}`;
@@ -178,15 +182,21 @@ function addBinding(list: Binding[], index: BindingIndex, b: Omit<Binding, "prox
   if (!same) index.set(key, (same = []));
   let found = same.find((x) => x.hostFamily === hostFamily || x.hostFamily === null || hostFamily === null);
   if (!found) {
-    found = { ...b, hostIp, hostFamily, proxyPids: [], evidence: [], from: new Set() };
+    found = { ...b, hostIp, hostFamily, proxyPids: [], evidence: [], from: new Set(), ipGuessed: !!b.ipGuessed };
     list.push(found);
     same.push(found);
   }
   if (found.hostFamily === null) found.hostFamily = hostFamily;
-  if (!found.containerIp && b.containerIp) found.containerIp = b.containerIp;
+  // docker-proxy's -container-ip and the DNAT rule's target name the backend (docker-paths §4.5
+  // step 1); inspect only guesses it for a container with several addresses of the family
+  if (b.containerIp && (!found.containerIp || (found.ipGuessed && (from === "docker-proxy" || from === "dnat-rule")))) {
+    found.containerIp = b.containerIp;
+    found.ipGuessed = from === "inspect" || from === "docker-ps" ? !!b.ipGuessed : false;
+  }
   if (!found.container && b.container) found.container = b.container;
   found.from.add(from);
-  if (found.evidence.length < 6) found.evidence.push(evidence);
+  // one line cited once (inspect lists a port in NetworkSettings.Ports and HostConfig.PortBindings, both from the record's line)
+  if (found.evidence.length < 6 && !found.evidence.some((e) => e.file === evidence.file && e.line === evidence.line)) found.evidence.push(evidence);
   if (proxyPid !== undefined && !found.proxyPids.includes(proxyPid)) found.proxyPids.push(proxyPid);
 }
 
@@ -252,11 +262,14 @@ export function buildModel(bundle: Bundle): HostModel {
   for (const c of b.containers) {
     for (const p of c.ports) {
       if (p.hostPort === null) continue;
-      const addr = byName.get(c.name)?.addrs.find((a) => (p.hostIp && familyOf(p.hostIp) === 6 ? a.family === 6 : a.family === 4)) ?? byName.get(c.name)?.addrs[0];
+      const addrs = byName.get(c.name)?.addrs ?? [];
+      const family = p.hostIp && familyOf(p.hostIp) === 6 ? 6 : 4;
+      const addr = addrs.find((a) => a.family === family) ?? addrs[0];
+      const ipGuessed = addrs.filter((a) => a.family === (addr?.family ?? family)).length > 1;
       addBinding(
         bindings,
         bindingIndex,
-        { proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, hostFamily: null, container: c.name, containerIp: addr?.ip ?? null, containerPort: p.containerPort },
+        { proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, hostFamily: null, container: c.name, containerIp: addr?.ip ?? null, containerPort: p.containerPort, ipGuessed },
         c.format === "docker-ps" ? "docker-ps" : "inspect",
         ev(c.source, `${c.name} publishes ${p.hostIp ?? ""}:${p.hostPort}->${p.containerPort}/${p.proto}`),
       );
@@ -387,6 +400,7 @@ export function buildModel(bundle: Bundle): HostModel {
     rootless: null,
     hostNetPids,
     dockerVersion: { value: "unknown", evidence: [], how: "" },
+    hostSocketProtos: new Set(b.sockets.filter((s) => s.netns === null || s.netns === "host").map((s) => s.proto)),
     present,
   };
   model.userlandProxy = fingerprintProxy(b, model);
