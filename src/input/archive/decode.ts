@@ -210,13 +210,20 @@ async function* unxz(src: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
     },
   });
   const reader = new XzReadableStream(input).getReader();
+  let ended = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) {
+        ended = true;
+        return;
+      }
       yield value;
     }
   } finally {
+    // A consumer that stops early (a limit reached, a nested reader done) cancels the stream: that
+    // ends its decoder and frees xz-decompress's one lock, which every later stream would wait for.
+    if (!ended) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }
