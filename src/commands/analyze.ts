@@ -51,8 +51,11 @@ function parseNetns(specs: string[]): Map<string, string> {
  * Found by batch's own discovery (src/batch/discover.ts), before anything is
  * read; so is a fleet archive that is a zip, or the one plain tar of a
  * directory, from its listing (member names and first bytes: no member is
- * kept and no host archive inside it is opened). A compressed tar is refused
- * after it was read (fleetArchiveRefusal): listing it would decompress it twice.
+ * kept and no host archive inside it is opened). Any other archive (a tar
+ * named directly, a compressed tar) is refused from the listing of the one
+ * pass that reads it (fleetArchiveRefusal): listing it first would decompress
+ * it twice, so it is read holding the archives in it unread until the listing
+ * is known (expandInputs' stopAtFleet).
  */
 async function refuseSeveralHosts(inputs: readonly string[], limits: Partial<ReadLimits> | undefined): Promise<void> {
   const st = (i: string) => (i === "-" ? undefined : statSync(i, { throwIfNoEntry: false }));
@@ -110,14 +113,15 @@ async function refuseSeveralHosts(inputs: readonly string[], limits: Partial<Rea
  * An archive holding several host bundles (a fleet archive: host archives,
  * or folders holding a layout, as `batch` finds them) is refused like a
  * directory holding several. A zip, or the one plain tar of a directory, is
- * listed before it is read (refuseSeveralHosts); any other tar is refused
- * after it was read, from the listing that comes with it (listing a compressed
- * tar first would cost every one-host archive a second decompression).
+ * listed before it is read (refuseSeveralHosts); any other tar is refused from
+ * the listing of the pass that reads it, which leaves a fleet archive's
+ * members unread (listing a compressed tar first would cost every one-host
+ * archive a second decompression).
  */
 async function fleetRefusal(archive: string, listing: Listing): Promise<UsageError | null> {
-  const { hostsOfListing } = await import("../input/hosts.js");
-  const { hosts } = hostsOfListing(listing);
-  if (hosts.length < 2) return null;
+  const { fleetHosts } = await import("../input/hosts.js");
+  const hosts = fleetHosts(listing);
+  if (!hosts) return null;
   const shown = hosts.slice(0, 3).map((h) => `${archive}!/${h.path}`).join(", ") + (hosts.length > 3 ? ", ..." : "");
   return new UsageError(
     `${archive}: ${hosts.length} host bundles found in the archive (${shown}): use \`natlens batch\``,
@@ -161,7 +165,7 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   if (!args.mergeHosts) await refuseSeveralHosts(args.inputs, args.limits);
   // opened first: an -o path that cannot be written is a usage error before the analysis
   const out = openOutput(io, args.output, false);
-  const { sources, problems, listings } = await expandInputs(args.inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}) });
+  const { sources, problems, listings } = await expandInputs(args.inputs, io.stdin, { ...(args.limits ? { limits: args.limits } : {}), stopAtFleet: !args.mergeHosts });
   const fleet = args.mergeHosts ? null : await fleetArchiveRefusal(listings);
   if (fleet) {
     out.discard();

@@ -75,3 +75,9 @@ export function hostsOfListing(listing: Listing): { hosts: FoundHost[]; loose: s
   hosts.sort((a, b) => walkOrder(a.path, b.path));
   return { hosts, loose: found.loose.filter((p) => hostOfPath(p, named) === null) };
 }
+
+/** The host bundles of a fleet archive (two or more, hostsOfListing), or null for one host bundle or none. */
+export function fleetHosts(listing: Listing): FoundHost[] | null {
+  const { hosts } = hostsOfListing(listing);
+  return hosts.length >= 2 ? hosts : null;
+}

@@ -9,6 +9,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { fileHead, peek, readArchiveFile, readArchiveStream } from "./archive/read-archive.js";
+import { HOLD_BYTES } from "./archive/level.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "./archive/limits.js";
 import { sniffArchive } from "./archive/magic.js";
 import { MEMBER_SEP } from "./archive/names.js";
@@ -59,6 +60,13 @@ export interface ExpandOptions {
   limits?: Partial<ReadLimits>;
   /** Keep standard input's chunks so its source can be opened again (default true; see stdinSource). */
   replayableStdin?: boolean;
+  /**
+   * `analyze`, which refuses a fleet archive: an archive file is read in hold
+   * mode (archive/level.ts), so one whose listing holds several host bundles
+   * is listed in one pass and none of its members is read; its listing is the
+   * last one returned, and the inputs after it are not read.
+   */
+  stopAtFleet?: boolean;
 }
 
 export interface ExpandResult {
@@ -299,14 +307,18 @@ export async function expandInputs(
   const sources: ByteSource[] = [];
   const problems: ExpandResult["problems"] = [];
   const listings: ExpandResult["listings"] = [];
+  /** stopAtFleet: a fleet archive was listed, nothing more is read. */
+  let fleet = false;
   /** A file named on the command line or matched by a glob: an archive is read, anything else is a capture. */
   const addFile = async (file: string, command?: string, explicit = true, exit?: number) => {
+    if (fleet) return;
     const kind = archiveKindOf(file);
     if (kind) {
-      const r = await readArchiveFile(file, file, kind, { limits, select: null });
+      const r = await readArchiveFile(file, file, kind, { limits, select: null, ...(opts.stopAtFleet ? { hold: HOLD_BYTES } : {}) });
       sources.push(...r.sources);
       problems.push(...r.missing);
       if (r.listing) listings.push({ archive: file, listing: r.listing });
+      fleet = r.fleet === true;
       return;
     }
     const source = fileSource(file, explicit);
@@ -328,6 +340,7 @@ export async function expandInputs(
   };
   const readStdin = (select: string[] | null) => readStream("-", stdin ?? process.stdin, select);
   for (const input of inputs) {
+    if (fleet) break;
     if (input === "-") {
       await readStdin(null);
       continue;

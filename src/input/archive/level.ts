@@ -10,15 +10,22 @@ import { LayoutFilter } from "../layouts/index.js";
 import { parseManifest, type Manifest } from "../manifest.js";
 import type { ReadLimits } from "./limits.js";
 import { Budget, formatBytes, LimitError } from "./decode.js";
-import { sniffArchive } from "./magic.js";
+import { sniffArchive, type ArchiveKind } from "./magic.js";
 import { memberName, normaliseMemberName, resolveLinkTarget, comparePaths } from "./names.js";
 import { drain, errorMessage, peek } from "./stream.js";
 import type { Listing } from "./listing.js";
+import { fleetHosts } from "../hosts.js";
 import type { MemberSink } from "./walk.js";
 import { readArchiveStream } from "./read-archive.js";
 
 /** Archives inside archives are followed this deep (a fleet .tar of host .tar.xz is depth 2). */
 const MAX_DEPTH = 4;
+
+/**
+ * What a level in hold mode keeps at most (host archives held unread, and
+ * captures kept) before it asks its listing whether it is a fleet archive.
+ */
+export const HOLD_BYTES = 64 * 1024 * 1024;
 
 export interface ArchiveResult {
   sources: ByteSource[];
@@ -26,6 +33,12 @@ export interface ArchiveResult {
   missing: { input: string; message: string; hint?: string }[];
   /** Every regular member of the top level by name (what `analyze` looks at to refuse a fleet archive). */
   listing?: Listing;
+  /**
+   * Hold mode only: the listing holds several host bundles (a fleet archive,
+   * which `analyze` refuses), and the archives in it were left unread:
+   * `sources` is empty.
+   */
+  fleet?: boolean;
 }
 
 export interface LevelOptions {
@@ -37,6 +50,15 @@ export interface LevelOptions {
   file?: string;
   /** The archive's own (compressed) size, when known (a member's, from its header). */
   size?: number | null;
+  /**
+   * Hold mode (`analyze`, which refuses a fleet archive; the top level of an
+   * archive read whole): members that are archives are kept as their bytes,
+   * unread, and read after the last member unless the listing turns out to
+   * hold several host bundles (then they are never opened). Past `hold` bytes
+   * kept, a listing that already holds several hosts stops the keeping: the
+   * rest is only listed (see readHeld).
+   */
+  hold?: number;
 }
 
 /** A member kept in memory: it can be opened any number of times. */
@@ -74,12 +96,30 @@ export class Level implements MemberSink {
   /** A selected path turned out to be a link: where it points. */
   retarget: string | null = null;
   selectedHit = false;
+  /** Collector MANIFESTs by path (the listing's). */
+  private readonly manifestPaths = new Set<string>();
+  /** Hold mode: archives kept unread, in the archive's order, and the bytes kept in all (captures too). */
+  private readonly held: { item: { path: string; sources: ByteSource[] }; name: string; kind: ArchiveKind; size: number | null; chunks: Buffer[] }[] = [];
+  private heldBytes = 0;
+  private nextCheck: number;
+  /** Hold mode: the listing held several hosts past the bytes held; members are only listed from then on. */
+  private listOnly = false;
+  /** Hold mode, after readHeld: a fleet archive (nothing read) / members were dropped but it is no fleet (read it again). */
+  fleet = false;
+  incomplete = false;
 
   constructor(
     readonly name: string,
     readonly opts: LevelOptions,
     readonly budget: Budget,
-  ) {}
+  ) {
+    this.nextCheck = opts.hold ?? 0;
+  }
+
+  /** Hold mode applies to a level read whole (no `!/` selection). */
+  private get holding(): boolean {
+    return this.opts.hold !== undefined && this.opts.select === null;
+  }
 
   get limits(): ReadLimits {
     return this.opts.limits;
@@ -147,7 +187,7 @@ export class Level implements MemberSink {
     );
   }
 
-  /** Read one member's bytes: a nested archive is read as it streams, anything else is kept in memory. */
+  /** Read one member's bytes: a nested archive is read as it streams (or held, in hold mode), anything else is kept in memory. */
   async member(path: string, size: number | null, open: () => AsyncIterable<Buffer>, explicit: boolean, select: string[] | null): Promise<void> {
     this.current = path;
     const name = memberName(this.name, path);
@@ -155,15 +195,23 @@ export class Level implements MemberSink {
     const kind = sniffArchive(head);
     if (kind && (kind !== "tar" || head.length >= 512) && this.opts.depth < MAX_DEPTH) {
       this.archives.add(path);
-      const nested = await readArchiveStream(name, stream, kind, { limits: this.opts.limits, select, depth: this.opts.depth + 1, size });
-      this.items.push({ path, sources: nested.sources });
-      this.missing.push(...nested.missing);
-      this.members++;
-      return;
+      if (this.listOnly) {
+        await drain(stream);
+        this.members++;
+        return;
+      }
+      if (this.holding) return this.holdArchive(path, name, kind, size, stream);
+      return this.readNested(path, name, kind, size, select, stream);
     }
     if (select) {
       await drain(stream);
       this.missing.push({ input: memberName(name, select.join("!/")), message: `${name} is not an archive` });
+      return;
+    }
+    const manifest = /(?:^|\/)MANIFEST$/.test(path);
+    if (this.listOnly && !manifest) {
+      await drain(stream);
+      this.members++;
       return;
     }
     const limit = this.opts.limits.maxMemberBytes;
@@ -184,13 +232,137 @@ export class Level implements MemberSink {
       chunks.push(c);
     }
     const data = Buffer.concat(chunks, total);
-    if (/(?:^|\/)MANIFEST$/.test(path)) {
+    if (manifest) {
       const m = parseManifest(data.toString("utf8"), path.slice(0, -"MANIFEST".length));
-      if (m) this.manifests.push(m);
+      if (m) {
+        this.manifests.push(m);
+        this.manifestPaths.add(path);
+      }
     }
-    this.items.push({ path, sources: [memberSource(name, data, explicit)] });
+    if (!this.listOnly) {
+      this.items.push({ path, sources: [memberSource(name, data, explicit)] });
+      if (this.holding) this.keep(total);
+    }
     this.members++;
     this.current = null;
+  }
+
+  private async readNested(path: string, name: string, kind: ArchiveKind, size: number | null, select: string[] | null, stream: AsyncIterable<Buffer>): Promise<void> {
+    const nested = await readArchiveStream(name, stream, kind, { limits: this.opts.limits, select, depth: this.opts.depth + 1, size });
+    this.items.push({ path, sources: nested.sources });
+    this.missing.push(...nested.missing);
+    this.members++;
+  }
+
+  /**
+   * Hold mode: keep a member that is an archive as its bytes, to be read by
+   * readHeld. Read now instead (as readNested would have) when the bytes kept
+   * run over the limit and the listing so far is no fleet archive, or when
+   * the stream breaks inside it (the nested reader reports the damage or the
+   * limit, with the bytes that arrived before).
+   */
+  private async holdArchive(path: string, name: string, kind: ArchiveKind, size: number | null, stream: AsyncIterable<Buffer>): Promise<void> {
+    const it = stream[Symbol.asyncIterator]();
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const rest = async function* (): AsyncGenerator<Buffer> {
+      let ended = false;
+      try {
+        yield* chunks;
+        for (;;) {
+          const next = await it.next();
+          if (next.done) {
+            ended = true;
+            return;
+          }
+          yield next.value;
+        }
+      } finally {
+        // a reader that stops early ends the member's stream, as it would have read it straight
+        if (!ended) await it.return?.();
+      }
+    };
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await it.next();
+      } catch (err) {
+        this.heldBytes -= bytes;
+        return this.readNested(path, name, kind, size, null, (async function* () {
+          yield* chunks;
+          throw err;
+        })());
+      }
+      if (next.done) break;
+      chunks.push(next.value);
+      bytes += next.value.length;
+      this.heldBytes += next.value.length;
+      if (this.heldBytes <= this.nextCheck) continue;
+      if (this.overHold()) {
+        for (;;) if ((await it.next()).done) break;
+        this.members++;
+        return;
+      }
+      this.heldBytes -= bytes;
+      return this.readNested(path, name, kind, size, null, rest());
+    }
+    const item = { path, sources: [] as ByteSource[] };
+    this.items.push(item);
+    this.held.push({ item, name, kind, size, chunks });
+    this.members++;
+  }
+
+  /** Hold mode: `bytes` more kept; past the limit, the listing is asked. */
+  private keep(bytes: number): void {
+    this.heldBytes += bytes;
+    if (this.heldBytes > this.nextCheck) this.overHold();
+  }
+
+  /**
+   * The bytes kept ran over the limit: a listing that holds several hosts
+   * already drops them and only lists from then on (true); any other sets the
+   * next check one limit further.
+   */
+  private overHold(): boolean {
+    if (fleetHosts(this.listing())) {
+      this.listOnly = true;
+      this.items.length = 0;
+      this.held.length = 0;
+      this.heldBytes = 0;
+      return true;
+    }
+    this.nextCheck = this.heldBytes + this.opts.hold!;
+    return false;
+  }
+
+  /**
+   * Hold mode, after the last member: a listing that holds several host
+   * bundles is a fleet archive, and what was held is dropped unread; any
+   * other level's held archives are read, in the archive's order, as they
+   * would have been when they streamed by. A level that stopped keeping and
+   * whose listing no longer holds several hosts at the end (a later member
+   * gave a folder above them a layout, or turned a host's file into a
+   * folder) is `incomplete`: its reader reads it again whole.
+   */
+  async readHeld(): Promise<void> {
+    if (!this.holding) return;
+    const held = this.held.splice(0);
+    if (fleetHosts(this.listing())) {
+      this.fleet = true;
+      this.items.length = 0;
+      return;
+    }
+    if (this.listOnly) {
+      this.incomplete = true;
+      return;
+    }
+    for (const h of held) {
+      const nested = await readArchiveStream(h.name, (async function* () {
+        yield* h.chunks;
+      })(), h.kind, { limits: this.opts.limits, select: null, depth: this.opts.depth + 1, size: h.size });
+      h.item.sources.push(...nested.sources);
+      this.missing.push(...nested.missing);
+    }
   }
 
   /** The whole stream is one compressed capture (`ss.txt.gz`): its content takes the archive's name, as zcat would. */
@@ -201,7 +373,7 @@ export class Level implements MemberSink {
 
   /** What the archive holds, by name (every regular member, read or not), for finding host bundles in it. */
   listing(): Listing {
-    return { paths: [...this.seen], archives: this.archives, manifests: new Set(this.manifests.map((m) => `${m.dir}MANIFEST`)) };
+    return { paths: [...this.seen], archives: this.archives, manifests: this.manifestPaths };
   }
 
   link(path: string, target: string, hard: boolean): void {
@@ -240,6 +412,7 @@ export class Level implements MemberSink {
 
   /** After the last member: links, selection, manifests, order, and the notes. */
   finish(): ArchiveResult {
+    if (this.fleet) return { sources: [], missing: [], listing: this.listing(), fleet: true };
     // Links are not read as members of their own (their targets are, like a directory walk);
     // one that points outside the archive or into a loop is reported where the layout reads.
     const sel = this.selectPath;

@@ -6,7 +6,8 @@
  * Reading streams: members a layout does not want are decompressed and
  * dropped; wanted members (small text captures) are kept in memory so their
  * sources can be opened again; a member that is itself an archive is read
- * as it streams by. Nothing is ever written to disk, and link members are
+ * as it streams by (or, for `analyze`, held unread until the listing says
+ * the archive is no fleet: level.ts, hold mode). Nothing is ever written to disk, and link members are
  * never followed outside their archive. Problems (damage, limits, hostile
  * names) become notes on one source that stands for the archive itself, so
  * every command reports them and exits 1, and everything read before the
@@ -38,19 +39,27 @@ export async function readArchiveStream(name: string, src: AsyncIterable<Buffer>
   return result;
 }
 
-/** Read an archive file (a zip through its central directory, anything else as a stream). */
+/**
+ * Read an archive file (a zip through its central directory, anything else as
+ * a stream). With `hold` (analyze), a fleet archive's listing comes back with
+ * `fleet` set and nothing read from it (level.ts, hold mode).
+ */
 export async function readArchiveFile(file: string, name: string, kind: ArchiveKind, opts: Omit<LevelOptions, "file" | "depth">): Promise<ArchiveResult> {
   const { fileChunks } = await import("../read.js");
-  const run = async (select: string[] | null) => {
-    const level = new Level(name, { ...opts, select, depth: 0, file }, new Budget(opts.limits.maxBytes));
+  const { hold, ...rest } = opts;
+  const run = async (select: string[] | null, holding: boolean) => {
+    const level = new Level(name, { ...rest, ...(holding && hold !== undefined ? { hold } : {}), select, depth: 0, file }, new Budget(opts.limits.maxBytes));
     await walk(level, kind, (async function* () {
       yield* fileChunks(file);
     })(), file);
+    await level.readHeld();
     return level;
   };
-  const level = await run(opts.select);
+  const level = await run(opts.select, true);
+  // hold mode dropped what it held for a listing of several hosts that a later member made one host: read it again whole
+  if (level.incomplete) return (await run(opts.select, false)).finish();
   const result = level.finish();
   // `ARCHIVE!/sosreport/ps` names a link: read the archive again for its target.
-  if (level.retarget !== null && opts.select) return (await run([level.retarget, ...opts.select.slice(1)])).finish();
+  if (level.retarget !== null && opts.select) return (await run([level.retarget, ...opts.select.slice(1)], false)).finish();
   return result;
 }
