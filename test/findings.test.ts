@@ -95,6 +95,25 @@ positive("proxy-idle-dnat", "lab-proxy without its docker-proxy flows: the 8080 
   assert.match(h.message, /has 0 connections: all 3 host\/external clients were DNATed straight to web \(172\.17\.0\.2:80\)/);
   assert.equal(h.evidence[0]!.note, "docker-proxy listener");
 });
+positive("proxy-idle-dnat", "lab-proxy without its docker-proxy flows, the DNATed ones made less sure: the wording follows the least sure flow", async (check) => {
+  const { model, flows } = await withoutProxyFlows("lab-proxy");
+  const of8080 = (x: Flow) => x.path === "dnat" && x.published?.port === 8080 && !x.published.ip.includes(":");
+  const message = (change: (f: Flow) => Flow) => check(model, flows.map((f) => (of8080(f) ? change(f) : f))).find((x) => x.message.startsWith("docker-proxy for 0.0.0.0:8080"))!.message;
+  let first = true;
+  const one = (change: Partial<Flow>) => (f: Flow) => {
+    const out = first ? { ...f, ...change } : f;
+    first = false;
+    return out;
+  };
+  assert.match(message(one({ confidence: "likely" })), /all 3 host\/external clients were most likely DNATed to web \(172\.17\.0\.2:80\); only a conntrack entry would prove it/);
+  first = true;
+  assert.match(message(one({ confidence: "possible" })), /all 3 host\/external clients may have been DNATed to web/);
+  first = true;
+  assert.match(message(one({ outcome: "failed" })), /all 3 host\/external clients were DNATed straight to web \(172\.17\.0\.2:80\), but 1 of them never connected; the kernel rewrote them/);
+  const failed = message((f) => ({ ...f, outcome: "failed", confidence: "possible" }));
+  assert.match(failed, /all 3 host\/external clients may have been DNATed to web \(172\.17\.0\.2:80\), but none of them ever connected/);
+  assert.doesNotMatch(failed, /DNATed straight/);
+});
 negative("proxy-idle-dnat", "lab-proxy: every listener with DNATed clients also relays", () => stages("lab-proxy"));
 negative("proxy-idle-dnat", "lab28-noproxy: no docker-proxy listeners", () => stages("lab28-noproxy"));
 

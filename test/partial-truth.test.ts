@@ -131,7 +131,7 @@ test("D: a published UDP port with no UDP socket table in the bundle: the table 
   const hits = r.findings.filter((h) => h.id === "published-no-listener");
   assert.deepEqual(
     hits.map((h) => h.message),
-    ["web publishes 0.0.0.0:5353/udp, [::]:5353/udp, but the bundle has no UDP socket table of the host (ss -uanp, netstat -uanp or /proc/net/udp*): whether a docker-proxy or dockerd placeholder listens on them cannot be checked"],
+    ["web publishes 0.0.0.0:5353/udp and [::]:5353/udp, but the bundle has no UDP socket table of the host (ss -uanp, netstat -uanp or /proc/net/udp*): whether a docker-proxy or dockerd placeholder listens on them cannot be checked"],
   );
   // each line cited once (inspect's record line stands for the port in Ports and in PortBindings)
   for (const h of r.findings) assert.equal(new Set(h.evidence.map((e) => `${e.file}:${e.line}`)).size, h.evidence.length, h.message);

@@ -46,7 +46,8 @@ export const check: FindingModule["check"] = (m) => {
     });
   });
   for (const [proto, u] of untold) {
-    const shown = u.ports.slice(0, 4).join(", ") + (u.ports.length > 4 ? ` and ${u.ports.length - 4} more` : "");
+    const list = u.ports.length > 4 ? [...u.ports.slice(0, 4), `${u.ports.length - 4} more`] : u.ports;
+    const shown = list.length > 1 ? `${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}` : list[0]!;
     const table = proto === "udp" ? "ss -uanp, netstat -uanp or /proc/net/udp*" : "ss -tanp, netstat -tanp or /proc/net/tcp*";
     out.push({
       order: u.order,
