@@ -245,12 +245,14 @@ export class Attributor extends ServerPasses {
       const v6 = mode !== "unknown" && !viaProxy ? this.ipv6Client(s.proto, s.remoteIp, s.remotePort, found, mode) : null;
       const b = v6?.binding ?? found;
       const k = this.ix.clientKind(s.localIp, s.netns);
+      // through docker-proxy too: the [::] proxy may relay to the container's IPv6 address or its IPv4 one (docker-paths §4.3 row 3)
+      const containerIp = v6 ? v6.containerIp : this.otherFamilyIp(s.remoteIp, found);
       const f = this.newFlow({
         proto: s.proto,
         state: s.state,
         client: clientOf(s.localIp, s.localPort, k),
         published: ep(s.remoteIp, s.remotePort),
-        container: b.container ? { name: b.container, ip: v6?.containerIp !== undefined ? v6.containerIp : (b.containerIp ?? "unknown"), port: b.containerPort } : null,
+        container: b.container ? { name: b.container, ip: containerIp !== undefined ? containerIp : (b.containerIp ?? "unknown"), port: b.containerPort } : null,
       });
       this.use(f, s, `client socket (${s.netns})`);
       f.path = v6 ? v6.path : mode === "unknown" ? "unknown" : viaProxy ? "docker-proxy" : "dnat";
@@ -280,13 +282,22 @@ export class Attributor extends ServerPasses {
     if (familyOf(ip) !== 6) return null;
     const rule = this.ix.dnatRuleFor(proto, ip, port);
     if (rule) return { path: "dnat", binding: rule, ...(rule.containerIp && familyOf(rule.containerIp) === 6 ? {} : { containerIp: "unknown" }) };
-    // the binding's container address serves this client only when the binding is the IPv6 one (docker-proxy -host-ip ::)
-    const containerIp = found.hostFamily === 6 || (found.containerIp !== null && familyOf(found.containerIp) === 6) ? undefined : "unknown";
+    const containerIp = this.otherFamilyIp(ip, found);
     // Docker relays this IPv6 port to an IPv4 address: no IPv6 rule can, only docker-proxy
     const toIpv4 = found.hostFamily === 6 && found.proxyPids.length > 0 && found.containerIp !== null && familyOf(found.containerIp) === 4;
     const why: Ipv6Why = toIpv4 ? "proxy-to-ipv4" : this.m.tableCoverage.state(6, "nat") !== "not-captured" ? "no-rule" : "not-captured";
     const path = why === "proxy-to-ipv4" || (why === "no-rule" && mode === "on") ? "docker-proxy" : "unknown";
     return { path, binding: found, why, ...(containerIp !== undefined ? { containerIp } : {}) };
+  }
+
+  /**
+   * "unknown" when `found` is a binding of the other family than the IPv6 address `ip`
+   * (an IPv4 DNAT rule, docker-proxy -host-ip 0.0.0.0): its container address is not
+   * known to be the one this client reaches; undefined when found's own address serves it.
+   */
+  private otherFamilyIp(ip: string, found: Binding): "unknown" | undefined {
+    if (familyOf(ip) !== 6) return undefined;
+    return found.hostFamily === 6 || (found.containerIp !== null && familyOf(found.containerIp) === 6) ? undefined : "unknown";
   }
 
   protected stalledClients(): void {
