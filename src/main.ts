@@ -91,11 +91,45 @@ export function didYouMean(word: string, commands: readonly string[] = COMMANDS)
   return bestD <= Math.max(1, Math.ceil(w.length / 3)) ? best : null;
 }
 
-/** yargs' messages for a positional left out, said the natlens way. */
-function friendly(msg: string, command: string | null): { message: string; hint?: string } {
+/**
+ * The words an option took as its value (`--strict FILE`, `-o FILE`): yargs
+ * gives an option it does not know the next word, so `analyze --strict FILE`
+ * has no input left, and says so before it says the option is unknown.
+ */
+function takenAsValues(rawArgv: readonly string[]): string[] {
+  const taken: string[] = [];
+  for (let i = 1; i + 1 < rawArgv.length; i++) {
+    const opt = rawArgv[i]!;
+    const next = rawArgv[i + 1]!;
+    if (opt === "--") break;
+    if (opt.length > 1 && opt.startsWith("-") && !opt.startsWith("-!/") && !opt.includes("=") && !next.startsWith("-")) {
+      taken.push(`${opt} took ${JSON.stringify(next)} as its value`);
+      i++;
+    }
+  }
+  return taken;
+}
+
+/** `Argument: to, Given: "xml", Choices: "text", "json"`: one line of yargs' "Invalid values" message. */
+const INVALID_VALUE = /^\s*Argument: ([^,]+), Given: (.*), Choices: (.*)$/;
+
+/** yargs' messages for a positional left out or a value not among the choices, said the natlens way. */
+function friendly(msg: string, command: string | null, rawArgv: readonly string[]): { message: string; hint?: string } {
   if (/^Not enough non-option arguments/.test(msg) && command) {
+    const taken = takenAsValues(rawArgv);
     if (command === "merge") return { message: "merge: no shard directory given", hint: "name the output directories of finished batch --shard runs, e.g. natlens merge out/* --out fleet" };
+    if (taken.length) return { message: `${command}: no input given: ${taken.join(", ")}`, hint: `put the inputs first, or check the option's name and whether it takes a value: natlens ${command} --help lists them` };
     return { message: `${command}: no input given`, hint: "name files, directories, archives (ARCHIVE!/member), globs, or - for standard input" };
+  }
+  if (msg.startsWith("Invalid values:")) {
+    const bad = msg.split("\n").map((l) => INVALID_VALUE.exec(l)).filter((m) => m !== null);
+    if (bad.length) {
+      const flag = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
+      return {
+        message: bad.map((m) => `${flag(m[1]!)} ${m[2]} is not one of its choices`).join("; "),
+        hint: bad.map((m) => `${bad.length > 1 ? `${flag(m[1]!)}: ` : ""}choose one of ${m[3]!.replace(/"/g, "")}`).join("; "),
+      };
+    }
   }
   return { message: msg };
 }
@@ -241,7 +275,8 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
         y
           .positional("inputs", { describe: "host bundles (directories or archives), directories, fleet archives or globs holding many", type: "string", array: true, demandOption: true })
           .option("out", { describe: "output directory (created; per-host reports in DIR/hosts/<host-id>/)", type: "string", demandOption: true })
-          .option("jobs", { alias: "j", describe: "worker threads (default: the CPU count)", type: "number" })
+          // no type: batch checks it, and `type: "number"` would make `--jobs abc` NaN, losing what was written
+          .option("jobs", { alias: "j", describe: "worker threads (default: the CPU count)" })
           // Not an array option: it would swallow the inputs that follow. Repeat it or give a comma list.
           .option("format-per-host", { describe: "per-host reports besides analysis.json and report.html: text,csv", type: "string" })
           .option("resume", { describe: "keep hosts whose outputs are complete and whose input is unchanged; redo the rest", type: "boolean", default: false })
@@ -252,7 +287,7 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
           .example("natlens batch fleet.tar --out out", "every host bundle in a fleet archive (host archives or folders in it)")
           .example("parallel natlens batch fleet/ --shard {}/8 --out out/{} ::: $(seq 1 8) && natlens merge out/* --out fleet-out", "eight shards with GNU parallel, then one set of tables")
           .epilogue(
-            `Outputs (docs/fleet.md, docs/schema.md): DIR/hosts/<host-id>/analysis.json (what analyze --format json gives) and report.html (analyze --to html), DIR/index.html (the fleet page: one row per host, linking to each report.html), DIR/flows.csv and flows.ndjson (every flow, host_id and hostname first, then the analyze CSV columns), DIR/hosts.csv and hosts.ndjson (one row per host: host_id, input, hostname, status, error, userland_proxy, firewall_backend, docker_version, containers, published_ports, flows, flows per path, flows_sees_gateway, warnings, errors, findings, seconds), DIR/summary.txt (also printed).
+            `Outputs (docs/fleet.md, docs/schema.md): DIR/hosts/<host-id>/analysis.json (what analyze --format json gives) and report.html (analyze --to html), DIR/index.html (the fleet page: one row per host, linking to each report.html), DIR/flows.csv and flows.ndjson (every flow, host_id and hostname first, then the analyze CSV columns), DIR/hosts.csv and hosts.ndjson (one row per host: host_id, input, hostname, status, error, userland_proxy, firewall_backend, docker_version, containers, published_ports, flows, flows per path, flows_sees_gateway, warnings, errors, findings, seconds), DIR/summary.txt (also printed on stdout, unless -q).
 Progress: a live line on stderr when it is a TTY (not with -q); a one-line result at the end either way.
 ${EXIT_STATUS["batch"]}
 Docs: README.md "Many hosts", docs/fleet.md, man natlens.`,
@@ -263,7 +298,7 @@ Docs: README.md "Many hosts", docs/fleet.md, man natlens.`,
           {
             inputs: a.inputs as string[],
             out: a.out,
-            jobs: a.jobs,
+            jobs: a.jobs as number | string | boolean | undefined,
             formatPerHost: a["format-per-host"] === undefined ? [] : ([] as string[]).concat(a["format-per-host"]),
             resume: a.resume,
             shard: a.shard,
@@ -333,7 +368,7 @@ ${EXIT_STATUS["merge"]}`,
     });
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    const f = err.hint ? { message: err.message, hint: err.hint } : friendly(err.message, command);
+    const f = err.hint ? { message: err.message, hint: err.hint } : friendly(err.message, command, rawArgv);
     return usage(f.message, f.hint);
   }
   if (helpText) io.stdout.write(helpText + "\n");

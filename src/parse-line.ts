@@ -112,7 +112,20 @@ export function createLineHandler(
    */
   sectioned = false,
 ): { line(text: string, no: number): void; overlong(no: number, length: number, max: number): void; end(hadBom: boolean, hadCr: boolean): void; parser: LineParser } {
-  const diag = (d: Omit<Diagnostic, "file">) => opts.onDiagnostic({ file, ...d });
+  /**
+   * What the caller's own callbacks threw (convert --strict stops from onDiagnostic, a writer
+   * fails in onRecord): it passes through the per-line catch below, which is for parser bugs.
+   */
+  let callerThrew: unknown = null;
+  const callerDiag = (d: Diagnostic) => {
+    try {
+      opts.onDiagnostic(d);
+    } catch (err) {
+      callerThrew = err;
+      throw err;
+    }
+  };
+  const diag = (d: Omit<Diagnostic, "file">) => callerDiag({ file, ...d });
   let banner: string | null = command;
   const options: ParseOptions = { ...DEFAULT_PARSE_OPTIONS, ...opts.options };
   const ctx: ParseContext = {
@@ -125,7 +138,12 @@ export function createLineHandler(
     caches: options.caches ?? createParseCaches(),
     emit(record) {
       summary.records++;
-      opts.onRecord(record);
+      try {
+        opts.onRecord(record);
+      } catch (err) {
+        callerThrew = err;
+        throw err;
+      }
     },
     ignore(_line, reason) {
       summary.ignored++;
@@ -159,7 +177,7 @@ export function createLineHandler(
     const pasted = sectioned ? null : pasteEdit(text);
     if (pasted) {
       if (pasted.command !== "") banner = pasted.command;
-      accountEdit(summary, opts.onDiagnostic, file, pasted.edit, text, no);
+      accountEdit(summary, callerDiag, file, pasted.edit, text, no);
       return;
     }
     // Continuation lines (ss -i) start with a tab; they are data, never noise.
@@ -175,6 +193,7 @@ export function createLineHandler(
     try {
       parser.line(text, no);
     } catch (err) {
+      if (err === callerThrew) throw err;
       ctx.skip(no, "E_INTERNAL", `parser ${format.id} failed on this line: ${(err as Error).message}`, text, "please report this line");
     }
   };
@@ -182,6 +201,7 @@ export function createLineHandler(
     try {
       parser.end();
     } catch (err) {
+      if (err === callerThrew) throw err;
       ctx.skip(last, "E_INTERNAL", `parser ${format.id} failed at end of input: ${(err as Error).message}`, "", "please report this input");
     }
     if (hadBom) diag({ severity: "info", code: "I_BOM", line: 1, message: "UTF-8 byte-order mark removed" });

@@ -189,12 +189,18 @@ test("usage errors exit 2 before any work", async () => {
     ["batch", dir, "--out", tmpOut("x"), "--shard", "9/8"],
     ["batch", dir, "--out", tmpOut("x"), "--format-per-host", "xml"],
     ["batch", dir, "--out", tmpOut("x"), "--jobs", "0"],
+    ["batch", dir, "--out", tmpOut("x"), "--jobs", "abc"],
     ["batch", dir],
   ]) {
     const r = await runCli(argv);
     assert.equal(r.code, 2, `${argv.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, /^natlens: error: /m);
   }
+  // the value as the user wrote it, and the formats the option offers
+  const jobs = await runCli(["batch", dir, "--out", tmpOut("x"), "--jobs", "abc"]);
+  assert.match(jobs.stderr, /^natlens: error: --jobs "abc" is not a positive whole number$/m);
+  const fmt = await runCli(["batch", dir, "--out", tmpOut("x"), "--format-per-host", "xml"]);
+  assert.match(fmt.stderr, /^natlens: error: --format-per-host "xml" is not one of text, csv \(analysis\.json and report\.html are always written\)$/m);
 });
 
 test("on a TTY a live progress line, with -q none; the one-line result either way", async () => {
@@ -203,9 +209,11 @@ test("on a TTY a live progress line, with -q none; the one-line result either wa
   assert.equal(tty.code, 0, tty.stderr);
   assert.match(tty.stderr, /\r\u001b\[2Kbatch: 0\/2 hosts {2}0\.0 hosts\/s {2}ETA --:-- {2}0 failed/);
   assert.match(tty.stderr, /\r\u001b\[2Knatlens batch: 2 hosts in /, "the line is erased before the result");
+  assert.match(tty.stdout, /\S/, "the summary is printed");
   const quiet = await runCli(["batch", ...one, "--out", tmpOut("q"), "-j", "1", "-q"], { tty: true });
   assert.ok(!quiet.stderr.includes("\r"), quiet.stderr);
   assert.match(quiet.stderr, /^natlens batch: 2 hosts in .*: 2 ok, 0 partial, 0 failed; tables in /);
+  assert.equal(quiet.stdout, "", "-q: the summary is only in DIR/summary.txt");
 });
 
 test("--fail-fast stops at the first failure and says so", async () => {

@@ -32,16 +32,33 @@ test("--strict stops at the first error with exit 2 and writes nothing", async (
   assert.equal(r.code, 2);
   assert.equal(r.stdout, "");
   assert.match(r.stderr, /--strict/);
+  // the stop is not a parser failure: the one error that stopped it, no E_INTERNAL after it
+  assert.equal(r.stderr.match(/: error: /g)?.length, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /E_INTERNAL|please report/);
 });
 
 test("usage errors: one line, a hint, exit 2", async () => {
   const r = await runCli(["convert", "--to", "xml", TCP]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^natlens: error: /);
+  assert.match(r.stderr, /^natlens: error: --to "xml" is not one of its choices\n    hint: choose one of text, json, ndjson, csv\n/);
+  assert.doesNotMatch(r.stderr, /\\x0a/, "yargs' two-line message is not printed with an escaped line break");
   assert.match(r.stderr, /try 'natlens convert --help'/);
   assert.equal(r.stdout, "");
   const none = await runCli([]);
   assert.equal(none.code, 2);
+});
+
+test("an option before the inputs that takes the only input as its value says so", async () => {
+  for (const flag of ["--strict", "--netns"]) {
+    const r = await runCli(["analyze", flag, TCP]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, new RegExp(`^natlens: error: analyze: no input given: ${flag} took "${TCP}" as its value\n    hint: .*natlens analyze --help`), r.stderr);
+  }
+  // an unknown option after the input is reported by name
+  const after = await runCli(["analyze", TCP, "--strict"]);
+  assert.equal(after.code, 2);
+  assert.match(after.stderr, /Unknown argument: strict/);
 });
 
 test("a missing input is exit 2", async () => {

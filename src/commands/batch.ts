@@ -24,7 +24,8 @@ import { visible } from "../safe-text.js";
 export interface BatchArgs {
   inputs: string[];
   out: string;
-  jobs?: number | undefined;
+  /** Worker threads: a number, or what the command line gave (checked here; `true` for a bare --jobs). */
+  jobs?: number | string | boolean | undefined;
   formatPerHost: string[];
   resume: boolean;
   shard?: string | undefined;
@@ -44,7 +45,10 @@ export function parsePerHostFormats(specs: readonly string[]): PerHostFormat[] {
     for (const raw of spec.split(",")) {
       const f = raw.trim();
       if (!f) continue;
-      if (!(PER_HOST_FORMATS as readonly string[]).includes(f)) throw new UsageError(`--format-per-host ${JSON.stringify(f)} is not one of ${PER_HOST_FORMATS.join(", ")}`, "e.g. --format-per-host json,text,csv");
+      if (!(PER_HOST_FORMATS as readonly string[]).includes(f)) {
+        const offered = PER_HOST_FORMATS.filter((x) => !out.slice(0, 2).includes(x));
+        throw new UsageError(`--format-per-host ${JSON.stringify(f)} is not one of ${offered.join(", ")} (analysis.json and report.html are always written)`, "e.g. --format-per-host text,csv");
+      }
       if (!out.includes(f as PerHostFormat)) out.push(f as PerHostFormat);
     }
   return out;
@@ -61,8 +65,11 @@ export function resultLine(verb: string, rows: readonly HostRow[], seconds: numb
 
 export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
   const formats = parsePerHostFormats(args.formatPerHost);
-  const jobs = args.jobs ?? availableParallelism();
-  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${args.jobs} is not a positive whole number`);
+  const jobs = args.jobs === undefined ? availableParallelism() : typeof args.jobs === "number" ? args.jobs : typeof args.jobs === "string" && /^\d+$/.test(args.jobs) ? Number(args.jobs) : NaN;
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    const what = typeof args.jobs === "boolean" ? "--jobs needs a number" : `--jobs ${JSON.stringify(String(args.jobs))} is not a positive whole number`;
+    throw new UsageError(what, "e.g. --jobs 4 (the default is the CPU count)");
+  }
   const shard = args.shard === undefined ? null : parseShard(args.shard);
   const whatIf = args.whatIf === undefined ? null : parseWhatIf(args.whatIf);
   if (args.whatIf !== undefined && whatIf === null) throw new UsageError(`--what-if ${JSON.stringify(args.whatIf)} is not a change natlens can predict`, "use --what-if userland-proxy=false (or =true)");
@@ -135,7 +142,8 @@ export async function batch(args: BatchArgs, io: Io): Promise<ExitCode> {
     io.stderr.write(`natlens: error: ${visible(args.out)}: cannot write the fleet tables: ${visible((err as Error).message)}\n`);
     return ExitCode.Usage;
   }
-  io.stdout.write(summary);
+  // -q: errors only; the summary is in DIR/summary.txt
+  if (!args.quiet) io.stdout.write(summary);
   const stop = stoppedAt as HostRow | null;
   const extra =
     (kept ? `, ${kept} kept from the earlier run` : "") +
