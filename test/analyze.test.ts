@@ -250,6 +250,14 @@ test("trace names the rule that keeps a container's connection from being DNATed
   assert.match(r.stdout, /outcome: no DNAT, delivered locally/);
 });
 
+test("trace without routes names an unknown interface in words (trace --help's second example)", async () => {
+  const r = await runCli(["trace", "samples/lab28-noproxy/commands/nft_list_ruleset", "--src", "127.0.0.1", "--dst", "127.0.0.1:8080", "--local"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /reply 172\.17\.0\.2:80 -> 127\.0\.0\.1, in an unknown interface:/);
+  assert.match(r.stdout, /unknown: net\.ipv4\.conf\.<interface>\.route_localnet=1 \(not captured; assumed 1\)/);
+  assert.doesNotMatch(r.stdout, /, in :|conf\.\./);
+});
+
 test("analyze explains proxy and dropped flows with the deciding rule", async () => {
   const r = await analyzeBundle(await bundle("lab28-noproxy"));
   const stalled = r.flows.find((f) => f.client.port === 41003)!;

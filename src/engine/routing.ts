@@ -52,3 +52,13 @@ export function primaryAddr(facts: HostFacts, iface: string, family: 4 | 6): str
   }
   return null;
 }
+
+/** An interface name for prose: the engine's "" (no route in the inputs tells which) as words. */
+export function ifaceText(iface: string): string {
+  return iface === "" ? "an unknown interface" : iface;
+}
+
+/** The sysctl key of a per-interface setting, with a placeholder when the interface is unknown. */
+export function confKey(iface: string, setting: string): string {
+  return `net.ipv4.conf.${iface === "" ? "<interface>" : iface}.${setting}`;
+}

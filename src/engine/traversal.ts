@@ -21,7 +21,7 @@ import { nextCandidate } from "./chain-index.js";
 import { assembleChains, type BaseChain, type Chain } from "./chains.js";
 import { normProto, ruleMatches } from "./matches.js";
 import { isLoopback } from "../net/addr.js";
-import { primaryAddr, route } from "./routing.js";
+import { confKey, ifaceText, primaryAddr, route } from "./routing.js";
 import { Chooser, step, where, type Assumption, type ChainVerdict, type Ctx, type Frame, type PacketState } from "./state.js";
 import { applyTarget, applyVerdict, CONTINUE_TARGETS, FINAL_TARGETS, notrack, vmapTarget } from "./targets.js";
 import type { EngineTraceResult, HostFacts, HostState, Hook, Packet, TraceOptions } from "./types.js";
@@ -335,8 +335,8 @@ export class RuleSet {
       const r = route(p.dst, p.family, facts, false);
       if (p.family === 4 && isLoopback(p.dst) && arrivedOn !== "lo") {
         // a packet from outside for 127/8 (e.g. DNAT to a loopback address) is a martian unless route_localnet is on
-        if (!hostFact(host.routeLocalnet, arrivedOn, `net.ipv4.conf.${arrivedOn}.route_localnet=1`, "assumed 1")) {
-          return { verdict: drop("martian destination", `${p.dst} arrived on ${arrivedOn}: a martian destination, dropped with route_localnet=0`), local: r.local, outIface: null };
+        if (!hostFact(host.routeLocalnet, arrivedOn, `${confKey(arrivedOn, "route_localnet")}=1`, "assumed 1")) {
+          return { verdict: drop("martian destination", `${p.dst} arrived on ${ifaceText(arrivedOn)}: a martian destination, dropped with route_localnet=0`), local: r.local, outIface: null };
         }
       }
       if (r.local) {
@@ -365,7 +365,7 @@ export class RuleSet {
     if (!r.local && r.iface === null) result.uncertain.push(`no route known for ${p.dst} (no default route in the inputs): out-interface unknown`);
     if (!r.local && r.iface !== null && r.iface !== "lo" && p.family === 4 && isLoopback(p.src)) {
       // a loopback source may leave the host only where route_localnet is on
-      if (!hostFact(host.routeLocalnet, r.iface, `net.ipv4.conf.${r.iface}.route_localnet=1`, "assumed 1, as Docker sets it with the userland proxy off")) {
+      if (!hostFact(host.routeLocalnet, r.iface, `${confKey(r.iface, "route_localnet")}=1`, "assumed 1, as Docker sets it with the userland proxy off")) {
         return { verdict: drop("martian source", `${p.src} cannot leave by ${r.iface} with route_localnet=0`), local: false, outIface: r.iface };
       }
     }
