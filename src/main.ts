@@ -38,6 +38,15 @@ ${ENVIRONMENT}
 Shell completion: natlens completion >> ~/.bashrc (zsh when $SHELL is zsh: natlens completion >> ~/.zshrc).
 ${DOCS}`;
 
+const COMPLETION_HELP = `natlens completion
+
+Print a shell completion script for bash or zsh (zsh when $SHELL is zsh). It takes no arguments.
+
+Examples:
+  natlens completion >> ~/.bashrc
+  SHELL=/usr/bin/zsh natlens completion >> ~/.zshrc
+`;
+
 /** yargs drops a lone `-` positional (and reads `-!/member` as flags), so they travel under this name. */
 const STDIN_TOKEN = "\u0000stdin";
 const toToken = (a: string) => (a === "-" || a.startsWith("-!/") ? STDIN_TOKEN + a.slice(1) : a);
@@ -146,6 +155,16 @@ export async function run(rawArgv: string[], io: Io): Promise<ExitCode> {
   if (first !== undefined && !first.startsWith("-") && command === null) {
     const near = didYouMean(first);
     return usage(`unknown command ${JSON.stringify(first)}${near ? ` (did you mean ${near}?)` : ""}`, `the commands are ${COMMANDS.join(", ")}`);
+  }
+  if (command === "completion") {
+    // yargs' completion command prints its script whatever follows: --help and stray words are answered here
+    const rest = rawArgv.slice(1);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.stdout.write(COMPLETION_HELP);
+      return ExitCode.Ok;
+    }
+    const word = rest.find((a) => !a.startsWith("-"));
+    if (word !== undefined) return usage(`completion takes no arguments (got ${JSON.stringify(word)})`, "it prints the script for $SHELL: bash, or zsh when $SHELL is zsh; SHELL=/usr/bin/zsh natlens completion prints zsh's");
   }
   const argv = rawArgv.map(toToken);
   const parser = yargs(argv)

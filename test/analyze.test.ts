@@ -6,7 +6,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadBundle, type Bundle } from "../src/analyze/bundle.js";
 import { analyzeBundle, type Report } from "../src/analyze/report.js";
@@ -295,5 +296,24 @@ test("--netns NAME=FILE assigns a socket table that has no pid in its path to a 
 test("analyze of inputs that hold no capture natlens reads is an error, exit 2", async () => {
   const r = await runCli(["analyze", "test/fixtures/_reject/handwritten-prose.txt"]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /none of the inputs is a capture natlens reads/);
+  assert.match(r.stderr, /none of the inputs is a capture natlens reads: test\/fixtures\/_reject\/handwritten-prose\.txt \(format not recognised\)\n/);
+  // an empty file is named too, and why it was not read
+  const dir = mkdtempSync(path.join(tmpdir(), "natlens-empty-"));
+  try {
+    const files = ["a", "b", "c", "d"].map((n) => path.join(dir, `${n}.txt`));
+    for (const f of files) writeFileSync(f, "");
+    const empty = await runCli(["analyze", ...files]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, new RegExp(`none of the inputs is a capture natlens reads: ${files[0]} \\(empty\\), ${files[1]} \\(empty\\), ${files[2]} \\(empty\\), and 1 more\n`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("analyze -v prints a summary line per input, as convert -v does", async () => {
+  const r = await runCli(["analyze", "-v", "samples/lab-proxy"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^natlens: samples\/lab-proxy\/commands\/ps_-efww: ps: \d+ lines, \d+ records, \d+ ignored, 0 skipped$/m);
+  const quiet = await runCli(["analyze", "samples/lab-proxy"]);
+  assert.doesNotMatch(quiet.stderr, /records, \d+ ignored/);
 });

@@ -155,11 +155,22 @@ test("convert and analyze of a binary file refuse it the same way: exit 2, nothi
       assert.equal(r.code, 2, args.join(" "));
       assert.equal(r.stdout, "", args.join(" "));
       assert.match(r.stderr, /\[E_BINARY\]/);
-      assert.match(r.stderr, /natlens: error: none of the inputs is a capture natlens reads\n {4}hint: .*\n$/);
+      assert.match(r.stderr, /natlens: error: none of the inputs is a capture natlens reads: \S*capture\.bin \(binary\)\n {4}hint: .*\n$/);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("natlens completion --help explains it, and a stray word is a usage error, not the script", () => {
+  const help = natlens(["completion", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^natlens completion\n\nPrint a shell completion script/);
+  assert.doesNotMatch(help.stdout, /begin-natlens-completions/);
+  const bash = natlens(["completion", "bash"]);
+  assert.equal(bash.code, 2);
+  assert.equal(bash.stdout, "");
+  assert.match(bash.stderr, /^natlens: error: completion takes no arguments \(got "bash"\)\n {4}hint: it prints the script for \$SHELL/);
 });
 
 test("natlens completion prints yargs' bash script, zsh's when $SHELL is zsh, and the script's query completes commands", () => {

@@ -12,7 +12,7 @@ import type { Listing } from "../input/archive/listing.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { DiagnosticPrinter } from "../diagnostics.js";
 import type { Diagnostic } from "../types.js";
-import { nothingRead } from "./nothing-read.js";
+import { nothingRead, printInputSummaries } from "./nothing-read.js";
 
 export interface AnalyzeArgs {
   inputs: string[];
@@ -177,9 +177,10 @@ export async function analyze(args: AnalyzeArgs, io: Io): Promise<ExitCode> {
   const printer = new DiagnosticPrinter((l) => io.stderr.write(l), stderrChalk, { verbose: args.verbose, quiet: args.quiet, perFile: 5 });
   for (const d of report.diagnostics) printer.print(d);
   printer.flush();
+  if (args.verbose) printInputSummaries(io, report.inputs);
   if (report.inputs.length === 0 || report.inputs.every((i) => i.format === null)) out.discard();
   if (report.inputs.length === 0) return ExitCode.Usage;
-  if (report.inputs.every((i) => i.format === null)) return nothingRead(io);
+  if (report.inputs.every((i) => i.format === null)) return nothingRead(io, report.inputs);
   const chalk = args.to === "text" ? await makeChalk(!args.output && resolveColor(args.color, io.env, io.stdoutIsTTY)) : null;
   // Wrapped to the terminal only when the report goes to it (not piped, not -o).
   const width = args.to === "text" && !args.output && io.stdoutIsTTY ? io.stdoutColumns : undefined;

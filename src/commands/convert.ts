@@ -15,7 +15,7 @@ import { KIND_PLURALS, type Diagnostic, type InputSummary, type RecordKind } fro
 import { createWriter, openOutput, type OutputFormat, type Output } from "../api.js";
 import { makeChalk, resolveColor, type ColorChoice } from "../_color.js";
 import { visible } from "../safe-text.js";
-import { nothingRead } from "./nothing-read.js";
+import { nothingRead, printInputSummaries } from "./nothing-read.js";
 
 export interface ConvertArgs {
   inputs: string[];
@@ -173,16 +173,12 @@ export async function convert(args: ConvertArgs, io: Io): Promise<ExitCode> {
     // Nothing read (binary, foreign or unrecognised inputs; an empty one is not an error): the same refusal and status as analyze, and no empty table.
     out.discard();
     printer.flush();
-    return nothingRead(io);
+    return nothingRead(io, inputs);
   }
   writer.finish(inputs, diagnostics);
   out.close();
   printer.flush();
-  if (args.verbose) {
-    for (const i of inputs) {
-      io.stderr.write(`natlens: ${visible(i.file)}: ${i.format ?? "unrecognised"}: ${i.lines} lines, ${i.records} records, ${i.ignored} ignored, ${i.skipped} skipped\n`);
-    }
-  }
+  if (args.verbose) printInputSummaries(io, inputs);
   if (unreadable) return ExitCode.Usage;
   return inputs.some((i) => i.skipped > 0) || diagnostics.some((d) => d.severity === "error") ? ExitCode.Skipped : ExitCode.Ok;
 }
