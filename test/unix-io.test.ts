@@ -279,10 +279,10 @@ test("analyze refuses a directory holding several host bundles (use batch), unle
 
 test("batch and merge: a summary to a full stdout, and a full output disk, stop with one line and exit 2", (t) => {
   const out = path.join(work, "batch-out");
-  const r = sh(`natlens batch samples/lab-proxy --out ${out} -q > /dev/full`);
+  const r = sh(`natlens batch samples/lab-proxy --out ${out} > /dev/full`);
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /^natlens: error: cannot write standard output: no space left on device \(ENOSPC\)$/m);
-  const merged = sh(`natlens merge ${out} --out ${path.join(work, "merged")} -q > /dev/full`);
+  const merged = sh(`natlens merge ${out} --out ${path.join(work, "merged")} > /dev/full`);
   assert.equal(merged.status, 2, merged.stderr);
   assert.match(merged.stderr, /^natlens: error: cannot write standard output: no space left on device \(ENOSPC\)$/m);
   // a disk that fills up while host reports are written: a tiny tmpfs (needs mount rights)

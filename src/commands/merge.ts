@@ -97,7 +97,8 @@ export async function merge(args: MergeArgs, io: Io): Promise<ExitCode> {
     discovered: discovered ?? rows.length,
     merged: args.shards,
   });
-  io.stdout.write(summary);
+  // -q: errors only, as batch; the summary is in DIR/summary.txt
+  if (!args.quiet) io.stdout.write(summary);
   const gap = missing.length ? `; shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not given: their hosts are missing` : "";
   io.stderr.write(resultLine("merge", rows, null, args.out, gap));
   return rows.some((r) => r.status !== "ok") || missing.length ? ExitCode.Skipped : ExitCode.Ok;
