@@ -198,7 +198,7 @@ positive("missing-evidence", "lab-proxy without conntrack and ip addr", async (c
   });
   assert.deepEqual(
     only(check(model, flows), "missing-evidence").map((h) => h.message),
-    ["no conntrack dump: NAT cannot be proven, paths are at best likely", "no ip addr: the host's local addresses were inferred from gateways, listeners and conntrack"],
+    ["no conntrack dump: NAT cannot be proven, paths are at best likely", "no ip addr: the host's local addresses were inferred from gateways, host sockets and conntrack"],
   );
 });
 positive("missing-evidence", "lab-proxy with only its `iptables -t nat -nvL` and `ip6tables -t nat -nvL` listings", async (check) => {

@@ -6,7 +6,7 @@
 import { netnsFromPath } from "../input/noise.js";
 import type { AddressRecord, ChainRecord, NatlensRecord, NetworkRecord, RouteRecord, RuleRecord } from "../types.js";
 import type { HostFacts, InterfaceFacts } from "../engine/index.js";
-import { isLinkLocal, normalizeAddr, subnetOf } from "../net/index.js";
+import { inCidr, isLinkLocal, normalizeAddr, subnetOf } from "../net/index.js";
 
 const XT_TABLES = new Set(["raw", "mangle", "nat", "filter", "security"]);
 
@@ -153,6 +153,49 @@ const ENGINE_BRIDGE = /^(?:docker\d+|br-[0-9a-f]{12}|podman\d+|cni-podman\d+)$/;
  * interface's, no container subnet). Bridges already known by name or gateway
  * are left out.
  */
+/**
+ * Container bridges from Docker's masquerade rules, for a bundle with neither
+ * `ip addr` nor `docker network inspect`: every NAT-ed bridge network gets
+ * `-A POSTROUTING -s SUBNET ! -o BRIDGE -j MASQUERADE` (nft: `ip saddr SUBNET
+ * oifname != "BRIDGE" masquerade`). The gateway is not in the rule and stays
+ * unknown. Bridges already known by name are left alone.
+ */
+export function bridgesFromRules(rules: readonly RuleRecord[], known: readonly { name: string }[]): { name: string; subnets: string[]; gateways: string[]; network: null }[] {
+  const out: { name: string; subnets: string[]; gateways: string[]; network: null }[] = [];
+  for (const r of rules) {
+    const m = r.matches;
+    if (r.table !== "nat" || r.chain !== "POSTROUTING" || r.target !== "MASQUERADE") continue;
+    if (!m.src || m.src.negated || !m.outIface?.negated || !ENGINE_BRIDGE.test(m.outIface.value) || m.src.value.indexOf("/") < 0) continue;
+    const name = m.outIface.value;
+    if (known.some((b) => b.name === name)) continue;
+    const same = out.find((b) => b.name === name);
+    if (same) {
+      if (!same.subnets.includes(m.src.value)) same.subnets.push(m.src.value);
+    } else out.push({ name, subnets: [m.src.value], gateways: [], network: null });
+  }
+  return out;
+}
+
+/**
+ * The gateway of a bridge learnt from its masquerade rule (bridgesFromRules):
+ * the host's own address in the subnet, seen as the local address of a host
+ * socket (docker-proxy's backend leg, a host process dialling a container).
+ * Taken only when one such address is seen, and never a container's.
+ */
+export function gatewaysFromSockets(bridges: { subnets: string[]; gateways: string[] }[], sockets: readonly { netns: string | null; localIp: string }[], containerIps: ReadonlySet<string>): void {
+  const seen = new Map<{ gateways: string[] }, Set<string>>();
+  for (const s of sockets) {
+    if ((s.netns !== null && s.netns !== "host") || containerIps.has(s.localIp)) continue;
+    for (const br of bridges) {
+      if (br.gateways.length || !br.subnets.some((sn) => inCidr(s.localIp, sn) === true)) continue;
+      let ips = seen.get(br);
+      if (!ips) seen.set(br, (ips = new Set()));
+      ips.add(s.localIp);
+    }
+  }
+  for (const [br, ips] of seen) if (ips.size === 1) br.gateways.push(...ips);
+}
+
 export function bridgesFromAddresses(addresses: readonly AddressRecord[], known: readonly { name: string; gateways: string[] }[]): { name: string; subnets: string[]; gateways: string[]; network: null }[] {
   const out: { name: string; subnets: string[]; gateways: string[]; network: null }[] = [];
   for (const a of addresses) {

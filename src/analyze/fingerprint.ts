@@ -45,6 +45,15 @@ export function fingerprintProxy(b: Bundle, m: HostModel): Fact<"on" | "off" | "
   if (byProxy.length) {
     on.push(ev(byProxy[0]!.source, "published port held by docker-proxy"));
     hows.push(`docker-proxy holds ${byProxy.length} published-port sockets`);
+  } else if (!proxies.length) {
+    // No ps and no known published port (a socket table alone): a socket owned by docker-proxy
+    // (ss -p, netstat -p) shows the process runs, and it runs only with the proxy on.
+    const owned = m.sockets.filter((s) => s.netns === "host" && isDockerProxyName(s.program));
+    if (owned.length) {
+      const pids = new Set(owned.map((s) => s.pid));
+      on.push(ev(owned[0]!.source, "socket owned by docker-proxy"));
+      hows.push(`docker-proxy (${pids.size === 1 ? "1 process" : `${pids.size} processes`}) owns ${owned.length} host sockets`);
+    }
   }
   // Rules: OUTPUT jump without the loopback exclusion, DNAT without `! -i <bridge>`.
   const natOutput = b.rules.filter((r) => r.family === 4 && r.chain === "OUTPUT" && r.table === "nat" && r.target === "DOCKER");

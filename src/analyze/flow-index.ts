@@ -164,7 +164,12 @@ export class FlowIndex {
     if (c) return { kind: "container", container: c.container.name };
     if (netnsHint?.startsWith("container:")) return { kind: "container", container: netnsHint.slice("container:".length) };
     if (isLocal(this.m, ip)) return { kind: "host", container: null };
-    if (bridgeOf(this.m, ip)) return { kind: "container", container: null };
+    const br = bridgeOf(this.m, ip);
+    // a bridge learnt from its masquerade rule has no known gateway: the address may be the host's
+    if (br) return { kind: br.gateways.length ? "container" : "unknown", container: null };
+    // no ip addr and no bridge known (a socket table alone): an address that is not the host's may
+    // still be a container's on a bridge the bundle does not show
+    if (this.m.bridges.length === 0 && this.m.localAddrsInferred) return { kind: "unknown", container: null };
     return { kind: "external", container: null };
   }
 

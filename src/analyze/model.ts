@@ -2,11 +2,12 @@
  * The host model: what the bundle says about the Docker host, each fact with
  * the evidence behind it. Built once from a Bundle; pure.
  */
-import { CACHE_MAX, familyOf, inCidr, isLocalAddr, subnetOf } from "../net/index.js";
+import { CACHE_MAX, familyOf, inCidr, isLocalAddr, normalizeAddr, subnetOf } from "../net/index.js";
 import type { Bundle } from "./bundle.js";
 import { tableCoverage, type HostFacts, type InterfaceFacts, type TableCoverage } from "../engine/index.js";
-import { bridgesFromAddresses, buildFacts, dedupeRules, isHostAddress } from "./facts.js";
+import { bridgesFromAddresses, bridgesFromRules, buildFacts, dedupeRules, gatewaysFromSockets, isHostAddress } from "./facts.js";
 import { unnamedContainers } from "./unnamed-containers.js";
+import { proxiesFromSockets } from "./proxy-sockets.js";
 import { ConntrackIndex, mergeSockets, protoPortCode, touchesDocker } from "./model-sockets.js";
 import { dnatRules, fingerprintBackend, fingerprintProxy, fingerprintVersion, firewallState } from "./fingerprint.js";
 import type { ByteSource } from "../input/read.js";
@@ -240,7 +241,17 @@ export function buildModel(bundle: Bundle): HostModel {
     }
   }
   bridges.push(...bridgesFromAddresses(b.addresses, bridges));
-  const unnamed = unnamedContainers(b, bridges);
+  const ruleBridges = bridgesFromRules(b.rules, bridges);
+  if (ruleBridges.length) {
+    const targets = new Set<string>();
+    for (const r of dnatRules(b.rules)) if (r.nat?.addr) targets.add(normalizeAddr(r.nat.addr) ?? r.nat.addr);
+    for (const p of b.processes) if (p.dockerProxy?.containerIp) targets.add(p.dockerProxy.containerIp);
+    gatewaysFromSockets(ruleBridges, b.sockets, targets);
+    bridges.push(...ruleBridges);
+  }
+  // docker-proxy's bindings from its sockets when no ps described it (a socket table alone)
+  const socketProxies = proxiesFromSockets(b.sockets, new Set(b.processes.filter((p) => p.dockerProxy).map((p) => p.pid)));
+  const unnamed = unnamedContainers(b, bridges, socketProxies);
   for (const c of unnamed.containers) {
     byName.set(c.name, c);
     containers.push(c);
@@ -287,6 +298,16 @@ export function buildModel(bundle: Bundle): HostModel {
       p.pid,
     );
   }
+  for (const x of socketProxies) {
+    addBinding(
+      bindings,
+      bindingIndex,
+      { proto: x.proto, hostIp: x.listener.localIp, hostPort: x.listener.localPort!, hostFamily: null, container: byIp.get(x.containerIp)?.container.name ?? null, containerIp: x.containerIp, containerPort: x.containerPort },
+      "docker-proxy",
+      ev(x.listener.source, `docker-proxy pid ${x.pid} listens on the published port`),
+      x.pid,
+    );
+  }
   for (const r of dnatRules(b.rules)) {
     const dport = r.matches.dport?.value[0];
     if (!dport || dport.from !== dport.to || r.matches.dport?.negated) continue;
@@ -315,10 +336,14 @@ export function buildModel(bundle: Bundle): HostModel {
   // a container's own `ip addr` (a sosreport namespaces/NAME/ folder) is not the host's
   const hostAddrs = b.addresses.filter(isHostAddress);
   for (const a of hostAddrs) localAddrs.add(a.address);
+  // A container's address (known, or the target of a published port) is never the host's.
+  const containerIps = new Set<string>(byIp.keys());
+  for (const x of bindings) if (x.containerIp !== null) containerIps.add(x.containerIp);
   if (hostAddrs.length === 0) {
     localAddrsInferred = true;
     for (const br of bridges) for (const g of br.gateways) localAddrs.add(g);
-    for (const c of b.conntrack) if (c.dnat && byIp.has(c.reply.src)) localAddrs.add(c.original.dst);
+    // Docker DNATs only packets for a LOCAL address (addrtype / fib daddr type local): a DNAT entry to a container tells one
+    for (const c of b.conntrack) if (c.dnat && containerIps.has(c.reply.src)) localAddrs.add(c.original.dst);
   }
 
   // --network host containers: their processes (State.Pid and descendants) own host sockets, and
@@ -343,7 +368,14 @@ export function buildModel(bundle: Bundle): HostModel {
   }
   const sockets = mergeSockets(b.sockets, byPid, new Set(containers.map((c) => c.name)), processes, (r) => touchesDocker(r, byIp, published, processes));
   if (localAddrsInferred) {
-    for (const s of sockets) if (s.netns === "host" && s.state === "LISTEN" && s.localIp !== "0.0.0.0" && s.localIp !== "::") localAddrs.add(s.localIp);
+    // A host socket's own address is the host's, listening or connected, unless it is a container's: a
+    // loose `ss` of a container's namespace reads as the host's table, and inside a bridge's subnet only
+    // the gateway is the host's.
+    const isGatewayOrOutside = (ip: string) => bridges.every((br) => br.gateways.includes(ip) || !br.subnets.some((sn) => inCidr(ip, sn)));
+    for (const s of sockets) {
+      if (s.netns !== "host" || s.localIp === "0.0.0.0" || s.localIp === "::" || localAddrs.has(s.localIp)) continue;
+      if (!containerIps.has(s.localIp) && isGatewayOrOutside(s.localIp)) localAddrs.add(s.localIp);
+    }
   }
 
   const ct = new ConntrackIndex();

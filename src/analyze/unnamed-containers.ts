@@ -24,6 +24,7 @@
 import type { Bundle } from "./bundle.js";
 import { dnatRules } from "./fingerprint.js";
 import type { ContainerInfo, HostModel } from "./model.js";
+import type { SocketProxy } from "./proxy-sockets.js";
 import { familyOf, inCidr, normalizeAddr } from "../net/index.js";
 import type { Diagnostic, SourceRef } from "../types.js";
 
@@ -60,7 +61,7 @@ function namespaceText(netns: string): string {
   return netns.startsWith("pid:") ? `pid ${netns.slice(4)}'s network namespace` : `network namespace ${netns.replace(/^netns:/, "")}`;
 }
 
-export function unnamedContainers(b: Bundle, bridges: HostModel["bridges"]): UnnamedContainers {
+export function unnamedContainers(b: Bundle, bridges: HostModel["bridges"], socketProxies: readonly SocketProxy[] = []): UnnamedContainers {
   if (b.containers.length > 0) return { containers: [], notes: [] };
   const found = new Map<string, SourceRef>();
   const onBridge = (ip: string) => bridges.find((br) => br.subnets.some((s) => inCidr(ip, s) === true));
@@ -71,6 +72,7 @@ export function unnamedContainers(b: Bundle, bridges: HostModel["bridges"]): Unn
     found.set(ip, source);
   };
   for (const p of b.processes) add(p.dockerProxy?.containerIp, p.source, false);
+  for (const x of socketProxies) add(x.containerIp, x.listener.source, false);
   for (const r of dnatRules(b.rules)) add(r.nat?.addr, r.source, true);
   for (const c of b.conntrack) if (c.dnat) add(c.reply.src, c.source, true);
 

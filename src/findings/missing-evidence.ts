@@ -32,6 +32,6 @@ export const check: FindingModule["check"] = (m, flows) => {
       `the IPv${family} ${lost.length > 1 ? `${lost.slice(0, -1).join(", ")} and ${lost[lost.length - 1]}` : lost[0]} table${lost.length > 1 ? "s were" : " was"} not captured (no ${family === 6 ? "ip6tables-save" : "iptables-save"} or nft list ruleset of every table): what ${lost.length > 1 ? "they do" : "it does"} to a packet is unknown, and traces that pass ${lost.length > 1 ? "them" : "it"} say so`,
     );
   }
-  if (m.localAddrsInferred) missing.push("no ip addr: the host's local addresses were inferred from gateways, listeners and conntrack");
+  if (m.localAddrsInferred) missing.push("no ip addr: the host's local addresses were inferred from gateways, host sockets and conntrack");
   return missing.map((message, order) => ({ order, id: meta.id, severity: meta.severity, message, evidence: [] }));
 };
