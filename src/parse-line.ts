@@ -8,7 +8,7 @@
  */
 import { DEFAULT_PARSE_OPTIONS, type FormatParser, type LineParser, type ParseContext, type ParseOptions } from "./format.js";
 import { createParseCaches } from "./context.js";
-import { classifyNoise, isBlank, netnsFromPath } from "./input/noise.js";
+import { classifyNoise, isBlank, netnsFromPath, USAGE_ERROR } from "./input/noise.js";
 import { mayBeTranscriptLine, posterEdit, promptLine, type PosterEdit, type PromptLine } from "./input/transcript.js";
 import type { ParseSourceOptions } from "./parse.js";
 import type { Diagnostic, InputSummary } from "./types.js";
@@ -161,6 +161,8 @@ export function createLineHandler(
 
   const parser = format.create(ctx);
   let seenData = false;
+  /** Set when the command refused its options before any data: the rest is its usage text. */
+  let usageText = false;
   let noiseReported = 0;
   let last = 0;
   const line = (text: string, no: number) => {
@@ -170,6 +172,11 @@ export function createLineHandler(
     if (isBlank(text)) {
       summary.ignored++;
       bump(summary.ignoredBy, "blank");
+      return;
+    }
+    if (usageText) {
+      summary.ignored++;
+      bump(summary.ignoredBy, "usage-text");
       return;
     }
     // Prompt lines and poster's edits that reach a handler directly (the /proc/net fast path's
@@ -186,6 +193,11 @@ export function createLineHandler(
       if (noise.reason === "banner") banner = text.slice(2).trim();
       summary.ignored++;
       bump(summary.ignoredBy, noise.reason);
+      if (!seenData && USAGE_ERROR.test(text)) {
+        usageText = true;
+        diag({ severity: "warning", code: "W_USAGE_TEXT", line: no, message: "the command refused its options: the lines below are its usage text, not a capture (ignored)", text: cut(text), hint: "capture again with options it accepts (its usage text lists them), e.g. BusyBox netstat -tan without -p, or ss -tanp" });
+        return;
+      }
       if (noiseReported++ < 5) diag({ severity: "info", code: noise.code, line: no, message: noise.message, text: cut(text) });
       return;
     }

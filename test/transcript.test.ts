@@ -111,6 +111,13 @@ test("transcript: commands name the format they print", () => {
     ["curl -s localhost:8080", null],
     ["iptables -t nat -A DOCKER -j RETURN", null],
     ["cd /tmp", null],
+    // netstat's other tables are not socket listings
+    ["netstat -i", null],
+    ["netstat -rn", null],
+    ["netstat -s", null],
+    ["netstat --statistics --tcp", null],
+    ["netstat -g", null],
+    ["busybox netstat -tanpeW", "netstat"],
   ];
   for (const [cmd, f] of cases) assert.equal(commandFormat(cmd), f, cmd);
 });

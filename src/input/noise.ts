@@ -21,6 +21,9 @@ const STDERR_PATTERNS: RegExp[] = [
   /^Failed to find cgroup2 mount$/,
   /^netstat: no support for `AF /,
   /^netstat: invalid option /,
+  /^netstat: unrecognized option /,
+  /^ss: invalid option /,
+  /^ss: unrecognized option /,
   /^Error: No such container: /,
   /^WARNING: /,
 ];
@@ -67,6 +70,13 @@ export function classifyNoise(line: string, atTop: boolean): Noise | null {
   }
   return null;
 }
+
+/**
+ * A command's refusal of its options (`netstat: invalid option -- 'p'`): what
+ * follows it is the command's usage text (BusyBox's netstat has no -p or -W on
+ * some builds), not a capture.
+ */
+export const USAGE_ERROR = /^(?:netstat|ss): (?:invalid|unrecognized) option /;
 
 export function isBlank(line: string): boolean {
   for (let i = 0; i < line.length; i++) {

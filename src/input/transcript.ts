@@ -153,6 +153,14 @@ function fileFormat(path: string): string | null {
 }
 
 /** Does a cluster of short options (`-nvL`, `-vnxL`) or a long one name `letter`/`long`? */
+const NETSTAT_OTHER_MODES: [string, string][] = [
+  ["r", "--route"],
+  ["i", "--interfaces"],
+  ["s", "--statistics"],
+  ["g", "--groups"],
+  ["M", "--masquerade"],
+];
+
 function hasOption(words: string[], letter: string, long: string): boolean {
   for (const w of words) {
     if (w === long || w.startsWith(`${long}=`)) return true;
@@ -183,6 +191,8 @@ export function commandFormat(command: string): string | null {
     case "ss":
       return "ss";
     case "netstat":
+      // routes, interfaces, statistics, groups, masquerade: not a socket listing
+      for (const [letter, long] of NETSTAT_OTHER_MODES) if (hasOption(args, letter, long)) return null;
       return "netstat";
     case "ps":
       return "ps";
