@@ -40,11 +40,11 @@ test("A: an IPv6 client is never DNATed to an IPv4 container address; without ip
   assert.notEqual(f.container?.ip, "172.17.0.2");
   assert.match(f.explanation, /IPv6 nat rules are not in the bundle/);
   for (const h of r.findings) assert.doesNotMatch(h.message, /\[::\]:8080.*DNATed.*172\.17\.0\.2/, h.message);
-  // [::1] through docker-proxy: the [::] proxy relays to web's IPv6 address here (4440 -> fd00:17::242:ac11:2), which
-  // nothing in these files shows; the IPv4 DNAT rule's address is not it
+  // [::1] through docker-proxy: the [::] proxy (pid 4440) relays to web's IPv6 address, which ss shows as its own
+  // connection ([fd00:17::1]:59338 -> [fd00:17::242:ac11:2]:80, proxy-sockets.ts); the IPv4 DNAT rule's address is not it
   const lo6 = r.flows.find((x) => x.client.port === 40033)!;
   assert.equal(lo6.path, "docker-proxy");
-  assert.equal(lo6.container?.ip, "unknown");
+  assert.equal(lo6.container?.ip, "fd00:17::242:ac11:2");
 });
 
 test("A: userland-proxy off, no ip6tables dump: neither the stalled [::1] client nor the host client is DNATed to IPv4", async () => {
