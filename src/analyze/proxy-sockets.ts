@@ -11,7 +11,7 @@ import { isDockerProxyName } from "./model-sockets.js";
 export interface SocketProxy {
   pid: number;
   proto: string;
-  /** The listener: the published address (0.0.0.0, ::, or one address) and port. */
+  /** The listener: the published address (0.0.0.0, ::, or one address) and port (never null here). */
   listener: BundleSocket;
   /** Where its connections go, when every one goes to the same place. */
   containerIp: string;
@@ -38,7 +38,7 @@ export function proxiesFromSockets(sockets: readonly BundleSocket[], known: Read
   for (const [pid, list] of byPid) {
     const listeners = list.filter((s) => s.state === "LISTEN" || (s.state === "UNCONN" && WILDCARD.has(s.remoteIp)));
     const ports = new Set(listeners.map((s) => `${s.proto}|${s.localIp}|${s.localPort}`));
-    if (ports.size !== 1) continue;
+    if (ports.size !== 1 || listeners[0]!.localPort === null) continue;
     const listener = listeners[0]!;
     // its own connections: not the listener, not one it accepted on the published port
     const targets = new Set<string>();
