@@ -145,14 +145,9 @@ export function buildFacts(records: NatlensRecord[], family: 4 | 6): HostFacts &
 /** Names container engines give their bridges: docker0, Docker's `br-<network id>`, Podman's podman0 / cni-podman0. */
 const ENGINE_BRIDGE = /^(?:docker\d+|br-[0-9a-f]{12}|podman\d+|cni-podman\d+)$/;
 
-/**
- * Bridges seen only in the host's `ip addr` (no docker inspect in the bundle):
- * an engine-named interface with an IPv4 or global IPv6 address is a
- * container bridge, each address a gateway and its subnet the containers' (a
- * supportconfig holds no docker inspect; link-local fe80::/64 is every
- * interface's, no container subnet). Bridges already known by name or gateway
- * are left out.
- */
+/** A container bridge found without docker network inspect (no network name). */
+type FoundBridge = { name: string; subnets: string[]; gateways: string[]; network: null };
+
 /**
  * Container bridges from Docker's masquerade rules, for a bundle with neither
  * `ip addr` nor `docker network inspect`: every NAT-ed bridge network gets
@@ -160,8 +155,8 @@ const ENGINE_BRIDGE = /^(?:docker\d+|br-[0-9a-f]{12}|podman\d+|cni-podman\d+)$/;
  * oifname != "BRIDGE" masquerade`). The gateway is not in the rule and stays
  * unknown. Bridges already known by name are left alone.
  */
-export function bridgesFromRules(rules: readonly RuleRecord[], known: readonly { name: string }[]): { name: string; subnets: string[]; gateways: string[]; network: null }[] {
-  const out: { name: string; subnets: string[]; gateways: string[]; network: null }[] = [];
+export function bridgesFromRules(rules: readonly RuleRecord[], known: readonly { name: string }[]): FoundBridge[] {
+  const out: FoundBridge[] = [];
   for (const r of rules) {
     const m = r.matches;
     if (r.table !== "nat" || r.chain !== "POSTROUTING" || r.target !== "MASQUERADE") continue;
@@ -196,8 +191,16 @@ export function gatewaysFromSockets(bridges: { subnets: string[]; gateways: stri
   for (const [br, ips] of seen) if (ips.size === 1) br.gateways.push(...ips);
 }
 
-export function bridgesFromAddresses(addresses: readonly AddressRecord[], known: readonly { name: string; gateways: string[] }[]): { name: string; subnets: string[]; gateways: string[]; network: null }[] {
-  const out: { name: string; subnets: string[]; gateways: string[]; network: null }[] = [];
+/**
+ * Bridges seen only in the host's `ip addr` (no docker inspect in the bundle):
+ * an engine-named interface with an IPv4 or global IPv6 address is a
+ * container bridge, each address a gateway and its subnet the containers' (a
+ * supportconfig holds no docker inspect; link-local fe80::/64 is every
+ * interface's, no container subnet). Bridges already known by name or gateway
+ * are left out.
+ */
+export function bridgesFromAddresses(addresses: readonly AddressRecord[], known: readonly { name: string; gateways: string[] }[]): FoundBridge[] {
+  const out: FoundBridge[] = [];
   for (const a of addresses) {
     if (a.prefixLen === null || !ENGINE_BRIDGE.test(a.iface) || !isHostAddress(a) || (a.family === 6 && isLinkLocal(a.address))) continue;
     if (known.some((b) => b.name === a.iface || b.gateways.includes(a.address))) continue;
